@@ -1,0 +1,56 @@
+//! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
+
+mod replay;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "responder",
+    version,
+    about = "GuardDuty Runtime Monitoring responder"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plan the response to findings in FILE (or - for stdin). Dry run unless --execute.
+    Replay {
+        /// An EventBridge event, a bare finding, or `aws guardduty get-findings` output.
+        file: String,
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+        /// A configuration document (playbook, guardrails, per-surface options).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay {
+            file,
+            output,
+            config,
+        } => replay::run(&file, output, config.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Stage 1 — parse: the finding model and the accepted input shapes.
+
+pub mod input;
+pub mod lenient;
+pub mod model;
+mod pascal;
+
+pub use input::{Entry, FindingEvent, ParseError, parse_input};
+pub use lenient::Timestamp;
+pub use model::*;

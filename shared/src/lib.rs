@@ -1,0 +1,22 @@
+//! GuardDuty Runtime Monitoring responder.
+//!
+//! The pipeline is a functional core — [`finding`] (parse) → [`classify`] → [`playbook`]
+//! (decide) → [`plan`] → [`render`] — that returns a [`plan::ResponsePlan`] as data, and an
+//! imperative shell of executors and notifiers (behind cargo features) that carries it out.
+
+pub mod classify;
+pub mod config;
+pub mod finding;
+pub mod options;
+pub mod outcome;
+pub mod pipeline;
+pub mod plan;
+pub mod playbook;
+pub mod render;
+pub mod sanitize;
+pub mod target;
+
+pub use config::Config;
+pub use finding::{Entry, Finding, ParseError, parse_input};
+pub use plan::{Action, ActionKind, ResponsePlan, plan};
+pub use playbook::Decision;

@@ -1,0 +1,79 @@
+//! Per-deployment choices of how each surface is contained. They shape the plan, so a
+//! dry run shows exactly the steps production would take.
+
+use serde::{Deserialize, Serialize};
+
+/// What to do with an instance that belongs to an Auto Scaling group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AsgMode {
+    /// Detach without decrementing desired capacity: the group launches a clean replacement.
+    #[default]
+    Detach,
+    /// Enter standby: the group keeps the instance but stops health-replacing it.
+    Standby,
+    /// Leave group membership alone.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ec2Options {
+    pub asg: AsgMode,
+    pub snapshots: bool,
+    pub disassociate_eips: bool,
+}
+
+impl Default for Ec2Options {
+    fn default() -> Self {
+        Ec2Options {
+            asg: AsgMode::Detach,
+            snapshots: true,
+            disassociate_eips: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcsOptions {
+    /// Use subnet network-ACL denies even where the task ENI's groups could be swapped.
+    pub force_network_acl: bool,
+    /// Stop the task after isolation (destroys in-memory evidence; off by default).
+    pub stop_task: bool,
+    /// Deny the task role's sessions issued before containment.
+    pub revoke_role_sessions: bool,
+    /// For bridge/host networking, quarantine the container instance's EC2 host.
+    pub contain_ec2_host: bool,
+}
+
+impl Default for EcsOptions {
+    fn default() -> Self {
+        EcsOptions {
+            force_network_acl: false,
+            stop_task: false,
+            revoke_role_sessions: false,
+            contain_ec2_host: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EksOptions {
+    /// Remove the labels that select the pod into Services, so it leaves their endpoints.
+    pub remove_service_labels: bool,
+    pub cordon_node: bool,
+    /// Termination and scale-in protection on the node instance.
+    pub protect_node: bool,
+}
+
+impl Default for EksOptions {
+    fn default() -> Self {
+        EksOptions {
+            remove_service_labels: true,
+            cordon_node: true,
+            protect_node: true,
+        }
+    }
+}

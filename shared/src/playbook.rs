@@ -1,0 +1,335 @@
+//! Stage 3 — decide: the playbook (family × severity × surface → contain, notify or
+//! ignore) and the guardrails that always win over it. See `docs/playbook.md`.
+
+use crate::classify::{Classification, Surface, ThreatFamily};
+use crate::finding::Finding;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Contain,
+    Notify,
+    Ignore,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Contain => "contain",
+            Decision::Notify => "notify",
+            Decision::Ignore => "ignore",
+        }
+    }
+}
+
+/// One playbook line. Empty lists match anything; the first matching rule wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Threat purposes (`Execution`, …); `Unknown` matches purposes this build does not know.
+    #[serde(default)]
+    pub families: Vec<String>,
+    /// Exact finding types, e.g. `Execution:Runtime/NewBinaryExecuted`.
+    #[serde(default)]
+    pub types: Vec<String>,
+    #[serde(default)]
+    pub surfaces: Vec<Surface>,
+    /// Inclusive lower bound.
+    #[serde(default)]
+    pub min_severity: Option<f64>,
+    /// Exclusive upper bound.
+    #[serde(default)]
+    pub max_severity: Option<f64>,
+    pub decision: Decision,
+}
+
+impl Rule {
+    fn matches(&self, finding_type: &str, c: &Classification) -> bool {
+        let family_ok = self.families.is_empty()
+            || self.families.iter().any(|f| match &c.family {
+                ThreatFamily::Unknown(_) => f == "Unknown",
+                known => f == known.as_str(),
+            });
+        family_ok
+            && (self.types.is_empty() || self.types.iter().any(|t| t == finding_type))
+            && (self.surfaces.is_empty() || self.surfaces.contains(&c.surface))
+            && self.min_severity.is_none_or(|m| c.severity >= m)
+            && self.max_severity.is_none_or(|m| c.severity < m)
+    }
+}
+
+/// Ordered rules; a Runtime finding no rule matches is notified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Playbook {
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Playbook {
+    /// Contain High and Critical findings of every known family except Discovery; notify the rest.
+    fn default() -> Self {
+        let notify = |family: &str| Rule {
+            families: vec![family.into()],
+            types: vec![],
+            surfaces: vec![],
+            min_severity: None,
+            max_severity: None,
+            decision: Decision::Notify,
+        };
+        Playbook {
+            rules: vec![
+                notify("Discovery"),
+                notify("Unknown"),
+                Rule {
+                    families: vec![],
+                    min_severity: Some(7.0),
+                    decision: Decision::Contain,
+                    ..notify("")
+                },
+            ],
+        }
+    }
+}
+
+impl Playbook {
+    /// Rules from a configuration document go first; the defaults stay as the fallback
+    /// unless the document says `replace_defaults`.
+    pub fn with_overrides(overrides: Vec<Rule>, replace_defaults: bool) -> Playbook {
+        let mut rules = overrides;
+        if !replace_defaults {
+            rules.extend(Playbook::default().rules);
+        }
+        Playbook { rules }
+    }
+
+    fn route(&self, finding_type: &str, c: &Classification) -> (Decision, String) {
+        match self.rules.iter().position(|r| r.matches(finding_type, c)) {
+            Some(i) => (
+                self.rules[i].decision,
+                format!(
+                    "playbook rule {} ({} {}, {})",
+                    i + 1,
+                    c.severity_label.as_str(),
+                    c.family_label(),
+                    c.surface.as_str()
+                ),
+            ),
+            None => (
+                Decision::Notify,
+                "no playbook rule matched; Runtime findings are notified by default".into(),
+            ),
+        }
+    }
+}
+
+/// What guards containment whatever the playbook says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Guardrails {
+    /// A resource tag with this key (and any value but `false`) exempts it from containment.
+    pub exempt_tag: String,
+    /// Kubernetes namespaces never acted on (the agent's, the system's, the responder's own).
+    pub protected_namespaces: Vec<String>,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Guardrails {
+            exempt_tag: "guardduty-responder:exempt".into(),
+            protected_namespaces: vec!["kube-system".into(), "amazon-guardduty".into()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    /// Human-readable, built only from trusted text.
+    pub reason: String,
+}
+
+impl Classification {
+    /// The family for messages: known names, or a marker for an unknown purpose.
+    pub fn family_label(&self) -> &str {
+        match &self.family {
+            ThreatFamily::Unknown(_) => "unknown family",
+            known => known.as_str(),
+        }
+    }
+}
+
+/// Routes a classified finding; guardrails override the playbook.
+pub fn decide(
+    finding: &Finding,
+    c: &Classification,
+    playbook: &Playbook,
+    guard: &Guardrails,
+) -> Verdict {
+    let verdict = |decision, reason: &str| Verdict {
+        decision,
+        reason: reason.to_owned(),
+    };
+    if !c.is_runtime {
+        return verdict(
+            Decision::Ignore,
+            "not a Runtime Monitoring finding type (*:Runtime/*)",
+        );
+    }
+    if finding.is_archived() {
+        return verdict(Decision::Ignore, "the finding is archived");
+    }
+    let (decision, reason) = playbook.route(finding.finding_type.as_raw(), c);
+    if decision != Decision::Contain {
+        return Verdict { decision, reason };
+    }
+    if finding.is_sample() {
+        return verdict(
+            Decision::Notify,
+            "SAMPLE finding: samples are never contained",
+        );
+    }
+    if c.surface == Surface::Unknown {
+        return verdict(
+            Decision::Notify,
+            "this resource type has no containment executor",
+        );
+    }
+    if is_exempt(finding, &guard.exempt_tag) {
+        return Verdict {
+            decision: Decision::Notify,
+            reason: format!("resource carries the exemption tag {}", guard.exempt_tag),
+        };
+    }
+    if c.surface == Surface::Eks
+        && let Some(ns) = finding.workload().and_then(|w| w.namespace.as_ref())
+        && guard.protected_namespaces.iter().any(|p| p == ns.as_raw())
+    {
+        return verdict(
+            Decision::Notify,
+            "the workload runs in a protected Kubernetes namespace",
+        );
+    }
+    Verdict { decision, reason }
+}
+
+fn is_exempt(finding: &Finding, key: &str) -> bool {
+    finding
+        .resource_tags()
+        .any(|t| t.key.as_raw() == key && !t.value.as_raw().eq_ignore_ascii_case("false"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+    use crate::finding::{Entry, parse_input};
+
+    fn finding(ty: &str, severity: f64, extra: &str) -> Finding {
+        let json = format!(
+            r#"{{"id":"1","type":"{ty}","severity":{severity},"accountId":"1","region":"r",
+            "resource":{{"resourceType":"EKSCluster","kubernetesDetails":{{"kubernetesWorkloadDetails":{{"namespace":"web"}}}},
+            "eksClusterDetails":{{"tags":[]}}}}{extra}}}"#
+        );
+        match parse_input(json.as_bytes()).unwrap().pop().unwrap() {
+            Entry::Finding(f) => *f,
+            _ => unreachable!(),
+        }
+    }
+
+    fn route(f: &Finding) -> Decision {
+        decide(
+            f,
+            &classify(f),
+            &Playbook::default(),
+            &Guardrails::default(),
+        )
+        .decision
+    }
+
+    #[test]
+    fn default_playbook_contains_high_and_critical_except_discovery() {
+        for family in ThreatFamily::KNOWN {
+            let ty = format!("{family}:Runtime/SuspiciousCommand");
+            let expected_high = if family == ThreatFamily::Discovery {
+                Decision::Notify
+            } else {
+                Decision::Contain
+            };
+            assert_eq!(route(&finding(&ty, 8.0, "")), expected_high, "{ty}");
+            assert_eq!(route(&finding(&ty, 9.5, "")), expected_high, "{ty}");
+            assert_eq!(route(&finding(&ty, 5.0, "")), Decision::Notify, "{ty}");
+        }
+        assert_eq!(
+            route(&finding("Exfiltration:Runtime/New", 9.0, "")),
+            Decision::Notify
+        );
+        assert_eq!(
+            route(&finding("Recon:EC2/PortProbeUnprotectedPort", 9.0, "")),
+            Decision::Ignore
+        );
+    }
+
+    #[test]
+    fn guardrails_win_over_the_playbook() {
+        let ty = "Execution:Runtime/ReverseShell";
+        assert_eq!(
+            route(&finding(ty, 8.0, r#","service":{"archived":true}"#)),
+            Decision::Ignore
+        );
+        assert_eq!(
+            route(&finding(
+                ty,
+                8.0,
+                r#","service":{"additionalInfo":{"sample":true}}"#
+            )),
+            Decision::Notify
+        );
+        let kube_system = finding(ty, 8.0, "");
+        let json = serde_json::to_string(&kube_system)
+            .unwrap()
+            .replace(r#""namespace":"web""#, r#""namespace":"kube-system""#);
+        let Entry::Finding(ks) = parse_input(json.as_bytes()).unwrap().pop().unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(route(&ks), Decision::Notify);
+        let exempt = serde_json::to_string(&kube_system).unwrap().replace(
+            r#""tags":[]"#,
+            r#""tags":[{"key":"guardduty-responder:exempt","value":"yes"}]"#,
+        );
+        let Entry::Finding(ex) = parse_input(exempt.as_bytes()).unwrap().pop().unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(route(&ex), Decision::Notify);
+    }
+
+    #[test]
+    fn overrides_come_first_and_can_replace_defaults() {
+        let rule = Rule {
+            families: vec!["Discovery".into()],
+            types: vec![],
+            surfaces: vec![Surface::Eks],
+            min_severity: Some(5.0),
+            max_severity: None,
+            decision: Decision::Contain,
+        };
+        let f = finding("Discovery:Runtime/SuspiciousCommand", 5.0, "");
+        let c = classify(&f);
+        let pb = Playbook::with_overrides(vec![rule.clone()], false);
+        assert_eq!(
+            decide(&f, &c, &pb, &Guardrails::default()).decision,
+            Decision::Contain
+        );
+        let only = Playbook::with_overrides(
+            vec![Rule {
+                decision: Decision::Ignore,
+                ..rule
+            }],
+            true,
+        );
+        let g = finding("Execution:Runtime/ReverseShell", 8.0, "");
+        assert_eq!(
+            decide(&g, &classify(&g), &only, &Guardrails::default()).decision,
+            Decision::Notify
+        );
+    }
+}

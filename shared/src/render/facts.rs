@@ -1,0 +1,243 @@
+//! The finding's details every channel shows, gathered once, still raw.
+
+use crate::finding::{Finding, Process};
+use crate::sanitize::{FieldKind, neutralise, slack_escape};
+
+/// A labelled, untrusted value and how long it may be shown; rendered only per channel.
+pub struct Fact<'a> {
+    pub label: &'static str,
+    value: std::borrow::Cow<'a, str>,
+    kind: FieldKind,
+}
+
+impl Fact<'_> {
+    pub fn plain(&self) -> String {
+        neutralise(&self.value, self.kind.max_chars())
+    }
+    pub fn html(&self) -> String {
+        html_escape::encode_quoted_attribute(&self.plain()).into_owned()
+    }
+    pub fn slack(&self) -> String {
+        slack_escape(&self.plain())
+    }
+    pub fn is_command_line(&self) -> bool {
+        self.kind == FieldKind::CommandLine
+    }
+}
+
+fn push<'a>(
+    out: &mut Vec<Fact<'a>>,
+    label: &'static str,
+    value: Option<&'a crate::sanitize::Untrusted>,
+    kind: FieldKind,
+) {
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        out.push(Fact {
+            label,
+            value: v.as_raw().into(),
+            kind,
+        });
+    }
+}
+
+/// Resource-identifying facts (account and region are trusted and rendered separately).
+pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
+    let mut out = Vec::new();
+    let r = &f.resource;
+    push(
+        &mut out,
+        "Resource type",
+        Some(&r.resource_type),
+        FieldKind::Name,
+    );
+    if let Some(i) = &r.instance_details {
+        push(
+            &mut out,
+            "Instance",
+            i.instance_id.as_ref(),
+            FieldKind::Name,
+        );
+    }
+    if let Some(e) = &r.ecs_cluster_details {
+        push(&mut out, "ECS cluster", e.name.as_ref(), FieldKind::Name);
+        if let Some(t) = &e.task_details {
+            push(&mut out, "Task", t.arn.as_ref(), FieldKind::Path);
+            push(
+                &mut out,
+                "Task definition",
+                t.definition_arn.as_ref(),
+                FieldKind::Path,
+            );
+        }
+    }
+    if let Some(e) = &r.eks_cluster_details {
+        push(&mut out, "EKS cluster", e.name.as_ref(), FieldKind::Name);
+    }
+    if let Some(w) = f.workload() {
+        push(&mut out, "Namespace", w.namespace.as_ref(), FieldKind::Name);
+        push(&mut out, "Workload", w.name.as_ref(), FieldKind::Name);
+    }
+    if let Some(c) = &r.container_details {
+        push(&mut out, "Container", c.name.as_ref(), FieldKind::Name);
+        push(&mut out, "Image", c.image.as_ref(), FieldKind::Path);
+    }
+    out
+}
+
+/// What ran and what it touched.
+pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
+    let mut out = Vec::new();
+    if let Some(p) = f.process() {
+        process_facts(&mut out, "Process", p);
+        push(&mut out, "User", p.user.as_ref(), FieldKind::Name);
+        push(
+            &mut out,
+            "Working directory",
+            p.pwd.as_ref(),
+            FieldKind::Path,
+        );
+        if !p.lineage.is_empty() {
+            let names: Vec<&str> = p
+                .lineage
+                .iter()
+                .filter_map(|l| l.name.as_ref())
+                .map(|n| n.as_raw())
+                .take(16)
+                .collect();
+            out.push(Fact {
+                label: "Lineage",
+                value: names.join(" < ").into(),
+                kind: FieldKind::Path,
+            });
+        }
+    }
+    if let Some(c) = f.context() {
+        push(
+            &mut out,
+            "Command line",
+            c.command_line_example.as_ref(),
+            FieldKind::CommandLine,
+        );
+        push(&mut out, "Script", c.script_path.as_ref(), FieldKind::Path);
+        push(
+            &mut out,
+            "Library",
+            c.library_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(
+            &mut out,
+            "LD_PRELOAD",
+            c.ld_preload_value.as_ref(),
+            FieldKind::CommandLine,
+        );
+        push(&mut out, "Socket", c.socket_path.as_ref(), FieldKind::Path);
+        push(
+            &mut out,
+            "runc binary",
+            c.runc_binary_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(
+            &mut out,
+            "Release agent",
+            c.release_agent_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(
+            &mut out,
+            "Mount source",
+            c.mount_source.as_ref(),
+            FieldKind::Path,
+        );
+        push(
+            &mut out,
+            "Mount target",
+            c.mount_target.as_ref(),
+            FieldKind::Path,
+        );
+        push(
+            &mut out,
+            "Kernel module",
+            c.module_name.as_ref(),
+            FieldKind::Name,
+        );
+        push(
+            &mut out,
+            "Module file",
+            c.module_file_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(&mut out, "Tool", c.tool_name.as_ref(), FieldKind::Name);
+        push(
+            &mut out,
+            "Tool category",
+            c.tool_category.as_ref(),
+            FieldKind::Name,
+        );
+        push(
+            &mut out,
+            "Threat file",
+            c.threat_file_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(&mut out, "File", c.file_path.as_ref(), FieldKind::Path);
+        push(
+            &mut out,
+            "Service",
+            c.service_name.as_ref(),
+            FieldKind::Name,
+        );
+        if let Some(t) = &c.target_process {
+            process_facts(&mut out, "Target process", t);
+        }
+        if let Some(m) = &c.modifying_process {
+            process_facts(&mut out, "Modifying process", m);
+        }
+    }
+    if let Some(a) = &f.service.action {
+        push(
+            &mut out,
+            "Domain",
+            a.dns_request_action
+                .as_ref()
+                .and_then(|d| d.domain.as_ref()),
+            FieldKind::Path,
+        );
+        let remote = a
+            .network_connection_action
+            .as_ref()
+            .and_then(|n| n.remote_ip_details.as_ref());
+        push(
+            &mut out,
+            "Remote IP",
+            remote.and_then(|r| r.ip_address_v4.as_ref().or(r.ip_address_v6.as_ref())),
+            FieldKind::Name,
+        );
+    }
+    push(&mut out, "Title", f.title.as_ref(), FieldKind::Text);
+    out
+}
+
+fn process_facts<'a>(out: &mut Vec<Fact<'a>>, label: &'static str, p: &'a Process) {
+    let name = p.name.as_ref().map(|n| n.as_raw()).unwrap_or("?");
+    let value = match p.pid {
+        Some(pid) => format!("{name} (pid {pid})").into(),
+        None => name.into(),
+    };
+    out.push(Fact {
+        label,
+        value,
+        kind: FieldKind::Name,
+    });
+    push(
+        out,
+        match label {
+            "Process" => "Executable",
+            "Target process" => "Target executable",
+            _ => "Modifying executable",
+        },
+        p.executable_path.as_ref(),
+        FieldKind::Path,
+    );
+}

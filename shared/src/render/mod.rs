@@ -1,0 +1,164 @@
+//! Stage 5 — render: one escaped notification per channel, from the plan and, after
+//! execution, the outcomes. Attacker text reaches a channel only through that channel's
+//! renderer in [`crate::sanitize`].
+
+mod facts;
+mod html;
+mod plain;
+mod slack;
+
+use crate::outcome::{Outcome, Status};
+use crate::plan::ResponsePlan;
+use crate::playbook::Decision;
+use crate::sanitize::{FieldKind, Untrusted};
+use serde::Serialize;
+
+pub use plain::subject;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Notification {
+    /// SNS subject: printable ASCII, one line, at most 100 characters.
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// A Slack incoming-webhook payload (Block Kit plus `text` fallback).
+    pub slack: serde_json::Value,
+}
+
+/// One line of the "what was done" list, before channel escaping.
+pub(crate) struct StepLine {
+    pub kind: &'static str,
+    pub target: Untrusted,
+    pub status: &'static str,
+    pub detail: Untrusted,
+}
+
+pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Vec<StepLine> {
+    match outcomes {
+        Some(list) => list
+            .iter()
+            .map(|o| StepLine {
+                kind: o.kind.name(),
+                target: Untrusted::new(o.target.as_str()),
+                status: o.status.as_str(),
+                detail: Untrusted::new(o.detail.as_str()),
+            })
+            .collect(),
+        None => plan
+            .actions
+            .iter()
+            .map(|a| StepLine {
+                kind: a.kind.name(),
+                target: Untrusted::new(a.target.to_string()),
+                status: "planned",
+                detail: Untrusted::default(),
+            })
+            .collect(),
+    }
+}
+
+/// Words for the headline, from trusted parts only.
+pub(crate) fn headline(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> String {
+    let mut marks = String::new();
+    if plan.sample {
+        marks.push_str("[SAMPLE] ");
+    }
+    if outcomes.is_some_and(|o| o.iter().any(|o| o.status == Status::Failed)) {
+        marks.push_str("[FAILED] ");
+    }
+    format!(
+        "{marks}{} ({:.1}) {} on {}",
+        plan.severity_label.as_str(),
+        plan.severity,
+        plan.classification.family_label(),
+        plan.surface.as_str()
+    )
+}
+
+/// The short type (`ReverseShell`, `C&CActivity.B!DNS`), untrusted in a replayed file.
+pub(crate) fn short_type(plan: &ResponsePlan) -> Untrusted {
+    let t = plan.finding_type.as_str();
+    Untrusted::new(t.split_once('/').map(|(_, s)| s).unwrap_or(t))
+}
+
+pub(crate) fn decision_word(d: Decision) -> &'static str {
+    match d {
+        Decision::Contain => "CONTAIN",
+        Decision::Notify => "NOTIFY",
+        Decision::Ignore => "IGNORE",
+    }
+}
+
+/// A link to the finding in the console, only when every part is well-formed.
+pub(crate) fn console_url(plan: &ResponsePlan) -> Option<String> {
+    let region_ok = plan.region.len() <= 32
+        && plan.region.split('-').count() >= 3
+        && plan
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let id_ok = (1..=64).contains(&plan.finding_id.len())
+        && plan.finding_id.bytes().all(|b| b.is_ascii_hexdigit());
+    let host = match plan.partition.as_str() {
+        "aws" => "console.aws.amazon.com",
+        "aws-cn" => "console.amazonaws.cn",
+        "aws-us-gov" => "console.amazonaws-us-gov.com",
+        _ => return None,
+    };
+    (region_ok && id_ok).then(|| {
+        format!(
+            "https://{host}/guardduty/home?region={r}#/findings?macros=current&fId={id}",
+            r = plan.region,
+            id = plan.finding_id
+        )
+    })
+}
+
+/// Renders every channel.
+pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification {
+    let resource = facts::resource_facts(&plan.finding);
+    let activity = facts::activity_facts(&plan.finding);
+    let steps = step_lines(plan, outcomes);
+    let view = View {
+        plan,
+        outcomes,
+        resource: &resource,
+        activity: &activity,
+        steps: &steps,
+    };
+    Notification {
+        subject: plain::subject(plan, outcomes),
+        text: plain::body(&view),
+        html: html::page(&view),
+        slack: slack::payload(&view),
+    }
+}
+
+pub(crate) struct View<'a> {
+    pub plan: &'a ResponsePlan,
+    pub outcomes: Option<&'a [Outcome]>,
+    pub resource: &'a [facts::Fact<'a>],
+    pub activity: &'a [facts::Fact<'a>],
+    pub steps: &'a [StepLine],
+}
+
+impl View<'_> {
+    pub fn headline(&self) -> String {
+        headline(self.plan, self.outcomes)
+    }
+    /// Account and region are 12 digits and a region name in real findings, but a replayed
+    /// file can hold anything: they go through the channel renderers too.
+    pub fn account(&self) -> Untrusted {
+        Untrusted::new(self.plan.account_id.as_str())
+    }
+    pub fn region(&self) -> Untrusted {
+        Untrusted::new(self.plan.region.as_str())
+    }
+    pub fn finding_id(&self) -> Untrusted {
+        Untrusted::new(self.plan.finding_id.as_str())
+    }
+    pub fn finding_type(&self) -> Untrusted {
+        Untrusted::new(self.plan.finding_type.as_str())
+    }
+    pub const ID: FieldKind = FieldKind::Name;
+}

@@ -1,0 +1,247 @@
+//! Attacker-controllable text and its only ways out: one renderer per channel.
+//!
+//! Runtime findings carry strings the attacker chose (process names, paths, command
+//! lines, domains, pod and image names, tags, and the `title`/`description` that embed
+//! them). [`Untrusted`] has no `Display`: to show one, a caller must pick a channel, and
+//! every channel first neutralises control, bidi and zero-width characters and bounds
+//! the length. The raw value is still serialized as JSON for the investigators' log.
+
+use serde::{Deserialize, Serialize};
+
+/// A string from the finding that an attacker may have chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Untrusted(String);
+
+/// What a value is, which decides how much of it any channel shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Process, container, pod, namespace, user, tag key names.
+    Name,
+    /// Paths, image references, ARNs, domains.
+    Path,
+    /// Command lines and LD_PRELOAD values.
+    CommandLine,
+    /// Finding title and description.
+    Text,
+}
+
+impl FieldKind {
+    /// Visible characters kept (after control characters are made visible).
+    pub const fn max_chars(self) -> usize {
+        match self {
+            FieldKind::Name => 128,
+            FieldKind::Path => 512,
+            FieldKind::CommandLine => 1024,
+            FieldKind::Text => 1024,
+        }
+    }
+}
+
+impl Untrusted {
+    pub fn new(raw: impl Into<String>) -> Self {
+        Untrusted(raw.into())
+    }
+
+    /// The raw bytes, for JSON logs and API calls that take the value as data — never for display.
+    pub fn as_raw(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Plain text (SNS body, terminal): neutralised and bounded, nothing escaped.
+    pub fn plain(&self, kind: FieldKind) -> String {
+        neutralise(&self.0, kind.max_chars())
+    }
+
+    /// HTML text or quoted attribute context.
+    pub fn html(&self, kind: FieldKind) -> String {
+        html_escape::encode_quoted_attribute(&self.plain(kind)).into_owned()
+    }
+
+    /// Slack mrkdwn: only `&`, `<`, `>` are entities to Slack, so escaping exactly those
+    /// makes `<!channel>`, `<@U…>` and `<url|label>` inert; formatting characters are
+    /// swapped for look-alikes so a value can neither close a code span nor restyle text.
+    pub fn slack(&self, kind: FieldKind) -> String {
+        slack_escape(&self.plain(kind))
+    }
+}
+
+impl From<&str> for Untrusted {
+    fn from(s: &str) -> Self {
+        Untrusted(s.to_owned())
+    }
+}
+
+/// Escapes text for Slack mrkdwn. Also used for the few trusted strings we build, so
+/// that one function decides what reaches Slack.
+pub fn slack_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push('\u{02CB}'),
+            '*' => out.push('\u{2217}'),
+            '_' => out.push('\u{02CD}'),
+            '~' => out.push('\u{223C}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// True for characters that can hide, reorder or forge text on a screen.
+pub fn is_dangerous(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x061C | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069
+            | 0xFEFF | 0xFFF9..=0xFFFB | 0xE0000..=0xE007F)
+}
+
+/// Makes dangerous characters visible as escapes and cuts to `max` visible characters on a
+/// character boundary, saying how much was cut.
+pub fn neutralise(raw: &str, max: usize) -> String {
+    let mut out = String::with_capacity(raw.len().min(max * 2));
+    let mut shown = 0usize;
+    let mut buf = [0u8; 4];
+    for (at, c) in raw.char_indices() {
+        let visible: std::borrow::Cow<str> = match c {
+            '\n' => "\\n".into(),
+            '\r' => "\\r".into(),
+            '\t' => "\\t".into(),
+            c if is_dangerous(c) => format!("\\u{{{:x}}}", c as u32).into(),
+            c => (&*c.encode_utf8(&mut buf)).to_owned().into(),
+        };
+        let width = visible.chars().count();
+        if shown + width > max {
+            let rest = raw[at..].chars().count();
+            out.push_str(&format!("…[+{rest} chars]"));
+            return out;
+        }
+        out.push_str(&visible);
+        shown += width;
+    }
+    out
+}
+
+/// An ASCII-printable, single-line rendering (SNS subjects must be exactly that).
+pub fn ascii_line(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .take(max)
+        .collect();
+    if text.chars().count() > max && max >= 3 {
+        out.truncate(max - 3);
+        out.push_str("...");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn slack_mentions_and_links_become_inert() {
+        let v = Untrusted::new("<!channel> <@U123> <https://evil|click> a&b");
+        let s = v.slack(FieldKind::Name);
+        assert_eq!(
+            s,
+            "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|click&gt; a&amp;b"
+        );
+    }
+
+    #[test]
+    fn slack_formatting_cannot_escape_or_restyle() {
+        let s = Untrusted::new("```x``` *b* _i_ ~s~").slack(FieldKind::Name);
+        assert!(
+            !s.contains('`') && !s.contains('*') && !s.contains('_') && !s.contains('~'),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn control_bidi_and_zero_width_are_made_visible() {
+        let v = Untrusted::new("a\u{1b}[31m\u{0}\r\nb\u{202e}c\u{2066}\u{200b}\u{feff}\u{9b}");
+        assert_eq!(
+            v.plain(FieldKind::Name),
+            "a\\u{1b}[31m\\u{0}\\r\\nb\\u{202e}c\\u{2066}\\u{200b}\\u{feff}\\u{9b}"
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_char_boundary_with_a_marker() {
+        let v = Untrusted::new("é".repeat(200));
+        let out = v.plain(FieldKind::Name);
+        assert!(out.starts_with(&"é".repeat(128)));
+        assert!(out.ends_with("…[+72 chars]"), "{out}");
+    }
+
+    #[test]
+    fn html_escapes_text_and_attribute_context() {
+        let s = Untrusted::new(r#""><script>alert('x')</script>&"#).html(FieldKind::Path);
+        assert!(
+            !s.contains('<') && !s.contains('>') && !s.contains('"') && !s.contains('\''),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn ascii_line_is_printable_and_bounded() {
+        let s = ascii_line("é\nHigh \u{202e} finding", 10);
+        assert_eq!(s, "??High ...");
+    }
+
+    fn no_raw_slack_specials(s: &str) -> bool {
+        // Every '&' must start one of the three entities we emit.
+        let amp_ok = s.match_indices('&').all(|(i, _)| {
+            let t = &s[i..];
+            t.starts_with("&amp;") || t.starts_with("&lt;") || t.starts_with("&gt;")
+        });
+        amp_ok && !s.contains('<') && !s.contains('>') && !s.contains('`')
+    }
+
+    proptest! {
+        #[test]
+        fn every_channel_is_free_of_dangerous_characters(raw in any::<String>()) {
+            let v = Untrusted::new(raw);
+            for out in [v.plain(FieldKind::Name), v.html(FieldKind::Name), v.slack(FieldKind::Name)] {
+                prop_assert!(!out.chars().any(is_dangerous), "{:?}", out);
+            }
+        }
+
+        #[test]
+        fn slack_output_has_no_raw_specials(raw in any::<String>()) {
+            let s = Untrusted::new(raw).slack(FieldKind::CommandLine);
+            prop_assert!(no_raw_slack_specials(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn html_output_has_no_markup(raw in any::<String>()) {
+            let s = Untrusted::new(raw).html(FieldKind::Path);
+            prop_assert!(!s.contains('<') && !s.contains('>') && !s.contains('"'));
+        }
+
+        #[test]
+        fn visible_length_is_bounded(raw in ".{0,3000}") {
+            for kind in [FieldKind::Name, FieldKind::Path, FieldKind::CommandLine] {
+                let out = Untrusted::new(raw.as_str()).plain(kind);
+                // The bound plus the cut marker ("…[+N chars]", N < 10^6).
+                prop_assert!(out.chars().count() <= kind.max_chars() + 20);
+            }
+        }
+
+        #[test]
+        fn ascii_line_invariants(raw in any::<String>(), max in 3usize..200) {
+            let s = ascii_line(&raw, max);
+            prop_assert!(s.len() <= max && s.chars().all(|c| (' '..='~').contains(&c)));
+        }
+    }
+}
