@@ -6,6 +6,8 @@
 
 pub mod classify;
 pub mod config;
+#[cfg(feature = "aws")]
+pub mod execute;
 pub mod finding;
 pub mod options;
 pub mod outcome;
