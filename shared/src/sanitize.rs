@@ -106,27 +106,56 @@ pub fn is_dangerous(c: char) -> bool {
 /// Makes dangerous characters visible as escapes and cuts to `max` visible characters on a
 /// character boundary, saying how much was cut.
 pub fn neutralise(raw: &str, max: usize) -> String {
+    // Common case: short and clean, copied as is.
+    if raw.len() <= max && !raw.chars().any(is_dangerous) {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len().min(max * 2));
     let mut shown = 0usize;
-    let mut buf = [0u8; 4];
     for (at, c) in raw.char_indices() {
-        let visible: std::borrow::Cow<str> = match c {
-            '\n' => "\\n".into(),
-            '\r' => "\\r".into(),
-            '\t' => "\\t".into(),
-            c if is_dangerous(c) => format!("\\u{{{:x}}}", c as u32).into(),
-            c => (&*c.encode_utf8(&mut buf)).to_owned().into(),
+        let escaped = match c {
+            '\n' => Some(Escape::Short('n')),
+            '\r' => Some(Escape::Short('r')),
+            '\t' => Some(Escape::Short('t')),
+            c if is_dangerous(c) => Some(Escape::Code(c as u32)),
+            _ => None,
         };
-        let width = visible.chars().count();
+        let width = match escaped {
+            None => 1,
+            Some(Escape::Short(_)) => 2,
+            // `\u{` + hex digits + `}`
+            Some(Escape::Code(n)) => 4 + hex_digits(n),
+        };
         if shown + width > max {
             let rest = raw[at..].chars().count();
-            out.push_str(&format!("…[+{rest} chars]"));
+            out.push_str("…[+");
+            out.push_str(&rest.to_string());
+            out.push_str(" chars]");
             return out;
         }
-        out.push_str(&visible);
+        match escaped {
+            None => out.push(c),
+            Some(Escape::Short(letter)) => {
+                out.push('\\');
+                out.push(letter);
+            }
+            Some(Escape::Code(n)) => {
+                use std::fmt::Write;
+                let _ = write!(out, "\\u{{{n:x}}}");
+            }
+        }
         shown += width;
     }
     out
+}
+
+enum Escape {
+    Short(char),
+    Code(u32),
+}
+
+fn hex_digits(n: u32) -> usize {
+    (32 - n.max(1).leading_zeros()).div_ceil(4) as usize
 }
 
 /// An ASCII-printable, single-line rendering (SNS subjects must be exactly that).

@@ -4,44 +4,48 @@ use crate::finding::{Finding, Process};
 use crate::sanitize::{FieldKind, neutralise, slack_escape};
 
 /// A labelled, untrusted value and how long it may be shown; rendered only per channel.
-pub struct Fact<'a> {
+pub struct Fact {
     pub label: &'static str,
-    value: std::borrow::Cow<'a, str>,
+    /// Neutralised and bounded once; each channel escapes from here.
+    plain: String,
     kind: FieldKind,
 }
 
-impl Fact<'_> {
-    pub fn plain(&self) -> String {
-        neutralise(&self.value, self.kind.max_chars())
+impl Fact {
+    fn new(label: &'static str, raw: &str, kind: FieldKind) -> Fact {
+        Fact {
+            label,
+            plain: neutralise(raw, kind.max_chars()),
+            kind,
+        }
     }
-    pub fn html(&self) -> String {
-        html_escape::encode_quoted_attribute(&self.plain()).into_owned()
+    pub fn plain(&self) -> &str {
+        &self.plain
+    }
+    pub fn html(&self) -> std::borrow::Cow<'_, str> {
+        html_escape::encode_quoted_attribute(&self.plain)
     }
     pub fn slack(&self) -> String {
-        slack_escape(&self.plain())
+        slack_escape(&self.plain)
     }
     pub fn is_command_line(&self) -> bool {
         self.kind == FieldKind::CommandLine
     }
 }
 
-fn push<'a>(
-    out: &mut Vec<Fact<'a>>,
+fn push(
+    out: &mut Vec<Fact>,
     label: &'static str,
-    value: Option<&'a crate::sanitize::Untrusted>,
+    value: Option<&crate::sanitize::Untrusted>,
     kind: FieldKind,
 ) {
     if let Some(v) = value.filter(|v| !v.is_empty()) {
-        out.push(Fact {
-            label,
-            value: v.as_raw().into(),
-            kind,
-        });
+        out.push(Fact::new(label, v.as_raw(), kind));
     }
 }
 
 /// Resource-identifying facts (account and region are trusted and rendered separately).
-pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
+pub fn resource_facts(f: &Finding) -> Vec<Fact> {
     let mut out = Vec::new();
     let r = &f.resource;
     push(
@@ -85,7 +89,7 @@ pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
 }
 
 /// What ran and what it touched.
-pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
+pub fn activity_facts(f: &Finding) -> Vec<Fact> {
     let mut out = Vec::new();
     if let Some(p) = f.process() {
         process_facts(&mut out, "Process", p);
@@ -104,11 +108,7 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
                 .map(|n| n.as_raw())
                 .take(16)
                 .collect();
-            out.push(Fact {
-                label: "Lineage",
-                value: names.join(" < ").into(),
-                kind: FieldKind::Path,
-            });
+            out.push(Fact::new("Lineage", &names.join(" < "), FieldKind::Path));
         }
     }
     if let Some(c) = f.context() {
@@ -219,17 +219,13 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     out
 }
 
-fn process_facts<'a>(out: &mut Vec<Fact<'a>>, label: &'static str, p: &'a Process) {
+fn process_facts(out: &mut Vec<Fact>, label: &'static str, p: &Process) {
     let name = p.name.as_ref().map(|n| n.as_raw()).unwrap_or("?");
     let value = match p.pid {
-        Some(pid) => format!("{name} (pid {pid})").into(),
-        None => name.into(),
+        Some(pid) => format!("{name} (pid {pid})"),
+        None => name.to_owned(),
     };
-    out.push(Fact {
-        label,
-        value,
-        kind: FieldKind::Name,
-    });
+    out.push(Fact::new(label, &value, FieldKind::Name));
     push(
         out,
         match label {

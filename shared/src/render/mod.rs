@@ -137,8 +137,8 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
 pub(crate) struct View<'a> {
     pub plan: &'a ResponsePlan,
     pub outcomes: Option<&'a [Outcome]>,
-    pub resource: &'a [facts::Fact<'a>],
-    pub activity: &'a [facts::Fact<'a>],
+    pub resource: &'a [facts::Fact],
+    pub activity: &'a [facts::Fact],
     pub steps: &'a [StepLine],
 }
 

@@ -1,0 +1,25 @@
+//! Arbitrary bytes through parse → classify → decide → plan → render: must never panic,
+//! and every rendered channel must stay free of control and bidi characters.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use responder::Config;
+use responder::pipeline::{Handled, plan_input};
+use responder::sanitize::is_dangerous;
+
+fuzz_target!(|data: &[u8]| {
+    let config = Config::default();
+    if let Ok(handled) = plan_input(data, &config) {
+        for h in handled {
+            if let Handled::Plan(p) = h {
+                let n = &p.notification;
+                assert!(n.subject.len() <= 100 && n.subject.bytes().all(|b| (0x20..0x7f).contains(&b)));
+                for text in [&n.text, &n.html] {
+                    assert!(!text.chars().any(|c| c != '\n' && is_dangerous(c)));
+                }
+                let slack = n.slack.to_string();
+                assert!(!slack.contains("<!channel>") && !slack.contains("<!here>"));
+            }
+        }
+    }
+});

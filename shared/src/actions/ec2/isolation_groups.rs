@@ -1,0 +1,438 @@
+//! The two isolation security groups of a VPC, found or created idempotently.
+//!
+//! * conversion (`guardduty-responder-isolation-conversion`): all traffic in and out from
+//!   `0.0.0.0/0` and `::/0`. Moving an ENI here makes its existing flows untracked.
+//! * no rules (`guardduty-responder-isolation`): no ingress, default egress revoked. Moving
+//!   the ENI here next drops those untracked flows.
+//!
+//! Group names are unique per VPC, so the name is the race-safe key: two invocations that
+//! both create get one `InvalidGroup.Duplicate`, which re-reads the winner's group. Rules
+//! are converged from what was observed on every run (authorise what is missing, revoke
+//! what should not be there), so a group half set up by a crashed or racing invocation,
+//! or one somebody loosened by hand, is repaired before use.
+
+use super::observe::{api_error, error_code};
+use aws_sdk_ec2::Client as Ec2Client;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, Tag, TagSpecification,
+};
+use std::collections::BTreeSet;
+
+pub const CONVERSION_GROUP_NAME: &str = "guardduty-responder-isolation-conversion";
+pub const NO_RULES_GROUP_NAME: &str = "guardduty-responder-isolation";
+/// Tag on both groups naming their role (`conversion` or `no-rules`).
+pub const ROLE_TAG: &str = "guardduty-responder:isolation-group";
+
+const ANY_V4: &str = "0.0.0.0/0";
+const ANY_V6: &str = "::/0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Conversion,
+    NoRules,
+}
+
+impl Role {
+    pub fn group_name(self) -> &'static str {
+        match self {
+            Role::Conversion => CONVERSION_GROUP_NAME,
+            Role::NoRules => NO_RULES_GROUP_NAME,
+        }
+    }
+    fn tag_value(self) -> &'static str {
+        match self {
+            Role::Conversion => "conversion",
+            Role::NoRules => "no-rules",
+        }
+    }
+    fn description(self) -> &'static str {
+        match self {
+            Role::Conversion => {
+                "GuardDuty responder isolation step 1: all traffic, makes flows untracked. Do not use."
+            }
+            Role::NoRules => "GuardDuty responder isolation: no rules. Quarantined instances only.",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<Role> {
+        match name {
+            CONVERSION_GROUP_NAME => Some(Role::Conversion),
+            NO_RULES_GROUP_NAME => Some(Role::NoRules),
+            _ => None,
+        }
+    }
+}
+
+/// An isolation group as described.
+#[derive(Debug, Clone)]
+pub(crate) struct Observed {
+    pub id: String,
+    pub vpc_id: String,
+    pub role: Role,
+    pub ingress: Vec<IpPermission>,
+    pub egress: Vec<IpPermission>,
+}
+
+fn observed_from(g: &SecurityGroup) -> Option<Observed> {
+    Some(Observed {
+        id: g.group_id()?.to_owned(),
+        vpc_id: g.vpc_id()?.to_owned(),
+        role: Role::from_name(g.group_name()?)?,
+        ingress: g.ip_permissions().to_vec(),
+        egress: g.ip_permissions_egress().to_vec(),
+    })
+}
+
+/// The isolation groups of one VPC, ready to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsolationGroups {
+    pub vpc_id: String,
+    pub conversion: String,
+    pub no_rules: String,
+    /// Whether this run created a group or repaired its rules (reported in the outcome).
+    pub changed: bool,
+}
+
+/// Describes the isolation groups of `vpcs` in one call.
+pub(crate) async fn lookup(
+    ec2: &Ec2Client,
+    vpcs: &BTreeSet<String>,
+) -> Result<Vec<Observed>, String> {
+    if vpcs.is_empty() {
+        return Ok(vec![]);
+    }
+    let out = ec2
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("vpc-id")
+                .set_values(Some(vpcs.iter().cloned().collect()))
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values(CONVERSION_GROUP_NAME)
+                .values(NO_RULES_GROUP_NAME)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| api_error("DescribeSecurityGroups", &e))?;
+    Ok(out.security_groups().iter().filter_map(observed_from).collect())
+}
+
+fn all_traffic(v4: bool, v6: bool) -> IpPermission {
+    let mut p = IpPermission::builder().ip_protocol("-1");
+    if v4 {
+        p = p.ip_ranges(IpRange::builder().cidr_ip(ANY_V4).build());
+    }
+    if v6 {
+        p = p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(ANY_V6).build());
+    }
+    p.build()
+}
+
+fn allows_all(perms: &[IpPermission], cidr: &str) -> bool {
+    perms.iter().any(|p| {
+        p.ip_protocol() == Some("-1")
+            && (p.ip_ranges().iter().any(|r| r.cidr_ip() == Some(cidr))
+                || p.ipv6_ranges().iter().any(|r| r.cidr_ipv6() == Some(cidr)))
+    })
+}
+
+/// What must change for a group to have exactly its role's rules.
+#[derive(Debug, Default, PartialEq)]
+struct RuleFix {
+    authorize_ingress: Option<IpPermission>,
+    authorize_egress: Option<IpPermission>,
+    revoke_ingress: Vec<IpPermission>,
+    revoke_egress: Vec<IpPermission>,
+}
+
+impl RuleFix {
+    fn is_empty(&self) -> bool {
+        *self == RuleFix::default()
+    }
+}
+
+/// Pure: the calls that bring `ingress`/`egress` to `role`'s rule set.
+fn plan_fix(role: Role, ingress: &[IpPermission], egress: &[IpPermission]) -> RuleFix {
+    match role {
+        Role::Conversion => {
+            let missing = |perms: &[IpPermission]| {
+                let (v4, v6) = (!allows_all(perms, ANY_V4), !allows_all(perms, ANY_V6));
+                (v4 || v6).then(|| all_traffic(v4, v6))
+            };
+            RuleFix {
+                authorize_ingress: missing(ingress),
+                authorize_egress: missing(egress),
+                ..RuleFix::default()
+            }
+        }
+        Role::NoRules => RuleFix {
+            revoke_ingress: ingress.to_vec(),
+            revoke_egress: egress.to_vec(),
+            ..RuleFix::default()
+        },
+    }
+}
+
+/// Applies a fix concurrently; duplicates and already-revoked rules count as success
+/// (another invocation got there first).
+async fn apply_fix(ec2: &Ec2Client, group_id: &str, fix: RuleFix) -> Result<(), String> {
+    let ok_if = |code: &'static str| {
+        move |r: Result<(), (Option<String>, String)>| match r {
+            Err((Some(c), _)) if c == code => Ok(()),
+            Err((_, text)) => Err(text),
+            Ok(()) => Ok(()),
+        }
+    };
+    let authorize_in = async {
+        match fix.authorize_ingress {
+            None => Ok(()),
+            Some(p) => ec2
+                .authorize_security_group_ingress()
+                .group_id(group_id)
+                .ip_permissions(p)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    (
+                        error_code(&e).map(str::to_owned),
+                        api_error("AuthorizeSecurityGroupIngress", &e),
+                    )
+                }),
+        }
+    };
+    let authorize_out = async {
+        match fix.authorize_egress {
+            None => Ok(()),
+            Some(p) => ec2
+                .authorize_security_group_egress()
+                .group_id(group_id)
+                .ip_permissions(p)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    (
+                        error_code(&e).map(str::to_owned),
+                        api_error("AuthorizeSecurityGroupEgress", &e),
+                    )
+                }),
+        }
+    };
+    let revoke_in = async {
+        if fix.revoke_ingress.is_empty() {
+            return Ok(());
+        }
+        ec2.revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(fix.revoke_ingress))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    error_code(&e).map(str::to_owned),
+                    api_error("RevokeSecurityGroupIngress", &e),
+                )
+            })
+    };
+    let revoke_out = async {
+        if fix.revoke_egress.is_empty() {
+            return Ok(());
+        }
+        ec2.revoke_security_group_egress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(fix.revoke_egress))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    error_code(&e).map(str::to_owned),
+                    api_error("RevokeSecurityGroupEgress", &e),
+                )
+            })
+    };
+    let (a, b, c, d) = futures::join!(authorize_in, authorize_out, revoke_in, revoke_out);
+    let dup = ok_if("InvalidPermission.Duplicate");
+    let gone = ok_if("InvalidPermission.NotFound");
+    let errors: Vec<String> = [dup(a), dup(b), gone(c), gone(d)]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+async fn create(ec2: &Ec2Client, vpc_id: &str, role: Role) -> Result<Option<String>, String> {
+    let tags = TagSpecification::builder()
+        .resource_type(ResourceType::SecurityGroup)
+        .tags(Tag::builder().key("Name").value(role.group_name()).build())
+        .tags(Tag::builder().key(ROLE_TAG).value(role.tag_value()).build())
+        .build();
+    match ec2
+        .create_security_group()
+        .group_name(role.group_name())
+        .description(role.description())
+        .vpc_id(vpc_id)
+        .tag_specifications(tags)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .group_id()
+            .map(|id| Some(id.to_owned()))
+            .ok_or_else(|| "CreateSecurityGroup: no group id returned".to_owned()),
+        Err(e) if error_code(&e) == Some("InvalidGroup.Duplicate") => Ok(None),
+        Err(e) => Err(api_error("CreateSecurityGroup", &e)),
+    }
+}
+
+/// A freshly created group has no ingress and the default allow-all IPv4 egress (plus
+/// IPv6 egress in some VPCs, which revoking tolerates being absent).
+fn fresh_rules() -> (Vec<IpPermission>, Vec<IpPermission>) {
+    (vec![], vec![all_traffic(true, false)])
+}
+
+async fn ensure_one(
+    ec2: &Ec2Client,
+    vpc_id: &str,
+    role: Role,
+    observed: Option<&Observed>,
+) -> Result<(String, bool), String> {
+    if let Some(o) = observed {
+        let fix = plan_fix(role, &o.ingress, &o.egress);
+        let changed = !fix.is_empty();
+        apply_fix(ec2, &o.id, fix).await?;
+        return Ok((o.id.clone(), changed));
+    }
+    match create(ec2, vpc_id, role).await? {
+        Some(id) => {
+            let (ingress, egress) = fresh_rules();
+            let mut fix = plan_fix(role, &ingress, &egress);
+            if role == Role::NoRules {
+                // Revoked separately so a missing IPv6 rule cannot fail the IPv4 revoke.
+                let v6 = all_traffic(false, true);
+                let (a, b) = futures::join!(
+                    apply_fix(ec2, &id, fix),
+                    apply_fix(
+                        ec2,
+                        &id,
+                        RuleFix {
+                            revoke_egress: vec![v6],
+                            ..RuleFix::default()
+                        }
+                    )
+                );
+                a.and(b)?;
+            } else {
+                // A VPC with IPv6 may have added the IPv6 egress already: authorise it on
+                // its own so a duplicate does not reject the whole call.
+                let egress_v6 = fix.authorize_egress.take();
+                let (a, b) = futures::join!(
+                    apply_fix(ec2, &id, fix),
+                    apply_fix(
+                        ec2,
+                        &id,
+                        RuleFix {
+                            authorize_egress: egress_v6,
+                            ..RuleFix::default()
+                        }
+                    )
+                );
+                a.and(b)?;
+            }
+            Ok((id, true))
+        }
+        None => {
+            // Lost a race (or a concurrent invocation is setting it up): use the winner's
+            // group and converge its rules ourselves.
+            let vpcs = BTreeSet::from([vpc_id.to_owned()]);
+            let found = lookup(ec2, &vpcs).await?;
+            let o = found
+                .iter()
+                .find(|o| o.role == role && o.vpc_id == vpc_id)
+                .ok_or_else(|| {
+                    format!(
+                        "CreateSecurityGroup reported {} as existing, but it cannot be found",
+                        role.group_name()
+                    )
+                })?;
+            let fix = plan_fix(role, &o.ingress, &o.egress);
+            let changed = !fix.is_empty();
+            apply_fix(ec2, &o.id, fix).await?;
+            Ok((o.id.clone(), changed))
+        }
+    }
+}
+
+/// Finds or creates both groups of `vpc_id` (concurrently), using `observed` from an
+/// earlier lookup when it has them, and converges their rules.
+pub(crate) async fn ensure(
+    ec2: &Ec2Client,
+    vpc_id: &str,
+    observed: &[Observed],
+) -> Result<IsolationGroups, String> {
+    let find = |role| observed.iter().find(|o| o.role == role && o.vpc_id == vpc_id);
+    let (conv, none) = futures::join!(
+        ensure_one(ec2, vpc_id, Role::Conversion, find(Role::Conversion)),
+        ensure_one(ec2, vpc_id, Role::NoRules, find(Role::NoRules)),
+    );
+    match (conv, none) {
+        (Ok((conversion, c1)), Ok((no_rules, c2))) => Ok(IsolationGroups {
+            vpc_id: vpc_id.to_owned(),
+            conversion,
+            no_rules,
+            changed: c1 || c2,
+        }),
+        (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversion_gets_only_what_is_missing() {
+        let fix = plan_fix(Role::Conversion, &[], &[all_traffic(true, false)]);
+        assert_eq!(fix.authorize_ingress, Some(all_traffic(true, true)));
+        assert_eq!(fix.authorize_egress, Some(all_traffic(false, true)));
+        assert!(fix.revoke_egress.is_empty() && fix.revoke_ingress.is_empty());
+        let complete = [all_traffic(true, true)];
+        assert!(plan_fix(Role::Conversion, &complete, &complete).is_empty());
+    }
+
+    #[test]
+    fn no_rules_revokes_everything_observed() {
+        let extra = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(IpRange::builder().cidr_ip("198.51.100.0/24").build())
+            .build();
+        let fix = plan_fix(Role::NoRules, &[extra.clone()], &[all_traffic(true, false)]);
+        assert_eq!(fix.revoke_ingress, vec![extra]);
+        assert_eq!(fix.revoke_egress, vec![all_traffic(true, false)]);
+        assert!(plan_fix(Role::NoRules, &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_port_range_rule_is_not_all_traffic() {
+        let tcp = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(0)
+            .to_port(65535)
+            .ip_ranges(IpRange::builder().cidr_ip(ANY_V4).build())
+            .build();
+        assert!(!allows_all(&[tcp], ANY_V4));
+    }
+}

@@ -1,0 +1,59 @@
+//! IAM actions the EC2 executor calls, declared next to the calls so the Terraform policy
+//! can be checked against them. Keep these lists exact: one entry per API the code sends.
+
+/// What the Lambda's role needs to quarantine an instance (`Ec2Executor::execute`).
+pub const REQUIRED_PERMISSIONS: &[&str] = &[
+    // Observe (first round trip, concurrently).
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSnapshots",
+    "autoscaling:DescribeAutoScalingInstances",
+    // Record prior state, tag the instance; also implied by tag-on-create below.
+    "ec2:CreateTags",
+    // Isolation groups, find-or-create per VPC.
+    "ec2:CreateSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    // The two-step group swap on every ENI.
+    "ec2:ModifyNetworkInterfaceAttribute",
+    // Termination protection, shutdown behaviour, DeleteOnTermination.
+    "ec2:ModifyInstanceAttribute",
+    "autoscaling:DetachInstances",
+    "autoscaling:EnterStandby",
+    "ec2:DisassociateAddress",
+    "ec2:CreateSnapshot",
+];
+
+/// What a human additionally needs for `responder release ec2` (which also uses the
+/// describe and modify actions above). Not granted to the Lambda.
+pub const RELEASE_PERMISSIONS: &[&str] = &[
+    "ec2:DeleteTags",
+    "ec2:AssociateAddress",
+    "autoscaling:AttachInstances",
+    "autoscaling:ExitStandby",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn lists_are_well_formed_and_disjoint() {
+        let q: BTreeSet<_> = REQUIRED_PERMISSIONS.iter().collect();
+        let r: BTreeSet<_> = RELEASE_PERMISSIONS.iter().collect();
+        assert_eq!(q.len(), REQUIRED_PERMISSIONS.len(), "duplicate entry");
+        assert_eq!(r.len(), RELEASE_PERMISSIONS.len(), "duplicate entry");
+        assert!(q.is_disjoint(&r));
+        for p in q.iter().chain(r.iter()) {
+            let (svc, action) = p.split_once(':').expect("service:Action");
+            assert!(svc == "ec2" || svc == "autoscaling", "{p}");
+            assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");
+            assert!(!action.contains('*'), "no wildcards: {p}");
+        }
+    }
+}

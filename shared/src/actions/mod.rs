@@ -1,0 +1,6 @@
+//! Executors: one folder per response-action family, each an adapter from a
+//! [`crate::plan::ResponsePlan`] to AWS (or Kubernetes) calls, reporting one
+//! [`crate::outcome::Outcome`] per planned action.
+
+#[cfg(feature = "ec2")]
+pub mod ec2;
