@@ -1,0 +1,63 @@
+# Security (or single) account: the responder. Optionally one member account: the role
+# the responder assumes there. Repeat the member module (with its own provider) per
+# member account, or deploy ../../modules/member-role through StackSets-like tooling.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
+provider "aws" {
+  alias  = "member"
+  region = var.region
+
+  dynamic "assume_role" {
+    for_each = var.member_account_admin_role_arn == null ? [] : [var.member_account_admin_role_arn]
+    content {
+      role_arn     = assume_role.value
+      session_name = "guardduty-responder-deploy"
+    }
+  }
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
+locals {
+  cross_account = var.member_account_admin_role_arn != null
+}
+
+module "responder" {
+  source = "../../modules/responder"
+
+  name_prefix               = var.name_prefix
+  lambda_zip_dir            = var.lambda_zip_dir
+  functions                 = var.functions
+  mode                      = var.mode
+  responder_config          = var.responder_config
+  protected_namespaces      = var.protected_namespaces
+  max_containments_per_hour = var.max_containments_per_hour
+  eks_cluster_names         = var.eks_cluster_names
+  enable_runtime_monitoring = var.enable_runtime_monitoring
+  enable_coverage_schedule  = var.enable_coverage_schedule
+  enable_test_event_rules   = var.enable_test_event_rules
+  cross_account_role_name   = local.cross_account ? var.cross_account_role_name : ""
+}
+
+module "member_role" {
+  source = "../../modules/member-role"
+  count  = local.cross_account ? 1 : 0
+
+  providers = {
+    aws = aws.member
+  }
+
+  role_name           = var.cross_account_role_name
+  responder_role_arns = values(module.responder.role_arns)
+  permissions         = module.responder.surface_permissions
+  surfaces            = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
+}

@@ -1,0 +1,96 @@
+variable "region" {
+  description = "Region of the responder (GuardDuty findings are regional: deploy once per region)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "guardduty-responder"
+}
+
+variable "lambda_zip_dir" {
+  description = "cargo lambda output directory (holds responder-<name>/bootstrap.zip)."
+  type        = string
+  default     = "../../../target/lambda"
+}
+
+variable "functions" {
+  description = "Functions to deploy; see the responder module."
+  type = object({
+    ec2      = optional(object({ enabled = optional(bool, true), reserved_concurrency = optional(number, 5) }), {})
+    ecs      = optional(object({ enabled = optional(bool, false), reserved_concurrency = optional(number, 5) }), {})
+    eks      = optional(object({ enabled = optional(bool, false), reserved_concurrency = optional(number, 5) }), {})
+    coverage = optional(object({ enabled = optional(bool, true), reserved_concurrency = optional(number, 2) }), {})
+  })
+  default = {}
+}
+
+variable "mode" {
+  description = "enforce or dry-run."
+  type        = string
+  default     = "dry-run"
+}
+
+variable "responder_config" {
+  description = "RESPONDER_CONFIG document (playbook, guardrails, ec2/ecs/eks options)."
+  type        = any
+  default     = {}
+}
+
+variable "protected_namespaces" {
+  description = "Kubernetes namespaces never contained (added to kube-system and amazon-guardduty)."
+  type        = list(string)
+  default     = []
+}
+
+variable "max_containments_per_hour" {
+  description = "Containments per function per hour before it downgrades to notify-only."
+  type        = number
+  default     = 10
+}
+
+variable "eks_cluster_names" {
+  description = "EKS clusters of the responder account that get an access entry."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_runtime_monitoring" {
+  description = "Manage the RUNTIME_MONITORING detector feature here."
+  type        = bool
+  default     = false
+}
+
+variable "enable_coverage_schedule" {
+  description = "Hourly coverage audit."
+  type        = bool
+  default     = false
+}
+
+variable "enable_test_event_rules" {
+  description = "Accept forged events with source guardduty-responder.test (verification window only)."
+  type        = bool
+  default     = false
+}
+
+variable "member_account_admin_role_arn" {
+  description = "Role Terraform assumes to create the member role in one member account (e.g. its OrganizationAccountAccessRole). null: no member account."
+  type        = string
+  default     = null
+}
+
+variable "cross_account_role_name" {
+  description = "Name of the role the responder assumes in member accounts."
+  type        = string
+  default     = "guardduty-responder-member"
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default = {
+    Project = "guardduty-responder"
+  }
+}

@@ -1,0 +1,68 @@
+variable "role_name" {
+  description = "Name of the role; the responder's cross_account_role_name must be the same."
+  type        = string
+  default     = "guardduty-responder-member"
+}
+
+variable "responder_role_arns" {
+  description = "Execution role ARNs of the responder functions (responder module output role_arns, e.g. values(...)) allowed to assume this role."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.responder_role_arns) > 0 && alltrue([for a in var.responder_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "responder_role_arns must be a non-empty list of IAM role ARNs."
+  }
+}
+
+variable "external_id" {
+  description = "If set, callers must pass this sts:ExternalId (the responder's cross_account_external_id)."
+  type        = string
+  default     = null
+}
+
+variable "permissions" {
+  description = "IAM actions per surface: the responder module's output surface_permissions (its local.permissions), so both accounts grant the same lists."
+  type        = map(list(string))
+}
+
+variable "surfaces" {
+  description = "Surfaces to grant in this account (keys of permissions). coverage is not needed here: the audit runs against the administrator's detector."
+  type        = list(string)
+  default     = ["ec2", "ecs", "eks"]
+}
+
+variable "region" {
+  description = "Region the permissions are scoped to; \"*\" when responders in several regions assume the role."
+  type        = string
+  default     = "*"
+}
+
+variable "eks_cluster_names" {
+  description = "EKS clusters of this account eks:DescribeCluster is limited to (empty: any). Each also needs an access entry for this role and the infra/kubernetes RBAC."
+  type        = list(string)
+  default     = []
+}
+
+variable "ecs_revocable_role_arns" {
+  description = "Task roles the ECS session revocation may write an inline policy on; null: any role of this account except this one."
+  type        = list(string)
+  default     = null
+}
+
+variable "max_session_duration" {
+  description = "Maximum session length of the role, in seconds."
+  type        = number
+  default     = 3600
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary for the role."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for the role."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,130 @@
+# One role per function. Its policy grants exactly local.permissions[<name>] (scoped by
+# ../surface-policy) plus local.common_permissions (scoped below), and the Lambda
+# runtime's own logs/X-Ray needs. Nothing is granted with a "*" action.
+
+data "aws_iam_policy_document" "assume_lambda" {
+  for_each = local.functions
+
+  statement {
+    sid     = "LambdaAssumesRole"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_names[each.key]}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = local.functions
+
+  name                 = local.function_names[each.key]
+  description          = "GuardDuty responder ${each.key} function"
+  assume_role_policy   = data.aws_iam_policy_document.assume_lambda[each.key].json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
+}
+
+module "surface_policy" {
+  source   = "../surface-policy"
+  for_each = local.functions
+
+  surface           = each.key
+  actions           = local.permissions[each.key]
+  partition         = local.partition
+  account_id        = local.account_id
+  region            = local.region
+  eks_cluster_names = var.eks_cluster_names
+  # Session revocation may never target the responder's own roles.
+  revocable_role_arns = var.ecs_revocable_role_arns
+  protected_role_arns = concat(
+    ["arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"],
+    local.cross_account ? ["arn:${local.partition}:iam::${local.account_id}:role/${var.cross_account_role_name}"] : [],
+  )
+  sid_prefix = "Surface"
+}
+
+locals {
+  # Scope of each common action: { resources, condition }. Every entry of
+  # local.common_permissions must have one (plan fails on a missing key).
+  common_scope = {
+    "sns:Publish"                   = { resources = [aws_sns_topic.notifications.arn], condition = {} }
+    "secretsmanager:GetSecretValue" = { resources = [aws_secretsmanager_secret.slack_webhook.arn], condition = {} }
+    "kms:Decrypt"                   = { resources = [aws_kms_key.this.arn], condition = {} }
+    "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
+    "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
+    "sts:AssumeRole"                = { resources = ["arn:${local.partition}:iam::*:role/${var.cross_account_role_name}"], condition = {} }
+    "cloudwatch:PutMetricData" = {
+      resources = ["*"] # PutMetricData has no resource type; the namespace condition scopes it.
+      condition = { StringEquals = { "cloudwatch:namespace" = ["GuardDutyResponder"] } }
+    }
+    "cloudwatch:GetMetricStatistics" = { resources = ["*"], condition = {} } # no resource type
+  }
+
+  common_actions = [
+    for act in local.common_permissions : act
+    if act != "sts:AssumeRole" || local.cross_account
+  ]
+
+  common_statements = [
+    for act in local.common_actions : merge(
+      {
+        Sid      = "Common${replace(title(replace(act, ":", " ")), " ", "")}"
+        Effect   = "Allow"
+        Action   = [act]
+        Resource = local.common_scope[act].resources
+      },
+      { for k, v in { Condition = local.common_scope[act].condition } : k => v if length(v) > 0 },
+    )
+  ]
+
+  runtime_statements = {
+    for name in keys(local.functions) : name => [
+      {
+        Sid      = "RuntimeLogsToOwnLogGroup"
+        Effect   = "Allow"
+        Action   = [for a in local.runtime_permissions : a if startswith(a, "logs:")]
+        Resource = ["${local.log_group_arns[name]}:*"]
+      },
+      {
+        Sid      = "RuntimeXRayTracing" # X-Ray write calls have no resource type.
+        Effect   = "Allow"
+        Action   = [for a in local.runtime_permissions : a if startswith(a, "xray:")]
+        Resource = ["*"]
+      },
+    ]
+  }
+
+  function_policies = {
+    for name in keys(local.functions) : name => jsonencode({
+      Version = "2012-10-17"
+      Statement = concat(
+        module.surface_policy[name].statements,
+        local.common_statements,
+        local.runtime_statements[name],
+      )
+    })
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+
+  name   = "responder"
+  role   = aws_iam_role.function[each.key].id
+  policy = local.function_policies[each.key]
+}

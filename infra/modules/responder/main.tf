@@ -1,0 +1,43 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  # Deployed functions: name => settings. The four keys of var.functions share one type.
+  functions = { for name, f in var.functions : name => f if f.enabled }
+
+  function_names = { for name in keys(local.functions) : name => "${var.name_prefix}-${name}" }
+  zip_paths      = { for name in keys(local.functions) : name => "${var.lambda_zip_dir}/responder-${name}/bootstrap.zip" }
+  log_group_arns = {
+    for name, fn in local.function_names : name => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${fn}"
+  }
+
+  # EventBridge patterns: one JSON file per function under infra/patterns, the single
+  # source of truth (a test evaluates every events/ sample against these files).
+  patterns_dir = "${path.module}/../../patterns"
+
+  cross_account = var.cross_account_role_name != ""
+
+  # Rule ARNs on the default bus have no bus segment.
+  rule_arn_prefix = var.event_bus_name == "default" ? "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/" : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.event_bus_name}/"
+
+  role_arns = { for name in keys(local.functions) : name => "arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-${name}" }
+
+  environment = merge(
+    {
+      RESPONDER_MODE                      = var.mode
+      RESPONDER_CONFIG                    = jsonencode(var.responder_config)
+      RESPONDER_EXEMPT_TAG                = var.exempt_tag
+      RESPONDER_PROTECTED_NAMESPACES      = join(",", var.protected_namespaces)
+      RESPONDER_SNS_TOPIC_ARN             = aws_sns_topic.notifications.arn
+      RESPONDER_SLACK_SECRET_ARN          = aws_secretsmanager_secret.slack_webhook.arn
+      RESPONDER_CROSS_ACCOUNT_ROLE        = var.cross_account_role_name
+      RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
+    },
+    var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
+  )
+}

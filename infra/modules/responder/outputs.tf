@@ -1,0 +1,59 @@
+output "function_arns" {
+  description = "Lambda function ARNs by name (ec2, ecs, eks, coverage)."
+  value       = { for name, fn in aws_lambda_function.this : name => fn.arn }
+}
+
+output "function_names" {
+  description = "Lambda function names by name."
+  value       = { for name, fn in aws_lambda_function.this : name => fn.function_name }
+}
+
+output "role_arns" {
+  description = "Execution role ARNs by function; give these to ../member-role as responder_role_arns."
+  value       = { for name, role in aws_iam_role.function : name => role.arn }
+}
+
+output "sns_topic_arn" {
+  description = "Notification topic (KMS-encrypted); subscribe to it."
+  value       = aws_sns_topic.notifications.arn
+}
+
+output "slack_secret_arn" {
+  description = "Secret holding the Slack webhook URL; put its value with `aws secretsmanager put-secret-value`."
+  value       = aws_secretsmanager_secret.slack_webhook.arn
+}
+
+output "dlq_url" {
+  description = "Dead-letter queue URL: undelivered events and failed invocations."
+  value       = aws_sqs_queue.dlq.url
+}
+
+output "dlq_arn" {
+  description = "Dead-letter queue ARN."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "kms_key_arn" {
+  description = "The module's KMS key."
+  value       = aws_kms_key.this.arn
+}
+
+output "event_rule_arns" {
+  description = "EventBridge rule ARNs by function."
+  value       = { for name, rule in aws_cloudwatch_event_rule.this : name => rule.arn }
+}
+
+output "test_event_rule_arns" {
+  description = "Test-source rule ARNs by function (empty unless enable_test_event_rules)."
+  value       = { for name, rule in aws_cloudwatch_event_rule.test : name => rule.arn }
+}
+
+output "surface_permissions" {
+  description = "IAM actions per deployed surface (local.permissions), for ../member-role's permissions variable."
+  value       = { for name in keys(local.functions) : name => local.permissions[name] }
+}
+
+output "eks_kubernetes_group" {
+  description = "Kubernetes group the eks function's access entries map to (bound in infra/kubernetes/rbac.yaml)."
+  value       = local.eks_kubernetes_group
+}

@@ -1,0 +1,100 @@
+# IAM actions granted to each function. This file is the single place to edit them.
+#
+# A Rust test parses this file (hcl-rs) and compares it with what the code declares:
+#
+#   local.permissions["<surface>"]  the executor's actions (ec2, ecs, eks) or, for
+#                                    coverage, the audit's actions. Also granted in
+#                                    member accounts by ../member-role.
+#   local.common_permissions        the shared handler's actions (notify, secrets,
+#                                    KMS, DLQ, cross-account, rate-limit metric),
+#                                    granted to every function.
+#   local.runtime_permissions       what the Lambda service itself needs (logs, X-Ray);
+#                                    no code calls them, so the test ignores them.
+#
+# A function's policy grants exactly permissions[name] + common_permissions, except that
+# sts:AssumeRole is left out while cross_account_role_name is "". Keep every value a
+# plain string literal: no expressions, so the file parses without evaluation.
+#
+# Resource ARNs and conditions for each action live in ../executor-policy (surface
+# actions) and iam.tf (common actions). An action without an entry there may only be a
+# Describe/List/Get call (granted on "*"): plan fails for any other unscoped action.
+
+locals {
+  permissions = {
+    ec2 = [
+      "ec2:DescribeInstances",
+      "ec2:DescribeInstanceAttribute",
+      "ec2:DescribeSecurityGroups",
+      "ec2:CreateSecurityGroup",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:RevokeSecurityGroupEgress",
+      "ec2:ModifyNetworkInterfaceAttribute",
+      "ec2:ModifyInstanceAttribute",
+      "ec2:CreateTags",
+      "ec2:CreateSnapshot",
+      "ec2:DescribeSnapshots",
+      "ec2:DescribeAddresses",
+      "ec2:DisassociateAddress",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DetachInstances",
+      "autoscaling:EnterStandby",
+    ]
+
+    ecs = [
+      "ecs:DescribeTasks",
+      "ecs:DescribeTaskDefinition",
+      "ecs:DescribeServices",
+      "ecs:TagResource",
+      "ecs:StopTask",
+      "ecs:DescribeContainerInstances",
+      "ecs:UpdateContainerInstancesState",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeNetworkAcls",
+      "ec2:CreateNetworkAclEntry",
+      "ec2:DescribeSecurityGroups",
+      "ec2:CreateSecurityGroup",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:RevokeSecurityGroupEgress",
+      "ec2:ModifyNetworkInterfaceAttribute",
+      "ec2:CreateTags",
+      "elasticloadbalancing:DeregisterTargets",
+      "elasticloadbalancing:DescribeTargetHealth",
+      "iam:PutRolePolicy",
+    ]
+
+    eks = [
+      "eks:DescribeCluster",
+      "ec2:DescribeInstances",
+      "ec2:ModifyInstanceAttribute",
+      "ec2:CreateTags",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:SetInstanceProtection",
+    ]
+
+    coverage = [
+      "guardduty:ListDetectors",
+      "guardduty:GetCoverageStatistics",
+      "guardduty:ListCoverage",
+    ]
+  }
+
+  common_permissions = [
+    "sns:Publish",
+    "secretsmanager:GetSecretValue",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "sqs:SendMessage",
+    "sts:AssumeRole",
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricStatistics",
+  ]
+
+  runtime_permissions = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+  ]
+}

@@ -1,0 +1,221 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; functions are named <prefix>-<ec2|ecs|eks|coverage>."
+  type        = string
+  default     = "guardduty-responder"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 1-40 letters, digits or hyphens."
+  }
+}
+
+variable "lambda_zip_dir" {
+  description = "Directory holding responder-<name>/bootstrap.zip per function, as written by `cargo lambda build --release --arm64 --output-format zip` (target/lambda)."
+  type        = string
+}
+
+variable "functions" {
+  description = <<-EOT
+    Which functions to deploy and how. ec2 handles Instance and Container findings, ecs
+    ECSCluster findings, eks EKSCluster findings, coverage the Runtime Protection
+    Healthy/Unhealthy events (and the optional scheduled audit). reserved_concurrency
+    caps parallel containments (-1: no reservation, for accounts whose concurrency
+    quota is too small to reserve).
+  EOT
+  type = object({
+    ec2 = optional(object({
+      enabled              = optional(bool, true)
+      reserved_concurrency = optional(number, 5)
+      memory_size          = optional(number, 256)
+      timeout              = optional(number, 60)
+    }), {})
+    ecs = optional(object({
+      enabled              = optional(bool, false)
+      reserved_concurrency = optional(number, 5)
+      memory_size          = optional(number, 256)
+      timeout              = optional(number, 60)
+    }), {})
+    eks = optional(object({
+      enabled              = optional(bool, false)
+      reserved_concurrency = optional(number, 5)
+      memory_size          = optional(number, 256)
+      timeout              = optional(number, 60)
+    }), {})
+    coverage = optional(object({
+      enabled              = optional(bool, true)
+      reserved_concurrency = optional(number, 2)
+      memory_size          = optional(number, 256)
+      timeout              = optional(number, 60)
+    }), {})
+  })
+  default = {}
+}
+
+variable "mode" {
+  description = "RESPONDER_MODE: enforce (contain) or dry-run (plan and notify only)."
+  type        = string
+  default     = "enforce"
+
+  validation {
+    condition     = contains(["enforce", "dry-run"], var.mode)
+    error_message = "mode must be \"enforce\" or \"dry-run\"."
+  }
+}
+
+variable "responder_config" {
+  description = "Configuration document passed as RESPONDER_CONFIG (JSON): playbook rules, guardrails, ec2/ecs/eks options."
+  type        = any
+  default     = {}
+}
+
+variable "exempt_tag" {
+  description = "RESPONDER_EXEMPT_TAG: tag (or Kubernetes label/annotation) key whose value \"true\" exempts a resource from containment."
+  type        = string
+  default     = "guardduty-responder:exempt"
+}
+
+variable "protected_namespaces" {
+  description = "RESPONDER_PROTECTED_NAMESPACES: Kubernetes namespaces never contained, in addition to kube-system and amazon-guardduty."
+  type        = list(string)
+  default     = []
+}
+
+variable "cross_account_role_name" {
+  description = "RESPONDER_CROSS_ACCOUNT_ROLE: role (from ../member-role) assumed in the finding's account when it is not this one. Empty disables cross-account action and sts:AssumeRole."
+  type        = string
+  default     = ""
+}
+
+variable "cross_account_external_id" {
+  description = "External id the member roles require, passed as RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID when non-empty."
+  type        = string
+  default     = ""
+}
+
+variable "max_containments_per_hour" {
+  description = "RESPONDER_MAX_CONTAINMENTS_PER_HOUR: past this many containments in an hour a function downgrades to notify-only."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_containments_per_hour >= 0 && floor(var.max_containments_per_hour) == var.max_containments_per_hour
+    error_message = "max_containments_per_hour must be a non-negative integer."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' CloudWatch log groups."
+  type        = number
+  default     = 365
+}
+
+variable "application_log_level" {
+  description = "Lambda JSON logging: lowest application log level kept (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)."
+  type        = string
+  default     = "INFO"
+}
+
+variable "system_log_level" {
+  description = "Lambda JSON logging: lowest platform log level kept (DEBUG, INFO, WARN)."
+  type        = string
+  default     = "WARN"
+}
+
+variable "async_max_event_age_seconds" {
+  description = "How long Lambda keeps retrying an asynchronous event (throttles included) before dead-lettering it."
+  type        = number
+  default     = 21600
+}
+
+variable "event_bus_name" {
+  description = "Event bus GuardDuty findings arrive on (default: the account's default bus)."
+  type        = string
+  default     = "default"
+}
+
+variable "eks_cluster_names" {
+  description = "EKS clusters of this account the eks function may act on: gets an access entry each (authentication mode API or API_AND_CONFIG_MAP) and scopes eks:DescribeCluster. Empty: DescribeCluster on any cluster, no access entries."
+  type        = list(string)
+  default     = []
+}
+
+variable "ecs_revocable_role_arns" {
+  description = "Task roles the ecs function may write the session-revocation inline policy on (iam:PutRolePolicy). null: any role of this account except the responder's own."
+  type        = list(string)
+  default     = null
+}
+
+variable "enable_runtime_monitoring" {
+  description = "Manage the detector's RUNTIME_MONITORING feature and its agent-management toggles here."
+  type        = bool
+  default     = false
+}
+
+variable "detector_id" {
+  description = "GuardDuty detector id for enable_runtime_monitoring; null: the region's only detector."
+  type        = string
+  default     = null
+}
+
+variable "runtime_monitoring_agent_management" {
+  description = "Automated agent management per resource type, when enable_runtime_monitoring is true."
+  type = object({
+    eks         = optional(bool, true)
+    ecs_fargate = optional(bool, true)
+    ec2         = optional(bool, true)
+  })
+  default = {}
+}
+
+variable "enable_coverage_schedule" {
+  description = "Invoke the coverage function on a schedule (EventBridge Scheduler) for a full coverage audit."
+  type        = bool
+  default     = false
+}
+
+variable "coverage_schedule_expression" {
+  description = "Schedule of the coverage audit."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period before the module's KMS key is deleted."
+  type        = number
+  default     = 30
+}
+
+variable "secret_recovery_window_days" {
+  description = "Recovery window of the Slack webhook secret (0 deletes at once)."
+  type        = number
+  default     = 7
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary attached to every role the module creates."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes them."
+  type        = map(string)
+  default     = {}
+}
+
+variable "enable_test_event_rules" {
+  description = "Also route events with source test_event_source (same patterns otherwise), so `aws events put-events` of an events/ sample reaches the functions. For a verification window only: whoever may call events:PutEvents can then forge findings."
+  type        = bool
+  default     = false
+}
+
+variable "test_event_source" {
+  description = "Source of the forged test events accepted while enable_test_event_rules is true (must not start with \"aws.\")."
+  type        = string
+  default     = "guardduty-responder.test"
+
+  validation {
+    condition     = !startswith(var.test_event_source, "aws.")
+    error_message = "EventBridge does not accept PutEvents with an \"aws.\" source."
+  }
+}

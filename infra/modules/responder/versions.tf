@@ -1,0 +1,11 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+      # 5.x; logging_config, aws_eks_access_entry and the detector feature need >= 5.40.
+      version = "~> 5.40"
+    }
+  }
+}

@@ -1,0 +1,176 @@
+# Turns one surface's action list into least-privilege IAM statements: each action gets
+# the resource ARNs (and conditions) AWS lets it be scoped to, in one account and region.
+# Used by ../responder (its own account) and ../member-role (member accounts), so the
+# scoping is written once. Pure: no resources, no provider calls.
+
+locals {
+  p = var.partition
+  r = var.region
+  a = var.account_id
+
+  ec2 = "arn:${local.p}:ec2:${local.r}:${local.a}"
+  arn = {
+    instance           = "${local.ec2}:instance/*"
+    network_interface  = "${local.ec2}:network-interface/*"
+    security_group     = "${local.ec2}:security-group/*"
+    sg_rule            = "${local.ec2}:security-group-rule/*"
+    vpc                = "${local.ec2}:vpc/*"
+    volume             = "${local.ec2}:volume/*"
+    snapshot           = "arn:${local.p}:ec2:${local.r}::snapshot/*" # snapshot ARNs carry no account
+    elastic_ip         = "${local.ec2}:elastic-ip/*"
+    network_acl        = "${local.ec2}:network-acl/*"
+    auto_scaling_group = "arn:${local.p}:autoscaling:${local.r}:${local.a}:autoScalingGroup:*:autoScalingGroupName/*"
+    task               = "arn:${local.p}:ecs:${local.r}:${local.a}:task/*"
+    service            = "arn:${local.p}:ecs:${local.r}:${local.a}:service/*"
+    container_instance = "arn:${local.p}:ecs:${local.r}:${local.a}:container-instance/*"
+    target_group       = "arn:${local.p}:elasticloadbalancing:${local.r}:${local.a}:targetgroup/*/*"
+    detector           = "arn:${local.p}:guardduty:${local.r}:${local.a}:detector/*"
+  }
+
+  eks_clusters = length(var.eks_cluster_names) > 0 ? [
+    for n in var.eks_cluster_names : "arn:${local.p}:eks:${local.r}:${local.a}:cluster/${n}"
+  ] : ["arn:${local.p}:eks:${local.r}:${local.a}:cluster/*"]
+
+  revocable_roles = coalesce(var.revocable_role_arns, ["arn:${local.p}:iam::${local.a}:role/*"])
+
+  # Scope of each action: a list of { resources, condition } (one statement each).
+  # "<surface>/<action>" overrides "<action>" for one surface. Actions with no entry
+  # must be Describe/List/Get calls; they are granted on "*" (see the output check).
+  scope = {
+    "ec2:CreateSecurityGroup" = [
+      { resources = [local.arn.security_group, local.arn.vpc], condition = {} },
+    ]
+    "ec2:AuthorizeSecurityGroupIngress" = [
+      { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
+    ]
+    "ec2:AuthorizeSecurityGroupEgress" = [
+      { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
+    ]
+    "ec2:RevokeSecurityGroupEgress" = [
+      { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
+    ]
+    "ec2:ModifyNetworkInterfaceAttribute" = [
+      { resources = [local.arn.network_interface, local.arn.security_group, local.arn.instance, local.arn.vpc], condition = {} },
+    ]
+    "ec2:ModifyInstanceAttribute" = [
+      { resources = [local.arn.instance, local.arn.security_group, local.arn.volume], condition = {} },
+    ]
+    "eks/ec2:ModifyInstanceAttribute" = [
+      { resources = [local.arn.instance], condition = {} },
+    ]
+    "ec2:CreateSnapshot" = [
+      { resources = [local.arn.volume, local.arn.snapshot], condition = {} },
+    ]
+    "ec2:DisassociateAddress" = [
+      { resources = [local.arn.elastic_ip, local.arn.network_interface, local.arn.instance], condition = {} },
+    ]
+    "ec2:CreateNetworkAclEntry" = [
+      { resources = [local.arn.network_acl], condition = {} },
+    ]
+    # Tags go on resources the responder marks, and on snapshots only as they are created
+    # (TagSpecifications of CreateSnapshot), so it cannot re-tag other snapshots.
+    "ec2:CreateTags" = [
+      { resources = [local.arn.instance, local.arn.network_interface, local.arn.volume, local.arn.security_group], condition = {} },
+      { resources = [local.arn.snapshot], condition = { StringEquals = { "ec2:CreateAction" = ["CreateSnapshot"] } } },
+    ]
+    "ecs/ec2:CreateTags" = [
+      { resources = [local.arn.security_group, local.arn.network_interface, local.arn.instance], condition = {} },
+    ]
+    "eks/ec2:CreateTags" = [
+      { resources = [local.arn.instance], condition = {} },
+    ]
+    "autoscaling:DetachInstances" = [
+      { resources = [local.arn.auto_scaling_group], condition = {} },
+    ]
+    "autoscaling:EnterStandby" = [
+      { resources = [local.arn.auto_scaling_group], condition = {} },
+    ]
+    "autoscaling:SetInstanceProtection" = [
+      { resources = [local.arn.auto_scaling_group], condition = {} },
+    ]
+    "ecs:DescribeTasks" = [
+      { resources = [local.arn.task], condition = {} },
+    ]
+    "ecs:DescribeServices" = [
+      { resources = [local.arn.service], condition = {} },
+    ]
+    "ecs:DescribeContainerInstances" = [
+      { resources = [local.arn.container_instance], condition = {} },
+    ]
+    "ecs:UpdateContainerInstancesState" = [
+      { resources = [local.arn.container_instance], condition = {} },
+    ]
+    "ecs:StopTask" = [
+      { resources = [local.arn.task], condition = {} },
+    ]
+    "ecs:TagResource" = [
+      { resources = [local.arn.task, local.arn.container_instance], condition = {} },
+    ]
+    "elasticloadbalancing:DeregisterTargets" = [
+      { resources = [local.arn.target_group], condition = {} },
+    ]
+    # Session revocation writes one inline deny policy on the task role.
+    "iam:PutRolePolicy" = [
+      { resources = local.revocable_roles, condition = {} },
+    ]
+    "eks:DescribeCluster" = [
+      { resources = local.eks_clusters, condition = {} },
+    ]
+    "guardduty:GetCoverageStatistics" = [
+      { resources = [local.arn.detector], condition = {} },
+    ]
+    "guardduty:ListCoverage" = [
+      { resources = [local.arn.detector], condition = {} },
+    ]
+  }
+
+  unscoped_entry = { resources = ["*"], condition = {} }
+
+  actions = distinct(var.actions)
+
+  # One row per (action, scope entry); the entry's JSON is the grouping key, so actions
+  # sharing resources and condition share a statement.
+  rows = flatten([
+    for act in local.actions : [
+      for entry in try(local.scope["${var.surface}/${act}"], local.scope[act], [local.unscoped_entry]) : {
+        action = act
+        key    = jsonencode(entry)
+      }
+    ]
+  ])
+  groups = { for row in local.rows : row.key => row.action... }
+
+  unscoped = [
+    for act in local.actions : act
+    if !can(local.scope["${var.surface}/${act}"]) && !can(local.scope[act])
+  ]
+  unscoped_writes = [
+    for act in local.unscoped : act
+    if length(regexall("^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$", act)) == 0
+  ]
+
+  allow = [
+    for i, key in sort(keys(local.groups)) : merge(
+      {
+        Sid      = format("%s%02d", var.sid_prefix, i)
+        Effect   = "Allow"
+        Action   = sort(distinct(local.groups[key]))
+        Resource = jsondecode(key).resources
+      },
+      { for k, v in { Condition = jsondecode(key).condition } : k => v if length(v) > 0 },
+    )
+  ]
+
+  # The role that may write inline policies must not be able to write them on itself or
+  # on other protected roles (privilege escalation).
+  deny = contains(local.actions, "iam:PutRolePolicy") && length(var.protected_role_arns) > 0 ? [
+    {
+      Sid      = "${var.sid_prefix}DenySelfPolicy"
+      Effect   = "Deny"
+      Action   = ["iam:PutRolePolicy"]
+      Resource = var.protected_role_arns
+    },
+  ] : []
+
+  statements = concat(local.allow, local.deny)
+}

@@ -1,0 +1,53 @@
+variable "surface" {
+  description = "Function or surface the actions belong to (ec2, ecs, eks, coverage); selects per-surface scope overrides."
+  type        = string
+}
+
+variable "actions" {
+  description = "IAM actions to grant, e.g. local.permissions[\"ec2\"] of the responder module."
+  type        = list(string)
+}
+
+variable "partition" {
+  description = "AWS partition (aws, aws-cn, aws-us-gov)."
+  type        = string
+}
+
+variable "account_id" {
+  description = "Account whose resources the actions are scoped to."
+  type        = string
+}
+
+variable "region" {
+  description = "Region the actions are scoped to, or \"*\" for a role used from several regions."
+  type        = string
+}
+
+variable "eks_cluster_names" {
+  description = "EKS clusters eks:DescribeCluster is limited to; empty means every cluster of the account."
+  type        = list(string)
+  default     = []
+}
+
+variable "revocable_role_arns" {
+  description = "Roles iam:PutRolePolicy (session revocation of ECS task roles) may write to; null means every role of the account."
+  type        = list(string)
+  default     = null
+}
+
+variable "protected_role_arns" {
+  description = "Roles iam:PutRolePolicy is explicitly denied on (the responder's own roles)."
+  type        = list(string)
+  default     = []
+}
+
+variable "sid_prefix" {
+  description = "Prefix of the statement ids (alphanumeric)."
+  type        = string
+  default     = "Surface"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9]+$", var.sid_prefix))
+    error_message = "sid_prefix must be alphanumeric."
+  }
+}
