@@ -4,6 +4,8 @@
 //! (decide) → [`plan`] → [`render`] — that returns a [`plan::ResponsePlan`] as data, and an
 //! imperative shell of executors and notifiers (behind cargo features) that carries it out.
 
+#[cfg(feature = "aws")]
+pub mod actions;
 pub mod classify;
 pub mod config;
 #[cfg(feature = "aws")]

@@ -118,7 +118,11 @@ pub(crate) async fn lookup(
         .send()
         .await
         .map_err(|e| api_error("DescribeSecurityGroups", &e))?;
-    Ok(out.security_groups().iter().filter_map(observed_from).collect())
+    Ok(out
+        .security_groups()
+        .iter()
+        .filter_map(observed_from)
+        .collect())
 }
 
 fn all_traffic(v4: bool, v6: bool) -> IpPermission {
@@ -316,38 +320,20 @@ async fn ensure_one(
     match create(ec2, vpc_id, role).await? {
         Some(id) => {
             let (ingress, egress) = fresh_rules();
-            let mut fix = plan_fix(role, &ingress, &egress);
+            let fix = plan_fix(role, &ingress, &egress);
             if role == Role::NoRules {
-                // Revoked separately so a missing IPv6 rule cannot fail the IPv4 revoke.
-                let v6 = all_traffic(false, true);
-                let (a, b) = futures::join!(
-                    apply_fix(ec2, &id, fix),
-                    apply_fix(
-                        ec2,
-                        &id,
-                        RuleFix {
-                            revoke_egress: vec![v6],
-                            ..RuleFix::default()
-                        }
-                    )
-                );
+                // Revoked in its own call so a VPC without the IPv6 default rule cannot
+                // fail the IPv4 revoke.
+                let v6 = RuleFix {
+                    revoke_egress: vec![all_traffic(false, true)],
+                    ..RuleFix::default()
+                };
+                let (a, b) = futures::join!(apply_fix(ec2, &id, fix), apply_fix(ec2, &id, v6));
                 a.and(b)?;
             } else {
-                // A VPC with IPv6 may have added the IPv6 egress already: authorise it on
-                // its own so a duplicate does not reject the whole call.
-                let egress_v6 = fix.authorize_egress.take();
-                let (a, b) = futures::join!(
-                    apply_fix(ec2, &id, fix),
-                    apply_fix(
-                        ec2,
-                        &id,
-                        RuleFix {
-                            authorize_egress: egress_v6,
-                            ..RuleFix::default()
-                        }
-                    )
-                );
-                a.and(b)?;
+                // Ingress and egress are separate calls; an IPv6 egress rule the VPC added
+                // by itself comes back as a tolerated duplicate.
+                apply_fix(ec2, &id, fix).await?;
             }
             Ok((id, true))
         }
@@ -380,7 +366,11 @@ pub(crate) async fn ensure(
     vpc_id: &str,
     observed: &[Observed],
 ) -> Result<IsolationGroups, String> {
-    let find = |role| observed.iter().find(|o| o.role == role && o.vpc_id == vpc_id);
+    let find = |role| {
+        observed
+            .iter()
+            .find(|o| o.role == role && o.vpc_id == vpc_id)
+    };
     let (conv, none) = futures::join!(
         ensure_one(ec2, vpc_id, Role::Conversion, find(Role::Conversion)),
         ensure_one(ec2, vpc_id, Role::NoRules, find(Role::NoRules)),

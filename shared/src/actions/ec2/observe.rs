@@ -250,10 +250,7 @@ pub(crate) struct AsgMember {
     pub lifecycle_state: String,
 }
 
-pub(crate) async fn asg_membership(
-    asg: &AsgClient,
-    id: &str,
-) -> Result<Option<AsgMember>, String> {
+pub(crate) async fn asg_membership(asg: &AsgClient, id: &str) -> Result<Option<AsgMember>, String> {
     let out = asg
         .describe_auto_scaling_instances()
         .instance_ids(id)

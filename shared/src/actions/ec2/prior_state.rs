@@ -417,11 +417,13 @@ mod tests {
             "guardduty-responder:prior:eni:eni-89105b0f1abcd2385".into(),
             "sg-0123456789abcdef0,sg-0fedcba9876543211".into()
         )));
-        assert!(tags.contains(&(
-            PRIOR_KEY.into(),
-            "v=1;termination-protection=false;shutdown-behavior=terminate;elastic-ips=recorded"
-                .into()
-        )));
+        assert!(
+            tags.contains(&(
+                PRIOR_KEY.into(),
+                "v=1;termination-protection=false;shutdown-behavior=terminate;elastic-ips=recorded"
+                    .into()
+            ))
+        );
         assert_eq!(roundtrip(&s), s);
     }
 
@@ -453,14 +455,12 @@ mod tests {
             .unwrap()
             .1;
         assert!(v.starts_with("packed:") && v.len() <= MAX_VALUE, "{v}");
-        assert_eq!(roundtrip(&s).network_interfaces["eni-0123456789abcdef0"], groups);
+        assert_eq!(
+            roundtrip(&s).network_interfaces["eni-0123456789abcdef0"],
+            groups
+        );
         // Short (8-digit) and long ids mixed, including leading zeros.
-        let mixed = vec![
-            "sg-00000000".to_owned(),
-            sg(0),
-            sg(1),
-            "sg-abcdef01".into(),
-        ];
+        let mixed = vec!["sg-00000000".to_owned(), sg(0), sg(1), "sg-abcdef01".into()];
         let packed = pack_groups(&mixed).unwrap();
         assert_eq!(unpack_groups(&packed["packed:".len()..]).unwrap(), mixed);
     }
@@ -470,7 +470,10 @@ mod tests {
         let mut s = sample();
         s.delete_on_termination = (0..40).map(|i| format!("/dev/xvd{i:03}")).collect();
         let tags = s.encode().unwrap();
-        assert!(tags.iter().any(|(k, _)| k.ends_with("delete-on-termination:2")));
+        assert!(
+            tags.iter()
+                .any(|(k, _)| k.ends_with("delete-on-termination:2"))
+        );
         assert_eq!(roundtrip(&s), s);
     }
 
@@ -489,7 +492,13 @@ mod tests {
             t.push((k.to_owned(), v.to_owned()));
             PriorState::decode(t.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         };
-        assert!(with("guardduty-responder:prior:eni:eni-89105b0f1abcd2385", "sg-1;rm").is_err());
+        assert!(
+            with(
+                "guardduty-responder:prior:eni:eni-89105b0f1abcd2385",
+                "sg-1;rm"
+            )
+            .is_err()
+        );
         assert!(with("guardduty-responder:prior:eni:eni-XYZ", "sg-01234567").is_err());
         assert!(with(PRIOR_KEY, "v=2").is_err());
         assert!(with(PRIOR_KEY, "garbage").is_err());
@@ -500,7 +509,13 @@ mod tests {
             )
             .is_err()
         );
-        assert!(with("guardduty-responder:prior:eni:eni-89105b0f1abcd2385", "packed:!!").is_err());
+        assert!(
+            with(
+                "guardduty-responder:prior:eni:eni-89105b0f1abcd2385",
+                "packed:!!"
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -517,7 +532,9 @@ mod tests {
     #[test]
     fn quarantine_keys_exclude_the_exemption_tag() {
         assert!(is_quarantine_key("guardduty-responder:prior"));
-        assert!(is_quarantine_key("guardduty-responder:prior:eni:eni-0123456789abcdef0"));
+        assert!(is_quarantine_key(
+            "guardduty-responder:prior:eni:eni-0123456789abcdef0"
+        ));
         assert!(is_quarantine_key("guardduty-responder:status"));
         assert!(!is_quarantine_key("guardduty-responder:exempt"));
         assert!(!is_quarantine_key("Name"));

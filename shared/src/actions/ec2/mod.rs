@@ -1,0 +1,204 @@
+//! EC2 quarantine: isolate an instance's every network interface (two-step security-group
+//! swap that cuts tracked connections), keep it and its evidence (termination protection,
+//! shutdown behaviour `stop`, volumes kept on termination, out of its Auto Scaling group,
+//! EBS snapshots), and record what it changed on the instance itself so that
+//! [`Ec2Executor::release`] can undo it. See `quarantine.rs` for the call sequence.
+
+pub mod isolation_groups;
+mod observe;
+pub mod permissions;
+pub mod prior_state;
+pub mod quarantine;
+pub mod release;
+
+pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
+pub use prior_state::PriorState;
+pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
+
+use crate::execute::Executor;
+use crate::outcome::{Outcome, Status};
+use crate::plan::{ActionKind, ResponsePlan};
+use crate::target::Target;
+use aws_config::{Region, SdkConfig};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+/// The clients one quarantine or release uses.
+#[derive(Clone, Debug)]
+pub(crate) struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub asg: aws_sdk_autoscaling::Client,
+}
+
+impl Clients {
+    fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(config);
+        let mut asg = aws_sdk_autoscaling::config::Builder::from(config);
+        if let Some(r) = region {
+            ec2 = ec2.region(Region::new(r.to_owned()));
+            asg = asg.region(Region::new(r.to_owned()));
+        }
+        Clients {
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            asg: aws_sdk_autoscaling::Client::from_conf(asg.build()),
+        }
+    }
+}
+
+/// Region names as AWS spells them (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
+fn is_region(v: &str) -> bool {
+    (4..=32).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-')
+}
+
+/// Carries out the `Ec2*` actions of a plan. Build it once (e.g. at Lambda cold start) from
+/// an [`SdkConfig`]; pass a config with assumed-role credentials to act in another account.
+/// Each plan runs in the plan's own region (the finding's), using the config's credentials,
+/// retry and timeout settings.
+#[derive(Clone, Debug)]
+pub struct Ec2Executor {
+    config: SdkConfig,
+    clients: Clients,
+}
+
+impl Ec2Executor {
+    pub fn new(config: &SdkConfig) -> Ec2Executor {
+        Ec2Executor {
+            config: config.clone(),
+            clients: Clients::new(config, None),
+        }
+    }
+
+    fn clients_for(&self, region: &str) -> Clients {
+        if self.config.region().map(|r| r.as_ref()) == Some(region) {
+            self.clients.clone()
+        } else {
+            Clients::new(&self.config, Some(region))
+        }
+    }
+
+    /// Undoes a quarantine from what is recorded on the instance, in the config's region.
+    pub async fn release(&self, instance_id: &str) -> Result<Released, ReleaseError> {
+        release::release(&self.clients, instance_id).await
+    }
+
+    async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+        let region_ok = is_region(&plan.region);
+        // Group the plan's EC2 actions by instance: one quarantine per instance.
+        let mut per_instance: Vec<(&str, Option<&str>, HashSet<ActionKind>)> = Vec::new();
+        for a in &plan.actions {
+            if let Target::Ec2 {
+                instance_id,
+                vpc_id,
+                ..
+            } = &a.target
+            {
+                if !is_ec2_kind(a.kind) {
+                    continue;
+                }
+                match per_instance.iter_mut().find(|(i, _, _)| i == instance_id) {
+                    Some((_, _, kinds)) => {
+                        kinds.insert(a.kind);
+                    }
+                    None => {
+                        per_instance.push((instance_id, vpc_id.as_deref(), HashSet::from([a.kind])))
+                    }
+                }
+            }
+        }
+        let mut results: HashMap<&str, HashMap<ActionKind, quarantine::Step>> = HashMap::new();
+        if region_ok && !per_instance.is_empty() {
+            let clients = self.clients_for(&plan.region);
+            let runs = futures::future::join_all(per_instance.into_iter().map(
+                |(instance_id, vpc_hint, kinds)| {
+                    let clients = &clients;
+                    async move {
+                        let req = quarantine::Request {
+                            instance_id,
+                            vpc_hint,
+                            finding_id: &plan.finding_id,
+                            finding_type: &plan.finding_type,
+                            kinds,
+                        };
+                        (instance_id, quarantine::quarantine(clients, &req).await)
+                    }
+                },
+            ))
+            .await;
+            results.extend(runs);
+        }
+        plan.actions
+            .iter()
+            .map(|a| {
+                let target = a.target.to_string();
+                let step = match &a.target {
+                    Target::Ec2 { instance_id, .. } if is_ec2_kind(a.kind) => {
+                        if !region_ok {
+                            Some(quarantine::Step {
+                                status: Status::Failed,
+                                detail: format!(
+                                    "region {:?} is not a valid AWS region",
+                                    crate::sanitize::ascii_line(&plan.region, 40)
+                                ),
+                                evidence: None,
+                            })
+                        } else {
+                            results
+                                .get(instance_id.as_str())
+                                .and_then(|r| r.get(&a.kind))
+                                .cloned()
+                        }
+                    }
+                    _ => None,
+                };
+                let step = step.unwrap_or(quarantine::Step {
+                    status: Status::Skipped,
+                    detail: "not an EC2 quarantine action".into(),
+                    evidence: None,
+                });
+                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
+                o.evidence = step.evidence;
+                o
+            })
+            .collect()
+    }
+}
+
+fn is_ec2_kind(k: ActionKind) -> bool {
+    use ActionKind::*;
+    matches!(
+        k,
+        Ec2RecordPriorState
+            | Ec2IsolateNetwork
+            | Ec2ProtectInstance
+            | Ec2DetachFromAutoScaling
+            | Ec2StandbyInAutoScaling
+            | Ec2DisassociateAddresses
+            | Ec2SnapshotVolumes
+            | Ec2TagInstance
+    )
+}
+
+impl Executor for Ec2Executor {
+    fn required_permissions(&self) -> &'static [&'static str] {
+        REQUIRED_PERMISSIONS
+    }
+
+    fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
+        self.run(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_validated() {
+        assert!(is_region("us-east-1") && is_region("us-gov-west-1") && is_region("cn-north-1"));
+        assert!(!is_region("us-east-1.evil.example") && !is_region("") && !is_region("US-EAST-1"));
+    }
+}

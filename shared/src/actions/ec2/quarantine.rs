@@ -1,0 +1,1010 @@
+//! Quarantine of one instance: observe → record → isolate (with everything else alongside).
+//!
+//! Round trips on the critical path from "plan received" to "every ENI isolated":
+//!
+//! 1. `DescribeInstances`, concurrently with every other read (attributes, addresses,
+//!    Auto Scaling membership, existing evidence snapshots, and the isolation groups of the
+//!    VPC the finding names);
+//! 2. `CreateTags` recording the prior state (nothing is changed before it is recorded);
+//!    the isolation groups are created here too if the VPC has none yet, and snapshots start;
+//! 3. `ModifyNetworkInterfaceAttribute` → conversion group, on every ENI at once;
+//! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once.
+//!
+//! Protection, Auto Scaling, Elastic IPs run concurrently with 3–4; the instance is tagged
+//! last, with a status that says whether anything failed.
+
+use super::Clients;
+use super::isolation_groups::{self, IsolationGroups, Observed, Role};
+use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
+use super::prior_state::{EipAssociation, PriorState, is_resource_id};
+use crate::outcome::Status;
+use crate::plan::ActionKind;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, Filter, InstanceAttributeName,
+    InstanceBlockDeviceMappingSpecification, ResourceType, Tag, TagSpecification,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
+
+pub const STATUS_KEY: &str = "guardduty-responder:status";
+pub const FINDING_ID_KEY: &str = "guardduty-responder:finding-id";
+pub const FINDING_TYPE_KEY: &str = "guardduty-responder:finding-type";
+pub const QUARANTINED_AT_KEY: &str = "guardduty-responder:quarantined-at";
+/// Tags the tag step writes on the instance (release removes them).
+pub const STATUS_KEYS: &[&str] = &[
+    STATUS_KEY,
+    FINDING_ID_KEY,
+    FINDING_TYPE_KEY,
+    QUARANTINED_AT_KEY,
+];
+/// Evidence snapshots carry these (plus the finding id key).
+pub const SNAPSHOT_INSTANCE_KEY: &str = "guardduty-responder:instance-id";
+pub const SNAPSHOT_DEVICE_KEY: &str = "guardduty-responder:device-name";
+pub const SNAPSHOT_VOLUME_KEY: &str = "guardduty-responder:volume-id";
+
+pub const STATUS_QUARANTINED: &str = "quarantined";
+pub const STATUS_INCOMPLETE: &str = "quarantine-incomplete";
+
+/// One step's result, before it is attached to the plan's action.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Step {
+    pub status: Status,
+    pub detail: String,
+    pub evidence: Option<serde_json::Value>,
+}
+
+impl Step {
+    fn new(status: Status, detail: impl Into<String>) -> Step {
+        Step {
+            status,
+            detail: detail.into(),
+            evidence: None,
+        }
+    }
+    fn done(d: impl Into<String>) -> Step {
+        Step::new(Status::Done, d)
+    }
+    fn already(d: impl Into<String>) -> Step {
+        Step::new(Status::AlreadyDone, d)
+    }
+    fn skipped(d: impl Into<String>) -> Step {
+        Step::new(Status::Skipped, d)
+    }
+    fn failed(d: impl Into<String>) -> Step {
+        Step::new(Status::Failed, d)
+    }
+}
+
+/// What one instance's quarantine is asked to do.
+pub(crate) struct Request<'a> {
+    pub instance_id: &'a str,
+    /// The VPC the finding names, used to look the isolation groups up in the first round
+    /// trip. Checked against the instance's real VPCs before use.
+    pub vpc_hint: Option<&'a str>,
+    pub finding_id: &'a str,
+    pub finding_type: &'a str,
+    pub kinds: HashSet<ActionKind>,
+}
+
+/// Restricts a value to the characters every AWS tagging API accepts, at most 256.
+pub(crate) fn tag_value(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " +-=._:/@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(super::prior_state::MAX_VALUE)
+        .collect()
+}
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build()
+}
+
+async fn maybe<T>(cond: bool, f: impl Future<Output = T>) -> Option<T> {
+    if cond { Some(f.await) } else { None }
+}
+
+/// Runs the quarantine and reports a step per requested kind.
+pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<ActionKind, Step> {
+    use ActionKind::*;
+    let want = |k: ActionKind| req.kinds.contains(&k);
+    let id = req.instance_id;
+    let asg_wanted = want(Ec2DetachFromAutoScaling) || want(Ec2StandbyInAutoScaling);
+    let attrs_wanted = want(Ec2ProtectInstance) || want(Ec2RecordPriorState);
+    let hint: BTreeSet<String> = req
+        .vpc_hint
+        .filter(|v| is_resource_id("vpc-", v))
+        .map(|v| BTreeSet::from([v.to_owned()]))
+        .unwrap_or_default();
+    let finding_tag = tag_value(req.finding_id);
+
+    // Round trip 1: every read at once.
+    let (described, tp, sb, eips, asg, groups_seen, snaps) = futures::join!(
+        observe::describe_instance(&c.ec2, id),
+        maybe(attrs_wanted, observe::termination_protection(&c.ec2, id)),
+        maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id)),
+        maybe(
+            want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
+            observe::addresses_of_instance(&c.ec2, id)
+        ),
+        maybe(asg_wanted, observe::asg_membership(&c.asg, id)),
+        maybe(
+            want(Ec2IsolateNetwork) && !hint.is_empty(),
+            isolation_groups::lookup(&c.ec2, &hint)
+        ),
+        maybe(
+            want(Ec2SnapshotVolumes),
+            existing_snapshots(&c.ec2, &finding_tag, id)
+        ),
+    );
+    let view = match described {
+        Described::Found(v) => v,
+        Described::NotFound(why) => return all(&req.kinds, || Step::skipped(why.clone())),
+        Described::Failed(e) => return all(&req.kinds, || Step::failed(e.clone())),
+    };
+    let tp = tp.unwrap_or_else(|| Err("not read".into()));
+    let sb = sb.unwrap_or_else(|| Err("not read".into()));
+    let eips = eips.unwrap_or_else(|| Err("not read".into()));
+    // Membership from Auto Scaling; if that read failed, the group tag AWS puts on members.
+    let (asg, asg_note) = match asg {
+        None => (Ok(None), None),
+        Some(Ok(m)) => (Ok(m), None),
+        Some(Err(e)) => match &view.asg_tag {
+            Some(g) => (
+                Ok(Some(AsgMember {
+                    group: g.clone(),
+                    lifecycle_state: String::new(),
+                })),
+                Some(e),
+            ),
+            None => (Err(e), None),
+        },
+    };
+
+    let existing_prior =
+        PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut out = HashMap::new();
+
+    // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
+    // and start the evidence snapshots (neither changes the instance).
+    let record = async {
+        if !want(Ec2RecordPriorState) {
+            return None;
+        }
+        Some(record_prior_state(c, &view, &existing_prior, &tp, &sb, &eips, &asg).await)
+    };
+    let groups = async {
+        if !want(Ec2IsolateNetwork) {
+            return BTreeMap::new();
+        }
+        prepare_groups(c, &view, &hint, groups_seen).await
+    };
+    let snapshots = async {
+        match snaps {
+            Some(existing) => Some(snapshot_volumes(c, &view, &finding_tag, existing).await),
+            None => None,
+        }
+    };
+    let after_record = async {
+        let (recorded, groups) = futures::join!(record, groups);
+        // Round trips 3 and 4: isolation, with every other change alongside.
+        let prior_asg = match &existing_prior {
+            Ok(Some(p)) => p.auto_scaling_group.clone(),
+            _ => None,
+        };
+        let prior_eips = match &existing_prior {
+            Ok(Some(p)) => p.elastic_ips.as_ref().is_some_and(|e| !e.is_empty()),
+            _ => false,
+        };
+        let (isolated, protected, asg_step, eip_step) = futures::join!(
+            maybe(want(Ec2IsolateNetwork), isolate(c, &view, &groups)),
+            maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb)),
+            maybe(
+                asg_wanted,
+                auto_scaling(
+                    c,
+                    id,
+                    &asg,
+                    asg_note.as_deref(),
+                    prior_asg.as_deref(),
+                    want(Ec2StandbyInAutoScaling)
+                )
+            ),
+            maybe(
+                want(Ec2DisassociateAddresses),
+                disassociate(c, &eips, prior_eips)
+            ),
+        );
+        (recorded, isolated, protected, asg_step, eip_step)
+    };
+    let ((recorded, isolated, protected, asg_step, eip_step), snapshot_step) =
+        futures::join!(after_record, snapshots);
+
+    let asg_kind = if want(Ec2StandbyInAutoScaling) {
+        Ec2StandbyInAutoScaling
+    } else {
+        Ec2DetachFromAutoScaling
+    };
+    for (k, s) in [
+        (Ec2RecordPriorState, recorded),
+        (Ec2IsolateNetwork, isolated),
+        (Ec2ProtectInstance, protected),
+        (asg_kind, asg_step),
+        (Ec2DisassociateAddresses, eip_step),
+        (Ec2SnapshotVolumes, snapshot_step),
+    ] {
+        if let Some(s) = s {
+            out.insert(k, s);
+        }
+    }
+
+    if want(Ec2TagInstance) {
+        let failed = out.values().any(|s| s.status == Status::Failed);
+        let step = tag_instance(c, &view, req, failed).await;
+        out.insert(Ec2TagInstance, step);
+    }
+    // Kinds this executor does not know (none today) are reported, never dropped.
+    for k in &req.kinds {
+        out.entry(*k)
+            .or_insert_with(|| Step::skipped("not an EC2 quarantine step"));
+    }
+    out
+}
+
+fn all(kinds: &HashSet<ActionKind>, step: impl Fn() -> Step) -> HashMap<ActionKind, Step> {
+    kinds.iter().map(|k| (*k, step())).collect()
+}
+
+fn is_isolation_group_name(name: Option<&str>) -> bool {
+    name.is_some_and(|n| Role::from_name(n).is_some())
+}
+
+/// An ENI that already sits only in isolation groups: its current groups are not the
+/// ones to restore.
+fn already_in_isolation(eni: &Eni) -> bool {
+    !eni.groups.is_empty()
+        && eni
+            .groups
+            .iter()
+            .all(|g| is_isolation_group_name(g.name.as_deref()))
+}
+
+/// Pure: the prior state from what was observed.
+pub(crate) fn capture(
+    view: &InstanceView,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+    eips: &Result<Vec<Eip>, String>,
+    asg: &Result<Option<AsgMember>, String>,
+) -> PriorState {
+    PriorState {
+        network_interfaces: view
+            .enis
+            .iter()
+            .filter(|e| !already_in_isolation(e))
+            .map(|e| (e.id.clone(), e.group_ids()))
+            .collect(),
+        termination_protection: tp.as_ref().ok().copied(),
+        shutdown_behavior: sb.as_ref().ok().cloned(),
+        delete_on_termination: view
+            .volumes
+            .iter()
+            .filter(|v| v.delete_on_termination)
+            .map(|v| v.device_name.clone())
+            .collect(),
+        auto_scaling_group: asg.as_ref().ok().cloned().flatten().map(|m| m.group),
+        elastic_ips: eips.as_ref().ok().map(|list| {
+            list.iter()
+                .filter(|e| e.association_id.is_some())
+                .filter_map(|e| {
+                    Some(EipAssociation {
+                        allocation_id: e.allocation_id.clone(),
+                        network_interface_id: e.network_interface_id.clone()?,
+                        private_ip: e.private_ip.clone()?,
+                    })
+                })
+                .collect()
+        }),
+    }
+}
+
+async fn record_prior_state(
+    c: &Clients,
+    view: &InstanceView,
+    existing: &Result<Option<PriorState>, super::prior_state::PriorStateError>,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+    eips: &Result<Vec<Eip>, String>,
+    asg: &Result<Option<AsgMember>, String>,
+) -> Step {
+    match existing {
+        Ok(Some(p)) => {
+            let mut s = Step::already("prior state recorded by an earlier run");
+            s.evidence = serde_json::to_value(p).ok();
+            return s;
+        }
+        // Never overwrite a record we cannot read: it may be the only copy of the truth.
+        Err(e) => return Step::failed(format!("{e}; left as is, check the instance's tags")),
+        Ok(None) => {}
+    }
+    let prior = capture(view, tp, sb, eips, asg);
+    let mut gaps = Vec::new();
+    if let Err(e) = tp {
+        gaps.push(format!("termination protection ({e})"));
+    }
+    if let Err(e) = sb {
+        gaps.push(format!("shutdown behaviour ({e})"));
+    }
+    if let Err(e) = eips {
+        gaps.push(format!("Elastic IPs ({e})"));
+    }
+    let isolated: Vec<&str> = view
+        .enis
+        .iter()
+        .filter(|e| already_in_isolation(e))
+        .map(|e| e.id.as_str())
+        .collect();
+    if !isolated.is_empty() {
+        gaps.push(format!(
+            "groups of {} (already in isolation groups)",
+            isolated.join(", ")
+        ));
+    }
+    let evidence = serde_json::to_value(&prior).ok();
+    let tags = match prior.encode() {
+        Ok(t) => t,
+        Err(e) => {
+            let mut s = Step::failed(format!("{e}; nothing recorded"));
+            s.evidence = evidence;
+            return s;
+        }
+    };
+    let n = tags.len();
+    let sent = c
+        .ec2
+        .create_tags()
+        .resources(&view.id)
+        .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
+        .send()
+        .await;
+    let mut s = match sent {
+        Err(e) => Step::failed(format!(
+            "{} (the prior state is in this outcome's evidence)",
+            api_error("CreateTags", &e)
+        )),
+        Ok(_) if gaps.is_empty() => Step::done(format!("recorded in {n} instance tags")),
+        // Recorded what could be read; what could not is marked unknown and release leaves
+        // it as it finds it. Reported as a failure so the alert says so.
+        Ok(_) => Step::failed(format!(
+            "recorded in {n} instance tags, except: {}",
+            gaps.join("; ")
+        )),
+    };
+    s.evidence = evidence;
+    s
+}
+
+/// The isolation groups of every VPC the instance's ENIs are in.
+async fn prepare_groups(
+    c: &Clients,
+    view: &InstanceView,
+    hint: &BTreeSet<String>,
+    seen: Option<Result<Vec<Observed>, String>>,
+) -> BTreeMap<String, Result<IsolationGroups, String>> {
+    let vpcs = view.vpcs();
+    // Reuse the first round trip's lookup when it covered the right VPC(s).
+    let mut observed: Vec<Observed> = Vec::new();
+    let mut missing: BTreeSet<String> = vpcs.clone();
+    if let Some(Ok(list)) = seen {
+        observed = list;
+        missing.retain(|v| !hint.contains(v));
+    }
+    if !missing.is_empty() {
+        match isolation_groups::lookup(&c.ec2, &missing).await {
+            Ok(more) => observed.extend(more),
+            Err(e) => return vpcs.into_iter().map(|v| (v, Err(e.clone()))).collect(),
+        }
+    }
+    let ensured = futures::future::join_all(
+        vpcs.iter()
+            .map(|v| isolation_groups::ensure(&c.ec2, v, &observed)),
+    )
+    .await;
+    vpcs.into_iter().zip(ensured).collect()
+}
+
+async fn set_groups(c: &Clients, eni: &str, group: &str) -> Result<(), String> {
+    c.ec2
+        .modify_network_interface_attribute()
+        .network_interface_id(eni)
+        .groups(group)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{eni}: {}",
+                api_error("ModifyNetworkInterfaceAttribute", &e)
+            )
+        })
+}
+
+/// The two-step swap on one ENI. The no-rules swap is attempted even if the conversion
+/// swap failed: new connections are then blocked, only tracked ones may survive.
+async fn isolate_eni(c: &Clients, eni: &Eni, g: &IsolationGroups) -> Result<bool, String> {
+    let ids = eni.group_ids();
+    if ids == [g.no_rules.as_str()] {
+        return Ok(false);
+    }
+    let converted = if ids == [g.conversion.as_str()] {
+        Ok(())
+    } else {
+        set_groups(c, &eni.id, &g.conversion).await
+    };
+    let isolated = set_groups(c, &eni.id, &g.no_rules).await;
+    match (converted, isolated) {
+        (Ok(()), Ok(())) => Ok(true),
+        (Err(e), Ok(())) => Err(format!(
+            "{e} (then moved to the no-rules group, but tracked connections may survive)"
+        )),
+        (_, Err(e)) => Err(e),
+    }
+}
+
+async fn isolate(
+    c: &Clients,
+    view: &InstanceView,
+    groups: &BTreeMap<String, Result<IsolationGroups, String>>,
+) -> Step {
+    if view.enis.is_empty() {
+        return Step::skipped("the instance has no network interfaces");
+    }
+    let results = futures::future::join_all(view.enis.iter().map(|eni| async move {
+        let g = match eni.vpc_id.as_ref().and_then(|v| groups.get(v)) {
+            Some(Ok(g)) => g,
+            Some(Err(e)) => return (eni, None, Err(format!("{}: {e}", eni.id))),
+            None => return (eni, None, Err(format!("{}: VPC unknown", eni.id))),
+        };
+        (eni, Some(g), isolate_eni(c, eni, g).await)
+    }))
+    .await;
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut errors = Vec::new();
+    let mut notes = BTreeSet::new();
+    for (eni, g, r) in results {
+        if let Some(g) = g {
+            if g.changed {
+                notes.insert(format!(
+                    "isolation groups of {} created or repaired",
+                    g.vpc_id
+                ));
+            }
+            notes.insert(format!(
+                "{}: conversion {} then no-rules {}",
+                g.vpc_id, g.conversion, g.no_rules
+            ));
+        }
+        match r {
+            Ok(true) => changed.push(eni.id.as_str()),
+            Ok(false) => unchanged.push(eni.id.as_str()),
+            Err(e) => errors.push(e),
+        }
+    }
+    let notes = notes.into_iter().collect::<Vec<_>>().join("; ");
+    if !errors.is_empty() {
+        return Step::failed(format!(
+            "{}; isolated: [{}] ({notes})",
+            errors.join("; "),
+            changed.join(", ")
+        ));
+    }
+    if changed.is_empty() {
+        return Step::already(format!(
+            "every network interface already isolated: {} ({notes})",
+            unchanged.join(", ")
+        ));
+    }
+    Step::done(format!(
+        "isolated {} network interface(s): {} ({notes})",
+        changed.len() + unchanged.len(),
+        changed
+            .iter()
+            .chain(unchanged.iter())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+async fn protect(
+    c: &Clients,
+    view: &InstanceView,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+) -> Step {
+    let id = view.id.as_str();
+    let mut notes: Vec<String> = Vec::new();
+    let mut already: Vec<String> = Vec::new();
+    let cannot_stop = if view.spot {
+        Some("Spot instance")
+    } else if view.instance_store_root {
+        Some("instance-store root device")
+    } else {
+        None
+    };
+    let want_tp = match (cannot_stop, tp) {
+        (Some(_), _) if view.spot => {
+            notes.push("termination protection skipped: not possible on a Spot instance".into());
+            false
+        }
+        (_, Ok(true)) => {
+            already.push("termination protection already on".into());
+            false
+        }
+        _ => true,
+    };
+    let want_sb = match (cannot_stop, sb) {
+        (Some(why), _) => {
+            notes.push(format!("shutdown behaviour skipped: {why}"));
+            false
+        }
+        (None, Ok(s)) if s == "stop" => {
+            already.push("shutdown behaviour already stop".into());
+            false
+        }
+        _ => true,
+    };
+    let dot: Vec<&str> = view
+        .volumes
+        .iter()
+        .filter(|v| v.delete_on_termination)
+        .map(|v| v.device_name.as_str())
+        .collect();
+    if dot.is_empty() && !view.volumes.is_empty() {
+        already.push("DeleteOnTermination already off".into());
+    }
+    let tp_call = maybe(want_tp, async {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
+            .send()
+            .await
+            .map(|_| "termination protection on".to_owned())
+            .map_err(|e| api_error("ModifyInstanceAttribute(disableApiTermination)", &e))
+    });
+    let sb_call = maybe(want_sb, async {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .attribute(InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+            .value("stop")
+            .send()
+            .await
+            .map(|_| "shutdown behaviour stop".to_owned())
+            .map_err(|e| {
+                api_error(
+                    "ModifyInstanceAttribute(instanceInitiatedShutdownBehavior)",
+                    &e,
+                )
+            })
+    });
+    let dot_call = maybe(!dot.is_empty(), async {
+        let mappings = dot
+            .iter()
+            .map(|d| {
+                InstanceBlockDeviceMappingSpecification::builder()
+                    .device_name(*d)
+                    .ebs(
+                        EbsInstanceBlockDeviceSpecification::builder()
+                            .delete_on_termination(false)
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect();
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .set_block_device_mappings(Some(mappings))
+            .send()
+            .await
+            .map(|_| format!("DeleteOnTermination off for {}", dot.join(", ")))
+            .map_err(|e| api_error("ModifyInstanceAttribute(blockDeviceMapping)", &e))
+    });
+    let (a, b, d) = futures::join!(tp_call, sb_call, dot_call);
+    let mut done = Vec::new();
+    let mut errors = Vec::new();
+    for r in [a, b, d].into_iter().flatten() {
+        match r {
+            Ok(m) => done.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    let text = |parts: &[&Vec<String>]| {
+        parts
+            .iter()
+            .flat_map(|p| p.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if !errors.is_empty() {
+        Step::failed(text(&[&errors, &done, &already, &notes]))
+    } else if !done.is_empty() {
+        Step::done(text(&[&done, &already, &notes]))
+    } else if !already.is_empty() {
+        Step::already(text(&[&already, &notes]))
+    } else {
+        Step::skipped(text(&[&notes]))
+    }
+}
+
+async fn auto_scaling(
+    c: &Clients,
+    id: &str,
+    member: &Result<Option<AsgMember>, String>,
+    note: Option<&str>,
+    prior_group: Option<&str>,
+    standby: bool,
+) -> Step {
+    let m = match member {
+        Err(e) => return Step::failed(e.clone()),
+        Ok(None) => {
+            return match prior_group {
+                Some(g) if !standby => Step::already(format!("detached from {g} earlier")),
+                Some(g) => Step::already(format!("left {g} earlier")),
+                None => Step::skipped("not in an Auto Scaling group"),
+            };
+        }
+        Ok(Some(m)) => m,
+    };
+    let state = m.lifecycle_state.as_str();
+    let g = m.group.as_str();
+    if standby && (state == "Standby" || state == "EnteringStandby") {
+        return Step::already(format!("in standby in {g}"));
+    }
+    if !standby && state.starts_with("Detach") {
+        return Step::already(format!("being detached from {g}"));
+    }
+    let suffix = note
+        .map(|n| format!(" (membership from the instance's group tag: {n})"))
+        .unwrap_or_default();
+    if standby {
+        match c
+            .asg
+            .enter_standby()
+            .auto_scaling_group_name(g)
+            .instance_ids(id)
+            .should_decrement_desired_capacity(false)
+            .send()
+            .await
+        {
+            Ok(_) => Step::done(format!(
+                "entered standby in {g}; desired capacity kept{suffix}"
+            )),
+            Err(e) => Step::failed(format!("{}{suffix}", api_error("EnterStandby", &e))),
+        }
+    } else {
+        match c
+            .asg
+            .detach_instances()
+            .auto_scaling_group_name(g)
+            .instance_ids(id)
+            .should_decrement_desired_capacity(false)
+            .send()
+            .await
+        {
+            Ok(_) => Step::done(format!("detached from {g}; desired capacity kept{suffix}")),
+            Err(e) => Step::failed(format!("{}{suffix}", api_error("DetachInstances", &e))),
+        }
+    }
+}
+
+async fn disassociate(c: &Clients, eips: &Result<Vec<Eip>, String>, prior: bool) -> Step {
+    let list = match eips {
+        Err(e) => return Step::failed(e.clone()),
+        Ok(l) => l,
+    };
+    let associated: Vec<(&Eip, &str)> = list
+        .iter()
+        .filter_map(|e| Some((e, e.association_id.as_deref()?)))
+        .collect();
+    if associated.is_empty() {
+        return if prior {
+            Step::already("Elastic IPs disassociated earlier")
+        } else {
+            Step::skipped("no Elastic IP associated")
+        };
+    }
+    let results = futures::future::join_all(associated.iter().map(|(eip, assoc)| async move {
+        c.ec2
+            .disassociate_address()
+            .association_id(*assoc)
+            .send()
+            .await
+            .map(|_| format!("{} ({})", eip.public_ip, eip.allocation_id))
+            .map_err(|e| {
+                format!(
+                    "{}: {}",
+                    eip.public_ip,
+                    api_error("DisassociateAddress", &e)
+                )
+            })
+    }))
+    .await;
+    let (ok, err): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    let ok: Vec<String> = ok.into_iter().filter_map(Result::ok).collect();
+    let err: Vec<String> = err.into_iter().filter_map(Result::err).collect();
+    if err.is_empty() {
+        Step::done(format!("disassociated {}", ok.join(", ")))
+    } else {
+        Step::failed(format!(
+            "{}; disassociated: [{}]",
+            err.join("; "),
+            ok.join(", ")
+        ))
+    }
+}
+
+/// Volume ids that already have an evidence snapshot for this finding. Filtered by our tags
+/// and owned by this account (never a listing of every snapshot the account owns, and
+/// never someone else's public snapshot carrying our tags).
+async fn existing_snapshots(
+    ec2: &aws_sdk_ec2::Client,
+    finding: &str,
+    instance_id: &str,
+) -> Result<BTreeSet<String>, String> {
+    let pages = ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(
+            Filter::builder()
+                .name(format!(
+                    "tag:{}",
+                    super::prior_state::TAG_PREFIX.to_owned() + "finding-id"
+                ))
+                .values(finding)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{SNAPSHOT_INSTANCE_KEY}"))
+                .values(instance_id)
+                .build(),
+        )
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| api_error("DescribeSnapshots", &e))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.snapshots())
+        .filter(|s| !matches!(s.state(), Some(aws_sdk_ec2::types::SnapshotState::Error)))
+        .filter_map(|s| s.volume_id().map(str::to_owned))
+        .collect())
+}
+
+async fn snapshot_volumes(
+    c: &Clients,
+    view: &InstanceView,
+    finding: &str,
+    existing: Result<BTreeSet<String>, String>,
+) -> Step {
+    let existing = match existing {
+        Ok(e) => e,
+        Err(e) => return Step::failed(e),
+    };
+    if view.volumes.is_empty() {
+        return Step::skipped("no EBS volumes attached");
+    }
+    let todo: Vec<_> = view
+        .volumes
+        .iter()
+        .filter(|v| !existing.contains(&v.volume_id))
+        .collect();
+    if todo.is_empty() {
+        return Step::already(format!(
+            "{} volume(s) already have a snapshot for this finding",
+            view.volumes.len()
+        ));
+    }
+    let results = futures::future::join_all(todo.iter().map(|v| async move {
+        let tags = TagSpecification::builder()
+            .resource_type(ResourceType::Snapshot)
+            .tags(tag(
+                "Name",
+                &tag_value(&format!(
+                    "guardduty-responder {} {}",
+                    view.id, v.device_name
+                )),
+            ))
+            .tags(tag(FINDING_ID_KEY, finding))
+            .tags(tag(SNAPSHOT_INSTANCE_KEY, &view.id))
+            .tags(tag(SNAPSHOT_DEVICE_KEY, &tag_value(&v.device_name)))
+            .tags(tag(SNAPSHOT_VOLUME_KEY, &v.volume_id))
+            .build();
+        let description = crate::sanitize::ascii_line(
+            &format!(
+                "GuardDuty responder evidence: finding {finding}, instance {}, device {}",
+                view.id, v.device_name
+            ),
+            255,
+        );
+        c.ec2
+            .create_snapshot()
+            .volume_id(&v.volume_id)
+            .description(description)
+            .tag_specifications(tags)
+            .send()
+            .await
+            .map(|o| {
+                format!(
+                    "{} ({})",
+                    o.snapshot_id().unwrap_or("snapshot"),
+                    v.device_name
+                )
+            })
+            .map_err(|e| format!("{}: {}", v.device_name, api_error("CreateSnapshot", &e)))
+    }))
+    .await;
+    let ok: Vec<String> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    let err: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+    let kept = if existing.is_empty() {
+        String::new()
+    } else {
+        format!("; {} existed already", existing.len())
+    };
+    if err.is_empty() {
+        Step::done(format!("started {} (not waited for){kept}", ok.join(", ")))
+    } else {
+        Step::failed(format!(
+            "{}; started: [{}]{kept}",
+            err.join("; "),
+            ok.join(", ")
+        ))
+    }
+}
+
+async fn tag_instance(c: &Clients, view: &InstanceView, req: &Request<'_>, failed: bool) -> Step {
+    let status = if failed {
+        STATUS_INCOMPLETE
+    } else {
+        STATUS_QUARANTINED
+    };
+    let wanted = [
+        (STATUS_KEY, status.to_owned()),
+        (FINDING_ID_KEY, tag_value(req.finding_id)),
+        (FINDING_TYPE_KEY, tag_value(req.finding_type)),
+    ];
+    if wanted
+        .iter()
+        .all(|(k, v)| view.tags.get(*k).map(String::as_str) == Some(v.as_str()))
+    {
+        return Step::already(format!("tagged {status} for this finding earlier"));
+    }
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut tags: Vec<Tag> = wanted.iter().map(|(k, v)| tag(k, v)).collect();
+    tags.push(tag(QUARANTINED_AT_KEY, &now));
+    match c
+        .ec2
+        .create_tags()
+        .resources(&view.id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+    {
+        Ok(_) => Step::done(format!("tagged {STATUS_KEY}={status}")),
+        Err(e) => Step::failed(api_error("CreateTags", &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::ec2::observe::{GroupRef, Volume};
+
+    fn view() -> InstanceView {
+        let eni = |id: &str, groups: &[(&str, &str)]| Eni {
+            id: id.into(),
+            vpc_id: Some("vpc-0a1b2c3d4e5f60789".into()),
+            groups: groups
+                .iter()
+                .map(|(id, name)| GroupRef {
+                    id: (*id).into(),
+                    name: Some((*name).into()),
+                })
+                .collect(),
+        };
+        InstanceView {
+            id: "i-0a1b2c3d4e5f60718".into(),
+            state: "running".into(),
+            spot: false,
+            instance_store_root: false,
+            asg_tag: None,
+            enis: vec![
+                eni(
+                    "eni-89105b0f1abcd2385",
+                    &[
+                        ("sg-0123456789abcdef0", "web"),
+                        ("sg-0fedcba9876543211", "ssh"),
+                    ],
+                ),
+                eni(
+                    "eni-b6c63d3a205f57764",
+                    &[(
+                        "sg-0aa11bb22cc33dd44",
+                        isolation_groups::NO_RULES_GROUP_NAME,
+                    )],
+                ),
+            ],
+            volumes: vec![
+                Volume {
+                    device_name: "/dev/xvda".into(),
+                    volume_id: "vol-1".into(),
+                    delete_on_termination: true,
+                },
+                Volume {
+                    device_name: "/dev/sdf".into(),
+                    volume_id: "vol-2".into(),
+                    delete_on_termination: false,
+                },
+            ],
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn capture_skips_enis_already_isolated_and_unreadable_values() {
+        let p = capture(
+            &view(),
+            &Ok(false),
+            &Err("denied".into()),
+            &Ok(vec![
+                Eip {
+                    allocation_id: "eipalloc-0123456789abcdef0".into(),
+                    association_id: Some("eipassoc-1".into()),
+                    public_ip: "203.0.113.24".into(),
+                    network_interface_id: Some("eni-89105b0f1abcd2385".into()),
+                    private_ip: Some("10.0.1.23".into()),
+                },
+                Eip {
+                    allocation_id: "eipalloc-0123456789abcdef1".into(),
+                    association_id: None,
+                    public_ip: "203.0.113.25".into(),
+                    network_interface_id: None,
+                    private_ip: None,
+                },
+            ]),
+            &Ok(Some(AsgMember {
+                group: "web".into(),
+                lifecycle_state: "InService".into(),
+            })),
+        );
+        assert_eq!(
+            p.network_interfaces.keys().collect::<Vec<_>>(),
+            ["eni-89105b0f1abcd2385"]
+        );
+        assert_eq!(p.termination_protection, Some(false));
+        assert_eq!(p.shutdown_behavior, None);
+        assert_eq!(p.delete_on_termination, ["/dev/xvda"]);
+        assert_eq!(p.auto_scaling_group.as_deref(), Some("web"));
+        assert_eq!(p.elastic_ips.as_ref().map(Vec::len), Some(1));
+        assert!(p.encode().is_ok());
+    }
+
+    #[test]
+    fn tag_values_are_restricted() {
+        assert_eq!(
+            tag_value("DefenseEvasion:Runtime/KernelModuleLoaded"),
+            "DefenseEvasion:Runtime/KernelModuleLoaded"
+        );
+        assert_eq!(tag_value("a<b>\n\u{202e}"), "a_b___");
+        assert_eq!(tag_value(&"x".repeat(300)).len(), 256);
+    }
+}
