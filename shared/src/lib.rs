@@ -11,12 +11,18 @@ pub mod config;
 #[cfg(feature = "aws")]
 pub mod execute;
 pub mod finding;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+#[cfg(feature = "notify")]
+pub mod notify;
 pub mod options;
 pub mod outcome;
 pub mod pipeline;
 pub mod plan;
 pub mod playbook;
 pub mod render;
+#[cfg(feature = "notify")]
+pub mod respond;
 pub mod sanitize;
 pub mod target;
 

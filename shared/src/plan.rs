@@ -102,6 +102,16 @@ pub struct ResponsePlan {
     pub classification: Classification,
 }
 
+impl ResponsePlan {
+    /// Lowers a containment to notify-only (rate limit, wrong function) and says why.
+    pub fn downgrade(&mut self, reason: String) {
+        self.decision = Decision::Notify;
+        self.reason = reason;
+        self.actions.clear();
+        self.notification = render(self, None);
+    }
+}
+
 /// Builds the plan for one finding. Pure and total: every finding yields a plan.
 pub fn plan(finding: Finding, config: &Config) -> ResponsePlan {
     let c = classify(&finding);

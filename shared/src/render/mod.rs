@@ -6,6 +6,7 @@ mod facts;
 mod html;
 mod plain;
 mod slack;
+mod update;
 
 use crate::outcome::{Outcome, Status};
 use crate::plan::ResponsePlan;
@@ -14,6 +15,7 @@ use crate::sanitize::{FieldKind, Untrusted};
 use serde::Serialize;
 
 pub use plain::subject;
+pub use update::still_active;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Notification {

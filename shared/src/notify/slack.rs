@@ -1,0 +1,111 @@
+//! Slack incoming webhook: rustls, timeouts, retries with backoff on 429 (honouring
+//! `Retry-After`), 5xx and timeouts. The URL is never logged.
+
+use super::Delivery;
+use super::secret::SecretUrl;
+use std::time::Duration;
+
+pub struct SlackNotifier {
+    http: reqwest::Client,
+    url: SecretUrl,
+    pub policy: RetryPolicy,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_backoff: Duration,
+    /// Longest `Retry-After` honoured; a longer one fails fast rather than stall the Lambda.
+    pub max_retry_after: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_backoff: Duration::from_millis(250),
+            max_retry_after: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SlackNotifier {
+    pub fn new(url: SecretUrl) -> SlackNotifier {
+        SlackNotifier::with_policy(url, RetryPolicy::default())
+    }
+
+    pub fn with_policy(url: SecretUrl, policy: RetryPolicy) -> SlackNotifier {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(policy.timeout)
+            .build()
+            .unwrap_or_default();
+        SlackNotifier { http, url, policy }
+    }
+
+    pub async fn post(&self, payload: &serde_json::Value) -> Delivery {
+        let fail = |detail: String| Delivery {
+            channel: "slack",
+            ok: false,
+            detail,
+        };
+        let mut last = String::new();
+        for attempt in 1..=self.policy.attempts {
+            let wait = match self.http.post(self.url.expose()).json(payload).send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    return Delivery {
+                        channel: "slack",
+                        ok: true,
+                        detail: format!(
+                            "HTTP {} after {attempt} attempt(s)",
+                            resp.status().as_u16()
+                        ),
+                    };
+                }
+                Ok(resp) if resp.status().as_u16() == 429 => {
+                    let after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                        .unwrap_or(self.backoff(attempt));
+                    if after > self.policy.max_retry_after {
+                        return fail(format!(
+                            "HTTP 429 with Retry-After {}s, longer than allowed",
+                            after.as_secs()
+                        ));
+                    }
+                    last = "HTTP 429".into();
+                    after
+                }
+                Ok(resp) if resp.status().is_server_error() => {
+                    last = format!("HTTP {}", resp.status().as_u16());
+                    self.backoff(attempt)
+                }
+                // 4xx other than 429: the payload or webhook is wrong; retrying will not help.
+                Ok(resp) => return fail(format!("HTTP {}", resp.status().as_u16())),
+                // Errors can embed the URL; report only their kind.
+                Err(e) if e.is_timeout() => {
+                    last = "timed out".into();
+                    self.backoff(attempt)
+                }
+                Err(e) if e.is_connect() => {
+                    last = "connection failed".into();
+                    self.backoff(attempt)
+                }
+                Err(_) => return fail("request failed".into()),
+            };
+            if attempt < self.policy.attempts {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        fail(format!("{last} after {} attempts", self.policy.attempts))
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.policy.base_backoff * 2u32.saturating_pow(attempt - 1)
+    }
+}
