@@ -4,3 +4,5 @@
 
 #[cfg(feature = "ec2")]
 pub mod ec2;
+#[cfg(feature = "eks")]
+pub mod eks;

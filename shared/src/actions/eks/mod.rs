@@ -1,0 +1,384 @@
+//! EKS pod isolation: quarantine the one pod that ran the finding's container, without
+//! deleting anything (a controller would just recreate it and the evidence would be gone).
+//!
+//! In plan order, for the pod [`pod::resolve`] finds:
+//! 1. `eks.label_pod`: a quarantine label unique to the pod (its UID), plus annotations
+//!    naming the finding ([`pod::label`]).
+//! 2. `eks.apply_deny_all_policy`: a server-side-applied NetworkPolicy selecting only that
+//!    label, `policyTypes: [Ingress, Egress]`, no rules ([`policy::apply`]); the outcome says
+//!    whether a policy engine was detected, since without one the policy is inert.
+//! 3. `eks.remove_service_labels`: every other label removed and recorded in an annotation
+//!    ([`pod::remove_labels`]), so no Service, controller or other NetworkPolicy selects it.
+//! 4. `eks.cordon_node`, 5. `eks.protect_node`: the node cordoned and labelled, its
+//!    instance protected from termination and scale-in ([`node`]).
+//! 6. `eks.record_event`: a Kubernetes Event on the pod naming the finding ([`event`]).
+//!
+//! Guardrails, checked here again although the playbook already applies them: protected
+//! namespaces and the [`EXEMPT`] label or annotation leave the pod alone (`skipped`).
+//! [`release`] undoes all of it from what was recorded on the objects.
+
+pub mod client;
+mod event;
+mod k8s;
+mod node;
+pub mod permissions;
+pub mod pod;
+pub mod policy;
+pub mod release;
+pub mod token;
+
+pub use client::{ClusterClients, Connection, ConnectionRewrite};
+pub use permissions::{
+    KUBERNETES_RBAC, RELEASE_KUBERNETES_RBAC, RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS,
+};
+pub use release::{ReleaseOutcome, ReleaseStep, Released};
+
+use crate::execute::Executor;
+use crate::outcome::{Outcome, Status};
+use crate::plan::{ActionKind, ResponsePlan};
+use crate::playbook::Guardrails;
+use crate::target::Target;
+use aws_config::SdkConfig;
+use pod::PodView;
+use std::future::Future;
+use std::sync::Arc;
+
+/// The field manager of every write, and the `app.kubernetes.io/managed-by` value.
+pub const FIELD_MANAGER: &str = "guardduty-responder";
+/// Pod label whose value is the pod's UID: the one thing the NetworkPolicy selects.
+pub const QUARANTINE_LABEL: &str = "guardduty-responder/quarantine";
+/// Label or annotation (any value but `false`) that exempts a pod from containment.
+pub const EXEMPT: &str = "guardduty-responder/exempt";
+pub const FINDING_ID_ANNOTATION: &str = "guardduty-responder/finding-id";
+pub const FINDING_TYPE_ANNOTATION: &str = "guardduty-responder/finding-type";
+pub const QUARANTINED_AT_ANNOTATION: &str = "guardduty-responder/quarantined-at";
+/// JSON object of the labels `eks.remove_service_labels` removed, for release.
+pub const PRIOR_LABELS_ANNOTATION: &str = "guardduty-responder/prior-labels";
+/// On the policy: the quarantined pod's name and node (the pod may be gone at release).
+pub const POD_ANNOTATION: &str = "guardduty-responder/pod";
+pub const NODE_ANNOTATION: &str = "guardduty-responder/node";
+/// Node label set while any pod on it is quarantined.
+pub const UNDER_INVESTIGATION_LABEL: &str = "guardduty-responder/under-investigation";
+/// Node annotation `true` when the responder (not somebody before it) cordoned the node.
+pub const CORDONED_ANNOTATION: &str = "guardduty-responder/cordoned";
+/// Node annotation listing the instance protections the responder turned on.
+pub const PROTECTED_ANNOTATION: &str = "guardduty-responder/protected";
+/// Namespaces never acted on, whatever the configuration says.
+pub const ALWAYS_PROTECTED: &[&str] = &["kube-system", "amazon-guardduty"];
+
+/// The NetworkPolicy isolating the pod with this UID.
+pub fn policy_name(uid: &str) -> String {
+    format!("guardduty-responder-quarantine-{uid}")
+}
+
+/// Carries out the `Eks*` actions of a plan. Build it once (at Lambda cold start) so its
+/// per-cluster clients and tokens are reused by warm invocations.
+#[derive(Debug, Clone)]
+pub struct EksExecutor {
+    config: SdkConfig,
+    clusters: Arc<ClusterClients>,
+    protected_namespaces: Vec<String>,
+}
+
+impl EksExecutor {
+    pub fn new(config: &SdkConfig, guardrails: &Guardrails) -> EksExecutor {
+        EksExecutor::with_clients(config, guardrails, ClusterClients::new(config))
+    }
+
+    /// With a prepared [`ClusterClients`] (tests rewrite endpoint and CA through it).
+    pub fn with_clients(
+        config: &SdkConfig,
+        guardrails: &Guardrails,
+        clusters: ClusterClients,
+    ) -> EksExecutor {
+        let mut protected: Vec<String> = ALWAYS_PROTECTED.iter().map(|s| s.to_string()).collect();
+        for n in &guardrails.protected_namespaces {
+            if !protected.contains(n) {
+                protected.push(n.clone());
+            }
+        }
+        EksExecutor {
+            config: config.clone(),
+            clusters: Arc::new(clusters),
+            protected_namespaces: protected,
+        }
+    }
+
+    pub fn clusters(&self) -> &ClusterClients {
+        &self.clusters
+    }
+
+    pub fn is_protected_namespace(&self, namespace: &str) -> bool {
+        self.protected_namespaces.iter().any(|n| n == namespace)
+    }
+
+    /// Undoes a quarantine (`responder release eks`). With `execute` false, only reads and
+    /// reports what would be done.
+    pub async fn release(
+        &self,
+        req: &release::Request<'_>,
+        execute: bool,
+    ) -> Result<Released, release::ReleaseError> {
+        release::release(self, req, execute).await
+    }
+
+    async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+        // A plan has one target; group anyway so that several would each be handled once.
+        let mut results: Vec<(&Target, Vec<Step>)> = Vec::new();
+        for a in &plan.actions {
+            if !is_eks_kind(a.kind) || !matches!(a.target, Target::Eks { .. }) {
+                continue;
+            }
+            if results.iter().any(|(t, _)| *t == &a.target) {
+                continue;
+            }
+            let kinds: Vec<ActionKind> = plan
+                .actions
+                .iter()
+                .filter(|b| b.target == a.target && is_eks_kind(b.kind))
+                .map(|b| b.kind)
+                .collect();
+            let steps = self.contain(plan, &a.target, &kinds).await;
+            results.push((&a.target, steps));
+        }
+        let mut cursor: Vec<(&Target, usize)> = results.iter().map(|(t, _)| (*t, 0)).collect();
+        plan.actions
+            .iter()
+            .map(|a| {
+                let found = results.iter().position(|(t, _)| *t == &a.target);
+                match found {
+                    Some(i) if is_eks_kind(a.kind) => {
+                        let n = cursor[i].1;
+                        cursor[i].1 += 1;
+                        let s = results[i].1[n].clone();
+                        let mut o = Outcome::new(a.kind, s.target, s.status, s.detail);
+                        o.evidence = s.evidence;
+                        o
+                    }
+                    _ => Outcome::new(
+                        a.kind,
+                        a.target.to_string(),
+                        Status::Skipped,
+                        "not an EKS pod isolation action",
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// One step per kind in `kinds`, in that order.
+    async fn contain(
+        &self,
+        plan: &ResponsePlan,
+        target: &Target,
+        kinds: &[ActionKind],
+    ) -> Vec<Step> {
+        let Target::Eks {
+            cluster, namespace, ..
+        } = target
+        else {
+            return vec![];
+        };
+        let everywhere = |status: Status, detail: String| -> Vec<Step> {
+            kinds
+                .iter()
+                .map(|_| Step::new(target.to_string(), status, detail.clone()))
+                .collect()
+        };
+        if self.is_protected_namespace(namespace) {
+            return everywhere(
+                Status::Skipped,
+                format!("namespace {namespace} is protected: never contained, notify only"),
+            );
+        }
+        if !is_region(&plan.region) {
+            return everywhere(
+                Status::Failed,
+                format!(
+                    "region {:?} is not a valid AWS region",
+                    crate::sanitize::ascii_line(&plan.region, 40)
+                ),
+            );
+        }
+        let client = match self
+            .clusters
+            .client(&plan.region, &plan.partition, cluster)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return everywhere(Status::Failed, format!("cannot reach the cluster: {e}")),
+        };
+        let pods = match pod::resolve(&client, target).await {
+            Ok(pod::Resolved::Pods(p)) => p,
+            Ok(pod::Resolved::NotFound(why)) => return everywhere(Status::Skipped, why),
+            Err(e) => {
+                if e.unauthorized {
+                    self.clusters.forget(&plan.region, cluster).await;
+                }
+                return everywhere(Status::Failed, format!("cannot find the pod: {e}"));
+            }
+        };
+        let (exempt, pods): (Vec<PodView>, Vec<PodView>) =
+            pods.into_iter().partition(|p| p.is_exempt());
+        if pods.is_empty() {
+            let names: Vec<String> = exempt.iter().map(|p| p.name.clone()).collect();
+            return everywhere(
+                Status::Skipped,
+                format!(
+                    "pod {namespace}/{} carries {EXEMPT}: exempt from containment, notify only",
+                    names.join(", ")
+                ),
+            );
+        }
+        let ctx = Ctx {
+            executor: self,
+            client: &client,
+            plan,
+            target,
+            cluster,
+        };
+        let mut nodes = node::Nodes::default();
+        let mut steps = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            let mut per_pod = Vec::new();
+            match kind {
+                ActionKind::EksCordonNode | ActionKind::EksProtectNode => {
+                    for (node_name, on_it) in node::by_node(&pods) {
+                        let s = match kind {
+                            ActionKind::EksCordonNode => {
+                                node::cordon(&ctx, node_name.as_deref(), &mut nodes).await
+                            }
+                            _ => node::protect(&ctx, node_name.as_deref(), &mut nodes).await,
+                        };
+                        per_pod.push((on_it, s));
+                    }
+                }
+                _ => {
+                    for p in &pods {
+                        let s = match kind {
+                            ActionKind::EksLabelPod => pod::label(&ctx, p).await,
+                            ActionKind::EksApplyDenyAllPolicy => policy::apply(&ctx, p).await,
+                            ActionKind::EksRemoveServiceLabels => pod::remove_labels(&ctx, p).await,
+                            ActionKind::EksRecordEvent => event::record(&ctx, p).await,
+                            _ => {
+                                Step::new(p.display(cluster), Status::Skipped, "not an EKS action")
+                            }
+                        };
+                        per_pod.push((vec![p.name.clone()], s));
+                    }
+                }
+            }
+            let mut step = Step::merge(per_pod);
+            if !exempt.is_empty() {
+                step.detail.push_str(&format!(
+                    " (left alone, exempt by {EXEMPT}: {})",
+                    exempt
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            steps.push(step);
+        }
+        steps
+    }
+}
+
+/// What one step needs.
+pub(crate) struct Ctx<'a> {
+    pub executor: &'a EksExecutor,
+    pub client: &'a kube::Client,
+    pub plan: &'a ResponsePlan,
+    pub target: &'a Target,
+    pub cluster: &'a str,
+}
+
+/// The result of one action on one pod or node.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub target: String,
+    pub status: Status,
+    pub detail: String,
+    pub evidence: Option<serde_json::Value>,
+}
+
+impl Step {
+    pub fn new(target: impl Into<String>, status: Status, detail: impl Into<String>) -> Step {
+        Step {
+            target: target.into(),
+            status,
+            detail: detail.into(),
+            evidence: None,
+        }
+    }
+
+    pub fn with_evidence(mut self, e: serde_json::Value) -> Step {
+        self.evidence = Some(e);
+        self
+    }
+
+    /// One step from the same action on several pods (or nodes): failed if any failed,
+    /// done if any was done, else already done, else skipped.
+    fn merge(mut parts: Vec<(Vec<String>, Step)>) -> Step {
+        if parts.len() == 1 {
+            return parts.pop().expect("one").1;
+        }
+        let status = [Status::Failed, Status::Done, Status::AlreadyDone]
+            .into_iter()
+            .find(|s| parts.iter().any(|(_, p)| p.status == *s))
+            .unwrap_or(Status::Skipped);
+        let target = parts
+            .iter()
+            .map(|(_, p)| p.target.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let detail = parts
+            .iter()
+            .map(|(names, p)| format!("{}: {} ({})", names.join(", "), p.detail, p.status.as_str()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let evidence = parts
+            .iter()
+            .filter_map(|(_, p)| p.evidence.clone())
+            .collect::<Vec<_>>();
+        Step {
+            target,
+            status,
+            detail,
+            evidence: (!evidence.is_empty()).then(|| serde_json::Value::Array(evidence)),
+        }
+    }
+}
+
+fn is_eks_kind(k: ActionKind) -> bool {
+    use ActionKind::*;
+    matches!(
+        k,
+        EksLabelPod
+            | EksApplyDenyAllPolicy
+            | EksRemoveServiceLabels
+            | EksCordonNode
+            | EksProtectNode
+            | EksRecordEvent
+    )
+}
+
+/// Region names as AWS spells them (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
+pub(crate) fn is_region(v: &str) -> bool {
+    (4..=32).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !v.starts_with('-')
+        && !v.ends_with('-')
+}
+
+impl Executor for EksExecutor {
+    fn required_permissions(&self) -> &'static [&'static str] {
+        REQUIRED_PERMISSIONS
+    }
+
+    fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
+        self.run(plan)
+    }
+}

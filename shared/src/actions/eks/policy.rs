@@ -1,0 +1,248 @@
+//! The deny-all NetworkPolicy for one pod, and whether anything in the cluster enforces it.
+
+use super::k8s::ApiError;
+use super::pod::PodView;
+use super::{
+    Ctx, FIELD_MANAGER, FINDING_ID_ANNOTATION, NODE_ANNOTATION, POD_ANNOTATION, QUARANTINE_LABEL,
+    Step, policy_name,
+};
+use crate::outcome::Status;
+use crate::sanitize::ascii_line;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::json;
+
+/// The policy for the pod with `uid`: selects only the quarantine label carrying that UID,
+/// both policy types, no rules (so nothing in, nothing out, DNS included).
+pub fn deny_all(
+    namespace: &str,
+    uid: &str,
+    pod: &str,
+    node: Option<&str>,
+    finding_id: &str,
+) -> NetworkPolicy {
+    let mut annotations = serde_json::Map::new();
+    annotations.insert(POD_ANNOTATION.into(), json!(pod));
+    annotations.insert(
+        FINDING_ID_ANNOTATION.into(),
+        json!(ascii_line(finding_id, 256)),
+    );
+    if let Some(n) = node {
+        annotations.insert(NODE_ANNOTATION.into(), json!(n));
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": policy_name(uid),
+            "namespace": namespace,
+            "labels": {
+                "app.kubernetes.io/managed-by": FIELD_MANAGER,
+                QUARANTINE_LABEL: uid,
+            },
+            "annotations": annotations,
+        },
+        "spec": {
+            "podSelector": { "matchLabels": { QUARANTINE_LABEL: uid } },
+            "policyTypes": ["Ingress", "Egress"],
+        }
+    }))
+    .expect("a NetworkPolicy literal deserializes")
+}
+
+/// True when `p` already denies everything to exactly the pod with `uid`.
+pub fn is_deny_all_for(p: &NetworkPolicy, uid: &str) -> bool {
+    let Some(spec) = &p.spec else { return false };
+    let Some(selector) = &spec.pod_selector else {
+        return false;
+    };
+    let only_label = selector
+        .match_expressions
+        .as_ref()
+        .is_none_or(|e| e.is_empty())
+        && selector.match_labels.as_ref().is_some_and(|m| {
+            m.len() == 1 && m.get(QUARANTINE_LABEL).map(String::as_str) == Some(uid)
+        });
+    let types = spec.policy_types.clone().unwrap_or_default();
+    only_label
+        && types.iter().any(|t| t == "Ingress")
+        && types.iter().any(|t| t == "Egress")
+        && spec.ingress.as_ref().is_none_or(|r| r.is_empty())
+        && spec.egress.as_ref().is_none_or(|r| r.is_empty())
+}
+
+/// `eks.apply_deny_all_policy`: server-side apply (field manager `guardduty-responder`,
+/// forced, so a policy somebody loosened is repaired). Read first so a re-run reports
+/// `already done` without writing.
+pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
+    let name = policy_name(&p.uid);
+    let target = format!("{}/{}/networkpolicy/{name}", ctx.cluster, p.namespace);
+    if p.uid.is_empty() {
+        return Step::new(target, Status::Failed, "the pod has no UID to select on");
+    }
+    let api: Api<NetworkPolicy> = Api::namespaced(ctx.client.clone(), &p.namespace);
+    let engine = detect_engine(ctx.client).await;
+    let existing = match api.get_opt(&name).await {
+        Ok(e) => e,
+        Err(e) => {
+            return Step::new(
+                target,
+                Status::Failed,
+                ApiError::new(&e, "get", "networkpolicies").to_string(),
+            );
+        }
+    };
+    if let Some(existing) = &existing
+        && is_deny_all_for(existing, &p.uid)
+    {
+        return Step::new(
+            target,
+            Status::AlreadyDone,
+            format!(
+                "deny-all NetworkPolicy {name} already in place; {}",
+                engine.describe()
+            ),
+        );
+    }
+    let desired = deny_all(
+        &p.namespace,
+        &p.uid,
+        &p.name,
+        p.node_name.as_deref(),
+        &ctx.plan.finding_id,
+    );
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    match api.patch(&name, &params, &Patch::Apply(&desired)).await {
+        Ok(_) => {
+            let verb = if existing.is_some() {
+                "repaired"
+            } else {
+                "applied"
+            };
+            Step::new(
+                target,
+                Status::Done,
+                format!(
+                    "{verb} deny-all NetworkPolicy {name} (Ingress and Egress, selecting only {QUARANTINE_LABEL}={}); {}",
+                    p.uid,
+                    engine.describe()
+                ),
+            )
+            .with_evidence(json!({ "policy": name, "engine": engine.name(), "replaced": existing.map(|e| e.spec) }))
+        }
+        Err(e) => Step::new(
+            target,
+            Status::Failed,
+            ApiError::new(&e, "patch (server-side apply)", "networkpolicies").to_string(),
+        ),
+    }
+}
+
+/// What enforces NetworkPolicies in the cluster, as far as pods in it show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    /// The VPC CNI's node agent with `--enable-network-policy=true`.
+    VpcCni,
+    Calico,
+    Cilium,
+    None,
+    /// Could not look (e.g. not allowed to list pods cluster-wide).
+    Unknown(String),
+}
+
+impl Engine {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::VpcCni => "vpc-cni",
+            Engine::Calico => "calico",
+            Engine::Cilium => "cilium",
+            Engine::None => "none",
+            Engine::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Engine::VpcCni => "enforced by the VPC CNI network policy agent".into(),
+            Engine::Calico => "enforced by Calico".into(),
+            Engine::Cilium => "enforced by Cilium".into(),
+            Engine::None => "WARNING: no NetworkPolicy engine detected (VPC CNI network policy mode, Calico or Cilium): the policy may be inert".into(),
+            Engine::Unknown(why) => format!("could not tell whether a NetworkPolicy engine enforces it, so it may be inert ({why})"),
+        }
+    }
+}
+
+/// Looks for the pods of the engines EKS clusters use. One pod of each is enough: the
+/// VPC CNI runs its node agent in every `aws-node` pod, enabled by a flag.
+pub async fn detect_engine(client: &kube::Client) -> Engine {
+    let all: Api<Pod> = Api::all(client.clone());
+    let one = |label: &'static str| {
+        let all = all.clone();
+        async move {
+            all.list(&ListParams::default().labels(label).limit(1))
+                .await
+        }
+    };
+    let (aws_node, calico, cilium) = futures::join!(
+        one("k8s-app=aws-node"),
+        one("k8s-app=calico-node"),
+        one("k8s-app=cilium")
+    );
+    let mut errors = Vec::new();
+    let mut found = |r: Result<kube::core::ObjectList<Pod>, kube::Error>| match r {
+        Ok(l) => l.items,
+        Err(e) => {
+            errors.push(ApiError::new(&e, "list", "pods (cluster-wide)").to_string());
+            vec![]
+        }
+    };
+    let aws_node = found(aws_node);
+    let calico = found(calico);
+    let cilium = found(cilium);
+    if aws_node.iter().any(vpc_cni_enforces) {
+        return Engine::VpcCni;
+    }
+    if !calico.is_empty() {
+        return Engine::Calico;
+    }
+    if !cilium.is_empty() {
+        return Engine::Cilium;
+    }
+    match errors.into_iter().next() {
+        Some(e) => Engine::Unknown(e),
+        None => Engine::None,
+    }
+}
+
+fn vpc_cni_enforces(p: &Pod) -> bool {
+    p.spec.iter().flat_map(|s| s.containers.iter()).any(|c| {
+        c.name == "aws-eks-nodeagent"
+            && c.args
+                .iter()
+                .flatten()
+                .any(|a| a == "--enable-network-policy=true")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_selects_one_uid_and_denies_both_ways() {
+        let p = deny_all("web", "0b7c-uid", "web-1", Some("ip-10-0-0-1"), "f1");
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            v["spec"]["podSelector"],
+            json!({"matchLabels": {QUARANTINE_LABEL: "0b7c-uid"}})
+        );
+        assert_eq!(v["spec"]["policyTypes"], json!(["Ingress", "Egress"]));
+        assert!(v["spec"].get("ingress").is_none() && v["spec"].get("egress").is_none());
+        assert!(is_deny_all_for(&p, "0b7c-uid"));
+        assert!(!is_deny_all_for(&p, "other"));
+        let mut loosened = p.clone();
+        loosened.spec.as_mut().unwrap().egress = Some(vec![Default::default()]);
+        assert!(!is_deny_all_for(&loosened, "0b7c-uid"));
+    }
+}
