@@ -1,5 +1,6 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
+mod executors;
 mod replay;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -34,17 +35,31 @@ enum Command {
         /// A configuration document (playbook, guardrails, per-surface options).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Carry the plan out (AWS credentials from the default chain; `AWS_ENDPOINT_URL`
+        /// honoured) and send notifications to what RESPONDER_* configures.
+        #[arg(long)]
+        execute: bool,
     },
 }
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay {
             file,
             output,
             config,
-        } => replay::run(&file, output, config.as_deref()),
+            execute,
+        } => {
+            replay::run(replay::Replay {
+                file: &file,
+                output,
+                config: config.as_deref(),
+                execute,
+            })
+            .await
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,13 @@
-//! `responder replay`: parse → plan → (execute) → show, for one file or stdin.
+//! `responder replay`: parse → plan → (execute → notify) → show, for one file or stdin.
+//! Without `--execute` nothing is called and nothing is sent: the output shows what would be.
 
 use crate::Output;
+use crate::executors::AnyExecutor;
 use responder::Config;
+use responder::notify::{Notifier, NotifySettings};
 use responder::pipeline::{Handled, plan_input};
-use responder::plan::ResponsePlan;
+use responder::respond::{RepeatPolicy, Response, respond};
+use responder::sanitize::{ascii_line, neutralise};
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,15 +15,52 @@ use std::process::ExitCode;
 /// Largest input read (EventBridge caps events at 256 KB; get-findings output can be larger).
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
-pub fn run(file: &str, output: Output, config: Option<&Path>) -> Result<ExitCode, String> {
-    let config = load_config(config)?;
-    let bytes = read_input(file)?;
+pub struct Replay<'a> {
+    pub file: &'a str,
+    pub output: Output,
+    pub config: Option<&'a Path>,
+    pub execute: bool,
+}
+
+pub async fn run(args: Replay<'_>) -> Result<ExitCode, String> {
+    let config = load_config(args.config)?;
+    let bytes = read_input(args.file)?;
     let handled = plan_input(&bytes, &config).map_err(|e| e.to_string())?;
-    match output {
-        Output::Json => println!("{}", json_report(&handled)),
-        Output::Text => print!("{}", text_report(&handled)),
+    let notifier = if args.execute {
+        let settings = NotifySettings::from_env(|k| std::env::var(k).ok());
+        let base = responder::execute::aws::sdk_config(
+            &std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+        )
+        .await;
+        Notifier::new(&base, &settings).await
+    } else {
+        Notifier::disabled()
+    };
+    let mut responses = Vec::new();
+    let mut others = Vec::new();
+    for h in handled {
+        match h {
+            Handled::NotAFinding { detail_type } => others.push(detail_type),
+            Handled::Plan(plan) if args.execute => {
+                let sdk = responder::execute::aws::sdk_config(&plan.region).await;
+                let executor = AnyExecutor::for_surface(plan.surface, &sdk);
+                responses
+                    .push(respond(*plan, Some(&executor), &notifier, RepeatPolicy::Update).await);
+            }
+            Handled::Plan(plan) => responses
+                .push(respond::<AnyExecutor>(*plan, None, &notifier, RepeatPolicy::Update).await),
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    match args.output {
+        Output::Json => println!("{}", json_report(&responses, &others)),
+        Output::Text => print!("{}", text_report(&responses, &others, args.execute)),
+    }
+    let failed = responses.iter().any(Response::containment_failed);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, String> {
@@ -50,56 +91,67 @@ fn read_input(file: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn json_report(handled: &[Handled]) -> String {
-    let plans: Vec<&ResponsePlan> = handled
+fn json_report(responses: &[Response], others: &[String]) -> String {
+    let others: Vec<serde_json::Value> = others
         .iter()
-        .filter_map(|h| match h {
-            Handled::Plan(p) => Some(&**p),
-            _ => None,
-        })
+        .map(|d| serde_json::json!({"detail_type": d, "handled": "not a finding"}))
         .collect();
-    let others: Vec<serde_json::Value> = handled
-        .iter()
-        .filter_map(|h| match h {
-            Handled::NotAFinding { detail_type } => {
-                Some(serde_json::json!({"detail_type": detail_type, "handled": "not a finding"}))
-            }
-            _ => None,
-        })
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({"plans": plans, "not_findings": others}))
+    serde_json::to_string_pretty(&serde_json::json!({"plans": responses, "not_findings": others}))
         .unwrap_or_default()
 }
 
-fn text_report(handled: &[Handled]) -> String {
+fn text_report(responses: &[Response], others: &[String], executed: bool) -> String {
     let mut out = String::new();
-    for h in handled {
-        match h {
-            Handled::NotAFinding { detail_type } => {
+    for d in others {
+        out.push_str(&format!(
+            "Not a finding: a GuardDuty {:?} event (nothing to do)\n\n",
+            ascii_line(d, 80)
+        ));
+    }
+    for r in responses {
+        let p = &r.plan;
+        out.push_str(&format!("== {} ==\n", p.notification.subject));
+        out.push_str(&format!(
+            "decision: {} — {}\n",
+            p.decision.as_str(),
+            p.reason
+        ));
+        if executed {
+            for o in &r.outcomes {
                 out.push_str(&format!(
-                    "Not a finding: a GuardDuty {:?} event (nothing to do)\n\n",
-                    responder::sanitize::ascii_line(detail_type, 80)
+                    "  {} {}: {} {}\n",
+                    o.kind.name(),
+                    neutralise(&o.target, 512),
+                    o.status.as_str(),
+                    neutralise(&o.detail, 1024)
                 ));
             }
-            Handled::Plan(p) => {
-                out.push_str(&format!("== {} ==\n", p.notification.subject));
+            for d in &r.deliveries {
                 out.push_str(&format!(
-                    "decision: {} — {}\n",
-                    p.decision.as_str(),
-                    p.reason
+                    "  notification via {}: {} {}\n",
+                    d.channel,
+                    if d.ok { "sent" } else { "FAILED" },
+                    neutralise(&d.detail, 256)
                 ));
-                for a in &p.actions {
-                    out.push_str(&format!(
-                        "  would run {} on {}\n",
-                        a.kind.name(),
-                        responder::sanitize::neutralise(&a.target.to_string(), 512)
-                    ));
-                }
-                out.push_str("-- notification (dry run: nothing sent) --\n");
-                out.push_str(&p.notification.text);
-                out.push('\n');
+            }
+        } else {
+            for a in &p.actions {
+                out.push_str(&format!(
+                    "  would run {} on {}\n",
+                    a.kind.name(),
+                    neutralise(&a.target.to_string(), 512)
+                ));
             }
         }
+        if p.decision != responder::Decision::Ignore {
+            out.push_str(if executed {
+                "-- notification --\n"
+            } else {
+                "-- notification (dry run: nothing sent) --\n"
+            });
+            out.push_str(&p.notification.text);
+        }
+        out.push('\n');
     }
     out
 }

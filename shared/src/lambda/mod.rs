@@ -31,6 +31,23 @@ pub trait ExecutorFactory: Send + Sync + 'static {
     fn build(&self, sdk: &SdkConfig, config: &Config) -> Self::Executor;
 }
 
+pub use lambda_runtime::Error;
+
+/// A surface paired with a constructor is a factory: what each `main.rs` passes to [`run`].
+impl<E, B> ExecutorFactory for (Surface, B)
+where
+    E: Executor + 'static,
+    B: Fn(&SdkConfig, &Config) -> E + Send + Sync + 'static,
+{
+    type Executor = E;
+    fn surface(&self) -> Surface {
+        self.0
+    }
+    fn build(&self, sdk: &SdkConfig, config: &Config) -> E {
+        (self.1)(sdk, config)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     #[error("unreadable event: {0}")]

@@ -1,0 +1,49 @@
+//! Which executor carries out a plan in the CLI: every surface this build can contain.
+
+use responder::actions::ec2::Ec2Executor;
+use responder::classify::Surface;
+use responder::execute::Executor;
+use responder::outcome::{Outcome, Status};
+use responder::plan::ResponsePlan;
+
+pub enum AnyExecutor {
+    Ec2(Ec2Executor),
+    /// No executor for this surface in this build: every action is reported skipped.
+    Missing(Surface),
+}
+
+impl AnyExecutor {
+    pub fn for_surface(surface: Surface, sdk: &aws_config::SdkConfig) -> AnyExecutor {
+        match surface {
+            Surface::Ec2 => AnyExecutor::Ec2(Ec2Executor::new(sdk)),
+            other => AnyExecutor::Missing(other),
+        }
+    }
+}
+
+impl Executor for AnyExecutor {
+    fn required_permissions(&self) -> &'static [&'static str] {
+        match self {
+            AnyExecutor::Ec2(e) => e.required_permissions(),
+            AnyExecutor::Missing(_) => &[],
+        }
+    }
+
+    async fn execute(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+        match self {
+            AnyExecutor::Ec2(e) => e.execute(plan).await,
+            AnyExecutor::Missing(surface) => plan
+                .actions
+                .iter()
+                .map(|a| {
+                    Outcome::new(
+                        a.kind,
+                        a.target.to_string(),
+                        Status::Skipped,
+                        format!("no {} executor in this build", surface.as_str()),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
