@@ -28,8 +28,9 @@ pub enum Output {
 enum Command {
     /// Plan the response to findings in FILE (or - for stdin). Dry run unless --execute.
     Replay {
-        /// An EventBridge event, a bare finding, or `aws guardduty get-findings` output.
-        file: String,
+        /// An EventBridge event, a bare finding, or `aws guardduty get-findings` output;
+        /// `-` reads stdin; omitted, an embedded sample event (an EC2 kernel-module finding).
+        file: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
         /// A configuration document (playbook, guardrails, per-surface options).
@@ -53,7 +54,7 @@ async fn main() -> ExitCode {
             execute,
         } => {
             replay::run(replay::Replay {
-                file: &file,
+                file: file.as_deref(),
                 output,
                 config: config.as_deref(),
                 execute,

@@ -12,11 +12,15 @@ use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// What `responder replay` shows with no file: a real-schema EC2 finding that the default
+/// playbook contains.
+const EMBEDDED_SAMPLE: &str = include_str!("../../events/ec2-defense-evasion-kernel-module.json");
+
 /// Largest input read (EventBridge caps events at 256 KB; get-findings output can be larger).
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
 pub struct Replay<'a> {
-    pub file: &'a str,
+    pub file: Option<&'a str>,
     pub output: Output,
     pub config: Option<&'a Path>,
     pub execute: bool,
@@ -24,7 +28,10 @@ pub struct Replay<'a> {
 
 pub async fn run(args: Replay<'_>) -> Result<ExitCode, String> {
     let config = load_config(args.config)?;
-    let bytes = read_input(args.file)?;
+    let bytes = match args.file {
+        Some(file) => read_input(file)?,
+        None => EMBEDDED_SAMPLE.as_bytes().to_vec(),
+    };
     let handled = plan_input(&bytes, &config).map_err(|e| e.to_string())?;
     let notifier = if args.execute {
         let settings = NotifySettings::from_env(|k| std::env::var(k).ok());
