@@ -46,6 +46,10 @@ pub fn deny_all(
         "spec": {
             "podSelector": { "matchLabels": { QUARANTINE_LABEL: uid } },
             "policyTypes": ["Ingress", "Egress"],
+            // Empty, not absent: applied empty lists are owned by the responder, so a rule
+            // somebody added to this policy is removed by the forced apply, not kept.
+            "ingress": [],
+            "egress": [],
         }
     }))
     .expect("a NetworkPolicy literal deserializes")
@@ -114,6 +118,13 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     );
     let params = PatchParams::apply(FIELD_MANAGER).force();
     match api.patch(&name, &params, &Patch::Apply(&desired)).await {
+        Ok(applied) if !is_deny_all_for(&applied, &p.uid) => Step::new(
+            target,
+            Status::Failed,
+            format!(
+                "applied NetworkPolicy {name}, but the stored policy still allows traffic or selects more than the pod (somebody else owns part of it): delete it and run again"
+            ),
+        ),
         Ok(_) => {
             let verb = if existing.is_some() {
                 "repaired"
@@ -238,7 +249,10 @@ mod tests {
             json!({"matchLabels": {QUARANTINE_LABEL: "0b7c-uid"}})
         );
         assert_eq!(v["spec"]["policyTypes"], json!(["Ingress", "Egress"]));
-        assert!(v["spec"].get("ingress").is_none() && v["spec"].get("egress").is_none());
+        assert_eq!(
+            (&v["spec"]["ingress"], &v["spec"]["egress"]),
+            (&json!([]), &json!([]))
+        );
         assert!(is_deny_all_for(&p, "0b7c-uid"));
         assert!(!is_deny_all_for(&p, "other"));
         let mut loosened = p.clone();
