@@ -1,6 +1,7 @@
 //! Which executor carries out a plan in the CLI: every surface this build can contain.
 
 use responder::actions::ec2::Ec2Executor;
+use responder::actions::eks::EksExecutor;
 use responder::classify::Surface;
 use responder::execute::Executor;
 use responder::outcome::{Outcome, Status};
@@ -8,6 +9,7 @@ use responder::plan::ResponsePlan;
 
 pub enum AnyExecutor {
     Ec2(Ec2Executor),
+    Eks(EksExecutor),
     /// No executor for this surface in this build: every action is reported skipped.
     Missing(Surface),
 }
@@ -16,6 +18,12 @@ impl AnyExecutor {
     pub fn for_surface(surface: Surface, sdk: &aws_config::SdkConfig) -> AnyExecutor {
         match surface {
             Surface::Ec2 => AnyExecutor::Ec2(Ec2Executor::new(sdk)),
+            // The plan already applied the configured guardrails; the executor re-checks
+            // the namespaces that are always protected.
+            Surface::Eks => AnyExecutor::Eks(EksExecutor::new(
+                sdk,
+                &responder::playbook::Guardrails::default(),
+            )),
             other => AnyExecutor::Missing(other),
         }
     }
@@ -25,6 +33,7 @@ impl Executor for AnyExecutor {
     fn required_permissions(&self) -> &'static [&'static str] {
         match self {
             AnyExecutor::Ec2(e) => e.required_permissions(),
+            AnyExecutor::Eks(e) => e.required_permissions(),
             AnyExecutor::Missing(_) => &[],
         }
     }
@@ -32,6 +41,7 @@ impl Executor for AnyExecutor {
     async fn execute(&self, plan: &ResponsePlan) -> Vec<Outcome> {
         match self {
             AnyExecutor::Ec2(e) => e.execute(plan).await,
+            AnyExecutor::Eks(e) => e.execute(plan).await,
             AnyExecutor::Missing(surface) => plan
                 .actions
                 .iter()

@@ -1,6 +1,7 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
 mod executors;
+mod release_eks;
 mod replay;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -41,6 +42,18 @@ enum Command {
         #[arg(long)]
         execute: bool,
     },
+    /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
+    Release {
+        #[command(subcommand)]
+        target: ReleaseTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseTarget {
+    /// A quarantined EKS pod: delete its NetworkPolicy, restore its labels, uncordon and
+    /// unprotect its node once no other quarantined pod remains there.
+    Eks(release_eks::Args),
 }
 
 #[tokio::main]
@@ -61,6 +74,9 @@ async fn main() -> ExitCode {
             })
             .await
         }
+        Command::Release {
+            target: ReleaseTarget::Eks(args),
+        } => release_eks::run(args).await,
     };
     match result {
         Ok(code) => code,

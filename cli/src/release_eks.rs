@@ -1,0 +1,107 @@
+//! `responder release eks <cluster> <namespace> <pod>`: undo a pod quarantine. Dry run
+//! (reads only, says what it would do) unless `--execute`. Uses the caller's AWS
+//! credentials (default chain) for `eks:DescribeCluster`, the cluster token and the node's
+//! instance protection, so the caller's own RBAC applies in the cluster.
+
+use crate::Output;
+use responder::actions::eks::EksExecutor;
+use responder::actions::eks::release::{Released, Request};
+use responder::outcome::Status;
+use responder::playbook::Guardrails;
+use responder::sanitize::neutralise;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The EKS cluster name.
+    pub cluster: String,
+    /// The quarantined pod's namespace.
+    pub namespace: String,
+    /// The quarantined pod's name (it may be gone: the policy is still found and deleted).
+    pub pod: String,
+    /// The cluster's region (default: AWS_REGION, then AWS_DEFAULT_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The AWS partition (`aws`, `aws-cn`, `aws-us-gov`).
+    #[arg(long, default_value = "aws")]
+    pub partition: String,
+    /// Carry the release out; without it nothing is changed.
+    #[arg(long)]
+    pub execute: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: Output,
+}
+
+pub async fn run(args: Args) -> Result<ExitCode, String> {
+    let region = args
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let sdk = responder::execute::aws::sdk_config(&region).await;
+    let executor = EksExecutor::new(&sdk, &Guardrails::default());
+    let req = Request {
+        region: &region,
+        partition: &args.partition,
+        cluster: &args.cluster,
+        namespace: &args.namespace,
+        pod: &args.pod,
+    };
+    let released = executor
+        .release(&req, args.execute)
+        .await
+        .map_err(|e| e.to_string())?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&released).map_err(|e| e.to_string())?
+        ),
+        Output::Text => print!("{}", text(&released)),
+    }
+    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn text(r: &Released) -> String {
+    let mut out = String::new();
+    if !r.executed {
+        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
+    }
+    out.push_str(&format!(
+        "Release of pod {}/{} in cluster {}{}\n",
+        r.namespace,
+        r.pod,
+        r.cluster,
+        r.node
+            .as_deref()
+            .map(|n| format!(" (node {n})"))
+            .unwrap_or_default()
+    ));
+    if !r.restored_labels.is_empty() {
+        let labels: Vec<String> = r
+            .restored_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        out.push_str(&format!(
+            "  labels recorded at quarantine: {}\n",
+            neutralise(&labels.join(", "), 600)
+        ));
+    }
+    for o in &r.outcomes {
+        out.push_str(&format!(
+            "  [{}] {} {}: {}\n",
+            o.status.as_str(),
+            o.kind.name(),
+            o.target,
+            neutralise(&o.detail, 600)
+        ));
+    }
+    out
+}
