@@ -1,0 +1,341 @@
+//! A loopback HTTP proxy in front of moto that can delay every call, answer chosen AWS
+//! actions with an error (e.g. 403 `UnauthorizedOperation`, 400 `Throttling`), and logs
+//! every call with its timing, for fault-injection tests and the round-trip benchmark.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// Answer `action` with an error instead of forwarding it.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// The AWS action, e.g. `ModifyInstanceAttribute`.
+    pub action: String,
+    pub status: u16,
+    /// The error code, e.g. `UnauthorizedOperation`, `AccessDenied`, `Throttling`.
+    pub code: String,
+    /// How many calls to fail; `None` fails every call.
+    pub times: Option<usize>,
+}
+
+/// One call that went through the proxy.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub service: String,
+    pub action: String,
+    /// Since the proxy started (or the log was last cleared).
+    pub start: Duration,
+    pub end: Duration,
+    pub status: u16,
+    pub injected: bool,
+}
+
+#[derive(Default)]
+struct State {
+    delay: Duration,
+    faults: Vec<Fault>,
+    log: Vec<Call>,
+    epoch: Option<Instant>,
+}
+
+pub struct Proxy {
+    port: u16,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `Action=...` from a query-protocol form body (EC2, Auto Scaling, SNS, STS...).
+fn action_of(body: &[u8], query: Option<&str>) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .chain(query.unwrap_or("").split('&'))
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The service from the SigV4 credential scope: `Credential=AK/date/region/<service>/aws4_request`.
+fn service_of(auth: Option<&str>) -> String {
+    auth.and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn error_body(service: &str, code: &str) -> String {
+    let message = format!("injected by the test proxy: {code}");
+    if service == "ec2" {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
+        )
+    } else {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        )
+    }
+}
+
+impl Proxy {
+    /// Starts forwarding to `upstream` (e.g. moto's endpoint) on a free loopback port.
+    /// Runs on the current tokio runtime until dropped.
+    pub async fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        let state = Arc::new(Mutex::new(State {
+            epoch: Some(Instant::now()),
+            ..State::default()
+        }));
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (st, client, upstream) = (st.clone(), client.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: Request<Incoming>| {
+                        let (st, client, upstream) = (st.clone(), client.clone(), upstream.clone());
+                        async move { handle(req, &st, &client, &upstream).await }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Proxy { port, state, task }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A fixed delay added to every call (before it is answered).
+    pub fn set_delay(&self, d: Duration) {
+        lock(&self.state).delay = d;
+    }
+
+    pub fn fail(&self, action: &str, status: u16, code: &str, times: Option<usize>) {
+        lock(&self.state).faults.push(Fault {
+            action: action.into(),
+            status,
+            code: code.into(),
+            times,
+        });
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.state).faults.clear();
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.state).log.clone()
+    }
+
+    /// Clears the log and restarts its clock.
+    pub fn clear_log(&self) {
+        let mut s = lock(&self.state);
+        s.log.clear();
+        s.epoch = Some(Instant::now());
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Reply = Result<Response<Full<Bytes>>, std::convert::Infallible>;
+
+async fn handle(
+    req: Request<Incoming>,
+    state: &Mutex<State>,
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let action = action_of(&body, parts.uri.query());
+    let service = service_of(
+        parts
+            .headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (delay, fault, epoch) = {
+        let mut s = lock(state);
+        let fault = s
+            .faults
+            .iter_mut()
+            .find(|f| f.action == action && f.times != Some(0))
+            .map(|f| {
+                if let Some(n) = f.times.as_mut() {
+                    *n -= 1;
+                }
+                f.clone()
+            });
+        (s.delay, fault, s.epoch.unwrap_or_else(Instant::now))
+    };
+    let start = epoch.elapsed();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let (response, injected) = match fault {
+        Some(f) => (
+            Response::builder()
+                .status(f.status)
+                .header("content-type", "text/xml")
+                .body(Full::new(Bytes::from(error_body(&service, &f.code))))
+                .unwrap_or_default(),
+            true,
+        ),
+        None => (forward(parts, body, client, upstream).await, false),
+    };
+    let status = response.status().as_u16();
+    lock(state).log.push(Call {
+        service,
+        action,
+        start,
+        end: epoch.elapsed(),
+        status,
+        injected,
+    });
+    Ok(response)
+}
+
+async fn forward(
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+) -> Response<Full<Bytes>> {
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let mut builder = Request::builder()
+        .method(parts.method)
+        .uri(format!("{upstream}{path}"));
+    for (k, v) in &parts.headers {
+        if k != hyper::header::CONNECTION {
+            builder = builder.header(k, v);
+        }
+    }
+    let bad_gateway = |e: String| {
+        Response::builder()
+            .status(StatusCode::BAD_GATEWAY)
+            .body(Full::new(Bytes::from(e)))
+            .unwrap_or_default()
+    };
+    let req = match builder.body(Full::new(body)) {
+        Ok(r) => r,
+        Err(e) => return bad_gateway(e.to_string()),
+    };
+    match client.request(req).await {
+        Err(e) => bad_gateway(e.to_string()),
+        Ok(resp) => {
+            let (parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let mut out = Response::builder().status(parts.status);
+            for (k, v) in &parts.headers {
+                if k != hyper::header::CONNECTION
+                    && k != hyper::header::TRANSFER_ENCODING
+                    && k != hyper::header::CONTENT_LENGTH
+                {
+                    out = out.header(k, v);
+                }
+            }
+            out.body(Full::new(bytes)).unwrap_or_default()
+        }
+    }
+}
+
+/// The longest chain of calls where each starts after the previous one ended: the number
+/// of sequential round trips the client needed to reach `until` (the end of a call).
+pub fn sequential_depth(calls: &[Call], until: Duration) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().filter(|c| c.end <= until).collect();
+    sorted.sort_by_key(|c| c.start);
+    let mut depth: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, c) in sorted.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| sorted[j].end <= c.start)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
+        depth.push(before + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(start: u64, end: u64) -> Call {
+        Call {
+            service: "ec2".into(),
+            action: "X".into(),
+            start: Duration::from_millis(start),
+            end: Duration::from_millis(end),
+            status: 200,
+            injected: false,
+        }
+    }
+
+    #[test]
+    fn depth_counts_sequential_not_concurrent_calls() {
+        // Three concurrent calls, then two concurrent, then one: depth 3.
+        let calls = [
+            call(0, 50),
+            call(1, 52),
+            call(2, 51),
+            call(53, 103),
+            call(54, 104),
+            call(105, 155),
+        ];
+        assert_eq!(sequential_depth(&calls, Duration::from_millis(155)), 3);
+        assert_eq!(sequential_depth(&calls, Duration::from_millis(104)), 2);
+    }
+
+    #[test]
+    fn parses_action_and_service() {
+        assert_eq!(
+            action_of(b"Action=DescribeInstances&Version=2016-11-15", None),
+            "DescribeInstances"
+        );
+        assert_eq!(
+            service_of(Some(
+                "AWS4-HMAC-SHA256 Credential=testing/20261126/us-east-1/autoscaling/aws4_request, SignedHeaders=host"
+            )),
+            "autoscaling"
+        );
+    }
+}

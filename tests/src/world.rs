@@ -1,0 +1,534 @@
+//! Building a realistic AWS world in moto, and findings that point at it.
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{
+    BlockDeviceMapping, EbsBlockDevice, Filter, InstanceMarketOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceType, IpPermission, IpRange, MarketType,
+    UserIdGroupPair,
+};
+use responder::Config;
+use responder::pipeline::{Handled, plan_input};
+use responder::plan::ResponsePlan;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An AMI moto knows.
+pub const IMAGE_ID: &str = "ami-12c6146b";
+
+/// SDK configuration pointing at `endpoint` with dummy credentials. It starts from the
+/// product's own [`responder::execute::aws::sdk_config`], so retries and timeouts are
+/// exactly production's; the credentials are set on the config, not in the environment.
+pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    responder::execute::aws::sdk_config(region)
+        .await
+        .into_builder()
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+            aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "moto"),
+        ))
+        .build()
+}
+
+/// Clients for setting the world up and checking it (straight to moto, no proxy).
+#[derive(Clone)]
+pub struct Aws {
+    pub config: SdkConfig,
+    pub ec2: aws_sdk_ec2::Client,
+    pub asg: aws_sdk_autoscaling::Client,
+}
+
+impl Aws {
+    pub async fn at(endpoint: &str, region: &str) -> Aws {
+        let config = sdk_config(endpoint, region).await;
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            asg: aws_sdk_autoscaling::Client::new(&config),
+            config,
+        }
+    }
+
+    /// The shared moto server of this test binary.
+    pub async fn moto(region: &str) -> Aws {
+        Aws::at(&crate::moto::shared().endpoint(), region).await
+    }
+}
+
+/// A unique GuardDuty-style finding id (32 hex).
+pub fn unique_finding_id() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!("{:016x}{:08x}{:08x}", t, std::process::id(), n)
+}
+
+pub struct Network {
+    pub region: String,
+    pub vpc_id: String,
+    pub subnet_a: String,
+    pub subnet_b: String,
+    pub web_sg: String,
+    pub ssh_sg: String,
+    pub backend_sg: String,
+}
+
+fn tcp(port: i32) -> aws_sdk_ec2::types::builders::IpPermissionBuilder {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+}
+
+/// A VPC with two subnets and three groups with rules (web 443 from anywhere, SSH from the
+/// VPC range, backend 8080 from the web group). Each call makes a new VPC, so tests do
+/// not share isolation groups unless they mean to.
+pub async fn network(aws: &Aws) -> Network {
+    let ec2 = &aws.ec2;
+    let region = aws
+        .config
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let subnet = |cidr: &'static str, az: String| {
+        let vpc_id = vpc_id.clone();
+        async move {
+            ec2.create_subnet()
+                .vpc_id(vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+                .await
+                .expect("CreateSubnet")
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("subnet id")
+                .to_owned()
+        }
+    };
+    let subnet_a = subnet("10.0.1.0/24", format!("{region}a")).await;
+    let subnet_b = subnet("10.0.2.0/24", format!("{region}b")).await;
+    let group = |name: &'static str| {
+        let vpc_id = vpc_id.clone();
+        async move {
+            ec2.create_security_group()
+                .group_name(name)
+                .description(name)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .expect("CreateSecurityGroup")
+                .group_id()
+                .expect("group id")
+                .to_owned()
+        }
+    };
+    let web_sg = group("web-sg").await;
+    let ssh_sg = group("ssh-bastion-access").await;
+    let backend_sg = group("web-backend-sg").await;
+    let rules = [
+        (
+            &web_sg,
+            tcp(443)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        ),
+        (
+            &ssh_sg,
+            tcp(22)
+                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
+                .build(),
+        ),
+        (
+            &backend_sg,
+            tcp(8080)
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id(&web_sg).build())
+                .build(),
+        ),
+    ];
+    for (g, p) in rules {
+        ec2.authorize_security_group_ingress()
+            .group_id(g)
+            .ip_permissions(p)
+            .send()
+            .await
+            .expect("AuthorizeSecurityGroupIngress");
+    }
+    Network {
+        region,
+        vpc_id,
+        subnet_a,
+        subnet_b,
+        web_sg,
+        ssh_sg,
+        backend_sg,
+    }
+}
+
+/// One network interface as the finding names it.
+#[derive(Debug, Clone)]
+pub struct NetIf {
+    pub id: String,
+    pub subnet_id: String,
+    pub private_ip: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: String,
+    pub enis: Vec<NetIf>,
+}
+
+pub async fn describe(aws: &Aws, id: &str) -> aws_sdk_ec2::types::Instance {
+    aws.ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .expect("DescribeInstances")
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+        .cloned()
+        .expect("instance")
+}
+
+async fn net_ifs(aws: &Aws, id: &str) -> Vec<NetIf> {
+    let i = describe(aws, id).await;
+    let mut enis: Vec<_> = i.network_interfaces().to_vec();
+    enis.sort_by_key(|n| n.attachment().and_then(|a| a.device_index()).unwrap_or(0));
+    enis.iter()
+        .map(|n| NetIf {
+            id: n.network_interface_id().unwrap_or_default().to_owned(),
+            subnet_id: n.subnet_id().unwrap_or_default().to_owned(),
+            private_ip: n.private_ip_address().unwrap_or_default().to_owned(),
+            groups: n
+                .groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_owned))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The groups of one ENI, straight from DescribeNetworkInterfaces.
+pub async fn eni_groups(aws: &Aws, eni: &str) -> Vec<String> {
+    aws.ec2
+        .describe_network_interfaces()
+        .network_interface_ids(eni)
+        .send()
+        .await
+        .expect("DescribeNetworkInterfaces")
+        .network_interfaces()
+        .iter()
+        .flat_map(|n| n.groups())
+        .filter_map(|g| g.group_id().map(str::to_owned))
+        .collect()
+}
+
+async fn run_instance(aws: &Aws, net: &Network, groups: &[&String], spot: bool) -> String {
+    // Groups are given on the primary network interface (as launch templates and most
+    // tools do), not as instance-level SecurityGroupIds: moto reports instance-level launch
+    // groups on every attached ENI forever, whatever the ENI's own groups become.
+    let mut req = aws
+        .ec2
+        .run_instances()
+        .image_id(IMAGE_ID)
+        .instance_type(InstanceType::M5Large)
+        .min_count(1)
+        .max_count(1)
+        .network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .subnet_id(&net.subnet_a)
+                .set_groups(Some(groups.iter().map(|g| (*g).clone()).collect()))
+                .build(),
+        )
+        .block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .volume_size(8)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        );
+    if spot {
+        req = req.instance_market_options(
+            InstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .build(),
+        );
+    }
+    req.send()
+        .await
+        .expect("RunInstances")
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .expect("instance id")
+        .to_owned()
+}
+
+/// An instance with two ENIs: the primary in subnet A with the web and SSH groups, a
+/// second in subnet B with the backend group; plus an EBS data volume.
+pub async fn two_eni_instance(aws: &Aws, net: &Network) -> Instance {
+    let id = run_instance(aws, net, &[&net.web_sg, &net.ssh_sg], false).await;
+    let eni = aws
+        .ec2
+        .create_network_interface()
+        .subnet_id(&net.subnet_b)
+        .groups(&net.backend_sg)
+        .send()
+        .await
+        .expect("CreateNetworkInterface")
+        .network_interface()
+        .and_then(|n| n.network_interface_id())
+        .expect("eni id")
+        .to_owned();
+    aws.ec2
+        .attach_network_interface()
+        .instance_id(&id)
+        .network_interface_id(&eni)
+        .device_index(1)
+        .send()
+        .await
+        .expect("AttachNetworkInterface");
+    Instance {
+        enis: net_ifs(aws, &id).await,
+        id,
+    }
+}
+
+pub async fn spot_instance(aws: &Aws, net: &Network) -> Instance {
+    let id = run_instance(aws, net, &[&net.web_sg], true).await;
+    Instance {
+        enis: net_ifs(aws, &id).await,
+        id,
+    }
+}
+
+/// An instance with an Elastic IP on its primary ENI. Returns it and the allocation id.
+pub async fn eip_instance(aws: &Aws, net: &Network) -> (Instance, String) {
+    let id = run_instance(aws, net, &[&net.web_sg], false).await;
+    let alloc = aws
+        .ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .expect("AllocateAddress")
+        .allocation_id()
+        .expect("allocation id")
+        .to_owned();
+    aws.ec2
+        .associate_address()
+        .allocation_id(&alloc)
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("AssociateAddress");
+    (
+        Instance {
+            enis: net_ifs(aws, &id).await,
+            id,
+        },
+        alloc,
+    )
+}
+
+/// An Auto Scaling group `name` (min 1, desired 1, max 3) in subnet A; returns its one
+/// instance.
+pub async fn asg_member(aws: &Aws, net: &Network, name: &str) -> Instance {
+    aws.asg
+        .create_launch_configuration()
+        .launch_configuration_name(name)
+        .image_id(IMAGE_ID)
+        .instance_type("m5.large")
+        .security_groups(&net.web_sg)
+        .send()
+        .await
+        .expect("CreateLaunchConfiguration");
+    aws.asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .launch_configuration_name(name)
+        .min_size(1)
+        .max_size(3)
+        .desired_capacity(1)
+        .vpc_zone_identifier(&net.subnet_a)
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    let id = asg_instances(aws, name)
+        .await
+        .into_iter()
+        .next()
+        .expect("the group launched an instance")
+        .0;
+    Instance {
+        enis: net_ifs(aws, &id).await,
+        id,
+    }
+}
+
+/// `(instance id, lifecycle state)` of every member of group `name`.
+pub async fn asg_instances(aws: &Aws, name: &str) -> Vec<(String, String)> {
+    aws.asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups")
+        .auto_scaling_groups()
+        .iter()
+        .flat_map(|g| g.instances())
+        .map(|i| {
+            (
+                i.instance_id().unwrap_or_default().to_owned(),
+                i.lifecycle_state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// A sample event from `events/` with the finding id, region, account, instance and its
+/// network interfaces rewritten to the world.
+pub fn finding_event(
+    sample: &str,
+    finding_id: &str,
+    region: &str,
+    instance: &Instance,
+    vpc_id: Option<&str>,
+) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(sample);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut event: serde_json::Value = serde_json::from_str(&text).expect("sample is JSON");
+    event["region"] = region.into();
+    let d = &mut event["detail"];
+    d["id"] = finding_id.into();
+    d["region"] = region.into();
+    d["arn"] = format!(
+        "arn:aws:guardduty:{region}:123456789012:detector/4cb6a1f0e2d3c5b79a8e1f20d3c4b5a6/finding/{finding_id}"
+    )
+    .into();
+    let details = &mut d["resource"]["instanceDetails"];
+    details["instanceId"] = instance.id.clone().into();
+    let enis: Vec<serde_json::Value> = instance
+        .enis
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "ipv6Addresses": [],
+                "networkInterfaceId": n.id,
+                "privateIpAddress": n.private_ip,
+                "privateIpAddresses": [{"privateIpAddress": n.private_ip}],
+                "securityGroups": n.groups.iter().map(|g| serde_json::json!({"groupId": g, "groupName": "?"})).collect::<Vec<_>>(),
+                "subnetId": n.subnet_id,
+                "vpcId": vpc_id,
+            })
+        })
+        .collect();
+    details["networkInterfaces"] = enis.into();
+    serde_json::to_vec(&event).expect("serialises")
+}
+
+/// Plans the one finding in `event` with `config`.
+pub fn plan(event: &[u8], config: &Config) -> ResponsePlan {
+    match plan_input(event, config)
+        .expect("the event parses")
+        .into_iter()
+        .next()
+    {
+        Some(Handled::Plan(p)) => *p,
+        _ => panic!("the event is not a finding"),
+    }
+}
+
+/// Snapshots tagged with `finding_id` (owned by the account; never an owner-wide listing).
+pub async fn evidence_snapshots(aws: &Aws, finding_id: &str) -> Vec<aws_sdk_ec2::types::Snapshot> {
+    aws.ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(
+            Filter::builder()
+                .name("tag:guardduty-responder:finding-id")
+                .values(finding_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeSnapshots")
+        .snapshots()
+        .to_vec()
+}
+
+/// Security groups of `vpc_id` by name.
+pub async fn groups_named(
+    aws: &Aws,
+    vpc_id: &str,
+    name: &str,
+) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
+    aws.ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .filters(Filter::builder().name("group-name").values(name).build())
+        .send()
+        .await
+        .expect("DescribeSecurityGroups")
+        .security_groups()
+        .to_vec()
+}
+
+pub async fn instance_attribute_bool(aws: &Aws, id: &str) -> Option<bool> {
+    aws.ec2
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::DisableApiTermination)
+        .send()
+        .await
+        .expect("DescribeInstanceAttribute")
+        .disable_api_termination()
+        .and_then(|v| v.value())
+}
+
+pub async fn shutdown_behavior(aws: &Aws, id: &str) -> Option<String> {
+    aws.ec2
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+        .send()
+        .await
+        .expect("DescribeInstanceAttribute")
+        .instance_initiated_shutdown_behavior()
+        .and_then(|v| v.value())
+        .map(str::to_owned)
+}
+
+/// The instance's tags as a map.
+pub async fn tags(aws: &Aws, id: &str) -> std::collections::BTreeMap<String, String> {
+    describe(aws, id)
+        .await
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
+        .collect()
+}
