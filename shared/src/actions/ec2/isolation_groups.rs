@@ -261,7 +261,12 @@ async fn apply_fix(ec2: &Ec2Client, group_id: &str, fix: RuleFix) -> Result<(), 
                 )
             })
     };
-    let (a, b, c, d) = futures::join!(authorize_in, authorize_out, revoke_in, revoke_out);
+    let (a, b, c, d) = futures::join!(
+        Box::pin(authorize_in),
+        Box::pin(authorize_out),
+        Box::pin(revoke_in),
+        Box::pin(revoke_out)
+    );
     let dup = ok_if("InvalidPermission.Duplicate");
     let gone = ok_if("InvalidPermission.NotFound");
     let errors: Vec<String> = [dup(a), dup(b), gone(c), gone(d)]
@@ -328,7 +333,10 @@ async fn ensure_one(
                     revoke_egress: vec![all_traffic(false, true)],
                     ..RuleFix::default()
                 };
-                let (a, b) = futures::join!(apply_fix(ec2, &id, fix), apply_fix(ec2, &id, v6));
+                let (a, b) = futures::join!(
+                    Box::pin(apply_fix(ec2, &id, fix)),
+                    Box::pin(apply_fix(ec2, &id, v6))
+                );
                 a.and(b)?;
             } else {
                 // Ingress and egress are separate calls; an IPv6 egress rule the VPC added
@@ -372,8 +380,13 @@ pub(crate) async fn ensure(
             .find(|o| o.role == role && o.vpc_id == vpc_id)
     };
     let (conv, none) = futures::join!(
-        ensure_one(ec2, vpc_id, Role::Conversion, find(Role::Conversion)),
-        ensure_one(ec2, vpc_id, Role::NoRules, find(Role::NoRules)),
+        Box::pin(ensure_one(
+            ec2,
+            vpc_id,
+            Role::Conversion,
+            find(Role::Conversion)
+        )),
+        Box::pin(ensure_one(ec2, vpc_id, Role::NoRules, find(Role::NoRules))),
     );
     match (conv, none) {
         (Ok((conversion, c1)), Ok((no_rules, c2))) => Ok(IsolationGroups {

@@ -82,7 +82,7 @@ impl Ec2Executor {
 
     /// Undoes a quarantine from what is recorded on the instance, in the config's region.
     pub async fn release(&self, instance_id: &str) -> Result<Released, ReleaseError> {
-        release::release(&self.clients, instance_id).await
+        Box::pin(release::release(&self.clients, instance_id)).await
     }
 
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
@@ -123,7 +123,10 @@ impl Ec2Executor {
                             finding_type: &plan.finding_type,
                             kinds,
                         };
-                        (instance_id, quarantine::quarantine(clients, &req).await)
+                        (
+                            instance_id,
+                            Box::pin(quarantine::quarantine(clients, &req)).await,
+                        )
                     }
                 },
             ))
@@ -188,7 +191,8 @@ impl Executor for Ec2Executor {
     }
 
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
-        self.run(plan)
+        // Boxed so callers hold a pointer, not the whole state machine, on their stack.
+        Box::pin(self.run(plan))
     }
 }
 

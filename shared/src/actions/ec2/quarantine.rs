@@ -123,23 +123,28 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     let finding_tag = tag_value(req.finding_id);
 
     // Round trip 1: every read at once.
+    // Each concurrent branch is boxed: SDK futures are large, and a join of them inline
+    // would sit on the caller's stack (a debug build overflows a 2 MiB thread stack).
     let (described, tp, sb, eips, asg, groups_seen, snaps) = futures::join!(
-        observe::describe_instance(&c.ec2, id),
-        maybe(attrs_wanted, observe::termination_protection(&c.ec2, id)),
-        maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id)),
-        maybe(
+        Box::pin(observe::describe_instance(&c.ec2, id)),
+        Box::pin(maybe(
+            attrs_wanted,
+            observe::termination_protection(&c.ec2, id)
+        )),
+        Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
+        Box::pin(maybe(
             want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
             observe::addresses_of_instance(&c.ec2, id)
-        ),
-        maybe(asg_wanted, observe::asg_membership(&c.asg, id)),
-        maybe(
+        )),
+        Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
+        Box::pin(maybe(
             want(Ec2IsolateNetwork) && !hint.is_empty(),
             isolation_groups::lookup(&c.ec2, &hint)
-        ),
-        maybe(
+        )),
+        Box::pin(maybe(
             want(Ec2SnapshotVolumes),
             existing_snapshots(&c.ec2, &finding_tag, id)
-        ),
+        )),
     );
     let view = match described {
         Described::Found(v) => v,
@@ -175,17 +180,30 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         if !want(Ec2RecordPriorState) {
             return None;
         }
-        Some(record_prior_state(c, &view, &existing_prior, &tp, &sb, &eips, &asg).await)
+        Some(
+            Box::pin(record_prior_state(
+                c,
+                &view,
+                &existing_prior,
+                &tp,
+                &sb,
+                &eips,
+                &asg,
+            ))
+            .await,
+        )
     };
     let groups = async {
         if !want(Ec2IsolateNetwork) {
             return BTreeMap::new();
         }
-        prepare_groups(c, &view, &hint, groups_seen).await
+        Box::pin(prepare_groups(c, &view, &hint, groups_seen)).await
     };
     let snapshots = async {
         match snaps {
-            Some(existing) => Some(snapshot_volumes(c, &view, &finding_tag, existing).await),
+            Some(existing) => {
+                Some(Box::pin(snapshot_volumes(c, &view, &finding_tag, existing)).await)
+            }
             None => None,
         }
     };
@@ -201,9 +219,9 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             _ => false,
         };
         let (isolated, protected, asg_step, eip_step) = futures::join!(
-            maybe(want(Ec2IsolateNetwork), isolate(c, &view, &groups)),
-            maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb)),
-            maybe(
+            Box::pin(maybe(want(Ec2IsolateNetwork), isolate(c, &view, &groups))),
+            Box::pin(maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb))),
+            Box::pin(maybe(
                 asg_wanted,
                 auto_scaling(
                     c,
@@ -213,16 +231,16 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
                     prior_asg.as_deref(),
                     want(Ec2StandbyInAutoScaling)
                 )
-            ),
-            maybe(
+            )),
+            Box::pin(maybe(
                 want(Ec2DisassociateAddresses),
                 disassociate(c, &eips, prior_eips)
-            ),
+            )),
         );
         (recorded, isolated, protected, asg_step, eip_step)
     };
     let ((recorded, isolated, protected, asg_step, eip_step), snapshot_step) =
-        futures::join!(after_record, snapshots);
+        futures::join!(Box::pin(after_record), Box::pin(snapshots));
 
     let asg_kind = if want(Ec2StandbyInAutoScaling) {
         Ec2StandbyInAutoScaling
@@ -244,7 +262,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
 
     if want(Ec2TagInstance) {
         let failed = out.values().any(|s| s.status == Status::Failed);
-        let step = tag_instance(c, &view, req, failed).await;
+        let step = Box::pin(tag_instance(c, &view, req, failed)).await;
         out.insert(Ec2TagInstance, step);
     }
     // Kinds this executor does not know (none today) are reported, never dropped.
@@ -617,7 +635,7 @@ async fn protect(
             .map(|_| format!("DeleteOnTermination off for {}", dot.join(", ")))
             .map_err(|e| api_error("ModifyInstanceAttribute(blockDeviceMapping)", &e))
     });
-    let (a, b, d) = futures::join!(tp_call, sb_call, dot_call);
+    let (a, b, d) = futures::join!(Box::pin(tp_call), Box::pin(sb_call), Box::pin(dot_call));
     let mut done = Vec::new();
     let mut errors = Vec::new();
     for r in [a, b, d].into_iter().flatten() {

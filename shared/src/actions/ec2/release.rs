@@ -81,8 +81,8 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
         return Err(ReleaseError::InvalidInstanceId(instance_id.to_owned()));
     }
     let (described, member) = futures::join!(
-        observe::describe_instance(&c.ec2, instance_id),
-        observe::asg_membership(&c.asg, instance_id)
+        Box::pin(observe::describe_instance(&c.ec2, instance_id)),
+        Box::pin(observe::asg_membership(&c.asg, instance_id))
     );
     let view = match described {
         Described::Found(v) => v,
@@ -96,10 +96,10 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
         .ok_or_else(|| ReleaseError::NotQuarantined(instance_id.to_owned()))?;
 
     let (groups, protection, asg, eips) = futures::join!(
-        restore_groups(c, &view, &prior),
-        restore_protection(c, &view, &prior),
-        restore_auto_scaling(c, instance_id, &prior, &member),
-        restore_eips(c, &prior),
+        Box::pin(restore_groups(c, &view, &prior)),
+        Box::pin(restore_protection(c, &view, &prior)),
+        Box::pin(restore_auto_scaling(c, instance_id, &prior, &member)),
+        Box::pin(restore_eips(c, &prior)),
     );
     let mut outcomes: Vec<ReleaseOutcome> = [
         (ReleaseStep::RestoreSecurityGroups, groups),
@@ -122,7 +122,7 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
             "kept: a restore step failed; fix it and run release again".to_owned(),
         )
     } else {
-        remove_tags(c, &view).await
+        Box::pin(remove_tags(c, &view)).await
     };
     outcomes.push(ReleaseOutcome {
         kind: ReleaseStep::RemoveQuarantineTags,
@@ -297,7 +297,7 @@ async fn restore_protection(c: &Clients, view: &InstanceView, prior: &PriorState
                 .map_err(|e| api_error("ModifyInstanceAttribute(blockDeviceMapping)", &e)),
         )
     };
-    let (a, b, d) = futures::join!(tp_call, sb_call, dot_call);
+    let (a, b, d) = futures::join!(Box::pin(tp_call), Box::pin(sb_call), Box::pin(dot_call));
     let (mut ok, mut err) = (Vec::new(), Vec::new());
     for r in [a, b, d].into_iter().flatten() {
         match r {
