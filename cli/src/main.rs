@@ -1,6 +1,7 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
 mod executors;
+mod release_ec2;
 mod release_eks;
 mod replay;
 
@@ -51,6 +52,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ReleaseTarget {
+    /// A quarantined EC2 instance: restore its groups per ENI, protection flags, Auto
+    /// Scaling membership and Elastic IPs as recorded on its tags; keep the snapshots.
+    Ec2(release_ec2::Args),
     /// A quarantined EKS pod: delete its NetworkPolicy, restore its labels, uncordon and
     /// unprotect its node once no other quarantined pod remains there.
     Eks(release_eks::Args),
@@ -74,6 +78,9 @@ async fn main() -> ExitCode {
             })
             .await
         }
+        Command::Release {
+            target: ReleaseTarget::Ec2(args),
+        } => release_ec2::run(args).await,
         Command::Release {
             target: ReleaseTarget::Eks(args),
         } => release_eks::run(args).await,

@@ -227,7 +227,39 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     isolation_group_ids(&aws, &net.vpc_id).await; // still exactly one of each
 
     // Release: back to the recorded state, tags gone, snapshots kept.
-    let released = exec.release(&inst.id).await.expect("release runs");
+    // A dry run reads only and says what it would do.
+    let dry = exec.release(&inst.id, false).await.expect("dry run runs");
+    assert!(!dry.executed);
+    assert_eq!(dry.prior_state, prior);
+    for o in &dry.outcomes {
+        assert!(
+            o.status == Status::Skipped || o.status == Status::AlreadyDone,
+            "{o:?}"
+        );
+    }
+    assert!(
+        dry.outcomes
+            .iter()
+            .any(|o| o.kind == ReleaseStep::RestoreSecurityGroups
+                && o.detail.starts_with("dry run: would set")),
+        "{:#?}",
+        dry.outcomes
+    );
+    for eni in original.keys() {
+        assert_eq!(
+            world::eni_groups(&aws, eni).await,
+            [no_rules.clone()],
+            "unchanged"
+        );
+    }
+    assert!(
+        world::tags(&aws, &inst.id)
+            .await
+            .contains_key("guardduty-responder:prior")
+    );
+
+    let released = exec.release(&inst.id, true).await.expect("release runs");
+    assert!(released.executed);
     let text = format!("{:#?}", released.outcomes);
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
@@ -266,7 +298,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     );
     // A second release finds nothing to undo.
     assert!(matches!(
-        exec.release(&inst.id).await,
+        exec.release(&inst.id, true).await,
         Err(ReleaseError::NotQuarantined(_))
     ));
 }
@@ -309,7 +341,7 @@ async fn auto_scaling_member_is_detached_keeping_capacity_and_reattached_on_rele
         show(&again)
     );
 
-    let released = exec.release(&inst.id).await.expect("release runs");
+    let released = exec.release(&inst.id, true).await.expect("release runs");
     let asg = released
         .outcomes
         .iter()
@@ -355,7 +387,7 @@ async fn standby_mode_puts_the_member_in_standby_and_release_exits_it() {
         status_of(&again, ActionKind::Ec2StandbyInAutoScaling).0,
         Status::AlreadyDone
     );
-    let released = exec.release(&inst.id).await.expect("release runs");
+    let released = exec.release(&inst.id, true).await.expect("release runs");
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
         "{:#?}",
@@ -406,7 +438,7 @@ async fn elastic_ip_is_disassociated_and_restored() {
         status_of(&again, ActionKind::Ec2DisassociateAddresses).0,
         Status::AlreadyDone
     );
-    let released = exec.release(&inst.id).await.expect("release runs");
+    let released = exec.release(&inst.id, true).await.expect("release runs");
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
         "{:#?}",
@@ -532,15 +564,15 @@ async fn release_refuses_an_instance_that_was_never_quarantined() {
     let inst = world::spot_instance(&aws, &net).await;
     let exec = Ec2Executor::new(&aws.config);
     assert!(matches!(
-        exec.release(&inst.id).await,
+        exec.release(&inst.id, true).await,
         Err(ReleaseError::NotQuarantined(_))
     ));
     assert!(matches!(
-        exec.release("i-0123456789abcdef0").await,
+        exec.release("i-0123456789abcdef0", true).await,
         Err(ReleaseError::NotFound(..))
     ));
     assert!(matches!(
-        exec.release("i-; rm -rf /").await,
+        exec.release("i-; rm -rf /", true).await,
         Err(ReleaseError::InvalidInstanceId(_))
     ));
 }

@@ -81,8 +81,13 @@ impl Ec2Executor {
     }
 
     /// Undoes a quarantine from what is recorded on the instance, in the config's region.
-    pub async fn release(&self, instance_id: &str) -> Result<Released, ReleaseError> {
-        Box::pin(release::release(&self.clients, instance_id)).await
+    /// Without `execute` it only reads and reports what it would do.
+    pub async fn release(
+        &self,
+        instance_id: &str,
+        execute: bool,
+    ) -> Result<Released, ReleaseError> {
+        Box::pin(release::release(&self.clients, instance_id, execute)).await
     }
 
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {

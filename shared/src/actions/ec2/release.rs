@@ -49,10 +49,12 @@ pub struct ReleaseOutcome {
     pub detail: String,
 }
 
-/// What release did, with the state it restored (for the operator to check).
+/// What release did (or, when `executed` is false, would do), with the recorded state it
+/// restores (for the operator to check).
 #[derive(Debug, Clone, Serialize)]
 pub struct Released {
     pub instance_id: String,
+    pub executed: bool,
     pub prior_state: PriorState,
     pub outcomes: Vec<ReleaseOutcome>,
 }
@@ -76,7 +78,13 @@ pub enum ReleaseError {
 
 type R = (Status, String);
 
-pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, ReleaseError> {
+/// Without `execute`, only reads: every step that would change something is reported
+/// `skipped` with "dry run: would …".
+pub(crate) async fn release(
+    c: &Clients,
+    instance_id: &str,
+    execute: bool,
+) -> Result<Released, ReleaseError> {
     if !crate::target::is_instance_id(instance_id) {
         return Err(ReleaseError::InvalidInstanceId(instance_id.to_owned()));
     }
@@ -96,10 +104,16 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
         .ok_or_else(|| ReleaseError::NotQuarantined(instance_id.to_owned()))?;
 
     let (groups, protection, asg, eips) = futures::join!(
-        Box::pin(restore_groups(c, &view, &prior)),
-        Box::pin(restore_protection(c, &view, &prior)),
-        Box::pin(restore_auto_scaling(c, instance_id, &prior, &member)),
-        Box::pin(restore_eips(c, &prior)),
+        Box::pin(restore_groups(c, &view, &prior, execute)),
+        Box::pin(restore_protection(c, &view, &prior, execute)),
+        Box::pin(restore_auto_scaling(
+            c,
+            instance_id,
+            &prior,
+            &member,
+            execute
+        )),
+        Box::pin(restore_eips(c, &prior, execute)),
     );
     let mut outcomes: Vec<ReleaseOutcome> = [
         (ReleaseStep::RestoreSecurityGroups, groups),
@@ -122,7 +136,7 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
             "kept: a restore step failed; fix it and run release again".to_owned(),
         )
     } else {
-        Box::pin(remove_tags(c, &view)).await
+        Box::pin(remove_tags(c, &view, execute)).await
     };
     outcomes.push(ReleaseOutcome {
         kind: ReleaseStep::RemoveQuarantineTags,
@@ -132,6 +146,7 @@ pub(crate) async fn release(c: &Clients, instance_id: &str) -> Result<Released, 
     });
     Ok(Released {
         instance_id: instance_id.to_owned(),
+        executed: execute,
         prior_state: prior,
         outcomes,
     })
@@ -164,7 +179,15 @@ fn summarize(
     }
 }
 
-async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState) -> R {
+/// The dry-run report: what would change, then what is already as recorded.
+fn would(changes: Vec<String>, already: Vec<String>, notes: Vec<String>) -> R {
+    let mut parts = vec![format!("dry run: would {}", changes.join("; "))];
+    parts.extend(already);
+    parts.extend(notes);
+    (Status::Skipped, parts.join("; "))
+}
+
+async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState, execute: bool) -> R {
     let mut notes = Vec::new();
     let mut already = Vec::new();
     let mut todo = Vec::new();
@@ -182,6 +205,13 @@ async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState) ->
         if !prior.network_interfaces.contains_key(&e.id) {
             notes.push(format!("{}: no groups recorded; left as is", e.id));
         }
+    }
+    if !execute && !todo.is_empty() {
+        let changes = todo
+            .iter()
+            .map(|(eni, groups)| format!("set {eni} → {}", groups.join(",")))
+            .collect();
+        return would(changes, already, notes);
     }
     let results = futures::future::join_all(todo.into_iter().map(|(eni, groups)| async move {
         c.ec2
@@ -208,7 +238,12 @@ async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState) ->
     )
 }
 
-async fn restore_protection(c: &Clients, view: &InstanceView, prior: &PriorState) -> R {
+async fn restore_protection(
+    c: &Clients,
+    view: &InstanceView,
+    prior: &PriorState,
+    execute: bool,
+) -> R {
     let id = view.id.as_str();
     let mut notes = Vec::new();
     let tp = match prior.termination_protection {
@@ -233,6 +268,27 @@ async fn restore_protection(c: &Clients, view: &InstanceView, prior: &PriorState
         .filter(|d| view.volumes.iter().any(|v| &v.device_name == *d))
         .map(String::as_str)
         .collect();
+    if !execute {
+        let mut changes = Vec::new();
+        if let Some(v) = tp {
+            changes.push(format!(
+                "turn termination protection {}",
+                if v { "on" } else { "off" }
+            ));
+        }
+        if let Some(s) = &sb {
+            changes.push(format!("set shutdown behaviour {s}"));
+        }
+        if !devices.is_empty() {
+            changes.push(format!(
+                "turn DeleteOnTermination on for {}",
+                devices.join(", ")
+            ));
+        }
+        if !changes.is_empty() {
+            return would(changes, vec![], notes);
+        }
+    }
     let tp_call = async {
         match tp {
             None => None,
@@ -313,12 +369,16 @@ async fn restore_auto_scaling(
     id: &str,
     prior: &PriorState,
     member: &Result<Option<AsgMember>, String>,
+    execute: bool,
 ) -> R {
     let Some(group) = prior.auto_scaling_group.as_deref() else {
         return (Status::Skipped, "was not in an Auto Scaling group".into());
     };
     match member {
         Err(e) => (Status::Failed, e.clone()),
+        Ok(Some(m)) if m.group == group && m.lifecycle_state.contains("Standby") && !execute => {
+            would(vec![format!("leave standby in {group}")], vec![], vec![])
+        }
         Ok(Some(m)) if m.group == group && m.lifecycle_state.contains("Standby") => {
             match c
                 .asg
@@ -340,6 +400,13 @@ async fn restore_auto_scaling(
             Status::Skipped,
             format!("now in {} instead of {group}; left as is", m.group),
         ),
+        Ok(None) if !execute => would(
+            vec![format!(
+                "re-attach to {group} (its desired capacity grows by one)"
+            )],
+            vec![],
+            vec![],
+        ),
         Ok(None) => match c
             .asg
             .attach_instances()
@@ -357,7 +424,7 @@ async fn restore_auto_scaling(
     }
 }
 
-async fn restore_eips(c: &Clients, prior: &PriorState) -> R {
+async fn restore_eips(c: &Clients, prior: &PriorState, execute: bool) -> R {
     let list: &[EipAssociation] = match &prior.elastic_ips {
         None => return (Status::Skipped, "Elastic IPs were not recorded".into()),
         Some(l) if l.is_empty() => return (Status::Skipped, "no Elastic IP was associated".into()),
@@ -386,6 +453,18 @@ async fn restore_eips(c: &Clients, prior: &PriorState) -> R {
                 a.public_ip
             )),
         }
+    }
+    if !execute && !todo.is_empty() {
+        let changes = todo
+            .iter()
+            .map(|e| {
+                format!(
+                    "associate {} with {} {}",
+                    e.allocation_id, e.network_interface_id, e.private_ip
+                )
+            })
+            .collect();
+        return would(changes, already, notes);
     }
     let results = futures::future::join_all(todo.into_iter().map(|e| async move {
         c.ec2
@@ -420,10 +499,20 @@ async fn restore_eips(c: &Clients, prior: &PriorState) -> R {
     )
 }
 
-async fn remove_tags(c: &Clients, view: &InstanceView) -> R {
+async fn remove_tags(c: &Clients, view: &InstanceView, execute: bool) -> R {
     let keys: Vec<&String> = view.tags.keys().filter(|k| is_quarantine_key(k)).collect();
     if keys.is_empty() {
         return (Status::AlreadyDone, "no quarantine tags".into());
+    }
+    if !execute {
+        return would(
+            vec![format!(
+                "remove {} quarantine tags; evidence snapshots kept",
+                keys.len()
+            )],
+            vec![],
+            vec![],
+        );
     }
     match c
         .ec2

@@ -1,0 +1,121 @@
+//! `responder release ec2 <instance-id>`: undo a quarantine from the prior state recorded
+//! on the instance's tags (groups per ENI, protection flags, Auto Scaling membership,
+//! Elastic IPs), then remove the quarantine tags; evidence snapshots stay. Dry run (reads
+//! only, says what it would do) unless `--execute`. Uses the caller's AWS credentials
+//! (default chain; `AWS_ENDPOINT_URL` honoured).
+
+use crate::Output;
+use responder::actions::ec2::{Ec2Executor, Released};
+use responder::outcome::Status;
+use responder::sanitize::neutralise;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The quarantined instance, e.g. i-0a1b2c3d4e5f60718.
+    pub instance_id: String,
+    /// The instance's region (default: AWS_REGION, then AWS_DEFAULT_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Carry the release out; without it nothing is changed.
+    #[arg(long)]
+    pub execute: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: Output,
+}
+
+pub async fn run(args: Args) -> Result<ExitCode, String> {
+    if !responder::target::is_instance_id(&args.instance_id) {
+        return Err(format!(
+            "{:?} is not an instance id",
+            neutralise(&args.instance_id, 40)
+        ));
+    }
+    let region = args
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let sdk = responder::execute::aws::sdk_config(&region).await;
+    let released = Ec2Executor::new(&sdk)
+        .release(&args.instance_id, args.execute)
+        .await
+        .map_err(|e| e.to_string())?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "region": region,
+                "release": released,
+            }))
+            .map_err(|e| e.to_string())?
+        ),
+        Output::Text => print!("{}", text(&released, &region)),
+    }
+    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn text(r: &Released, region: &str) -> String {
+    let p = &r.prior_state;
+    let mut out = String::new();
+    if !r.executed {
+        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
+    }
+    out.push_str(&format!(
+        "Release of instance {} in {region}\n",
+        r.instance_id
+    ));
+    out.push_str("  recorded at quarantine (check it: instance tags can be edited by anyone allowed ec2:CreateTags):\n");
+    for (eni, groups) in &p.network_interfaces {
+        out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
+    }
+    let flag = |v: Option<bool>| match v {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "unknown (left as is)",
+    };
+    out.push_str(&format!(
+        "    termination protection: {}; shutdown behaviour: {}\n",
+        flag(p.termination_protection),
+        p.shutdown_behavior
+            .as_deref()
+            .unwrap_or("unknown (left as is)")
+    ));
+    if !p.delete_on_termination.is_empty() {
+        out.push_str(&format!(
+            "    DeleteOnTermination was on for: {}\n",
+            p.delete_on_termination.join(", ")
+        ));
+    }
+    if let Some(g) = &p.auto_scaling_group {
+        out.push_str(&format!("    Auto Scaling group: {}\n", neutralise(g, 255)));
+    }
+    match &p.elastic_ips {
+        None => out.push_str("    Elastic IPs: unknown (not restored)\n"),
+        Some(list) => {
+            for e in list {
+                out.push_str(&format!(
+                    "    Elastic IP {} on {} {}\n",
+                    e.allocation_id, e.network_interface_id, e.private_ip
+                ));
+            }
+        }
+    }
+    for o in &r.outcomes {
+        out.push_str(&format!(
+            "  [{}] {} {}: {}\n",
+            o.status.as_str(),
+            o.kind.name(),
+            o.target,
+            neutralise(&o.detail, 600)
+        ));
+    }
+    out
+}
