@@ -1,8 +1,8 @@
 //! Reaching a cluster's API server from Lambda: `eks:DescribeCluster` for the endpoint and
 //! certificate authority, an in-process token ([`super::token`]), and a `kube` client over
-//! rustls. Clients are cached per (region, cluster) for the life of the process, so a warm
-//! Lambda reuses its connection pool; the token inside is re-minted after
-//! [`token::TOKEN_TTL`], well before EKS stops accepting it.
+//! rustls. Clients are cached per (credentials, region, cluster) for the life of the
+//! process, so a warm Lambda reuses its connection pool; the token inside is re-minted
+//! after [`token::TOKEN_TTL`], well before EKS stops accepting it.
 //!
 //! The seam for tests is [`ClusterClients::with_connection_rewrite`]: `DescribeCluster` is
 //! still called (the production path), and the rewrite replaces the endpoint and CA it
@@ -10,13 +10,14 @@
 
 use super::token;
 use aws_config::{Region, SdkConfig};
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use base64::Engine;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Where a cluster's API server is and whom to trust for it.
@@ -74,12 +75,32 @@ struct Cached {
     minted: Instant,
 }
 
+/// (access key id of the credentials, region, cluster): a token is bound to the identity
+/// that signed it, and the Lambda acts in several accounts whose clusters may share names.
+type Key = (String, String, String);
+
+/// Clients by cluster. One per process is shared by every [`ClusterClients`] (the Lambda
+/// handler builds an executor per invocation, with that account's credentials), so warm
+/// invocations reuse the connection pool and the token.
+#[derive(Default)]
+pub struct ClientCache(tokio::sync::Mutex<HashMap<Key, Cached>>);
+
+/// Entries unused this long are dropped (their credentials have rotated anyway).
+const STALE: Duration = Duration::from_secs(60 * 60);
+
+fn shared_cache() -> Arc<ClientCache> {
+    static SHARED: OnceLock<Arc<ClientCache>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| Arc::new(ClientCache::default()))
+        .clone()
+}
+
 /// Kubernetes clients per cluster, built on demand and reused across invocations.
 pub struct ClusterClients {
     config: SdkConfig,
     rewrite: Option<ConnectionRewrite>,
     ttl: Duration,
-    cache: tokio::sync::Mutex<HashMap<(String, String), Cached>>,
+    cache: Arc<ClientCache>,
 }
 
 impl fmt::Debug for ClusterClients {
@@ -92,12 +113,13 @@ impl fmt::Debug for ClusterClients {
 }
 
 impl ClusterClients {
+    /// Clients from the process-wide cache, described and signed with `config`.
     pub fn new(config: &SdkConfig) -> ClusterClients {
         ClusterClients {
             config: config.clone(),
             rewrite: None,
             ttl: token::TOKEN_TTL,
-            cache: tokio::sync::Mutex::new(HashMap::new()),
+            cache: shared_cache(),
         }
     }
 
@@ -113,6 +135,12 @@ impl ClusterClients {
         self
     }
 
+    /// A cache of its own instead of the process-wide one.
+    pub fn with_private_cache(mut self) -> ClusterClients {
+        self.cache = Arc::new(ClientCache::default());
+        self
+    }
+
     /// A client for `cluster` in `region`, from the cache while its token is fresh.
     pub async fn client(
         &self,
@@ -120,19 +148,26 @@ impl ClusterClients {
         partition: &str,
         cluster: &str,
     ) -> Result<kube::Client, AccessError> {
-        let key = (region.to_owned(), cluster.to_owned());
-        let mut cache = self.cache.lock().await;
+        let creds = self.credentials().await?;
+        let key = (
+            creds.access_key_id().to_owned(),
+            region.to_owned(),
+            cluster.to_owned(),
+        );
+        let mut cache = self.cache.0.lock().await;
         if let Some(c) = cache.get(&key)
             && c.minted.elapsed() < self.ttl
         {
             return Ok(c.client.clone());
         }
+        // Endpoint and CA do not change: only the token is renewed.
         let connection = match cache.remove(&key) {
             Some(c) => c.connection,
             None => self.describe(region, cluster).await?,
         };
-        let token = self.mint(region, partition, cluster).await?;
+        let token = token::mint(&creds, region, partition, cluster, SystemTime::now())?;
         let client = build_client(cluster, &connection, token)?;
+        cache.retain(|_, c| c.minted.elapsed() < STALE);
         cache.insert(
             key,
             Cached {
@@ -144,12 +179,14 @@ impl ClusterClients {
         Ok(client)
     }
 
-    /// Drops the cached client, e.g. after a 401, so the next call describes and mints anew.
+    /// Drops the cached clients of a cluster, e.g. after a 401, so the next call describes
+    /// and mints anew.
     pub async fn forget(&self, region: &str, cluster: &str) {
         self.cache
+            .0
             .lock()
             .await
-            .remove(&(region.to_owned(), cluster.to_owned()));
+            .retain(|(_, r, c), _| !(r == region && c == cluster));
     }
 
     /// `eks:DescribeCluster` → endpoint and CA (then the test rewrite, if any).
@@ -193,27 +230,15 @@ impl ClusterClients {
         })
     }
 
-    async fn mint(
-        &self,
-        region: &str,
-        partition: &str,
-        cluster: &str,
-    ) -> Result<String, AccessError> {
+    async fn credentials(&self) -> Result<Credentials, AccessError> {
         let provider = self
             .config
             .credentials_provider()
             .ok_or_else(|| AccessError::Credentials("no credentials provider".into()))?;
-        let creds = provider
+        provider
             .provide_credentials()
             .await
-            .map_err(|e| AccessError::Credentials(e.to_string()))?;
-        Ok(token::mint(
-            &creds,
-            region,
-            partition,
-            cluster,
-            SystemTime::now(),
-        )?)
+            .map_err(|e| AccessError::Credentials(e.to_string()))
     }
 }
 

@@ -346,7 +346,7 @@ impl Step {
             target,
             status,
             detail,
-            evidence: (!evidence.is_empty()).then(|| serde_json::Value::Array(evidence)),
+            evidence: (!evidence.is_empty()).then_some(serde_json::Value::Array(evidence)),
         }
     }
 }
