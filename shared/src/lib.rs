@@ -8,6 +8,8 @@
 pub mod actions;
 pub mod classify;
 pub mod config;
+#[cfg(feature = "coverage")]
+pub mod coverage;
 #[cfg(feature = "aws")]
 pub mod execute;
 pub mod finding;
