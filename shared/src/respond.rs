@@ -64,8 +64,11 @@ pub async fn respond<E: Executor>(
         }
         _ => Vec::new(),
     };
-    let is_repeat =
-        !outcomes.is_empty() && outcomes.iter().all(|o| o.status == Status::AlreadyDone);
+    // Nothing new happened: every step was already done (or does not apply).
+    let is_repeat = outcomes.iter().any(|o| o.status == Status::AlreadyDone)
+        && outcomes
+            .iter()
+            .all(|o| matches!(o.status, Status::AlreadyDone | Status::Skipped));
     let notification: Option<Notification> = match (plan.decision, is_repeat, repeat) {
         (Decision::Ignore, ..) => None,
         (_, true, RepeatPolicy::None) => None,

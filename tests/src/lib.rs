@@ -1,17 +1,21 @@
 //! Integration-test harness, shared by every test file under `tests/tests/`:
 //!
 //! * [`moto`]: a `moto_server` per test binary on a free loopback port, stopped with it;
+//! * [`moto_data`]: what moto recorded (e.g. SNS messages), read from its data endpoint;
 //! * [`proxy`]: a loopback proxy in front of it that injects errors, throttling and a fixed
 //!   per-call delay, and logs every call (fault tests, round-trip benchmark);
 //! * [`kube_api`]: a local HTTPS Kubernetes API server (test CA from rcgen) for the EKS
 //!   executor, with stored objects, real patch semantics and a request log;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
+//! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it.
 
 pub mod eks_world;
 pub mod kube_api;
 pub mod moto;
+pub mod moto_data;
 pub mod proxy;
+pub mod runtime_api;
 pub mod webhook;
 pub mod world;

@@ -1,6 +1,7 @@
 //! SNS notifications through the real SDK into moto, read back from moto's data endpoint.
 
 use integration_tests::moto;
+use integration_tests::moto_data::sns_published;
 use integration_tests::world::sdk_config;
 use responder::Config;
 use responder::notify::sns::SnsNotifier;
@@ -13,50 +14,6 @@ fn plan(file: &str) -> ResponsePlan {
         Handled::Plan(p) => *p,
         Handled::NotAFinding { .. } => panic!("{file} is not a finding"),
     }
-}
-
-/// `(message, subject, attributes)` published to `topic_arn`, from /moto-api/data.json.
-async fn published(topic_arn: &str) -> Vec<(String, Option<String>, serde_json::Value)> {
-    let url = format!("{}/moto-api/data.json", moto::shared().endpoint());
-    let body = tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(
-            url.trim_start_matches("http://").split('/').next().unwrap(),
-        )
-        .unwrap();
-        use std::io::{Read, Write};
-        write!(
-            stream,
-            "GET /moto-api/data.json HTTP/1.0\r\nHost: localhost\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).unwrap();
-        out.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap();
-    let data: serde_json::Value = serde_json::from_str(&body).unwrap();
-    data["sns"]["Topic"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["arn"] == topic_arn)
-        .flat_map(|t| {
-            t["sent_notifications"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .map(|n| {
-            (
-                n[1].as_str().unwrap_or_default().to_owned(),
-                n[2].as_str().map(str::to_owned),
-                n[3].clone(),
-            )
-        })
-        .collect()
 }
 
 async fn topic(name: &str) -> (aws_config::SdkConfig, String) {
@@ -86,7 +43,7 @@ async fn subject_body_and_filterable_attributes() {
         let d = notifier.publish(&p, &p.notification).await;
         assert!(d.ok, "{file}: {d:?}");
     }
-    let sent = published(&arn).await;
+    let sent = sns_published(&arn).await;
     assert_eq!(sent.len(), 4);
     for (message, subject, attrs) in &sent {
         let subject = subject.as_deref().unwrap();
@@ -137,7 +94,7 @@ async fn json_structure_gives_email_text_and_https_a_document() {
             .await
             .ok
     );
-    let sent = published(&arn).await;
+    let sent = sns_published(&arn).await;
     let outer: serde_json::Value = serde_json::from_str(&sent[0].0).unwrap();
     assert_eq!(outer["email"], p.notification.text);
     let doc: serde_json::Value = serde_json::from_str(outer["https"].as_str().unwrap()).unwrap();

@@ -1,0 +1,169 @@
+//! A minimal AWS Lambda Runtime API on loopback, so a real function binary runs exactly
+//! as in Lambda: it long-polls `/invocation/next`, gets an event with the usual headers,
+//! and posts a response or an error.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{Mutex, mpsc};
+
+/// What the function answered for one invocation.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub request_id: String,
+    pub ok: bool,
+    pub body: serde_json::Value,
+    pub at: Instant,
+}
+
+pub struct RuntimeApi {
+    port: u16,
+    events: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    answers: Arc<Mutex<mpsc::UnboundedReceiver<Answer>>>,
+    init_errors: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub const FUNCTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:guardduty-responder-ec2";
+
+impl RuntimeApi {
+    pub async fn start() -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        let (event_tx, event_rx) = mpsc::unbounded_channel::<(String, Vec<u8>)>();
+        let (answer_tx, answer_rx) = mpsc::unbounded_channel::<Answer>();
+        let event_rx = Arc::new(Mutex::new(event_rx));
+        let init_errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let errs = init_errors.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (event_rx, answer_tx, errs) =
+                    (event_rx.clone(), answer_tx.clone(), errs.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: Request<Incoming>| {
+                        let (event_rx, answer_tx, errs) =
+                            (event_rx.clone(), answer_tx.clone(), errs.clone());
+                        async move { serve(req, &event_rx, &answer_tx, &errs).await }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        RuntimeApi {
+            port,
+            events: event_tx,
+            answers: Arc::new(Mutex::new(answer_rx)),
+            init_errors,
+            task,
+        }
+    }
+
+    /// The value of `AWS_LAMBDA_RUNTIME_API`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn invoke(&self, request_id: &str, event: Vec<u8>) {
+        let _ = self.events.send((request_id.to_owned(), event));
+    }
+
+    /// The next answer, or `None` after `timeout`.
+    pub async fn answer(&self, timeout: Duration) -> Option<Answer> {
+        tokio::time::timeout(timeout, self.answers.lock().await.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    pub fn init_errors(&self) -> Vec<String> {
+        self.init_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn reply(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+async fn serve(
+    req: Request<Incoming>,
+    events: &Mutex<mpsc::UnboundedReceiver<(String, Vec<u8>)>>,
+    answers: &mpsc::UnboundedSender<Answer>,
+    init_errors: &std::sync::Mutex<Vec<String>>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    let body = req.into_body().collect().await?.to_bytes().to_vec();
+    if method == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
+        let Some((id, event)) = events.lock().await.recv().await else {
+            return Ok(reply(500, vec![]));
+        };
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            + Duration::from_secs(60);
+        return Ok(Response::builder()
+            .status(200)
+            .header("lambda-runtime-aws-request-id", id)
+            .header(
+                "lambda-runtime-deadline-ms",
+                deadline.as_millis().to_string(),
+            )
+            .header("lambda-runtime-invoked-function-arn", FUNCTION_ARN)
+            .header(
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000",
+            )
+            .body(Full::new(Bytes::from(event)))
+            .expect("valid response"));
+    }
+    if path == "/2018-06-01/runtime/init/error" {
+        init_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(String::from_utf8_lossy(&body).into_owned());
+        return Ok(reply(202, b"{}".to_vec()));
+    }
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let [
+        "2018-06-01",
+        "runtime",
+        "invocation",
+        id,
+        kind @ ("response" | "error"),
+    ] = parts[..]
+    {
+        let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let _ = answers.send(Answer {
+            request_id: id.to_owned(),
+            ok: kind == "response",
+            body,
+            at: Instant::now(),
+        });
+        return Ok(reply(202, b"{}".to_vec()));
+    }
+    Ok(reply(404, vec![]))
+}
