@@ -4,5 +4,7 @@
 
 #[cfg(feature = "ec2")]
 pub mod ec2;
+#[cfg(feature = "ecs")]
+pub mod ecs;
 #[cfg(feature = "eks")]
 pub mod eks;

@@ -5,7 +5,7 @@
 //! [`Ec2Executor::release`] can undo it. See `quarantine.rs` for the call sequence.
 
 pub mod isolation_groups;
-mod observe;
+pub(crate) mod observe;
 pub mod permissions;
 pub mod prior_state;
 pub mod quarantine;
@@ -31,7 +31,7 @@ pub(crate) struct Clients {
 }
 
 impl Clients {
-    fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+    pub(crate) fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
         let mut ec2 = aws_sdk_ec2::config::Builder::from(config);
         let mut asg = aws_sdk_autoscaling::config::Builder::from(config);
         if let Some(r) = region {
@@ -46,7 +46,7 @@ impl Clients {
 }
 
 /// Region names as AWS spells them (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
-fn is_region(v: &str) -> bool {
+pub(crate) fn is_region(v: &str) -> bool {
     (4..=32).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

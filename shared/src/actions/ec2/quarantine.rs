@@ -453,7 +453,11 @@ async fn set_groups(c: &Clients, eni: &str, group: &str) -> Result<(), String> {
 
 /// The two-step swap on one ENI. The no-rules swap is attempted even if the conversion
 /// swap failed: new connections are then blocked, only tracked ones may survive.
-async fn isolate_eni(c: &Clients, eni: &Eni, g: &IsolationGroups) -> Result<bool, String> {
+pub(crate) async fn isolate_eni(
+    c: &Clients,
+    eni: &Eni,
+    g: &IsolationGroups,
+) -> Result<bool, String> {
     let ids = eni.group_ids();
     if ids == [g.no_rules.as_str()] {
         return Ok(false);

@@ -1,0 +1,114 @@
+//! ECS on EC2 with bridge or host networking: the task has no ENI of its own, so its
+//! container instance's EC2 host is quarantined with the EC2 executor's quarantine (prior
+//! state, isolation groups and swap, protection, tags) and the container instance is set
+//! to `DRAINING` so no new task lands there. Release: `responder release ec2 <instance>`.
+
+use super::Clients;
+use super::contain::step;
+use super::evidence::TaskView;
+use crate::actions::ec2::observe::api_error;
+use crate::actions::ec2::quarantine::{self, Step};
+use crate::options::EcsOptions;
+use crate::outcome::Status;
+use crate::plan::ActionKind;
+use aws_sdk_ecs::types::ContainerInstanceStatus;
+use std::collections::HashSet;
+
+pub(crate) async fn contain_host(
+    c: &Clients,
+    view: &TaskView,
+    opts: &EcsOptions,
+    finding_id: &str,
+    finding_type: &str,
+) -> Step {
+    if !opts.contain_ec2_host {
+        return step(
+            Status::Skipped,
+            "no task ENI (bridge/host networking) and contain_ec2_host is off",
+        );
+    }
+    let Some(ci) = view.container_instance_arn.as_deref() else {
+        return step(
+            Status::Failed,
+            "no task ENI and no container instance: cannot isolate",
+        );
+    };
+    let cluster = view
+        .arn
+        .split('/')
+        .nth(1)
+        .filter(|_| view.arn.matches('/').count() == 2)
+        .unwrap_or_default();
+    let described = c
+        .ecs
+        .describe_container_instances()
+        .cluster(cluster)
+        .container_instances(ci)
+        .send()
+        .await;
+    let instance_id = match described {
+        Ok(o) => o
+            .container_instances()
+            .iter()
+            .find_map(|i| i.ec2_instance_id())
+            .filter(|i| crate::target::is_instance_id(i))
+            .map(str::to_owned),
+        Err(e) => return step(Status::Failed, api_error("DescribeContainerInstances", &e)),
+    };
+    let Some(instance_id) = instance_id else {
+        return step(
+            Status::Failed,
+            "the container instance names no EC2 instance",
+        );
+    };
+    let req = quarantine::Request {
+        instance_id: &instance_id,
+        vpc_hint: None,
+        finding_id,
+        finding_type,
+        kinds: HashSet::from([
+            ActionKind::Ec2RecordPriorState,
+            ActionKind::Ec2IsolateNetwork,
+            ActionKind::Ec2ProtectInstance,
+            ActionKind::Ec2TagInstance,
+        ]),
+    };
+    let (steps, drained) = futures::join!(
+        Box::pin(quarantine::quarantine(&c.ec2, &req)),
+        Box::pin(async {
+            c.ecs
+                .update_container_instances_state()
+                .cluster(cluster)
+                .container_instances(ci)
+                .status(ContainerInstanceStatus::Draining)
+                .send()
+                .await
+                .map_err(|e| api_error("UpdateContainerInstancesState", &e))
+        })
+    );
+    let mut parts = Vec::new();
+    let mut failed = false;
+    for k in [
+        ActionKind::Ec2RecordPriorState,
+        ActionKind::Ec2IsolateNetwork,
+        ActionKind::Ec2ProtectInstance,
+        ActionKind::Ec2TagInstance,
+    ] {
+        if let Some(s) = steps.get(&k) {
+            failed |= s.status == Status::Failed;
+            parts.push(format!("{} {}: {}", k.name(), s.status.as_str(), s.detail));
+        }
+    }
+    match drained {
+        Ok(_) => parts.push("container instance DRAINING".into()),
+        Err(e) => {
+            failed = true;
+            parts.push(e);
+        }
+    }
+    let detail = format!(
+        "host {instance_id} quarantined (release with `responder release ec2 {instance_id}`): {}",
+        parts.join("; ")
+    );
+    step(if failed { Status::Failed } else { Status::Done }, detail)
+}

@@ -1,0 +1,195 @@
+//! ECS task isolation (Fargate first). A Fargate task's ENI is requester-managed: its
+//! groups cannot be changed. So the task is isolated in place with DENY entries for its
+//! address in the subnet's network ACL (or, where the ENI's groups can be changed and the
+//! ACL method is not forced, with the EC2 executor's isolation groups and two-step swap),
+//! taken out of its service's target groups, tagged, and optionally has its role's older
+//! sessions revoked and is stopped. Tasks without an ENI (ECS on EC2, bridge/host
+//! networking) have their host quarantined by the EC2 quarantine. Everything changed is
+//! recorded on the task as tags (`record.rs`) so [`EcsExecutor::release`] undoes exactly it.
+
+mod contain;
+pub mod evidence;
+mod host;
+pub mod network_acl;
+pub mod permissions;
+pub mod record;
+pub mod release;
+
+pub use contain::REVOKE_POLICY_NAME;
+pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
+pub use record::Record;
+pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
+
+use crate::execute::Executor;
+use crate::options::EcsOptions;
+use crate::outcome::{Outcome, Status};
+use crate::plan::{ActionKind, ResponsePlan};
+use crate::target::Target;
+use aws_config::{Region, SdkConfig};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub ec2: crate::actions::ec2::Clients,
+}
+
+impl Clients {
+    fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+        let mut ecs = aws_sdk_ecs::config::Builder::from(config);
+        let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config);
+        if let Some(r) = region {
+            ecs = ecs.region(Region::new(r.to_owned()));
+            elb = elb.region(Region::new(r.to_owned()));
+        }
+        Clients {
+            ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
+            // IAM is global; its client needs no region override.
+            iam: aws_sdk_iam::Client::new(config),
+            ec2: crate::actions::ec2::Clients::new(config, region),
+        }
+    }
+}
+
+/// Carries out the `Ecs*` actions of a plan. Build it once (e.g. at Lambda cold start).
+/// `options` supplies what the plan does not carry (`force_network_acl`,
+/// `contain_ec2_host`); the optional steps themselves come from the plan.
+#[derive(Clone, Debug)]
+pub struct EcsExecutor {
+    config: SdkConfig,
+    options: EcsOptions,
+    clients: Clients,
+}
+
+fn is_ecs_kind(k: ActionKind) -> bool {
+    use ActionKind::*;
+    matches!(
+        k,
+        EcsCaptureEvidence
+            | EcsIsolateTaskNetwork
+            | EcsDeregisterTargets
+            | EcsTagTask
+            | EcsRevokeRoleSessions
+            | EcsStopTask
+    )
+}
+
+impl EcsExecutor {
+    pub fn new(sdk: &SdkConfig, options: EcsOptions) -> EcsExecutor {
+        EcsExecutor {
+            config: sdk.clone(),
+            options,
+            clients: Clients::new(sdk, None),
+        }
+    }
+
+    fn clients_for(&self, region: &str) -> Clients {
+        if self.config.region().map(|r| r.as_ref()) == Some(region) {
+            self.clients.clone()
+        } else {
+            Clients::new(&self.config, Some(region))
+        }
+    }
+
+    /// Undoes an isolation from what is recorded on the task, in the config's region.
+    /// Without `execute` it only reads and reports what it would do.
+    pub async fn release(
+        &self,
+        cluster: &str,
+        task_arn: &str,
+        execute: bool,
+    ) -> Result<Released, ReleaseError> {
+        Box::pin(release::release(&self.clients, cluster, task_arn, execute)).await
+    }
+
+    async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+        let region_ok = crate::actions::ec2::is_region(&plan.region);
+        let mut per_task: Vec<(&str, &str, HashSet<ActionKind>)> = Vec::new();
+        for a in &plan.actions {
+            if let Target::Ecs {
+                cluster, task_arn, ..
+            } = &a.target
+            {
+                if !is_ecs_kind(a.kind) {
+                    continue;
+                }
+                match per_task.iter_mut().find(|(_, t, _)| t == task_arn) {
+                    Some((_, _, kinds)) => {
+                        kinds.insert(a.kind);
+                    }
+                    None => per_task.push((cluster, task_arn, HashSet::from([a.kind]))),
+                }
+            }
+        }
+        let mut results: HashMap<&str, HashMap<ActionKind, crate::actions::ec2::quarantine::Step>> =
+            HashMap::new();
+        if region_ok && !per_task.is_empty() {
+            let clients = self.clients_for(&plan.region);
+            let runs = futures::future::join_all(per_task.into_iter().map(
+                |(cluster, task_arn, kinds)| {
+                    let clients = &clients;
+                    async move {
+                        let req = contain::Request {
+                            cluster,
+                            task_arn,
+                            finding_id: &plan.finding_id,
+                            finding_type: &plan.finding_type,
+                            kinds,
+                        };
+                        (
+                            task_arn,
+                            Box::pin(contain::contain(clients, &req, &self.options)).await,
+                        )
+                    }
+                },
+            ))
+            .await;
+            results.extend(runs);
+        }
+        plan.actions
+            .iter()
+            .map(|a| {
+                let target = a.target.to_string();
+                let step = match &a.target {
+                    Target::Ecs { task_arn, .. } if is_ecs_kind(a.kind) => {
+                        if !region_ok {
+                            Some(contain::step(
+                                Status::Failed,
+                                format!(
+                                    "region {:?} is not a valid AWS region",
+                                    crate::sanitize::ascii_line(&plan.region, 40)
+                                ),
+                            ))
+                        } else {
+                            results
+                                .get(task_arn.as_str())
+                                .and_then(|r| r.get(&a.kind))
+                                .cloned()
+                        }
+                    }
+                    _ => None,
+                };
+                let step = step.unwrap_or_else(|| {
+                    contain::step(Status::Skipped, "not an ECS isolation action")
+                });
+                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
+                o.evidence = step.evidence;
+                o
+            })
+            .collect()
+    }
+}
+
+impl Executor for EcsExecutor {
+    fn required_permissions(&self) -> &'static [&'static str] {
+        REQUIRED_PERMISSIONS
+    }
+
+    fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
+        Box::pin(self.run(plan))
+    }
+}

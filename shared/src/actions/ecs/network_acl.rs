@@ -1,0 +1,320 @@
+//! In-place network containment of a task whose ENI's groups cannot be changed (Fargate):
+//! DENY entries for the task's address (`/32`, `/128`) in its subnet's network ACL,
+//! inbound and outbound, at free rule numbers ahead of the first allow rule. NACLs are
+//! stateless, so established flows drop too. Every entry added is recorded on the task
+//! (before it is created) so release removes exactly those.
+//!
+//! The allocation is pure ([`allocate`]); the calls are below it.
+
+use crate::actions::ec2::observe::{api_error, error_code};
+use aws_sdk_ec2::Client as Ec2Client;
+use aws_sdk_ec2::types::{Filter, RuleAction};
+use std::fmt;
+
+/// AWS evaluates entries from the lowest number; 32767 is the fixed default `*` rule.
+pub const DEFAULT_RULE: i32 = 32767;
+pub const MAX_RULE: i32 = 32766;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+    pub fn parse(v: &str) -> Option<Direction> {
+        match v {
+            "ingress" => Some(Direction::Ingress),
+            "egress" => Some(Direction::Egress),
+            _ => None,
+        }
+    }
+    pub fn egress(self) -> bool {
+        self == Direction::Egress
+    }
+    pub const BOTH: [Direction; 2] = [Direction::Ingress, Direction::Egress];
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of a network ACL, as plain data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclEntry {
+    pub rule_number: i32,
+    pub direction: Direction,
+    pub allow: bool,
+    /// IPv4 or IPv6 CIDR.
+    pub cidr: Option<String>,
+}
+
+/// A network ACL and its entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acl {
+    pub id: String,
+    pub entries: Vec<AclEntry>,
+}
+
+/// No free rule number ahead of the first allow rule of one direction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no free {direction} rule number ahead of the first allow rule (#{first_allow}): the network ACL is full there"
+)]
+pub struct AclFull {
+    pub direction: Direction,
+    pub first_allow: i32,
+}
+
+/// Pure: a free rule number of `direction` below the first allow rule, avoiding numbers in
+/// use and `taken` (already chosen in this run). Takes the highest such number, so the
+/// low numbers people write by hand stay free and the deny sits just ahead of the allows.
+pub fn allocate(entries: &[AclEntry], direction: Direction, taken: &[i32]) -> Result<i32, AclFull> {
+    let same = || entries.iter().filter(|e| e.direction == direction);
+    let first_allow = same()
+        .filter(|e| e.allow && e.rule_number <= MAX_RULE)
+        .map(|e| e.rule_number)
+        .min()
+        .unwrap_or(DEFAULT_RULE);
+    (1..first_allow)
+        .rev()
+        .find(|n| !taken.contains(n) && !same().any(|e| e.rule_number == *n))
+        .ok_or(AclFull {
+            direction,
+            first_allow,
+        })
+}
+
+/// Pure: an existing DENY of `direction` for exactly `cidr`, ahead of every allow rule.
+pub fn existing_deny(entries: &[AclEntry], direction: Direction, cidr: &str) -> Option<i32> {
+    let first_allow = entries
+        .iter()
+        .filter(|e| e.direction == direction && e.allow)
+        .map(|e| e.rule_number)
+        .min()
+        .unwrap_or(DEFAULT_RULE);
+    entries
+        .iter()
+        .filter(|e| e.direction == direction && !e.allow && e.rule_number < first_allow)
+        .filter(|e| e.cidr.as_deref() == Some(cidr))
+        .map(|e| e.rule_number)
+        .min()
+}
+
+/// The host CIDR of an address (`/32` or `/128`).
+pub fn host_cidr(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => Some(format!("{a}/32")),
+        std::net::IpAddr::V6(a) => Some(format!("{a}/128")),
+    }
+}
+
+fn acl_from(a: &aws_sdk_ec2::types::NetworkAcl) -> Option<Acl> {
+    Some(Acl {
+        id: a.network_acl_id()?.to_owned(),
+        entries: a
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                Some(AclEntry {
+                    rule_number: e.rule_number()?,
+                    direction: if e.egress()? {
+                        Direction::Egress
+                    } else {
+                        Direction::Ingress
+                    },
+                    allow: e.rule_action() == Some(&RuleAction::Allow),
+                    cidr: e.cidr_block().or(e.ipv6_cidr_block()).map(str::to_owned),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The network ACL associated with `subnet_id`.
+pub(crate) async fn acl_of_subnet(ec2: &Ec2Client, subnet_id: &str) -> Result<Acl, String> {
+    let out = ec2
+        .describe_network_acls()
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .values(subnet_id)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
+    out.network_acls()
+        .iter()
+        .find_map(acl_from)
+        .ok_or_else(|| format!("no network ACL is associated with {subnet_id}"))
+}
+
+/// Network ACLs by id (release).
+pub(crate) async fn acls_by_id(ec2: &Ec2Client, ids: &[String]) -> Result<Vec<Acl>, String> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let out = ec2
+        .describe_network_acls()
+        .set_network_acl_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
+    Ok(out.network_acls().iter().filter_map(acl_from).collect())
+}
+
+/// Why an entry could not be created.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CreateError {
+    /// Another writer took the number between our read and our write: re-read and retry.
+    NumberTaken,
+    Other(String),
+}
+
+pub(crate) async fn create_deny(
+    ec2: &Ec2Client,
+    acl_id: &str,
+    rule_number: i32,
+    direction: Direction,
+    cidr: &str,
+) -> Result<(), CreateError> {
+    let mut req = ec2
+        .create_network_acl_entry()
+        .network_acl_id(acl_id)
+        .rule_number(rule_number)
+        .protocol("-1")
+        .rule_action(RuleAction::Deny)
+        .egress(direction.egress());
+    req = if cidr.contains(':') {
+        req.ipv6_cidr_block(cidr)
+    } else {
+        req.cidr_block(cidr)
+    };
+    match req.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NetworkAclEntryAlreadyExists") => {
+            Err(CreateError::NumberTaken)
+        }
+        Err(e) if error_code(&e) == Some("NetworkAclEntryLimitExceeded") => {
+            Err(CreateError::Other(format!(
+                "network ACL {acl_id} is full ({})",
+                api_error("CreateNetworkAclEntry", &e)
+            )))
+        }
+        Err(e) => Err(CreateError::Other(api_error("CreateNetworkAclEntry", &e))),
+    }
+}
+
+pub(crate) async fn delete_entry(
+    ec2: &Ec2Client,
+    acl_id: &str,
+    rule_number: i32,
+    direction: Direction,
+) -> Result<(), String> {
+    ec2.delete_network_acl_entry()
+        .network_acl_id(acl_id)
+        .rule_number(rule_number)
+        .egress(direction.egress())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| api_error("DeleteNetworkAclEntry", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(n: i32, d: Direction, allow: bool, cidr: &str) -> AclEntry {
+        AclEntry {
+            rule_number: n,
+            direction: d,
+            allow,
+            cidr: Some(cidr.into()),
+        }
+    }
+
+    fn default_acl() -> Vec<AclEntry> {
+        let mut v = Vec::new();
+        for d in Direction::BOTH {
+            v.push(e(100, d, true, "0.0.0.0/0"));
+            v.push(e(DEFAULT_RULE, d, false, "0.0.0.0/0"));
+        }
+        v
+    }
+
+    #[test]
+    fn takes_the_highest_free_number_ahead_of_the_first_allow() {
+        let acl = default_acl();
+        assert_eq!(allocate(&acl, Direction::Ingress, &[]), Ok(99));
+        assert_eq!(allocate(&acl, Direction::Egress, &[]), Ok(99));
+        assert_eq!(allocate(&acl, Direction::Ingress, &[99]), Ok(98));
+        let mut more = acl.clone();
+        more.push(e(99, Direction::Ingress, false, "10.0.1.5/32"));
+        more.push(e(98, Direction::Ingress, false, "10.0.1.6/32"));
+        more.push(e(50, Direction::Ingress, true, "10.0.0.0/8"));
+        assert_eq!(allocate(&more, Direction::Ingress, &[]), Ok(49));
+        // The other direction's numbers do not count.
+        assert_eq!(allocate(&more, Direction::Egress, &[]), Ok(99));
+    }
+
+    #[test]
+    fn without_allow_rules_the_default_rule_bounds_it() {
+        let acl = vec![e(DEFAULT_RULE, Direction::Egress, false, "0.0.0.0/0")];
+        assert_eq!(allocate(&acl, Direction::Egress, &[]), Ok(MAX_RULE));
+        assert_eq!(allocate(&[], Direction::Ingress, &[]), Ok(MAX_RULE));
+    }
+
+    #[test]
+    fn a_full_acl_is_a_clear_error() {
+        let mut acl = vec![e(4, Direction::Ingress, true, "0.0.0.0/0")];
+        for n in 1..4 {
+            acl.push(e(n, Direction::Ingress, false, "192.0.2.1/32"));
+        }
+        let err = allocate(&acl, Direction::Ingress, &[]).unwrap_err();
+        assert_eq!(
+            err,
+            AclFull {
+                direction: Direction::Ingress,
+                first_allow: 4
+            }
+        );
+        assert!(err.to_string().contains("full"), "{err}");
+        let first = vec![e(1, Direction::Egress, true, "0.0.0.0/0")];
+        assert!(allocate(&first, Direction::Egress, &[]).is_err());
+        // Numbers taken earlier in this run count too.
+        let two = vec![e(3, Direction::Egress, true, "0.0.0.0/0")];
+        assert!(allocate(&two, Direction::Egress, &[1, 2]).is_err());
+    }
+
+    #[test]
+    fn finds_an_existing_deny_only_ahead_of_the_allows() {
+        let mut acl = default_acl();
+        assert_eq!(existing_deny(&acl, Direction::Ingress, "10.0.1.5/32"), None);
+        acl.push(e(99, Direction::Ingress, false, "10.0.1.5/32"));
+        acl.push(e(200, Direction::Egress, false, "10.0.1.5/32"));
+        assert_eq!(
+            existing_deny(&acl, Direction::Ingress, "10.0.1.5/32"),
+            Some(99)
+        );
+        // Behind the allow at 100: it denies nothing.
+        assert_eq!(existing_deny(&acl, Direction::Egress, "10.0.1.5/32"), None);
+        assert_eq!(existing_deny(&acl, Direction::Ingress, "10.0.1.6/32"), None);
+    }
+
+    #[test]
+    fn host_cidrs() {
+        assert_eq!(host_cidr("10.0.1.5").as_deref(), Some("10.0.1.5/32"));
+        assert_eq!(host_cidr("2001:db8::5").as_deref(), Some("2001:db8::5/128"));
+        assert_eq!(host_cidr("10.0.1.5/32"), None);
+    }
+}

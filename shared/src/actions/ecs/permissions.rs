@@ -1,0 +1,64 @@
+//! IAM actions the ECS executor calls, declared next to the calls so the Terraform policy
+//! can be checked against them. Keep these lists exact: one entry per API the code sends.
+
+/// What the Lambda's role needs to isolate a task (`EcsExecutor::execute`).
+pub const REQUIRED_PERMISSIONS: &[&str] = &[
+    // Observe and capture evidence (first round trips).
+    "ecs:DescribeTasks",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeServices",
+    "ec2:DescribeNetworkInterfaces",
+    // Record what is changed, and the status, on the task.
+    "ecs:TagResource",
+    // Network-ACL method (Fargate, or forced).
+    "ec2:DescribeNetworkAcls",
+    "ec2:CreateNetworkAclEntry",
+    // Group-swap method: the EC2 executor's isolation groups and two-step swap.
+    "ec2:DescribeSecurityGroups",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateTags",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    // Leave the service's load balancers.
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DeregisterTargets",
+    // Optional steps: revoke the task role's older sessions, stop the task.
+    "iam:PutRolePolicy",
+    "ecs:StopTask",
+];
+
+/// What a human additionally needs for `responder release ecs` (which also uses the
+/// describe actions above). Not granted to the Lambda.
+pub const RELEASE_PERMISSIONS: &[&str] = &[
+    "ec2:DeleteNetworkAclEntry",
+    "elasticloadbalancing:RegisterTargets",
+    "iam:DeleteRolePolicy",
+    "ecs:UntagResource",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn lists_are_well_formed_and_disjoint() {
+        let q: BTreeSet<_> = REQUIRED_PERMISSIONS.iter().collect();
+        let r: BTreeSet<_> = RELEASE_PERMISSIONS.iter().collect();
+        assert_eq!(q.len(), REQUIRED_PERMISSIONS.len(), "duplicate entry");
+        assert_eq!(r.len(), RELEASE_PERMISSIONS.len(), "duplicate entry");
+        assert!(q.is_disjoint(&r));
+        for p in q.iter().chain(r.iter()) {
+            let (svc, action) = p.split_once(':').expect("service:Action");
+            assert!(
+                ["ecs", "ec2", "elasticloadbalancing", "iam"].contains(&svc),
+                "{p}"
+            );
+            assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");
+            assert!(!action.contains('*'), "no wildcards: {p}");
+        }
+    }
+}
