@@ -2,6 +2,7 @@
 
 mod executors;
 mod release_ec2;
+mod release_ecs;
 mod release_eks;
 mod replay;
 
@@ -55,6 +56,9 @@ enum ReleaseTarget {
     /// A quarantined EC2 instance: restore its groups per ENI, protection flags, Auto
     /// Scaling membership and Elastic IPs as recorded on its tags; keep the snapshots.
     Ec2(release_ec2::Args),
+    /// An isolated ECS task: delete exactly the network-ACL entries added for it,
+    /// re-register its targets, restore its ENI's groups, remove the revocation and tags.
+    Ecs(release_ecs::Args),
     /// A quarantined EKS pod: delete its NetworkPolicy, restore its labels, uncordon and
     /// unprotect its node once no other quarantined pod remains there.
     Eks(release_eks::Args),
@@ -81,6 +85,9 @@ async fn main() -> ExitCode {
         Command::Release {
             target: ReleaseTarget::Ec2(args),
         } => release_ec2::run(args).await,
+        Command::Release {
+            target: ReleaseTarget::Ecs(args),
+        } => release_ecs::run(args).await,
         Command::Release {
             target: ReleaseTarget::Eks(args),
         } => release_eks::run(args).await,

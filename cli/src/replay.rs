@@ -50,7 +50,7 @@ pub async fn run(args: Replay<'_>) -> Result<ExitCode, String> {
             Handled::NotAFinding { detail_type } => others.push(detail_type),
             Handled::Plan(plan) if args.execute => {
                 let sdk = responder::execute::aws::sdk_config(&plan.region).await;
-                let executor = AnyExecutor::for_surface(plan.surface, &sdk);
+                let executor = AnyExecutor::for_surface(plan.surface, &sdk, &config);
                 responses
                     .push(respond(*plan, Some(&executor), &notifier, RepeatPolicy::Update).await);
             }

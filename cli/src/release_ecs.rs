@@ -1,0 +1,103 @@
+//! `responder release ecs <cluster> <task-arn>`: undo a task isolation from the record on
+//! the task's tags: delete exactly the network-ACL entries that were added, re-register
+//! deregistered targets (while the task runs), restore the ENI's groups, delete the
+//! role-session revocation, then remove the responder's tags. Dry run (reads only, says
+//! what it would do) unless `--execute`. Uses the caller's AWS credentials (default chain;
+//! `AWS_ENDPOINT_URL` honoured).
+
+use crate::Output;
+use responder::actions::ecs::{EcsExecutor, Released};
+use responder::options::EcsOptions;
+use responder::outcome::Status;
+use responder::sanitize::neutralise;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The ECS cluster name.
+    pub cluster: String,
+    /// The isolated task's ARN.
+    pub task_arn: String,
+    /// The task's region (default: AWS_REGION, then AWS_DEFAULT_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Carry the release out; without it nothing is changed.
+    #[arg(long)]
+    pub execute: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: Output,
+}
+
+pub async fn run(args: Args) -> Result<ExitCode, String> {
+    let region = args
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let sdk = responder::execute::aws::sdk_config(&region).await;
+    let released = EcsExecutor::new(&sdk, EcsOptions::default())
+        .release(&args.cluster, &args.task_arn, args.execute)
+        .await
+        .map_err(|e| neutralise(&e.to_string(), 400))?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "region": region,
+                "release": released,
+            }))
+            .map_err(|e| e.to_string())?
+        ),
+        Output::Text => print!("{}", text(&released, &region)),
+    }
+    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn text(r: &Released, region: &str) -> String {
+    let mut out = String::new();
+    if !r.executed {
+        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
+    }
+    out.push_str(&format!(
+        "Release of task {} (cluster {}) in {region}\n",
+        r.task_arn, r.cluster
+    ));
+    out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
+    for e in &r.record.nacl {
+        out.push_str(&format!(
+            "    network ACL {} {} rule #{} DENY {}\n",
+            e.acl_id, e.direction, e.rule_number, e.cidr
+        ));
+    }
+    for t in &r.record.targets {
+        out.push_str(&format!(
+            "    deregistered {}{} from {}\n",
+            t.id,
+            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            t.target_group_arn
+        ));
+    }
+    for (eni, groups) in &r.record.prior_groups {
+        out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
+    }
+    if let Some(role) = &r.record.revoked_role {
+        out.push_str(&format!("    role {role}: older sessions revoked\n"));
+    }
+    for o in &r.outcomes {
+        out.push_str(&format!(
+            "  [{}] {} {}: {}\n",
+            o.status.as_str(),
+            o.kind.name(),
+            o.target,
+            neutralise(&o.detail, 600)
+        ));
+    }
+    out
+}

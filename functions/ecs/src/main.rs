@@ -1,0 +1,13 @@
+//! ECS responder: the shared handler with the ECS task isolation executor.
+
+use responder::Config;
+use responder::actions::ecs::EcsExecutor;
+use responder::classify::Surface;
+
+#[tokio::main]
+async fn main() -> Result<(), responder::lambda::Error> {
+    responder::lambda::run((Surface::Ecs, |sdk: &_, config: &Config| {
+        EcsExecutor::new(sdk, config.ecs.clone())
+    }))
+    .await
+}
