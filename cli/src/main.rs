@@ -1,5 +1,6 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
+mod coverage;
 mod executors;
 mod release_ec2;
 mod release_ecs;
@@ -49,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         target: ReleaseTarget,
     },
+    /// Runtime Monitoring coverage audit: exit 1 when any (matching) resource is UNHEALTHY.
+    Coverage(coverage::Args),
 }
 
 #[derive(Subcommand)]
@@ -91,6 +94,7 @@ async fn main() -> ExitCode {
         Command::Release {
             target: ReleaseTarget::Eks(args),
         } => release_eks::run(args).await,
+        Command::Coverage(args) => coverage::run(args).await,
     };
     match result {
         Ok(code) => code,
