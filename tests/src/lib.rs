@@ -11,6 +11,7 @@
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it.
 
+pub mod ecs_world;
 pub mod eks_world;
 pub mod kube_api;
 pub mod moto;

@@ -1,0 +1,405 @@
+//! ECS task isolation against moto: a Fargate service task behind a target group, a
+//! finding from `events/` rewritten to it, planned by the pure core, executed, checked
+//! through describe calls, released.
+
+use aws_sdk_ec2::types::RuleAction;
+use integration_tests::ecs_world::{self, EcsAws, EcsWorld};
+use integration_tests::proxy::Proxy;
+use integration_tests::world;
+use responder::Config;
+use responder::actions::ec2::isolation_groups::NO_RULES_GROUP_NAME;
+use responder::actions::ecs::{EcsExecutor, ReleaseError, ReleaseStep};
+use responder::execute::Executor;
+use responder::outcome::{Outcome, Status, any_failed};
+use responder::plan::{ActionKind, ResponsePlan};
+
+const REGION: &str = "us-east-1";
+
+fn config(force_acl: bool) -> Config {
+    let mut c = Config::default();
+    c.ecs.force_network_acl = force_acl;
+    c
+}
+
+async fn setup(name: &str) -> (EcsAws, EcsWorld) {
+    let e = EcsAws::moto(REGION).await;
+    ecs_world::freeze_task_states(&integration_tests::moto::shared().endpoint());
+    let w = ecs_world::fargate_world(&e, name).await;
+    (e, w)
+}
+
+fn plan_for(w: &EcsWorld, config: &Config) -> ResponsePlan {
+    let (_, event) = ecs_world::finding_event(w);
+    let plan = world::plan(&event, config);
+    assert_eq!(
+        plan.decision,
+        responder::Decision::Contain,
+        "{}",
+        plan.reason
+    );
+    plan
+}
+
+fn show(outcomes: &[Outcome]) -> String {
+    outcomes
+        .iter()
+        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn status_of(outcomes: &[Outcome], kind: ActionKind) -> Status {
+    outcomes
+        .iter()
+        .find(|o| o.kind == kind)
+        .unwrap_or_else(|| panic!("no outcome for {}", kind.name()))
+        .status
+}
+
+/// `(direction egress?, rule number, action)` of the ACL's entries for `cidr`.
+async fn entries_for(e: &EcsAws, w: &EcsWorld, cidr: &str) -> Vec<(bool, i32, bool)> {
+    let acl = ecs_world::acl_of(e, &w.subnet_id).await;
+    let mut v: Vec<(bool, i32, bool)> = acl
+        .entries()
+        .iter()
+        .filter(|x| x.cidr_block() == Some(cidr))
+        .map(|x| {
+            (
+                x.egress().unwrap_or(false),
+                x.rule_number().unwrap_or(0),
+                x.rule_action() == Some(&RuleAction::Deny),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn first_allow(e: &EcsAws, w: &EcsWorld, egress: bool) -> i32 {
+    let acl = ecs_world::acl_of(e, &w.subnet_id).await;
+    acl.entries()
+        .iter()
+        .filter(|x| x.egress() == Some(egress) && x.rule_action() == Some(&RuleAction::Allow))
+        .filter_map(|x| x.rule_number())
+        .min()
+        .unwrap_or(32767)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fargate_task_forced_acl_isolation_rerun_and_release_round_trip() {
+    let (e, w) = setup("acl").await;
+    let config = config(true);
+    let plan = plan_for(&w, &config);
+    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let outcomes = ex.execute(&plan).await;
+    assert_eq!(outcomes.len(), plan.actions.len());
+    for (o, a) in outcomes.iter().zip(&plan.actions) {
+        assert_eq!(o.kind, a.kind, "one outcome per action, in plan order");
+    }
+    assert!(!any_failed(&outcomes), "{}", show(&outcomes));
+    for k in [
+        ActionKind::EcsCaptureEvidence,
+        ActionKind::EcsIsolateTaskNetwork,
+        ActionKind::EcsDeregisterTargets,
+        ActionKind::EcsTagTask,
+    ] {
+        assert_eq!(status_of(&outcomes, k), Status::Done, "{}", show(&outcomes));
+    }
+    let evidence = outcomes[0].evidence.as_ref().expect("evidence");
+    assert_eq!(evidence["task"]["taskArn"], w.task_arn.as_str());
+    assert_eq!(
+        evidence["networkInterface"]["networkInterfaceId"],
+        w.eni_id.as_str()
+    );
+    assert!(evidence["taskDefinition"]["taskRoleArn"].is_string());
+
+    let cidr = format!("{}/32", w.task_ip);
+    let entries = entries_for(&e, &w, &cidr).await;
+    assert_eq!(entries.len(), 2, "one DENY in, one out: {entries:?}");
+    for (egress, n, deny) in &entries {
+        assert!(deny);
+        assert!(
+            *n < first_allow(&e, &w, *egress).await,
+            "ahead of the allows: {entries:?}"
+        );
+    }
+    assert!(
+        !ecs_world::targets(&e, &w.target_group_arn)
+            .await
+            .contains(&w.task_ip)
+    );
+    let tags = ecs_world::task_tags(&e, &w.task_arn).await;
+    assert_eq!(tags["guardduty-responder:status"], "quarantined");
+    assert_eq!(tags["guardduty-responder:finding-id"], plan.finding_id);
+    assert_eq!(
+        tags.keys()
+            .filter(|k| k.starts_with("guardduty-responder:nacl:"))
+            .count(),
+        2,
+        "{tags:?}"
+    );
+    assert!(
+        tags.keys()
+            .any(|k| k.starts_with("guardduty-responder:target:"))
+    );
+    // The ENI's groups were not touched.
+    assert_eq!(
+        world::eni_groups(&e.aws, &w.eni_id).await,
+        vec![w.task_sg.clone()]
+    );
+
+    // Re-run: nothing duplicated, nothing failed.
+    let again = ex.execute(&plan).await;
+    assert!(!any_failed(&again), "{}", show(&again));
+    for k in [
+        ActionKind::EcsIsolateTaskNetwork,
+        ActionKind::EcsDeregisterTargets,
+        ActionKind::EcsTagTask,
+    ] {
+        assert_eq!(
+            status_of(&again, k),
+            Status::AlreadyDone,
+            "{}",
+            show(&again)
+        );
+    }
+    assert_eq!(entries_for(&e, &w, &cidr).await, entries);
+
+    // Dry-run release changes nothing.
+    let dry = ex
+        .release(&w.cluster, &w.task_arn, false)
+        .await
+        .expect("dry run");
+    assert!(!dry.executed);
+    assert_eq!(entries_for(&e, &w, &cidr).await, entries);
+    // Release removes exactly them, re-registers the target, removes the tags.
+    let released = ex
+        .release(&w.cluster, &w.task_arn, true)
+        .await
+        .expect("release");
+    let by = |k: ReleaseStep| {
+        released
+            .outcomes
+            .iter()
+            .find(|o| o.kind == k)
+            .unwrap()
+            .status
+    };
+    assert_eq!(
+        by(ReleaseStep::RemoveAclEntries),
+        Status::Done,
+        "{released:?}"
+    );
+    assert_eq!(
+        by(ReleaseStep::RestoreTargets),
+        Status::Done,
+        "{released:?}"
+    );
+    assert_eq!(by(ReleaseStep::RemoveTags), Status::Done, "{released:?}");
+    assert!(entries_for(&e, &w, &cidr).await.is_empty());
+    let acl = ecs_world::acl_of(&e, &w.subnet_id).await;
+    assert_eq!(
+        acl.entries().len(),
+        4,
+        "only the default entries remain: {acl:?}"
+    );
+    assert!(
+        ecs_world::targets(&e, &w.target_group_arn)
+            .await
+            .contains(&w.task_ip)
+    );
+    let tags = ecs_world::task_tags(&e, &w.task_arn).await;
+    assert!(
+        !tags.keys().any(|k| k.starts_with("guardduty-responder:")),
+        "{tags:?}"
+    );
+    assert!(matches!(
+        ex.release(&w.cluster, &w.task_arn, true).await,
+        Err(ReleaseError::NotQuarantined(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_swap_when_the_eni_is_not_requester_managed_and_release_restores() {
+    let (e, w) = setup("swap").await;
+    let config = config(false);
+    let plan = plan_for(&w, &config);
+    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let outcomes = ex.execute(&plan).await;
+    assert!(!any_failed(&outcomes), "{}", show(&outcomes));
+    let iso = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsIsolateTaskNetwork)
+        .unwrap();
+    assert_eq!(iso.status, Status::Done);
+    assert!(iso.detail.contains("group-swap"), "{}", iso.detail);
+    let no_rules = world::groups_named(&e.aws, &w.vpc_id, NO_RULES_GROUP_NAME).await;
+    let no_rules = no_rules[0].group_id().unwrap().to_owned();
+    assert_eq!(world::eni_groups(&e.aws, &w.eni_id).await, vec![no_rules]);
+    assert!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .is_empty()
+    );
+
+    let again = ex.execute(&plan).await;
+    assert_eq!(
+        status_of(&again, ActionKind::EcsIsolateTaskNetwork),
+        Status::AlreadyDone,
+        "{}",
+        show(&again)
+    );
+
+    let released = ex
+        .release(&w.cluster, &w.task_arn, true)
+        .await
+        .expect("release");
+    assert!(
+        released.outcomes.iter().all(|o| o.status != Status::Failed),
+        "{released:?}"
+    );
+    assert_eq!(
+        world::eni_groups(&e.aws, &w.eni_id).await,
+        vec![w.task_sg.clone()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_stopped_tasks_are_skipped() {
+    let (e, w) = setup("gone").await;
+    let config = config(true);
+    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    // A task that does not exist in the cluster.
+    let mut missing = plan_for(&w, &config);
+    let fake = format!(
+        "arn:aws:ecs:{REGION}:123456789012:task/{}/0123456789abcdef0123456789abcdef",
+        w.cluster
+    );
+    for a in &mut missing.actions {
+        if let responder::target::Target::Ecs { task_arn, .. } = &mut a.target {
+            *task_arn = fake.clone();
+        }
+    }
+    let outcomes = ex.execute(&missing).await;
+    assert!(
+        outcomes.iter().all(|o| o.status == Status::Skipped),
+        "{}",
+        show(&outcomes)
+    );
+    assert!(
+        outcomes[0].detail.contains("not found"),
+        "{}",
+        show(&outcomes)
+    );
+
+    // A stopped task.
+    e.ecs
+        .stop_task()
+        .cluster(&w.cluster)
+        .task(&w.task_arn)
+        .send()
+        .await
+        .expect("StopTask");
+    let plan = plan_for(&w, &config);
+    let outcomes = ex.execute(&plan).await;
+    assert!(
+        outcomes.iter().all(|o| o.status == Status::Skipped),
+        "{}",
+        show(&outcomes)
+    );
+    assert!(
+        outcomes[0].detail.contains("not running"),
+        "{}",
+        show(&outcomes)
+    );
+    assert!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_acl_fails_clearly_and_the_rest_still_happens() {
+    let (e, w) = setup("full").await;
+    // An allow at rule 1 in both directions: no number is free ahead of it.
+    for egress in [false, true] {
+        e.aws
+            .ec2
+            .create_network_acl_entry()
+            .network_acl_id(&w.acl_id)
+            .rule_number(1)
+            .protocol("-1")
+            .rule_action(RuleAction::Allow)
+            .egress(egress)
+            .cidr_block("0.0.0.0/0")
+            .send()
+            .await
+            .expect("CreateNetworkAclEntry");
+    }
+    let config = config(true);
+    let plan = plan_for(&w, &config);
+    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let outcomes = ex.execute(&plan).await;
+    assert!(any_failed(&outcomes));
+    let iso = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsIsolateTaskNetwork)
+        .unwrap();
+    assert_eq!(iso.status, Status::Failed);
+    assert!(iso.detail.contains("full"), "{}", iso.detail);
+    assert!(iso.detail.contains(&w.acl_id), "{}", iso.detail);
+    assert_eq!(
+        status_of(&outcomes, ActionKind::EcsDeregisterTargets),
+        Status::Done
+    );
+    assert_eq!(status_of(&outcomes, ActionKind::EcsTagTask), Status::Done);
+    let tags = ecs_world::task_tags(&e, &w.task_arn).await;
+    assert_eq!(tags["guardduty-responder:status"], "quarantine-incomplete");
+    assert!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_on_deregister_targets_is_a_partial_failure() {
+    let (e, w) = setup("denied").await;
+    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
+    proxy.fail("DeregisterTargets", 403, "AccessDenied", None);
+    let via = world::sdk_config(&proxy.endpoint(), REGION).await;
+    let config = config(true);
+    let plan = plan_for(&w, &config);
+    let ex = EcsExecutor::new(&via, config.ecs.clone());
+    let outcomes = ex.execute(&plan).await;
+    assert!(any_failed(&outcomes), "{}", show(&outcomes));
+    let dereg = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsDeregisterTargets)
+        .unwrap();
+    assert_eq!(dereg.status, Status::Failed);
+    assert!(dereg.detail.contains("AccessDenied"), "{}", dereg.detail);
+    assert_eq!(
+        status_of(&outcomes, ActionKind::EcsIsolateTaskNetwork),
+        Status::Done
+    );
+    assert_eq!(
+        status_of(&outcomes, ActionKind::EcsCaptureEvidence),
+        Status::Done
+    );
+    assert_eq!(status_of(&outcomes, ActionKind::EcsTagTask), Status::Done);
+    assert_eq!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        ecs_world::targets(&e, &w.target_group_arn)
+            .await
+            .contains(&w.task_ip)
+    );
+    let tags = ecs_world::task_tags(&e, &w.task_arn).await;
+    assert_eq!(tags["guardduty-responder:status"], "quarantine-incomplete");
+}
