@@ -86,7 +86,16 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
         return Step::new(target, Status::Failed, "the pod has no UID to select on");
     }
     let api: Api<NetworkPolicy> = Api::namespaced(ctx.client.clone(), &p.namespace);
-    let engine = detect_engine(ctx.client).await;
+    let engine = if p
+        .node_name
+        .as_deref()
+        .is_some_and(|n| n.starts_with("fargate-"))
+    {
+        // EKS Fargate does not enforce NetworkPolicies whatever runs on the EC2 nodes.
+        Engine::Unknown("the pod runs on Fargate, which does not enforce NetworkPolicies".into())
+    } else {
+        detect_engine(ctx.client).await
+    };
     let existing = match api.get_opt(&name).await {
         Ok(e) => e,
         Err(e) => {
