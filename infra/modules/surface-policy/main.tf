@@ -46,6 +46,9 @@ locals {
     "ec2:AuthorizeSecurityGroupEgress" = [
       { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
     ]
+    "ec2:RevokeSecurityGroupIngress" = [
+      { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
+    ]
     "ec2:RevokeSecurityGroupEgress" = [
       { resources = [local.arn.security_group, local.arn.sg_rule], condition = {} },
     ]

@@ -11,6 +11,8 @@
 
 pub mod audit;
 pub mod event;
+#[cfg(feature = "lambda")]
+pub mod function;
 pub mod hint;
 pub mod render;
 pub mod resource;

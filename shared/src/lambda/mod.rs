@@ -4,6 +4,7 @@
 //! Each function's `main.rs` only names its executor and calls [`run`].
 
 pub mod accounts;
+pub mod permissions;
 pub mod rate_limit;
 pub mod settings;
 

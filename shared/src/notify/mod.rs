@@ -111,4 +111,28 @@ impl Notifier {
         let (a, b) = futures::join!(sns, slack);
         a.into_iter().chain(b).collect()
     }
+
+    /// Sends a notification that is not about a finding (coverage), with its own SNS
+    /// document and attributes; Slack gets `n.slack` as for findings.
+    pub async fn send_other(
+        &self,
+        n: &Notification,
+        document: serde_json::Value,
+        attributes: Vec<(&'static str, &'static str, String)>,
+    ) -> Vec<Delivery> {
+        let sns = async {
+            match &self.sns {
+                Some(s) => Some(s.publish_with(n, document, attributes).await),
+                None => None,
+            }
+        };
+        let slack = async {
+            match &self.slack {
+                Some(s) => Some(s.post(&n.slack).await),
+                None => None,
+            }
+        };
+        let (a, b) = futures::join!(sns, slack);
+        a.into_iter().chain(b).collect()
+    }
 }

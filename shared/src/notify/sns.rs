@@ -46,24 +46,36 @@ impl SnsNotifier {
     }
 
     pub async fn publish(&self, plan: &ResponsePlan, n: &Notification) -> Delivery {
+        let document = serde_json::json!({
+            "finding_id": plan.finding_id, "finding_type": plan.finding_type, "family": plan.family,
+            "surface": plan.surface, "severity": plan.severity, "severity_label": plan.severity_label,
+            "account_id": plan.account_id, "region": plan.region, "sample": plan.sample,
+            "decision": plan.decision, "reason": plan.reason, "text": n.text,
+        });
+        self.publish_with(n, document, message_attributes(plan))
+            .await
+    }
+
+    /// Publishes any notification: `document` is what JSON-structure subscribers
+    /// (HTTPS/SQS/Lambda) receive, `attributes` are (name, data type, value).
+    pub async fn publish_with(
+        &self,
+        n: &Notification,
+        document: serde_json::Value,
+        attributes: Vec<(&'static str, &'static str, String)>,
+    ) -> Delivery {
         let mut req = self
             .client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(&n.subject);
         req = if self.json_structure {
-            let document = serde_json::json!({
-                "finding_id": plan.finding_id, "finding_type": plan.finding_type, "family": plan.family,
-                "surface": plan.surface, "severity": plan.severity, "severity_label": plan.severity_label,
-                "account_id": plan.account_id, "region": plan.region, "sample": plan.sample,
-                "decision": plan.decision, "reason": plan.reason, "text": n.text,
-            });
             let message = serde_json::json!({"default": n.text, "email": n.text, "https": document.to_string(), "sqs": document.to_string(), "lambda": document.to_string()});
             req.message_structure("json").message(message.to_string())
         } else {
             req.message(&n.text)
         };
-        for (name, data_type, value) in message_attributes(plan) {
+        for (name, data_type, value) in attributes {
             if let Ok(attr) = MessageAttributeValue::builder()
                 .data_type(data_type)
                 .string_value(value)

@@ -1,0 +1,6 @@
+//! Coverage watch: Runtime Protection Healthy/Unhealthy events and the scheduled audit.
+
+#[tokio::main]
+async fn main() -> Result<(), responder::lambda::Error> {
+    responder::coverage::function::run().await
+}

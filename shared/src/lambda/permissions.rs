@@ -1,0 +1,25 @@
+//! IAM actions of the shared handler, granted to every function on top of its executor's
+//! (`actions::<surface>::permissions`). Checked against `infra/` by a test.
+
+/// Called by this crate's code, or implied by what it calls.
+pub const COMMON_PERMISSIONS: &[&str] = &[
+    // notify::sns — publish; the topic is KMS-encrypted, so the publisher needs the key.
+    "sns:Publish",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    // notify::secret — the Slack webhook URL, read once per cold start.
+    "secretsmanager:GetSecretValue",
+    // The on-failure destination of asynchronous invocations is sent with the function's role.
+    "sqs:SendMessage",
+    // lambda::accounts — cross-account credentials (only granted when a role name is set).
+    "sts:AssumeRole",
+    // lambda::rate_limit — the containment counter.
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricStatistics",
+];
+
+/// Needed only by deployments that configure them; not in the default policy.
+pub const OPTIONAL_PERMISSIONS: &[&str] = &[
+    // RESPONDER_SLACK_SECRET_ARN naming an SSM SecureString instead of a secret.
+    "ssm:GetParameter",
+];

@@ -1,0 +1,118 @@
+//! Least privilege, checked both ways: each function's IAM policy in `infra/` grants
+//! exactly the actions its code declares next to the calls — no missing action (the
+//! function would fail in production), no undeclared one (privilege nobody uses).
+
+use std::collections::BTreeSet;
+
+fn terraform_permissions() -> hcl::Map<String, hcl::Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/permissions.tf"
+    );
+    let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let locals = body
+        .blocks()
+        .find(|b| b.identifier() == "locals")
+        .expect("a locals block");
+    let mut out = hcl::Map::new();
+    for attr in locals.body().attributes() {
+        let value: hcl::Value = attr
+            .expr()
+            .clone()
+            .try_into()
+            .unwrap_or_else(|e| panic!("{} is not a literal: {e}", attr.key()));
+        out.insert(attr.key().to_owned(), value);
+    }
+    out
+}
+
+fn surface(tf: &hcl::Map<String, hcl::Value>, name: &str) -> hcl::Value {
+    tf["permissions"].as_object().expect("permissions is a map")[name].clone()
+}
+
+fn strings(v: &hcl::Value) -> BTreeSet<String> {
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_owned())
+        .collect()
+}
+
+fn set(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn compare(function: &str, declared: BTreeSet<String>, granted: BTreeSet<String>) {
+    let missing: Vec<_> = declared.difference(&granted).collect();
+    let undeclared: Vec<_> = granted.difference(&declared).collect();
+    assert!(
+        missing.is_empty() && undeclared.is_empty(),
+        "{function}: missing from the policy {missing:?}; granted but not declared {undeclared:?}"
+    );
+}
+
+#[test]
+fn common_permissions_match_the_handler() {
+    let tf = terraform_permissions();
+    compare(
+        "common",
+        set(responder::lambda::permissions::COMMON_PERMISSIONS),
+        strings(&tf["common_permissions"]),
+    );
+    for optional in responder::lambda::permissions::OPTIONAL_PERMISSIONS {
+        assert!(
+            !strings(&tf["common_permissions"]).contains(*optional),
+            "{optional} is optional, not granted by default"
+        );
+    }
+}
+
+#[test]
+fn ec2_function_policy_matches_the_ec2_executor() {
+    let tf = terraform_permissions();
+    compare(
+        "ec2",
+        set(responder::actions::ec2::permissions::REQUIRED_PERMISSIONS),
+        strings(&surface(&tf, "ec2")),
+    );
+}
+
+#[test]
+fn eks_function_policy_matches_the_eks_executor() {
+    let tf = terraform_permissions();
+    compare(
+        "eks",
+        set(responder::actions::eks::permissions::REQUIRED_PERMISSIONS),
+        strings(&surface(&tf, "eks")),
+    );
+}
+
+#[test]
+fn no_policy_grants_a_wildcard_action() {
+    let tf = terraform_permissions();
+    let all = tf["permissions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(strings)
+        .chain(strings(&tf["common_permissions"]));
+    for action in all {
+        let (service, name) = action
+            .split_once(':')
+            .unwrap_or_else(|| panic!("{action} is not service:Action"));
+        assert!(
+            !service.is_empty() && !name.is_empty() && !action.contains('*'),
+            "{action}"
+        );
+    }
+}
+
+#[test]
+fn ecs_function_policy_matches_the_ecs_executor() {
+    let tf = terraform_permissions();
+    compare(
+        "ecs",
+        set(responder::actions::ecs::permissions::REQUIRED_PERMISSIONS),
+        strings(&surface(&tf, "ecs")),
+    );
+}
