@@ -261,6 +261,7 @@ async fn isolate(
             c,
             view,
             opts,
+            req.cluster,
             req.finding_id,
             req.finding_type,
         ))

@@ -18,6 +18,7 @@ pub(crate) async fn contain_host(
     c: &Clients,
     view: &TaskView,
     opts: &EcsOptions,
+    cluster: &str,
     finding_id: &str,
     finding_type: &str,
 ) -> Step {
@@ -33,12 +34,6 @@ pub(crate) async fn contain_host(
             "no task ENI and no container instance: cannot isolate",
         );
     };
-    let cluster = view
-        .arn
-        .split('/')
-        .nth(1)
-        .filter(|_| view.arn.matches('/').count() == 2)
-        .unwrap_or_default();
     let described = c
         .ecs
         .describe_container_instances()

@@ -28,6 +28,14 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     // Optional steps: revoke the task role's older sessions, stop the task.
     "iam:PutRolePolicy",
     "ecs:StopTask",
+    // ECS on EC2 without a task ENI (bridge/host): the EC2 quarantine of the host (prior
+    // state, isolation groups as above, protection, tags) and DRAINING.
+    "ecs:DescribeContainerInstances",
+    "ecs:UpdateContainerInstancesState",
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeAddresses",
+    "ec2:ModifyInstanceAttribute",
 ];
 
 /// What a human additionally needs for `responder release ecs` (which also uses the
