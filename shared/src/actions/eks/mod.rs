@@ -150,7 +150,13 @@ impl EksExecutor {
                     Some(i) if is_eks_kind(a.kind) => {
                         let n = cursor[i].1;
                         cursor[i].1 += 1;
-                        let s = results[i].1[n].clone();
+                        let s = results[i].1.get(n).cloned().unwrap_or_else(|| {
+                            Step::new(
+                                a.target.to_string(),
+                                Status::Failed,
+                                "internal: no step recorded",
+                            )
+                        });
                         let mut o = Outcome::new(a.kind, s.target, s.status, s.detail);
                         o.evidence = s.evidence;
                         o
