@@ -76,6 +76,8 @@ struct State {
     objects: BTreeMap<(String, String, String), Value>,
     requests: Vec<Request>,
     forbidden: Vec<(String, String)>,
+    /// Answer every request 401, as when the role has no EKS access entry.
+    unauthenticated: bool,
     after_get: HashMap<(String, String, String), AfterGet>,
     version: u64,
 }
@@ -285,6 +287,11 @@ impl KubeApi {
             .filter(|((r, _, _), _)| r == resource)
             .map(|(_, v)| v.clone())
             .collect()
+    }
+
+    /// Answers every request 401 (`true`), as for a role without an EKS access entry.
+    pub fn reject_all_tokens(&self, reject: bool) {
+        self.state.lock().unwrap().unauthenticated = reject;
     }
 
     /// Answers `verb` (`get`, `list`, `create`, `patch`, `delete`) on `resource` with 403.
@@ -537,9 +544,11 @@ fn serve(
     authorization: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    if !authorization.is_some_and(|a| {
-        a.starts_with("Bearer k8s-aws-v1.") && a.len() > "Bearer k8s-aws-v1.".len()
-    }) {
+    if st.unauthenticated
+        || !authorization.is_some_and(|a| {
+            a.starts_with("Bearer k8s-aws-v1.") && a.len() > "Bearer k8s-aws-v1.".len()
+        })
+    {
         return status(401, "Unauthorized", "Unauthorized".into(), None, None);
     }
     let Some(r) = route(path) else {

@@ -381,3 +381,39 @@ async fn an_unknown_cluster_fails_every_step_with_the_describe_error() {
     }
     assert!(w.api.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_fails_clearly_and_the_next_invocation_starts_afresh() {
+    let w = eks_world(true).await;
+    let cid = eks_world::container_id();
+    w.api.put(eks_world::pod_object(
+        "web",
+        "web-401",
+        &w.node,
+        &cid,
+        json!({"app": "web"}),
+        None,
+    ));
+    let plan =
+        eks_world::plan(&w.finding(&world::unique_finding_id(), "web", "web-401", "pods", &cid));
+    w.api.reject_all_tokens(true);
+    let outcomes = w.executor(&Guardrails::default()).execute(&plan).await;
+    for o in &outcomes {
+        assert_eq!(o.status, Status::Failed);
+        assert!(
+            o.detail.contains("401 Unauthorized") && o.detail.contains("EKS access entry"),
+            "{}",
+            o.detail
+        );
+    }
+    assert_eq!(w.described.lock().unwrap().len(), 1);
+    // The access entry is fixed: the cached client was dropped, so the next invocation
+    // describes the cluster and mints a token again, and succeeds.
+    w.api.reject_all_tokens(false);
+    let outcomes = w.executor(&Guardrails::default()).execute(&plan).await;
+    assert!(
+        outcomes.iter().all(|o| o.status == Status::Done),
+        "{outcomes:?}"
+    );
+    assert_eq!(w.described.lock().unwrap().len(), 2);
+}
