@@ -20,8 +20,10 @@ use crate::outcome::{Outcome, Status};
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::target::Target;
 use aws_config::{Region, SdkConfig};
+use aws_smithy_types::retry::{RetryConfig, RetryMode};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::time::Duration;
 
 /// The clients one quarantine or release uses.
 #[derive(Clone, Debug)]
@@ -32,8 +34,9 @@ pub(crate) struct Clients {
 
 impl Clients {
     pub(crate) fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(config);
-        let mut asg = aws_sdk_autoscaling::config::Builder::from(config);
+        let retry = containment_retries(config);
+        let mut ec2 = aws_sdk_ec2::config::Builder::from(config).retry_config(retry.clone());
+        let mut asg = aws_sdk_autoscaling::config::Builder::from(config).retry_config(retry);
         if let Some(r) = region {
             ec2 = ec2.region(Region::new(r.to_owned()));
             asg = asg.region(Region::new(r.to_owned()));
@@ -43,6 +46,25 @@ impl Clients {
             asg: aws_sdk_autoscaling::Client::from_conf(asg.build()),
         }
     }
+}
+
+/// The config's retry settings (attempts, initial backoff) in *standard* mode, with the
+/// backoff capped at 2 s.
+///
+/// Not adaptive: the adaptive client-side rate limiter sizes its bucket from the measured
+/// send rate, which for a responder that sends a handful of calls is near its 0.5/s floor.
+/// After one throttling answer every later call of that service and region waits for a
+/// token: against moto, a throttled `DescribeAutoScalingInstances` was retried 8 s later,
+/// and a throttled `DetachInstances` in the next quarantine was not retried within the 20 s
+/// operation timeout (tests/tests/ec2_faults.rs). Standard mode retries throttling with
+/// jittered exponential backoff (100 ms, 200 ms, … with the shared config) and no bucket.
+fn containment_retries(config: &SdkConfig) -> RetryConfig {
+    config
+        .retry_config()
+        .cloned()
+        .unwrap_or_else(RetryConfig::standard)
+        .with_retry_mode(RetryMode::Standard)
+        .with_max_backoff(Duration::from_secs(2))
 }
 
 /// Region names as AWS spells them (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
