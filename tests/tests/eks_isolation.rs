@@ -434,3 +434,60 @@ async fn the_client_and_token_are_cached_across_invocations_and_reminted_after_t
     assert_eq!(w.described.lock().unwrap().len(), 2);
     let _ = unique("x");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_node() {
+    let w = eks_world(true).await;
+    let ns = "gone";
+    let cid = eks_world::container_id();
+    let pod = w.deployment_pod(ns, "web", "g0n3x", &cid);
+    let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+    let ex = w.executor(&Guardrails::default());
+    let plan =
+        eks_world::plan(&w.finding(&world::unique_finding_id(), ns, "web", "deployments", &cid));
+    assert!(
+        ex.execute(&plan)
+            .await
+            .iter()
+            .all(|o| o.status == Status::Done)
+    );
+    // Somebody deleted the evidence anyway.
+    w.api.remove("pods", ns, &name);
+    let released = ex
+        .release(
+            &ReleaseRequest {
+                region: REGION,
+                partition: "aws",
+                cluster: &w.cluster,
+                namespace: ns,
+                pod: &name,
+            },
+            true,
+        )
+        .await
+        .expect("release");
+    let status = |k: eks::ReleaseStep| {
+        released
+            .outcomes
+            .iter()
+            .find(|o| o.kind == k)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status(eks::ReleaseStep::DeletePolicy), Status::Done);
+    assert_eq!(status(eks::ReleaseStep::RestoreLabels), Status::Skipped);
+    assert_eq!(status(eks::ReleaseStep::UncordonNode), Status::Done);
+    assert_eq!(status(eks::ReleaseStep::UnprotectNode), Status::Done);
+    assert_eq!(
+        released.node.as_deref(),
+        Some(w.node.as_str()),
+        "node read from the policy"
+    );
+    assert!(w.api.list("networkpolicies").is_empty());
+    assert!(
+        w.api.get("nodes", "", &w.node).unwrap()["spec"]
+            .get("unschedulable")
+            .is_none()
+    );
+    assert_eq!(w.termination_protected().await, Some(false));
+}
