@@ -6,6 +6,7 @@
 //!   per-call delay, and logs every call (fault tests, round-trip benchmark);
 //! * [`kube_api`]: a local HTTPS Kubernetes API server (test CA from rcgen) for the EKS
 //!   executor, with stored objects, real patch semantics and a request log;
+//! * [`guardduty_api`]: a local GuardDuty REST-JSON server for the coverage audit (moto has none);
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
@@ -13,6 +14,7 @@
 
 pub mod ecs_world;
 pub mod eks_world;
+pub mod guardduty_api;
 pub mod kube_api;
 pub mod moto;
 pub mod moto_data;

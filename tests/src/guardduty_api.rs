@@ -1,0 +1,306 @@
+//! A real local HTTP server speaking the GuardDuty REST-JSON protocol for the coverage
+//! audit — `ListDetectors` (`GET /detector`), `GetCoverageStatistics`
+//! (`POST /detector/{id}/coverage/statistics`) and `ListCoverage`
+//! (`POST /detector/{id}/coverage`, `nextToken` pagination) — plus the Resource Groups
+//! Tagging API's `GetResources` (awsJson1.1, `X-Amz-Target`). moto 5.2.5 implements neither
+//! coverage operation, so the real SDK (and the real CLI binary, through
+//! `AWS_ENDPOINT_URL`) talks to this instead. Every request is logged.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// What the fake account holds.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub detectors: Vec<String>,
+    /// `ListCoverage` resource documents (camelCase, as the service returns them), healthy
+    /// and unhealthy; statistics are counted from these.
+    pub resources: Vec<Value>,
+    /// Resources per `ListCoverage` page (the server's own page size; `maxResults` lowers it).
+    pub page_size: usize,
+    /// (ARN, tag key, tag value) for `GetResources`.
+    pub tags: Vec<(String, String, String)>,
+}
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub target: String,
+    pub body: Value,
+}
+
+pub struct GuardDutyApi {
+    port: u16,
+    world: Arc<Mutex<World>>,
+    calls: Arc<Mutex<Vec<Call>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl GuardDutyApi {
+    pub async fn start(world: World) -> GuardDutyApi {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        let world = Arc::new(Mutex::new(world));
+        let shared = world.clone();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let log = calls.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (world, log) = (world.clone(), log.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: Request<Incoming>| {
+                        let (world, log) = (world.clone(), log.clone());
+                        async move { answer(req, &world, &log).await }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        GuardDutyApi {
+            port,
+            world: shared,
+            calls,
+            task,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Changes what the account holds (e.g. a resource recovers between two audits).
+    pub fn set_world(&self, world: World) {
+        *self.world.lock().unwrap_or_else(|p| p.into_inner()) = world;
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// An SDK configuration pointed at this server (static test credentials, no retries).
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::for_tests(),
+                ),
+            )
+            .build()
+    }
+}
+
+impl Drop for GuardDutyApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn reply(status: u16, body: Value, error_type: Option<&str>) -> Response<Full<Bytes>> {
+    let mut r = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    if let Some(t) = error_type {
+        r = r.header("x-amzn-errortype", t);
+    }
+    r.body(Full::new(Bytes::from(body.to_string())))
+        .expect("valid response")
+}
+
+fn bad_request(message: &str) -> Response<Full<Bytes>> {
+    reply(
+        400,
+        json!({"message": message, "__type": "BadRequestException"}),
+        Some("BadRequestException"),
+    )
+}
+
+/// `filterCriteria.filterCriterion[]` with `equals` on COVERAGE_STATUS / RESOURCE_TYPE.
+fn matches(resource: &Value, filter: &Value) -> bool {
+    let Some(list) = filter["filterCriterion"].as_array() else {
+        return true;
+    };
+    list.iter().all(|c| {
+        let field = match c["criterionKey"].as_str() {
+            Some("COVERAGE_STATUS") => &resource["coverageStatus"],
+            Some("RESOURCE_TYPE") => &resource["resourceDetails"]["resourceType"],
+            Some("ACCOUNT_ID") => &resource["accountId"],
+            _ => return true,
+        };
+        c["filterCondition"]["equals"]
+            .as_array()
+            .is_none_or(|eq| eq.iter().any(|v| v == field))
+    })
+}
+
+async fn answer(
+    req: Request<Incoming>,
+    world: &Mutex<World>,
+    log: &Mutex<Vec<Call>>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let target = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = req.into_body().collect().await?.to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let world = world.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let world = &world;
+    log.lock().unwrap_or_else(|p| p.into_inner()).push(Call {
+        method: method.clone(),
+        path: path.clone(),
+        target: target.clone(),
+        body: body.clone(),
+    });
+
+    if target.ends_with(".GetResources") {
+        let wanted = &body["TagFilters"][0];
+        let list: Vec<Value> = world
+            .tags
+            .iter()
+            .filter(|(_, k, v)| {
+                wanted["Key"].as_str() == Some(k.as_str())
+                    && wanted["Values"]
+                        .as_array()
+                        .is_none_or(|vs| vs.iter().any(|x| x.as_str() == Some(v.as_str())))
+            })
+            .map(|(arn, k, v)| json!({"ResourceARN": arn, "Tags": [{"Key": k, "Value": v}]}))
+            .collect();
+        return Ok(reply(
+            200,
+            json!({"ResourceTagMappingList": list, "PaginationToken": ""}),
+            None,
+        ));
+    }
+
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Ok(match (method.as_str(), parts.as_slice()) {
+        ("GET", ["detector"]) => reply(200, json!({"detectorIds": world.detectors}), None),
+        ("POST", ["detector", id, "coverage", "statistics"]) => {
+            if !world.detectors.iter().any(|d| d == id) {
+                return Ok(bad_request(
+                    "The request is rejected because the input detectorId is not owned by the current account.",
+                ));
+            }
+            let mut by_status = serde_json::Map::new();
+            let mut by_type = serde_json::Map::new();
+            for r in world
+                .resources
+                .iter()
+                .filter(|r| matches(r, &body["filterCriteria"]))
+            {
+                for (map, key) in [
+                    (&mut by_status, r["coverageStatus"].as_str()),
+                    (&mut by_type, r["resourceDetails"]["resourceType"].as_str()),
+                ] {
+                    if let Some(k) = key {
+                        let n = map.get(k).and_then(Value::as_i64).unwrap_or(0);
+                        map.insert(k.to_owned(), json!(n + 1));
+                    }
+                }
+            }
+            let types: Vec<&str> = body["statisticsType"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut stats = serde_json::Map::new();
+            if types.contains(&"COUNT_BY_COVERAGE_STATUS") {
+                stats.insert("countByCoverageStatus".into(), Value::Object(by_status));
+            }
+            if types.contains(&"COUNT_BY_RESOURCE_TYPE") {
+                stats.insert("countByResourceType".into(), Value::Object(by_type));
+            }
+            reply(200, json!({"coverageStatistics": stats}), None)
+        }
+        ("POST", ["detector", id, "coverage"]) => {
+            if !world.detectors.iter().any(|d| d == id) {
+                return Ok(bad_request(
+                    "The request is rejected because the input detectorId is not owned by the current account.",
+                ));
+            }
+            let all: Vec<&Value> = world
+                .resources
+                .iter()
+                .filter(|r| matches(r, &body["filterCriteria"]))
+                .collect();
+            let start: usize = match body["nextToken"].as_str() {
+                None | Some("") => 0,
+                Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse().ok()) {
+                    Some(n) => n,
+                    None => return Ok(bad_request("invalid nextToken")),
+                },
+            };
+            let size = body["maxResults"]
+                .as_u64()
+                .map(|m| m as usize)
+                .unwrap_or(usize::MAX)
+                .min(world.page_size.max(1));
+            let end = (start + size).min(all.len());
+            let page: Vec<&Value> = all.get(start..end).unwrap_or_default().to_vec();
+            let mut out = json!({"resources": page});
+            if end < all.len() {
+                out["nextToken"] = json!(format!("page-{end}"));
+            }
+            reply(200, out, None)
+        }
+        _ => reply(
+            404,
+            json!({"message": format!("no route {method} {path}")}),
+            Some("ResourceNotFoundException"),
+        ),
+    })
+}
+
+/// A `ListCoverage` record for an EKS cluster.
+pub fn eks(account: &str, cluster: &str, status: &str, issue: Option<&str>) -> Value {
+    json!({
+        "resourceId": cluster, "detectorId": "d", "accountId": account,
+        "resourceDetails": {"resourceType": "EKS", "eksClusterDetails": {
+            "clusterName": cluster, "coveredNodes": 1, "compatibleNodes": 3,
+            "addonDetails": {"addonVersion": "v1.5.0-eksbuild.1", "addonStatus": "ACTIVE"},
+            "managementType": "AUTO_MANAGED"}},
+        "coverageStatus": status, "issue": issue, "updatedAt": 1716918911.123
+    })
+}
+
+/// A `ListCoverage` record for an EC2 instance.
+pub fn ec2(account: &str, instance: &str, status: &str, issue: Option<&str>) -> Value {
+    json!({
+        "resourceId": instance, "detectorId": "d", "accountId": account,
+        "resourceDetails": {"resourceType": "EC2", "ec2InstanceDetails": {
+            "instanceId": instance, "instanceType": "m6g.large", "managementType": "AUTO_MANAGED",
+            "agentDetails": {"version": "1.6.0"}}},
+        "coverageStatus": status, "issue": issue, "updatedAt": 1716918911
+    })
+}
+
+/// A `ListCoverage` record for an ECS cluster on Fargate with `issues[]`.
+pub fn ecs(account: &str, cluster: &str, status: &str, issues: &[&str]) -> Value {
+    json!({
+        "resourceId": cluster, "detectorId": "d", "accountId": account,
+        "resourceDetails": {"resourceType": "ECS", "ecsClusterDetails": {
+            "clusterName": cluster,
+            "fargateDetails": {"issues": issues, "managementType": "AUTO_MANAGED"}}},
+        "coverageStatus": status, "updatedAt": 1716918911
+    })
+}
