@@ -23,6 +23,9 @@ use crate::plan::ActionKind;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 
+/// The service's target groups and container ports, or why they could not be read.
+type TargetGroups = Result<Vec<(String, Option<i32>)>, String>;
+
 pub(crate) struct Request<'a> {
     pub cluster: &'a str,
     pub task_arn: &'a str,
@@ -177,7 +180,7 @@ fn capture(
     view: &TaskView,
     taskdef: &Option<Result<TaskDefinition, String>>,
     eni: &Option<Result<Option<EniView>, String>>,
-    tgs: &Option<Result<Vec<(String, Option<i32>)>, String>>,
+    tgs: &Option<TargetGroups>,
 ) -> Step {
     let mut gaps = Vec::new();
     let td = match taskdef {
@@ -484,7 +487,7 @@ async fn deny_in_acl(
 async fn deregister(
     c: &Clients,
     view: &TaskView,
-    tgs: Option<Result<Vec<(String, Option<i32>)>, String>>,
+    tgs: Option<TargetGroups>,
     record: &Record,
 ) -> Step {
     let Some(tgs) = tgs else {
