@@ -28,6 +28,7 @@ pub struct RuntimeApi {
     events: mpsc::UnboundedSender<(String, Vec<u8>)>,
     answers: Arc<Mutex<mpsc::UnboundedReceiver<Answer>>>,
     init_errors: Arc<std::sync::Mutex<Vec<String>>>,
+    first_poll: Arc<std::sync::OnceLock<Instant>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -45,15 +46,30 @@ impl RuntimeApi {
         let event_rx = Arc::new(Mutex::new(event_rx));
         let init_errors = Arc::new(std::sync::Mutex::new(Vec::new()));
         let errs = init_errors.clone();
+        let first_poll = Arc::new(std::sync::OnceLock::new());
+        let polled = first_poll.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (event_rx, answer_tx, errs) =
-                    (event_rx.clone(), answer_tx.clone(), errs.clone());
+                let (event_rx, answer_tx, errs, polled) = (
+                    event_rx.clone(),
+                    answer_tx.clone(),
+                    errs.clone(),
+                    polled.clone(),
+                );
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: Request<Incoming>| {
-                        let (event_rx, answer_tx, errs) =
-                            (event_rx.clone(), answer_tx.clone(), errs.clone());
-                        async move { serve(req, &event_rx, &answer_tx, &errs).await }
+                        let (event_rx, answer_tx, errs, polled) = (
+                            event_rx.clone(),
+                            answer_tx.clone(),
+                            errs.clone(),
+                            polled.clone(),
+                        );
+                        async move {
+                            if req.uri().path().ends_with("/invocation/next") {
+                                polled.get_or_init(Instant::now);
+                            }
+                            serve(req, &event_rx, &answer_tx, &errs).await
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
@@ -66,6 +82,7 @@ impl RuntimeApi {
             events: event_tx,
             answers: Arc::new(Mutex::new(answer_rx)),
             init_errors,
+            first_poll,
             task,
         }
     }
@@ -85,6 +102,12 @@ impl RuntimeApi {
             .await
             .ok()
             .flatten()
+    }
+
+    /// When the function first asked for work: the end of its initialisation (what Lambda
+    /// reports as Init Duration).
+    pub fn first_poll(&self) -> Option<Instant> {
+        self.first_poll.get().copied()
     }
 
     pub fn init_errors(&self) -> Vec<String> {
