@@ -379,3 +379,34 @@ async fn sample_events_replay_through_the_function() {
     assert!(seen >= 3, "coverage sample events: {seen}");
     assert_eq!(hook.received().len(), seen);
 }
+
+#[test]
+fn coverage_function_policy_matches_the_audit() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/permissions.tf"
+    );
+    let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let locals = body
+        .blocks()
+        .find(|b| b.identifier() == "locals")
+        .expect("a locals block");
+    let permissions = locals
+        .body()
+        .attributes()
+        .find(|a| a.key() == "permissions")
+        .expect("permissions");
+    let value: hcl::Value = permissions.expr().clone().try_into().unwrap();
+    let granted: std::collections::BTreeSet<String> = value.as_object().expect("a map")["coverage"]
+        .as_array()
+        .expect("permissions.coverage")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let declared: std::collections::BTreeSet<String> =
+        responder::coverage::audit::REQUIRED_PERMISSIONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    assert_eq!(granted, declared);
+}
