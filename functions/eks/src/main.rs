@@ -1,0 +1,13 @@
+//! EKS responder: the shared handler with the EKS pod isolation executor.
+
+use responder::Config;
+use responder::actions::eks::EksExecutor;
+use responder::classify::Surface;
+
+#[tokio::main]
+async fn main() -> Result<(), responder::lambda::Error> {
+    responder::lambda::run((Surface::Eks, |sdk: &_, config: &Config| {
+        EksExecutor::new(sdk, &config.guardrails)
+    }))
+    .await
+}
