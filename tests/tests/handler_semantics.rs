@@ -209,3 +209,25 @@ async fn the_webhook_url_is_read_once_from_secrets_manager() {
     );
     drop(hook);
 }
+
+#[tokio::test]
+async fn the_webhook_url_can_also_be_an_ssm_secure_string() {
+    let sdk = sdk_config(&moto::shared().endpoint(), "us-east-1").await;
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name("/responder/slack-webhook")
+        .value("https://hooks.slack.com/services/T/B/ssm")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let arn = "arn:aws:ssm:us-east-1:123456789012:parameter/responder/slack-webhook";
+    let url = responder::notify::secret::read_webhook_url(&sdk, arn)
+        .await
+        .unwrap();
+    assert_eq!(url.expose(), "https://hooks.slack.com/services/T/B/ssm");
+    assert!(
+        !format!("{url:?}").contains("hooks.slack.com"),
+        "the URL must never be printed"
+    );
+}
