@@ -69,12 +69,10 @@ pub fn is_resource_id(prefix: &str, v: &str) -> bool {
     })
 }
 
-/// Auto Scaling group names: 1..=255 characters without control characters or `:` misuse
-/// is all AWS promises; we accept the printable ASCII subset tags can carry.
+/// Auto Scaling group names: 1..=255 characters, no control characters (what AWS allows,
+/// and EC2 tag values accept any character).
 pub fn is_asg_name(v: &str) -> bool {
-    (1..=255).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b))
+    (1..=255).contains(&v.chars().count()) && !v.chars().any(char::is_control)
 }
 
 fn is_device_name(v: &str) -> bool {
@@ -428,6 +426,15 @@ mod tests {
     }
 
     #[test]
+    fn any_printable_auto_scaling_group_name_round_trips() {
+        let mut s = sample();
+        s.auto_scaling_group = Some("web #1 (blue) — ünïcode".into());
+        assert_eq!(roundtrip(&s), s);
+        s.auto_scaling_group = Some("x".repeat(255));
+        assert_eq!(roundtrip(&s), s);
+    }
+
+    #[test]
     fn unknowns_round_trip() {
         let s = PriorState {
             termination_protection: None,
@@ -501,6 +508,8 @@ mod tests {
         );
         assert!(with("guardduty-responder:prior:eni:eni-XYZ", "sg-01234567").is_err());
         assert!(with(PRIOR_KEY, "v=2").is_err());
+        assert!(with("guardduty-responder:prior:asg", "web\nasg").is_err());
+        assert!(with("guardduty-responder:prior:asg", "").is_err());
         assert!(with(PRIOR_KEY, "garbage").is_err());
         assert!(
             with(
