@@ -54,7 +54,10 @@ async fn assert_isolated(aws: &Aws, net: &Network, inst: &Instance) {
         .expect("no-rules group")
         .to_owned();
     for eni in &inst.enis {
-        assert_eq!(world::eni_groups(aws, &eni.id).await, [no_rules.clone()]);
+        assert_eq!(
+            world::eni_groups(aws, &eni.id).await,
+            std::slice::from_ref(&no_rules)
+        );
     }
 }
 

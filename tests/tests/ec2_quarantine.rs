@@ -145,7 +145,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     for eni in original.keys() {
         assert_eq!(
             world::eni_groups(&aws, eni).await,
-            [no_rules.clone()],
+            std::slice::from_ref(&no_rules),
             "{eni}"
         );
     }
@@ -248,7 +248,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     for eni in original.keys() {
         assert_eq!(
             world::eni_groups(&aws, eni).await,
-            [no_rules.clone()],
+            std::slice::from_ref(&no_rules),
             "unchanged"
         );
     }
@@ -497,7 +497,10 @@ async fn concurrent_quarantines_in_a_new_vpc_share_one_pair_of_groups() {
     let (_, no_rules) = isolation_group_ids(&aws, &net.vpc_id).await;
     for inst in [&a, &b, &c] {
         for eni in &inst.enis {
-            assert_eq!(world::eni_groups(&aws, &eni.id).await, [no_rules.clone()]);
+            assert_eq!(
+                world::eni_groups(&aws, &eni.id).await,
+                std::slice::from_ref(&no_rules)
+            );
         }
     }
 }
@@ -546,7 +549,10 @@ async fn plan_without_a_vpc_and_with_a_wrong_vpc_still_isolates() {
         assert!(!any_failed(&outcomes), "{hint:?}\n{}", show(&outcomes));
         let (_, no_rules) = isolation_group_ids(&aws, &net.vpc_id).await;
         for eni in &inst.enis {
-            assert_eq!(world::eni_groups(&aws, &eni.id).await, [no_rules.clone()]);
+            assert_eq!(
+                world::eni_groups(&aws, &eni.id).await,
+                std::slice::from_ref(&no_rules)
+            );
         }
     }
     // The wrong VPC got no isolation groups.

@@ -422,7 +422,11 @@ mod tests {
             .to_port(22)
             .ip_ranges(IpRange::builder().cidr_ip("198.51.100.0/24").build())
             .build();
-        let fix = plan_fix(Role::NoRules, &[extra.clone()], &[all_traffic(true, false)]);
+        let fix = plan_fix(
+            Role::NoRules,
+            std::slice::from_ref(&extra),
+            &[all_traffic(true, false)],
+        );
         assert_eq!(fix.revoke_ingress, vec![extra]);
         assert_eq!(fix.revoke_egress, vec![all_traffic(true, false)]);
         assert!(plan_fix(Role::NoRules, &[], &[]).is_empty());
