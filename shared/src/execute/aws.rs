@@ -5,15 +5,18 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::time::Duration;
 
 /// Loads the SDK configuration for `region`: credentials from the default chain,
-/// `AWS_ENDPOINT_URL` honoured (tests point it at moto), and adaptive retries so a
-/// throttled containment call is retried instead of failing the response.
+/// `AWS_ENDPOINT_URL` honoured (tests point it at moto), and standard retries with a
+/// short backoff cap so a throttled containment call is retried within seconds. (Adaptive
+/// mode's client-side rate limiter was seen to delay a throttled retry past the
+/// operation timeout at our call pattern.)
 pub async fn sdk_config(region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .retry_config(
-            RetryConfig::adaptive()
+            RetryConfig::standard()
                 .with_max_attempts(5)
-                .with_initial_backoff(Duration::from_millis(100)),
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(2)),
         )
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
