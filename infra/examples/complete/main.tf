@@ -44,6 +44,9 @@ module "responder" {
   eks_cluster_names         = var.eks_cluster_names
   enable_runtime_monitoring = var.enable_runtime_monitoring
   enable_coverage_schedule  = var.enable_coverage_schedule
+  coverage_detector_id      = var.coverage_detector_id
+  coverage_resource_type    = var.coverage_resource_type
+  coverage_require_tag      = var.coverage_require_tag
   enable_test_event_rules   = var.enable_test_event_rules
   cross_account_role_name   = local.cross_account ? var.cross_account_role_name : ""
 }

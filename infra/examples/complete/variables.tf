@@ -69,6 +69,27 @@ variable "enable_coverage_schedule" {
   default     = false
 }
 
+variable "coverage_detector_id" {
+  description = "Detector the coverage audit reads; null: the region's only detector."
+  type        = string
+  default     = null
+}
+
+variable "coverage_resource_type" {
+  description = "Audit only EKS, ECS or EC2 coverage; null: all."
+  type        = string
+  default     = null
+}
+
+variable "coverage_require_tag" {
+  description = "Alert only on unhealthy resources carrying this tag ({ key, value }); null: all."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = null
+}
+
 variable "enable_test_event_rules" {
   description = "Accept forged events with source guardduty-responder.test (verification window only)."
   type        = bool

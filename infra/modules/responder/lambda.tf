@@ -29,7 +29,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
-    variables = local.environment
+    variables = local.function_environment[each.key]
   }
 
   logging_config {

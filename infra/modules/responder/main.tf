@@ -40,4 +40,15 @@ locals {
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
   )
+
+  # The coverage function's audit options, each only when set (unset: the function's default).
+  coverage_environment = merge(
+    var.coverage_detector_id == null ? {} : { RESPONDER_COVERAGE_DETECTOR_ID = var.coverage_detector_id },
+    var.coverage_resource_type == null ? {} : { RESPONDER_COVERAGE_RESOURCE_TYPE = var.coverage_resource_type },
+    var.coverage_require_tag == null ? {} : { RESPONDER_COVERAGE_REQUIRE_TAG = "${var.coverage_require_tag.key}=${var.coverage_require_tag.value}" },
+  )
+
+  function_environment = {
+    for name in keys(local.functions) : name => name == "coverage" ? merge(local.environment, local.coverage_environment) : local.environment
+  }
 }

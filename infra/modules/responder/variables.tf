@@ -179,6 +179,46 @@ variable "coverage_schedule_expression" {
   default     = "rate(1 hour)"
 }
 
+variable "coverage_detector_id" {
+  description = "RESPONDER_COVERAGE_DETECTOR_ID (coverage function only): detector the scheduled audit reads. null: the region's only detector (guardduty:ListDetectors)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.coverage_detector_id == null || can(regex("^[a-z0-9]{1,300}$", var.coverage_detector_id))
+    error_message = "coverage_detector_id must be a GuardDuty detector id (lowercase letters and digits, at most 300)."
+  }
+}
+
+variable "coverage_resource_type" {
+  description = "RESPONDER_COVERAGE_RESOURCE_TYPE (coverage function only): audit only EKS, ECS or EC2 coverage. null: every resource type."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.coverage_resource_type == null || contains(["EKS", "ECS", "EC2"], coalesce(var.coverage_resource_type, "-"))
+    error_message = "coverage_resource_type must be \"EKS\", \"ECS\" or \"EC2\" (or null)."
+  }
+}
+
+variable "coverage_require_tag" {
+  description = "RESPONDER_COVERAGE_REQUIRE_TAG (coverage function only), passed as KEY=VALUE: the audit only alerts on unhealthy resources carrying this tag (tag:GetResources); the others are listed as not tagged. null: every unhealthy resource alerts."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = null
+
+  validation {
+    condition = var.coverage_require_tag == null || (
+      can(regex("^[^=]{1,128}$", try(var.coverage_require_tag.key, ""))) &&
+      trimspace(try(var.coverage_require_tag.key, "")) != "" &&
+      length(try(var.coverage_require_tag.value, "")) <= 256
+    )
+    error_message = "coverage_require_tag.key must be 1-128 characters without \"=\" (and not blank); value at most 256 characters."
+  }
+}
+
 variable "kms_deletion_window_days" {
   description = "Waiting period before the module's KMS key is deleted."
   type        = number
