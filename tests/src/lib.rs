@@ -6,12 +6,15 @@
 //!   per-call delay, and logs every call (fault tests, round-trip benchmark);
 //! * [`kube_api`]: a local HTTPS Kubernetes API server (test CA from rcgen) for the EKS
 //!   executor, with stored objects, real patch semantics and a request log;
+//! * [`cloudwatch_api`]: a local CloudWatch server speaking RPC v2 CBOR (moto speaks only the
+//!   older protocols): `PutMetricData` and `GetMetricStatistics` with real aggregation;
 //! * [`guardduty_api`]: a local GuardDuty REST-JSON server for the coverage audit (moto has none);
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it.
 
+pub mod cloudwatch_api;
 pub mod ecs_world;
 pub mod eks_world;
 pub mod guardduty_api;
