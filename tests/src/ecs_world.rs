@@ -1,6 +1,7 @@
 //! An ECS world in moto: a VPC (DNS hostnames on, as moto's RunTask needs), a subnet with
 //! its network ACL, a Fargate service behind an IP target group, a running task registered
-//! in it; and findings from `events/` pointing at it.
+//! in it; or ECS on EC2: a container instance (an EC2 instance of the world's VPC) running
+//! a bridge-mode task; and findings from `events/` pointing at them.
 
 use crate::world::{Aws, unique_finding_id};
 use aws_sdk_ec2::types::AttributeBooleanValue;
@@ -296,13 +297,30 @@ pub async fn task_tags(e: &EcsAws, task_arn: &str) -> std::collections::BTreeMap
 
 /// The ECS sample event rewritten to the world's cluster and task, with a new finding id.
 pub fn finding_event(w: &EcsWorld) -> (String, Vec<u8>) {
+    finding_event_from(
+        SAMPLE,
+        &w.region,
+        &w.cluster,
+        &w.task_arn,
+        &format!("service:{}", w.service),
+    )
+}
+
+/// `sample` from `events/` rewritten to `cluster`, `task_arn` and `group`, with a new
+/// finding id.
+pub fn finding_event_from(
+    sample: &str,
+    region: &str,
+    cluster: &str,
+    task_arn: &str,
+    group: &str,
+) -> (String, Vec<u8>) {
     let fid = unique_finding_id();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events")
-        .join(SAMPLE);
+        .join(sample);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let mut event: serde_json::Value = serde_json::from_str(&text).expect("sample is JSON");
-    let region = w.region.as_str();
     event["region"] = region.into();
     let d = &mut event["detail"];
     d["id"] = fid.clone().into();
@@ -312,9 +330,149 @@ pub fn finding_event(w: &EcsWorld) -> (String, Vec<u8>) {
     )
     .into();
     let c = &mut d["resource"]["ecsClusterDetails"];
-    c["name"] = w.cluster.clone().into();
-    c["arn"] = format!("arn:aws:ecs:{region}:123456789012:cluster/{}", w.cluster).into();
-    c["taskDetails"]["arn"] = w.task_arn.clone().into();
-    c["taskDetails"]["group"] = format!("service:{}", w.service).into();
+    c["name"] = cluster.into();
+    c["arn"] = format!("arn:aws:ecs:{region}:123456789012:cluster/{cluster}").into();
+    c["taskDetails"]["arn"] = task_arn.into();
+    c["taskDetails"]["group"] = group.into();
     (fid, serde_json::to_vec(&event).expect("serialises"))
+}
+
+/// The task as ECS describes it now.
+pub async fn describe_task(e: &EcsAws, cluster: &str, task_arn: &str) -> aws_sdk_ecs::types::Task {
+    e.ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .tasks(task_arn)
+        .send()
+        .await
+        .expect("DescribeTasks")
+        .tasks()
+        .first()
+        .cloned()
+        .expect("the task")
+}
+
+/// ECS on EC2: an EC2 instance with two ENIs (the world's [`crate::world::network`] VPC)
+/// registered as a container instance, running a bridge-mode task (no ENI of its own).
+pub struct EcsHostWorld {
+    pub region: String,
+    pub net: crate::world::Network,
+    pub host: crate::world::Instance,
+    pub cluster: String,
+    pub container_instance_arn: String,
+    pub task_arn: String,
+}
+
+pub const EC2_SAMPLE: &str = "ecs-ec2-privilege-escalation-host-mount.json";
+
+pub async fn ec2_host_world(e: &EcsAws, name: &str) -> EcsHostWorld {
+    let net = crate::world::network(&e.aws).await;
+    let host = crate::world::two_eni_instance(&e.aws, &net).await;
+    let cluster = format!("{name}-cluster");
+    e.ecs
+        .create_cluster()
+        .cluster_name(&cluster)
+        .send()
+        .await
+        .expect("CreateCluster");
+    let identity = serde_json::json!({
+        "instanceId": host.id,
+        "region": net.region,
+        "accountId": "123456789012",
+        "instanceType": "m5.large",
+        "imageId": crate::world::IMAGE_ID,
+    })
+    .to_string();
+    let container_instance_arn = e
+        .ecs
+        .register_container_instance()
+        .cluster(&cluster)
+        .instance_identity_document(identity)
+        .send()
+        .await
+        .expect("RegisterContainerInstance")
+        .container_instance()
+        .and_then(|c| c.container_instance_arn())
+        .expect("container instance arn")
+        .to_owned();
+    let td = e
+        .ecs
+        .register_task_definition()
+        .family(format!("{name}-worker"))
+        .network_mode(NetworkMode::Bridge)
+        .requires_compatibilities(Compatibility::Ec2)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("worker")
+                .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/reports-worker:0.9.3")
+                .memory(256)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RegisterTaskDefinition")
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .expect("task definition arn")
+        .to_owned();
+    let task = e
+        .ecs
+        .run_task()
+        .cluster(&cluster)
+        .task_definition(&td)
+        .launch_type(LaunchType::Ec2)
+        .send()
+        .await
+        .expect("RunTask");
+    let t = task.tasks().first().expect("a task placed on the instance");
+    assert_eq!(
+        t.container_instance_arn(),
+        Some(container_instance_arn.as_str())
+    );
+    assert!(t.attachments().is_empty(), "bridge mode: no task ENI");
+    EcsHostWorld {
+        region: net.region.clone(),
+        task_arn: t.task_arn().expect("task arn").to_owned(),
+        net,
+        host,
+        cluster,
+        container_instance_arn,
+    }
+}
+
+/// The container instance's status (`ACTIVE`, `DRAINING`...).
+pub async fn container_instance_status(e: &EcsAws, cluster: &str, arn: &str) -> String {
+    e.ecs
+        .describe_container_instances()
+        .cluster(cluster)
+        .container_instances(arn)
+        .send()
+        .await
+        .expect("DescribeContainerInstances")
+        .container_instances()
+        .first()
+        .and_then(|c| c.status())
+        .expect("the container instance")
+        .to_owned()
+}
+
+/// One line per outcome, for assertion messages.
+pub fn show(outcomes: &[responder::outcome::Outcome]) -> String {
+    outcomes
+        .iter()
+        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The status of the outcome of `kind` (panics when there is none).
+pub fn status_of(
+    outcomes: &[responder::outcome::Outcome],
+    kind: responder::plan::ActionKind,
+) -> responder::outcome::Status {
+    outcomes
+        .iter()
+        .find(|o| o.kind == kind)
+        .unwrap_or_else(|| panic!("no outcome for {}: {}", kind.name(), show(outcomes)))
+        .status
 }

@@ -1,6 +1,9 @@
 //! A loopback HTTP proxy in front of moto that can delay every call, answer chosen AWS
-//! actions with an error (e.g. 403 `UnauthorizedOperation`, 400 `Throttling`), and logs
-//! every call with its timing, for fault-injection tests and the round-trip benchmark.
+//! actions with an error (e.g. 403 `UnauthorizedOperation`, 400 `Throttling`) or a canned
+//! body, and logs every call with its timing, for fault-injection tests and the round-trip
+//! benchmark. Actions are recognised in both wire protocols: Query (`Action=` in the form
+//! body: EC2, Auto Scaling, ELBv2, IAM, SNS, STS) and JSON (`X-Amz-Target:
+//! <Prefix>.<Action>`: ECS, Secrets Manager, SSM...); errors are answered in the caller's.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -18,13 +21,24 @@ use tokio::net::TcpListener;
 /// Answer `action` with an error instead of forwarding it.
 #[derive(Debug, Clone)]
 pub struct Fault {
-    /// The AWS action, e.g. `ModifyInstanceAttribute`.
+    /// The AWS action, e.g. `ModifyInstanceAttribute`, or `<service>:<action>` (the
+    /// SigV4 signing name, e.g. `ecs:TagResource`) where several services share a name.
     pub action: String,
     pub status: u16,
     /// The error code, e.g. `UnauthorizedOperation`, `AccessDenied`, `Throttling`.
     pub code: String,
     /// How many calls to fail; `None` fails every call.
     pub times: Option<usize>,
+    /// Answer with this body instead of an error document built from `code`.
+    pub body: Option<String>,
+}
+
+impl Fault {
+    fn matches(&self, service: &str, action: &str) -> bool {
+        !action.is_empty()
+            && (self.action == action || self.action.split_once(':') == Some((service, action)))
+            && self.times != Some(0)
+    }
 }
 
 /// One call that went through the proxy.
@@ -57,6 +71,14 @@ fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The action of a JSON-protocol call: `X-Amz-Target: AmazonEC2ContainerServiceV20141113.TagResource`.
+fn json_action_of(target: Option<&str>) -> Option<String> {
+    target
+        .and_then(|t| t.rsplit('.').next())
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+}
+
 /// `Action=...` from a query-protocol form body (EC2, Auto Scaling, SNS, STS...).
 fn action_of(body: &[u8], query: Option<&str>) -> String {
     let text = String::from_utf8_lossy(body);
@@ -75,9 +97,11 @@ fn service_of(auth: Option<&str>) -> String {
         .to_owned()
 }
 
-fn error_body(service: &str, code: &str) -> String {
+fn error_body(service: &str, code: &str, json: bool) -> String {
     let message = format!("injected by the test proxy: {code}");
-    if service == "ec2" {
+    if json {
+        serde_json::json!({"__type": code, "message": message}).to_string()
+    } else if service == "ec2" {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
         )
@@ -139,6 +163,19 @@ impl Proxy {
             status,
             code: code.into(),
             times,
+            body: None,
+        });
+    }
+
+    /// Answers `action` with `status` and `body` (in the caller's protocol's content type)
+    /// instead of forwarding it, e.g. what AWS says once a resource is gone.
+    pub fn answer(&self, action: &str, status: u16, body: &str, times: Option<usize>) {
+        lock(&self.state).faults.push(Fault {
+            action: action.into(),
+            status,
+            code: String::new(),
+            times,
+            body: Some(body.into()),
         });
     }
 
@@ -178,7 +215,12 @@ async fn handle(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
-    let action = action_of(&body, parts.uri.query());
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let json = target.is_some();
+    let action = json_action_of(target).unwrap_or_else(|| action_of(&body, parts.uri.query()));
     let service = service_of(
         parts
             .headers
@@ -190,7 +232,7 @@ async fn handle(
         let fault = s
             .faults
             .iter_mut()
-            .find(|f| f.action == action && f.times != Some(0))
+            .find(|f| f.matches(&service, &action))
             .map(|f| {
                 if let Some(n) = f.times.as_mut() {
                     *n -= 1;
@@ -207,8 +249,18 @@ async fn handle(
         Some(f) => (
             Response::builder()
                 .status(f.status)
-                .header("content-type", "text/xml")
-                .body(Full::new(Bytes::from(error_body(&service, &f.code))))
+                .header(
+                    "content-type",
+                    if json {
+                        "application/x-amz-json-1.1"
+                    } else {
+                        "text/xml"
+                    },
+                )
+                .body(Full::new(Bytes::from(
+                    f.body
+                        .unwrap_or_else(|| error_body(&service, &f.code, json)),
+                )))
                 .unwrap_or_default(),
             true,
         ),
@@ -323,6 +375,27 @@ mod tests {
         ];
         assert_eq!(sequential_depth(&calls, Duration::from_millis(155)), 3);
         assert_eq!(sequential_depth(&calls, Duration::from_millis(104)), 2);
+    }
+
+    #[test]
+    fn parses_json_protocol_actions_and_matches_qualified_faults() {
+        assert_eq!(
+            json_action_of(Some("AmazonEC2ContainerServiceV20141113.TagResource")).as_deref(),
+            Some("TagResource")
+        );
+        assert_eq!(json_action_of(None), None);
+        let f = Fault {
+            action: "ecs:TagResource".into(),
+            status: 400,
+            code: "AccessDeniedException".into(),
+            times: None,
+            body: None,
+        };
+        assert!(f.matches("ecs", "TagResource"));
+        assert!(!f.matches("elasticloadbalancing", "TagResource"));
+        let body: serde_json::Value =
+            serde_json::from_str(&error_body("ecs", "AccessDeniedException", true)).unwrap();
+        assert_eq!(body["__type"], "AccessDeniedException");
     }
 
     #[test]

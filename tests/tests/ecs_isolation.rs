@@ -403,3 +403,93 @@ async fn access_denied_on_deregister_targets_is_a_partial_failure() {
     let tags = ecs_world::task_tags(&e, &w.task_arn).await;
     assert_eq!(tags["guardduty-responder:status"], "quarantine-incomplete");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_on_ecs_tag_resource_fails_the_tag_step_and_containment_still_happens() {
+    let (e, w) = setup("tagdenied").await;
+    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
+    // A JSON-protocol call (X-Amz-Target: AmazonEC2ContainerServiceV20141113.TagResource).
+    proxy.fail("ecs:TagResource", 400, "AccessDeniedException", None);
+    let via = world::sdk_config(&proxy.endpoint(), REGION).await;
+    let config = config(true);
+    let plan = plan_for(&w, &config);
+    let ex = EcsExecutor::new(&via, config.ecs.clone());
+    let outcomes = ex.execute(&plan).await;
+    assert!(
+        any_failed(&outcomes),
+        "overall an error: {}",
+        show(&outcomes)
+    );
+    let tag = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsTagTask)
+        .unwrap();
+    assert_eq!(tag.status, Status::Failed, "{}", show(&outcomes));
+    assert!(tag.detail.contains("AccessDenied"), "{}", tag.detail);
+    assert!(
+        proxy
+            .calls()
+            .iter()
+            .any(|c| c.service == "ecs" && c.action == "TagResource" && c.injected),
+        "the fault was injected on the JSON call"
+    );
+    // Evidence and network isolation are done: the entries are recorded on the ACL, so
+    // release still finds them.
+    assert_eq!(
+        status_of(&outcomes, ActionKind::EcsCaptureEvidence),
+        Status::Done
+    );
+    let iso = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsIsolateTaskNetwork)
+        .unwrap();
+    assert_eq!(iso.status, Status::Done, "{}", show(&outcomes));
+    assert!(iso.detail.contains("not on the task"), "{}", iso.detail);
+    assert_eq!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .len(),
+        2
+    );
+    // The target is out of the load balancer; the step fails only because its one record
+    // (on the task) could not be written: release could not re-register it.
+    assert!(
+        !ecs_world::targets(&e, &w.target_group_arn)
+            .await
+            .contains(&w.task_ip)
+    );
+    let dereg = outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::EcsDeregisterTargets)
+        .unwrap();
+    assert_eq!(dereg.status, Status::Failed, "{}", dereg.detail);
+    assert!(
+        dereg.detail.contains("release will not re-register") && dereg.detail.contains(&w.task_ip),
+        "{}",
+        dereg.detail
+    );
+    assert!(
+        !ecs_world::task_tags(&e, &w.task_arn)
+            .await
+            .keys()
+            .any(|k| k.starts_with("guardduty-responder:"))
+    );
+    // Release works from the ACL's record.
+    proxy.clear_faults();
+    let released = ex
+        .release(&w.cluster, &w.task_arn, true)
+        .await
+        .expect("release from the ACL record");
+    assert!(
+        released
+            .outcomes
+            .iter()
+            .any(|o| o.kind == ReleaseStep::RemoveAclEntries && o.status == Status::Done),
+        "{released:?}"
+    );
+    assert!(
+        entries_for(&e, &w, &format!("{}/32", w.task_ip))
+            .await
+            .is_empty()
+    );
+}

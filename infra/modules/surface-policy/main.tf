@@ -76,8 +76,9 @@ locals {
       { resources = [local.arn.instance, local.arn.network_interface, local.arn.volume, local.arn.security_group], condition = {} },
       { resources = [local.arn.snapshot], condition = { StringEquals = { "ec2:CreateAction" = ["CreateSnapshot"] } } },
     ]
+    # ECS also records the ACL entries added for a task on the network ACL itself.
     "ecs/ec2:CreateTags" = [
-      { resources = [local.arn.security_group, local.arn.network_interface, local.arn.instance], condition = {} },
+      { resources = [local.arn.security_group, local.arn.network_interface, local.arn.instance, local.arn.network_acl], condition = {} },
     ]
     "eks/ec2:CreateTags" = [
       { resources = [local.arn.instance], condition = {} },

@@ -8,9 +8,11 @@
 //! 4. the status tags; then, when configured, `StopTask`.
 
 use super::Clients;
+use super::acl_record;
 use super::evidence::{self, Described, EniView, TaskDefinition, TaskView};
 use super::network_acl::{self, Acl, CreateError, Direction};
 use super::record::{self, NaclEntry, Record};
+use super::revocation;
 use crate::actions::ec2::isolation_groups::{self, Role};
 use crate::actions::ec2::observe::{Eni, api_error};
 use crate::actions::ec2::quarantine::{
@@ -147,7 +149,7 @@ pub(crate) async fn contain(
         )),
         Box::pin(maybe(
             want(EcsRevokeRoleSessions),
-            revoke(c, &view, &taskdef)
+            revocation::revoke(c, &view, &taskdef)
         )),
     );
     for (k, s) in [
@@ -382,6 +384,21 @@ async fn deny_in_acl(
         .flat_map(|d| cidrs.iter().map(move |c| (*d, c.clone())))
         .collect();
     let (mut done, mut already, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    // Either record lets release find the entries: one failing is a warning, both an error.
+    let mut warnings: Vec<String> = Vec::new();
+    // The second record, on the ACL itself: what it holds now, and what it should hold.
+    let Some(task_id) = acl_record::task_id(&view.arn) else {
+        return step(Status::Failed, "the task ARN names no task id");
+    };
+    let tag_key = acl_record::key(task_id);
+    let mut on_acl: BTreeSet<NaclEntry> = acl
+        .tags
+        .get(&tag_key)
+        .and_then(|v| acl_record::decode(&acl.id, v).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut written = on_acl.clone();
     for attempt in 0..3 {
         if attempt > 0 {
             acl = match network_acl::acl_of_subnet(&c.ec2.ec2, &subnet).await {
@@ -398,7 +415,17 @@ async fn deny_in_acl(
                 let ours = record
                     .nacl
                     .iter()
+                    .chain(on_acl.iter())
                     .any(|r| r.acl_id == acl.id && r.direction == d && r.rule_number == n);
+                if ours {
+                    // Recorded on the task only (isolated before the ACL record existed).
+                    on_acl.insert(NaclEntry {
+                        acl_id: acl.id.clone(),
+                        direction: d,
+                        rule_number: n,
+                        cidr: cidr.clone(),
+                    });
+                }
                 already.push(format!(
                     "{cidr} {d} #{n}{}",
                     if ours {
@@ -427,17 +454,30 @@ async fn deny_in_acl(
         if planned.is_empty() {
             break;
         }
-        // Record first: an entry that exists but is not recorded would outlive release.
+        // Record first, on the task and on the ACL: an entry that exists but is not
+        // recorded would outlive release, and the task's record goes when ECS forgets it.
+        on_acl.extend(planned.iter().cloned());
         let tags: Result<Vec<_>, _> = planned.iter().map(record::nacl_tag).collect();
-        let recorded = match tags {
-            Ok(t) => tag_task(c, &view.arn, &t).await,
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = recorded {
-            // Containment still matters more; say loudly what release cannot find.
-            errors.push(format!(
-                "{e}: entries below are NOT recorded on the task; remove them by hand on release"
-            ));
+        let (recorded, on_acl_recorded) = futures::join!(
+            async {
+                match tags {
+                    Ok(t) => tag_task(c, &view.arn, &t).await,
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+            record_on_acl(c, &acl.id, task_id, &on_acl),
+        );
+        // Containment still matters more; say loudly what release cannot find.
+        match (recorded, on_acl_recorded) {
+            (Ok(()), Ok(())) => written = on_acl.clone(),
+            (Err(e), Ok(())) => {
+                written = on_acl.clone();
+                warnings.push(format!("{e}: recorded on {} only, not on the task", acl.id));
+            }
+            (Ok(()), Err(e)) => warnings.push(e),
+            (Err(e), Err(f)) => errors.push(format!(
+                "{e}; {f}: entries below are NOT recorded; remove them by hand on release"
+            )),
         }
         let results = futures::future::join_all(planned.iter().map(|p| {
             network_acl::create_deny(&c.ec2.ec2, &p.acl_id, p.rule_number, p.direction, &p.cidr)
@@ -446,7 +486,10 @@ async fn deny_in_acl(
         for (p, r) in planned.into_iter().zip(results) {
             match r {
                 Ok(()) => done.push(format!("{} {} #{}", p.cidr, p.direction, p.rule_number)),
-                Err(CreateError::NumberTaken) => pending.push((p.direction, p.cidr)),
+                Err(CreateError::NumberTaken) => {
+                    on_acl.remove(&p);
+                    pending.push((p.direction, p.cidr));
+                }
                 Err(CreateError::Other(e)) => errors.push(e),
             }
         }
@@ -459,8 +502,13 @@ async fn deny_in_acl(
             "{cidr} {d}: rule numbers kept being taken by concurrent writers"
         ));
     }
+    if on_acl != written {
+        if let Err(e) = record_on_acl(c, &acl.id, task_id, &on_acl).await {
+            warnings.push(e);
+        }
+    }
     let acl_id = acl.id;
-    if !errors.is_empty() {
+    let mut s = if !errors.is_empty() {
         step(
             Status::Failed,
             format!(
@@ -481,7 +529,30 @@ async fn deny_in_acl(
             Status::AlreadyDone,
             format!("network ACL {acl_id}: already DENY {}", already.join(", ")),
         )
+    };
+    for w in warnings {
+        s.detail.push_str(&format!("; warning: {w}"));
     }
+    s
+}
+
+/// Writes the task's entries as one tag on the ACL ([`acl_record`]).
+async fn record_on_acl(
+    c: &Clients,
+    acl_id: &str,
+    task_id: &str,
+    entries: &BTreeSet<NaclEntry>,
+) -> Result<(), String> {
+    let entries: Vec<NaclEntry> = entries.iter().cloned().collect();
+    let (key, value) = acl_record::encode(task_id, &entries).map_err(|e| e.to_string())?;
+    network_acl::tag(&c.ec2.ec2, acl_id, &key, &value)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e}: entries NOT recorded on {acl_id}; release needs the task's own record, \
+                 which ECS drops about an hour after the task stops"
+            )
+        })
 }
 
 async fn deregister(
@@ -613,88 +684,6 @@ async fn deregister(
     }
 }
 
-/// The task role's name from its ARN (`arn:…:iam::<acct>:role/<path/>name`).
-pub(crate) fn role_name(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    if !resource.starts_with("role/") {
-        return None;
-    }
-    resource
-        .rsplit('/')
-        .next()
-        .filter(|n| record::is_role_name(n))
-}
-
-pub const REVOKE_POLICY_NAME: &str = "guardduty-responder-revoke-older-sessions";
-
-/// The inline policy the console's "Revoke active sessions" writes, with our name.
-pub(crate) fn revoke_policy(now: &str) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Deny",
-            "Action": ["*"],
-            "Resource": ["*"],
-            "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}}
-        }]
-    })
-    .to_string()
-}
-
-async fn revoke(
-    c: &Clients,
-    view: &TaskView,
-    taskdef: &Option<Result<TaskDefinition, String>>,
-) -> Step {
-    let arn = match (&view.task_role_override, taskdef) {
-        (Some(a), _) => a.clone(),
-        (None, Some(Ok(d))) => match &d.task_role_arn {
-            Some(a) => a.clone(),
-            None => return step(Status::Skipped, "the task has no task role"),
-        },
-        (None, Some(Err(e))) => return step(Status::Failed, e.clone()),
-        (None, None) => return step(Status::Failed, "the task definition is unknown"),
-    };
-    let Some(role) = role_name(&arn) else {
-        return step(
-            Status::Failed,
-            format!(
-                "unexpected task role ARN {:?}",
-                crate::sanitize::ascii_line(&arn, 120)
-            ),
-        );
-    };
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let note = match record::revoked_role_tag(role) {
-        Ok(t) => tag_task(c, &view.arn, &[t]).await.err(),
-        Err(e) => Some(e.to_string()),
-    };
-    match c
-        .iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(REVOKE_POLICY_NAME)
-        .policy_document(revoke_policy(&now))
-        .send()
-        .await
-    {
-        Ok(_) => match note {
-            None => step(
-                Status::Done,
-                format!("role {role}: sessions issued before {now} denied ({REVOKE_POLICY_NAME})"),
-            ),
-            Some(e) => step(
-                Status::Failed,
-                format!("role {role}: sessions before {now} denied, but not recorded ({e})"),
-            ),
-        },
-        Err(e) => step(
-            Status::Failed,
-            format!("role {role}: {}", api_error("PutRolePolicy", &e)),
-        ),
-    }
-}
-
 async fn tag_status(c: &Clients, view: &TaskView, req: &Request<'_>, failed: bool) -> Step {
     let status = if failed {
         STATUS_INCOMPLETE
@@ -755,29 +744,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_names_from_arns() {
-        assert_eq!(
-            role_name("arn:aws:iam::123456789012:role/service/payments-task"),
-            Some("payments-task")
-        );
-        assert_eq!(role_name("arn:aws:iam::123456789012:user/x"), None);
-        assert_eq!(role_name("nonsense"), None);
-    }
-
-    #[test]
     fn stop_reason_is_bounded() {
         let r = stop_reason(&"f".repeat(300), "Impact:Runtime/CryptoMinerExecuted");
         assert!(r.chars().count() <= 255 && r.contains("fff"));
-    }
-
-    #[test]
-    fn revoke_policy_denies_older_tokens() {
-        let p: serde_json::Value =
-            serde_json::from_str(&revoke_policy("2026-01-01T00:00:00Z")).unwrap();
-        assert_eq!(p["Statement"][0]["Effect"], "Deny");
-        assert_eq!(
-            p["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"],
-            "2026-01-01T00:00:00Z"
-        );
     }
 }

@@ -7,6 +7,7 @@
 //! networking) have their host quarantined by the EC2 quarantine. Everything changed is
 //! recorded on the task as tags (`record.rs`) so [`EcsExecutor::release`] undoes exactly it.
 
+pub mod acl_record;
 mod contain;
 pub mod evidence;
 mod host;
@@ -14,11 +15,12 @@ pub mod network_acl;
 pub mod permissions;
 pub mod record;
 pub mod release;
+pub mod revocation;
 
-pub use contain::REVOKE_POLICY_NAME;
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use record::Record;
 pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
+pub use revocation::REVOKE_POLICY_NAME;
 
 use crate::execute::Executor;
 use crate::options::EcsOptions;

@@ -8,7 +8,8 @@
 
 use crate::actions::ec2::observe::{api_error, error_code};
 use aws_sdk_ec2::Client as Ec2Client;
-use aws_sdk_ec2::types::{Filter, RuleAction};
+use aws_sdk_ec2::types::{Filter, RuleAction, Tag};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// AWS evaluates entries from the lowest number; 32767 is the fixed default `*` rule.
@@ -62,6 +63,8 @@ pub struct AclEntry {
 pub struct Acl {
     pub id: String,
     pub entries: Vec<AclEntry>,
+    /// The ACL's tags (the per-task records of [`super::acl_record`] among them).
+    pub tags: BTreeMap<String, String>,
 }
 
 /// No free rule number ahead of the first allow rule of one direction.
@@ -136,6 +139,11 @@ fn acl_from(a: &aws_sdk_ec2::types::NetworkAcl) -> Option<Acl> {
                 })
             })
             .collect(),
+        tags: a
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
+            .collect(),
     })
 }
 
@@ -170,6 +178,42 @@ pub(crate) async fn acls_by_id(ec2: &Ec2Client, ids: &[String]) -> Result<Vec<Ac
         .await
         .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
     Ok(out.network_acls().iter().filter_map(acl_from).collect())
+}
+
+/// Network ACLs carrying the tag key `key` (release of a task ECS no longer knows).
+pub(crate) async fn acls_tagged(ec2: &Ec2Client, key: &str) -> Result<Vec<Acl>, String> {
+    let out = ec2
+        .describe_network_acls()
+        .filters(Filter::builder().name("tag-key").values(key).build())
+        .send()
+        .await
+        .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
+    Ok(out.network_acls().iter().filter_map(acl_from).collect())
+}
+
+pub(crate) async fn tag(
+    ec2: &Ec2Client,
+    acl_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), String> {
+    ec2.create_tags()
+        .resources(acl_id)
+        .tags(Tag::builder().key(key).value(value).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| api_error("CreateTags", &e))
+}
+
+pub(crate) async fn untag(ec2: &Ec2Client, acl_id: &str, key: &str) -> Result<(), String> {
+    ec2.delete_tags()
+        .resources(acl_id)
+        .tags(Tag::builder().key(key).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| api_error("DeleteTags", &e))
 }
 
 /// Why an entry could not be created.

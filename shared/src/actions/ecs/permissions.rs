@@ -10,7 +10,8 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DescribeNetworkInterfaces",
     // Record what is changed, and the status, on the task.
     "ecs:TagResource",
-    // Network-ACL method (Fargate, or forced).
+    // Network-ACL method (Fargate, or forced); the entries are also recorded as a tag on
+    // the ACL (ec2:CreateTags below), which outlives the task.
     "ec2:DescribeNetworkAcls",
     "ec2:CreateNetworkAclEntry",
     // Group-swap method: the EC2 executor's isolation groups and two-step swap.
@@ -42,7 +43,11 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
 /// describe actions above). Not granted to the Lambda.
 pub const RELEASE_PERMISSIONS: &[&str] = &[
     "ec2:DeleteNetworkAclEntry",
+    // The network ACL's record of the task.
+    "ec2:DeleteTags",
     "elasticloadbalancing:RegisterTargets",
+    // Read the revocation's cutoff; delete it only once every session it denies expired.
+    "iam:GetRolePolicy",
     "iam:DeleteRolePolicy",
     "ecs:UntagResource",
 ];

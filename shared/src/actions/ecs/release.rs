@@ -1,14 +1,20 @@
-//! Release of an isolated task, from the record on the task: remove exactly the ACL
-//! entries that were added (the IP will be reused by another task: leaving them is a bug),
-//! re-register deregistered targets (only while the task still runs), restore the ENI's
-//! groups, delete the role-session revocation, then remove the responder's tags.
+//! Release of an isolated task, from the record on the task and the one on its subnet's
+//! network ACL: remove exactly the ACL entries that were added (the IP will be reused by
+//! another task: leaving them is a bug), re-register deregistered targets (only while the
+//! task still runs), restore the ENI's groups, delete the role-session revocation once it
+//! denies nothing any more (see [`super::revocation`]), then remove the responder's tags.
+//!
+//! ECS forgets a stopped task about an hour after it stops (`DescribeTasks` answers
+//! `MISSING`) and its tags with it; the ACL's tag ([`super::acl_record`]) still names the
+//! entries, so release works without the task.
 
 use super::Clients;
-use super::contain::REVOKE_POLICY_NAME;
+use super::acl_record;
 use super::evidence::{self, Described, TaskView};
 use super::network_acl::{self, Acl};
-use super::record::{self, Record, RecordError};
-use crate::actions::ec2::observe::{api_error, error_code};
+use super::record::{self, NaclEntry, Record, RecordError};
+use super::revocation;
+use crate::actions::ec2::observe::api_error;
 use crate::outcome::Status;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -53,6 +59,8 @@ pub struct Released {
     pub cluster: String,
     pub task_arn: String,
     pub executed: bool,
+    /// False when ECS no longer knows the task: the record came from the network ACL.
+    pub task_found: bool,
     pub record: Record,
     pub outcomes: Vec<ReleaseOutcome>,
 }
@@ -119,27 +127,55 @@ pub(crate) async fn release(
     if !crate::target::is_cluster_name(cluster) {
         return Err(ReleaseError::InvalidCluster(cluster.to_owned()));
     }
-    let view = match Box::pin(evidence::describe_task(&c.ecs, cluster, task_arn)).await {
-        Described::Found(v) => *v,
+    let Some(task_id) = acl_record::task_id(task_arn) else {
+        return Err(ReleaseError::InvalidTaskArn(task_arn.to_owned()));
+    };
+    let key = acl_record::key(task_id);
+    let (described, tagged) = futures::join!(
+        Box::pin(evidence::describe_task(&c.ecs, cluster, task_arn)),
+        Box::pin(network_acl::acls_tagged(&c.ec2.ec2, &key)),
+    );
+    let tagged: Vec<Acl> = tagged.map_err(ReleaseError::Api)?;
+    let unreadable = |e| ReleaseError::UnreadableRecord(task_arn.to_owned(), e);
+    let mut on_acls: Vec<NaclEntry> = Vec::new();
+    for a in &tagged {
+        if let Some(v) = a.tags.get(&key) {
+            on_acls.extend(acl_record::decode(&a.id, v).map_err(unreadable)?);
+        }
+    }
+    let view = match described {
+        Described::Found(v) => Some(*v),
+        // Gone from ECS: the ACL's record is all there is.
+        Described::NotFound(_) if !tagged.is_empty() => None,
         Described::NotFound(why) => return Err(ReleaseError::NotFound(task_arn.to_owned(), why)),
         Described::Failed(e) => return Err(ReleaseError::Api(e)),
     };
-    let record = Record::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| ReleaseError::UnreadableRecord(task_arn.to_owned(), e))?;
-    if !view.tags.keys().any(|k| record::is_record_key(k)) {
+    let mut record = match &view {
+        Some(v) => Record::decode(v.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(unreadable)?,
+        None => Record::default(),
+    };
+    let on_task = view
+        .as_ref()
+        .is_some_and(|v| v.tags.keys().any(|k| record::is_record_key(k)));
+    if !on_task && tagged.is_empty() {
         return Err(ReleaseError::NotQuarantined(task_arn.to_owned()));
     }
+    let nacl: BTreeSet<NaclEntry> = record.nacl.drain(..).chain(on_acls).collect();
+    record.nacl = nacl.into_iter().collect();
+    let view = view.as_ref();
     let (acl, targets, groups, role) = futures::join!(
         Box::pin(remove_acl_entries(c, &record, execute)),
-        Box::pin(restore_targets(c, &view, &record, execute)),
-        Box::pin(restore_groups(c, &view, &record, execute)),
+        Box::pin(restore_targets(c, view, &record, execute)),
+        Box::pin(restore_groups(c, view, &record, execute)),
         Box::pin(remove_revocation(c, &record, execute)),
     );
+    let revocation_kept = role.2;
     let mut outcomes: Vec<ReleaseOutcome> = [
         (ReleaseStep::RemoveAclEntries, acl),
         (ReleaseStep::RestoreTargets, targets),
         (ReleaseStep::RestoreSecurityGroups, groups),
-        (ReleaseStep::RemoveRoleRevocation, role),
+        (ReleaseStep::RemoveRoleRevocation, (role.0, role.1)),
     ]
     .into_iter()
     .map(|(kind, (status, detail))| ReleaseOutcome {
@@ -156,7 +192,13 @@ pub(crate) async fn release(
             "kept: a release step failed; fix it and run release again".to_owned(),
         )
     } else {
-        Box::pin(remove_tags(c, &view, execute)).await
+        let tags = Tags {
+            view,
+            acls: &tagged,
+            acl_key: &key,
+            keep_revoked_role: revocation_kept,
+        };
+        Box::pin(remove_tags(c, &tags, execute)).await
     };
     outcomes.push(ReleaseOutcome {
         kind: ReleaseStep::RemoveTags,
@@ -168,6 +210,7 @@ pub(crate) async fn release(
         cluster: cluster.to_owned(),
         task_arn: task_arn.to_owned(),
         executed: execute,
+        task_found: view.is_some(),
         record,
         outcomes,
     })
@@ -231,7 +274,20 @@ async fn remove_acl_entries(c: &Clients, record: &Record, execute: bool) -> R {
     )
 }
 
-async fn restore_targets(c: &Clients, view: &TaskView, record: &Record, execute: bool) -> R {
+const GONE: &str = "ECS no longer knows the task (the record came from the network ACL)";
+
+async fn restore_targets(
+    c: &Clients,
+    view: Option<&TaskView>,
+    record: &Record,
+    execute: bool,
+) -> R {
+    let Some(view) = view else {
+        return (
+            Status::Skipped,
+            format!("{GONE}: its IP may belong to another task; nothing re-registered"),
+        );
+    };
     if record.targets.is_empty() {
         return (Status::Skipped, "no deregistered targets recorded".into());
     }
@@ -289,7 +345,10 @@ async fn restore_targets(c: &Clients, view: &TaskView, record: &Record, execute:
     )
 }
 
-async fn restore_groups(c: &Clients, view: &TaskView, record: &Record, execute: bool) -> R {
+async fn restore_groups(c: &Clients, view: Option<&TaskView>, record: &Record, execute: bool) -> R {
+    let Some(view) = view else {
+        return (Status::Skipped, format!("{GONE}: its ENI is gone"));
+    };
     if record.prior_groups.is_empty() {
         return (Status::Skipped, "no security groups recorded".into());
     }
@@ -344,65 +403,94 @@ async fn restore_groups(c: &Clients, view: &TaskView, record: &Record, execute: 
     )
 }
 
-async fn remove_revocation(c: &Clients, record: &Record, execute: bool) -> R {
-    let Some(role) = record.revoked_role.as_deref() else {
-        return (
+/// Status, detail, and whether the revocation (and so its tag on the task) is kept.
+async fn remove_revocation(c: &Clients, record: &Record, execute: bool) -> (Status, String, bool) {
+    match record.revoked_role.as_deref() {
+        None => (
             Status::Skipped,
             "no role-session revocation recorded".into(),
-        );
-    };
-    if !execute {
-        return would(
-            vec![format!(
-                "delete inline policy {REVOKE_POLICY_NAME} of role {role}"
-            )],
-            vec![],
-        );
-    }
-    match c
-        .iam
-        .delete_role_policy()
-        .role_name(role)
-        .policy_name(REVOKE_POLICY_NAME)
-        .send()
-        .await
-    {
-        Ok(_) => (
-            Status::Done,
-            format!("deleted {REVOKE_POLICY_NAME} from role {role}"),
+            false,
         ),
-        Err(e) if error_code(&e) == Some("NoSuchEntity") => (
-            Status::AlreadyDone,
-            format!("role {role} has no {REVOKE_POLICY_NAME}"),
-        ),
-        Err(e) => (Status::Failed, api_error("DeleteRolePolicy", &e)),
+        Some(role) => revocation::release(c, role, execute).await,
     }
 }
 
-async fn remove_tags(c: &Clients, view: &TaskView, execute: bool) -> R {
-    let keys: Vec<&String> = view
-        .tags
-        .keys()
-        .filter(|k| record::is_record_key(k))
-        .collect();
-    if keys.is_empty() {
-        return (Status::AlreadyDone, "no responder tags".into());
+/// The responder's tags to remove: on the task (if ECS still knows it) and on the ACLs.
+struct Tags<'a> {
+    view: Option<&'a TaskView>,
+    acls: &'a [Acl],
+    acl_key: &'a str,
+    /// The revocation stays, so does the task's record of it (a later release finds it).
+    keep_revoked_role: bool,
+}
+
+async fn remove_tags(c: &Clients, t: &Tags<'_>, execute: bool) -> R {
+    let keys: Vec<String> = t
+        .view
+        .map(|v| {
+            v.tags
+                .keys()
+                .filter(|k| record::is_record_key(k))
+                .filter(|k| !(t.keep_revoked_role && k.as_str() == record::REVOKED_ROLE_KEY))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let kept = t.keep_revoked_role
+        && t.view
+            .is_some_and(|v| v.tags.contains_key(record::REVOKED_ROLE_KEY));
+    let note = kept.then(|| format!("kept {} (the revocation stays)", record::REVOKED_ROLE_KEY));
+    if keys.is_empty() && t.acls.is_empty() {
+        let mut d = "no responder tags".to_owned();
+        if let Some(n) = &note {
+            d = format!("{d}; {n}");
+        }
+        return (Status::AlreadyDone, d);
     }
     if !execute {
-        return would(
-            vec![format!("remove {} responder tags", keys.len())],
-            vec![],
-        );
+        let mut changes = Vec::new();
+        if !keys.is_empty() {
+            changes.push(format!(
+                "remove {} responder tags from the task",
+                keys.len()
+            ));
+        }
+        for a in t.acls {
+            changes.push(format!("remove tag {} from {}", t.acl_key, a.id));
+        }
+        return would(changes, note.into_iter().collect());
     }
-    match c
-        .ecs
-        .untag_resource()
-        .resource_arn(&view.arn)
-        .set_tag_keys(Some(keys.iter().map(|k| (*k).clone()).collect()))
-        .send()
-        .await
-    {
-        Ok(_) => (Status::Done, format!("removed {} tags", keys.len())),
-        Err(e) => (Status::Failed, api_error("UntagResource", &e)),
+    let on_task = async {
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let arn = t.view.map(|v| v.arn.as_str()).unwrap_or_default();
+        c.ecs
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.clone()))
+            .send()
+            .await
+            .map(|_| Some(format!("removed {} tags from the task", keys.len())))
+            .map_err(|e| api_error("UntagResource", &e))
+    };
+    let on_acls = futures::future::join_all(t.acls.iter().map(|a| async move {
+        network_acl::untag(&c.ec2.ec2, &a.id, t.acl_key)
+            .await
+            .map(|_| format!("removed tag {} from {}", t.acl_key, a.id))
+            .map_err(|e| format!("{}: {e}", a.id))
+    }));
+    let (task, acls) = futures::join!(on_task, on_acls);
+    let (mut done, mut errors) = (Vec::new(), Vec::new());
+    match task {
+        Ok(d) => done.extend(d),
+        Err(e) => errors.push(e),
     }
+    for r in acls {
+        match r {
+            Ok(d) => done.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    summarize(done, vec![], errors, note.into_iter().collect())
 }
