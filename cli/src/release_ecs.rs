@@ -1,9 +1,10 @@
 //! `responder release ecs <cluster> <task-arn>`: undo a task isolation from the record on
-//! the task's tags: delete exactly the network-ACL entries that were added, re-register
-//! deregistered targets (while the task runs), restore the ENI's groups, delete the
-//! role-session revocation, then remove the responder's tags. Dry run (reads only, says
-//! what it would do) unless `--execute`. Uses the caller's AWS credentials (default chain;
-//! `AWS_ENDPOINT_URL` honoured).
+//! the task's tags (or, once ECS has forgotten the task, on its network ACL): delete
+//! exactly the network-ACL entries that were added, re-register deregistered targets
+//! (while the task runs), restore the ENI's groups, delete the role-session revocation once
+//! every session it denies has expired (kept until then), then remove the responder's tags.
+//! Dry run (reads only, says what it would do) unless `--execute`. Uses the caller's AWS
+//! credentials (default chain; `AWS_ENDPOINT_URL` honoured).
 
 use crate::Output;
 use responder::actions::ecs::{EcsExecutor, Released};

@@ -5,7 +5,8 @@
 //! taken out of its service's target groups, tagged, and optionally has its role's older
 //! sessions revoked and is stopped. Tasks without an ENI (ECS on EC2, bridge/host
 //! networking) have their host quarantined by the EC2 quarantine. Everything changed is
-//! recorded on the task as tags (`record.rs`) so [`EcsExecutor::release`] undoes exactly it.
+//! recorded on the task as tags (`record.rs`) so [`EcsExecutor::release`] undoes exactly it;
+//! the ACL entries also on the ACL (`acl_record.rs`), which outlives the task's record.
 
 pub mod acl_record;
 mod contain;
