@@ -502,10 +502,10 @@ async fn deny_in_acl(
             "{cidr} {d}: rule numbers kept being taken by concurrent writers"
         ));
     }
-    if on_acl != written {
-        if let Err(e) = record_on_acl(c, &acl.id, task_id, &on_acl).await {
-            warnings.push(e);
-        }
+    if on_acl != written
+        && let Err(e) = record_on_acl(c, &acl.id, task_id, &on_acl).await
+    {
+        warnings.push(e);
     }
     let acl_id = acl.id;
     let mut s = if !errors.is_empty() {
