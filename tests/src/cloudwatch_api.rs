@@ -49,6 +49,8 @@ pub struct Datum {
 pub struct Call {
     pub operation: String,
     pub body: serde_json::Value,
+    /// The error code and message answered, if any.
+    pub error: Option<String>,
 }
 
 #[derive(Default)]
@@ -202,10 +204,11 @@ async fn answer(
         }
     };
     let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-    state.calls.push(Call {
+    let call = Call {
         operation: operation.to_owned(),
         body: to_json(&body),
-    });
+        error: None,
+    };
     let now = epoch_now();
     let result = match operation {
         "PutMetricData" => parse_put(&body, now).map(|data| {
@@ -222,6 +225,11 @@ async fn answer(
             format!("{other} is not implemented by this test server"),
         )),
     };
+    let error_text = result.as_ref().err().map(|f| format!("{}: {}", f.1, f.2));
+    state.calls.push(Call {
+        error: error_text,
+        ..call
+    });
     Ok(match result {
         Ok(out) => cbor_reply(200, &out, None),
         Err(Fault(status, code, message)) => error(status, &code, &message),

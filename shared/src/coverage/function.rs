@@ -27,6 +27,12 @@ pub const NAMESPACE: &str = crate::lambda::rate_limit::NAMESPACE;
 pub const COUNT_METRIC: &str = "CoverageUnhealthy";
 pub const SET_METRIC: &str = "CoverageUnhealthySet";
 
+/// How far back the previous set is looked up. `GetMetricStatistics` refuses requests for
+/// more than 1,440 datapoints, counted over the window with its start rounded down to the
+/// minute: with one-minute periods and one minute ahead (clock skew), 24 h would ask for
+/// 1,442. This asks for at most 1,440.
+const SET_LOOKBACK: Duration = Duration::from_secs(24 * 3600 - 2 * 60);
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoverageError {
     #[error("unreadable event: {0}")]
@@ -72,7 +78,7 @@ impl SetMetric {
             .build()
     }
 
-    /// The newest recorded hash of the last 24 hours; `None` when none or unreadable.
+    /// The newest recorded hash of (nearly) the last 24 hours; `None` when none or unreadable.
     pub async fn last(&self) -> Option<u32> {
         let now = SystemTime::now();
         let out = self
@@ -81,7 +87,7 @@ impl SetMetric {
             .namespace(NAMESPACE)
             .metric_name(SET_METRIC)
             .dimensions(self.dimension())
-            .start_time(DateTime::from(now - Duration::from_secs(24 * 3600)))
+            .start_time(DateTime::from(now - SET_LOOKBACK))
             .end_time(DateTime::from(now + Duration::from_secs(60)))
             .period(60)
             .statistics(Statistic::Maximum)
