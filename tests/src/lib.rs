@@ -9,6 +9,10 @@
 //! * [`cloudwatch_api`]: a local CloudWatch server speaking RPC v2 CBOR (moto speaks only the
 //!   older protocols): `PutMetricData` and `GetMetricStatistics` with real aggregation;
 //! * [`guardduty_api`]: a local GuardDuty REST-JSON server for the coverage audit (moto has none);
+//! * [`eks_front`]: a front for moto's EKS API that points DescribeCluster at [`kube_api`],
+//!   for function binaries (which have no test seam);
+//! * [`function_env`]: moto, an SNS topic, a Slack webhook and [`cloudwatch_api`] for a
+//!   function binary, the environment pointing it there, and readers for what it sent;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
@@ -16,7 +20,9 @@
 
 pub mod cloudwatch_api;
 pub mod ecs_world;
+pub mod eks_front;
 pub mod eks_world;
+pub mod function_env;
 pub mod guardduty_api;
 pub mod kube_api;
 pub mod moto;

@@ -1,6 +1,7 @@
 //! A minimal AWS Lambda Runtime API on loopback, so a real function binary runs exactly
 //! as in Lambda: it long-polls `/invocation/next`, gets an event with the usual headers,
-//! and posts a response or an error.
+//! and posts a response or an error. [`RuntimeApi::run`] starts a function binary against
+//! it with Lambda's environment; [`RuntimeApi::call`] invokes it and waits.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -9,6 +10,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -116,6 +118,80 @@ impl RuntimeApi {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+}
+
+/// A function binary running under a [`RuntimeApi`]; killed and reaped on drop.
+pub struct Function {
+    child: Child,
+    /// When the process was started (for cold-start figures).
+    pub started: Instant,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RuntimeApi {
+    /// Starts the function binary `exe` as Lambda would: this API's address, the function's
+    /// name and log group, `AWS_REGION` us-east-1 and static test credentials, plus `env`
+    /// (endpoints such as `AWS_ENDPOINT_URL`, `RESPONDER_*` settings). Nothing else is
+    /// inherited from the test's environment.
+    pub fn run(&self, exe: &str, function_name: &str, env: &[(&str, String)]) -> Function {
+        let started = Instant::now();
+        let child = Command::new(exe)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", self.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function_name}"),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {exe}: {e}"));
+        Function { child, started }
+    }
+
+    /// Invokes the function with `event` and waits up to 60 s for its answer.
+    pub async fn call(&self, request_id: &str, event: Vec<u8>) -> Answer {
+        self.invoke(request_id, event);
+        let answer = self.answer(Duration::from_secs(60)).await;
+        answer.unwrap_or_else(|| {
+            panic!(
+                "no answer to {request_id}; init errors: {:?}",
+                self.init_errors()
+            )
+        })
+    }
+}
+
+/// `(kind, status)` of every outcome of the `n`-th finding in a shared-handler answer
+/// (`{"handled": [{"outcomes": [...]}, ...]}`).
+pub fn outcomes(answer: &Answer, n: usize) -> Vec<(String, String)> {
+    answer.body["handled"][n]["outcomes"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|o| {
+                    (
+                        o["kind"].as_str().unwrap_or("").to_owned(),
+                        o["status"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Drop for RuntimeApi {

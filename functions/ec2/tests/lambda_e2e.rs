@@ -1,50 +1,12 @@
 //! The real `responder-ec2` binary under a local Lambda Runtime API, with AWS calls going
-//! to moto and Slack to a local webhook: the world ends up quarantined, notifications say
-//! what was done, re-delivery is idempotent, and bad events come back as errors.
+//! to moto (CloudWatch to the local RPC v2 CBOR server) and Slack to a local webhook: the
+//! world ends up quarantined, notifications say what was done, the containment is counted
+//! on the rate-limit metric, re-delivery is idempotent, and bad events come back as errors.
 
-use integration_tests::moto;
-use integration_tests::moto_data::sns_published;
+use integration_tests::function_env::FunctionEnv;
 use integration_tests::runtime_api::RuntimeApi;
-use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Function(Child);
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_function(api: &RuntimeApi, topic_arn: &str, webhook: &str) -> (Function, Instant) {
-    let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_responder-ec2"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "guardduty-responder-ec2")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/guardduty-responder-ec2",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", moto::shared().endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("RESPONDER_MODE", "enforce")
-        .env("RESPONDER_SNS_TOPIC_ARN", topic_arn)
-        .env("RESPONDER_SLACK_WEBHOOK_URL", webhook)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the function binary");
-    (Function(child), started)
-}
+use responder::lambda::rate_limit::METRIC;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
@@ -59,23 +21,15 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
         &instance,
         Some(&net.vpc_id),
     );
-    let topic_arn = aws_sdk_sns::Client::new(&aws.config)
-        .create_topic()
-        .name("responder-e2e")
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    let hook = Webhook::start(vec![]).await;
+    let fx = FunctionEnv::start(&aws.config, "responder-e2e").await;
     let api = RuntimeApi::start().await;
-    let (_function, started) = start_function(&api, &topic_arn, &hook.url());
+    let function = api.run(
+        env!("CARGO_BIN_EXE_responder-ec2"),
+        "guardduty-responder-ec2",
+        &fx.env(&[("RESPONDER_MAX_CONTAINMENTS_PER_HOUR", "10".into())]),
+    );
 
-    api.invoke("req-1", event.clone());
-    let first = api
-        .answer(Duration::from_secs(60))
-        .await
-        .expect("the function answered");
+    let first = api.call("req-1", event.clone()).await;
     assert!(
         first.ok,
         "{:?} / init errors {:?}",
@@ -84,7 +38,7 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
     );
     eprintln!(
         "cold start to first response (process start → contained and notified): {:?}",
-        first.at - started
+        first.at - function.started
     );
     let outcomes = first.body["handled"][0]["outcomes"]
         .as_array()
@@ -121,14 +75,14 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
     );
 
     // Notifications after containment, with the outcomes.
-    let slack = hook.received();
+    let slack = fx.slack();
     assert_eq!(slack.len(), 1);
-    let text = String::from_utf8_lossy(&slack[0].body).into_owned();
+    let text = &slack[0];
     assert!(
         text.contains("ec2.isolate_network") && text.contains("*done*"),
         "{text}"
     );
-    let sns = sns_published(&topic_arn).await;
+    let sns = fx.sns().await;
     assert_eq!(sns.len(), 1);
     assert!(
         sns[0].0.contains("ec2.isolate_network") && sns[0].0.contains(": done"),
@@ -136,14 +90,16 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
         sns[0].0
     );
 
+    // The containment was counted on the rate-limit metric, by function.
+    assert_eq!(
+        fx.metric(METRIC),
+        [("guardduty-responder-ec2".to_owned(), 1.0)]
+    );
+
     // Re-delivery: nothing changes, a short update is sent.
     let snapshots = world::evidence_snapshots(&aws, &finding_id).await.len();
     assert!(snapshots >= 1);
-    api.invoke("req-2", event);
-    let second = api
-        .answer(Duration::from_secs(60))
-        .await
-        .expect("second answer");
+    let second = api.call("req-2", event).await;
     assert!(second.ok, "{:?}", second.body);
     let outcomes = second.body["handled"][0]["outcomes"].as_array().unwrap();
     assert!(
@@ -162,19 +118,22 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
         snapshots,
         "one snapshot per volume, not per delivery"
     );
-    let update = String::from_utf8_lossy(&hook.received()[1].body).into_owned();
+    let update = &fx.slack()[1];
     assert!(update.contains("still active"), "{update}");
+    assert_eq!(
+        fx.metric(METRIC).len(),
+        1,
+        "an already-contained finding is not counted again"
+    );
 
     // An unreadable event is an error (Lambda retries, then dead-letters it), not a crash.
-    api.invoke(
-        "req-3",
-        b"{\"detail-type\":\"GuardDuty Finding\",\"source\":\"aws.guardduty\",\"detail\":{}}"
-            .to_vec(),
-    );
     let third = api
-        .answer(Duration::from_secs(30))
-        .await
-        .expect("third answer");
+        .call(
+            "req-3",
+            b"{\"detail-type\":\"GuardDuty Finding\",\"source\":\"aws.guardduty\",\"detail\":{}}"
+                .to_vec(),
+        )
+        .await;
     assert!(!third.ok);
     assert_eq!(third.body["errorType"], "UnreadableEvent");
     assert!(
@@ -185,18 +144,16 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
     );
 
     // Still alive after an error.
-    api.invoke(
-        "req-4",
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../events/non-runtime-port-probe.json"
-        ))
-        .unwrap(),
-    );
     let fourth = api
-        .answer(Duration::from_secs(30))
-        .await
-        .expect("fourth answer");
+        .call(
+            "req-4",
+            std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../events/non-runtime-port-probe.json"
+            ))
+            .unwrap(),
+        )
+        .await;
     assert!(
         fourth.ok && fourth.body["handled"][0]["decision"] == "ignore",
         "{:?}",
