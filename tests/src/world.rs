@@ -223,6 +223,25 @@ async fn net_ifs(aws: &Aws, id: &str) -> Vec<NetIf> {
         .collect()
 }
 
+/// The ENIs that have `group` among their groups.
+pub async fn enis_in_group(aws: &Aws, group: &str) -> Vec<String> {
+    aws.ec2
+        .describe_network_interfaces()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeNetworkInterfaces")
+        .network_interfaces()
+        .iter()
+        .filter_map(|n| n.network_interface_id().map(str::to_owned))
+        .collect()
+}
+
 /// The groups of one ENI, straight from DescribeNetworkInterfaces.
 pub async fn eni_groups(aws: &Aws, eni: &str) -> Vec<String> {
     aws.ec2

@@ -555,12 +555,10 @@ async fn plan_without_a_vpc_and_with_a_wrong_vpc_still_isolates() {
             );
         }
     }
-    // The wrong VPC got no isolation groups.
-    assert!(
-        world::groups_named(&aws, &other.vpc_id, NO_RULES_GROUP_NAME)
-            .await
-            .is_empty()
-    );
+    // The named VPC's groups are created alongside the describe (before the instance's
+    // real VPC is known); nothing in it was moved into them.
+    let (_, wrong_no_rules) = isolation_group_ids(&aws, &other.vpc_id).await;
+    assert!(world::enis_in_group(&aws, &wrong_no_rules).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -581,4 +579,66 @@ async fn release_refuses_an_instance_that_was_never_quarantined() {
         exec.release("i-; rm -rf /", true).await,
         Err(ReleaseError::InvalidInstanceId(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_prior_state_record_is_replaced_and_release_restores_the_real_groups() {
+    let aws = Aws::moto(REGION).await;
+    let net = world::network(&aws).await;
+    let inst = world::two_eni_instance(&aws, &net).await;
+    let original: BTreeMap<String, Vec<String>> = inst
+        .enis
+        .iter()
+        .map(|n| (n.id.clone(), n.groups.clone()))
+        .collect();
+    // Somebody allowed ec2:CreateTags on the instance plants a record naming a group of
+    // their choosing, plus an ENI tag for an interface the instance does not have.
+    let planted_group = net.ssh_sg.clone();
+    let first = &inst.enis[0].id;
+    let planted: Vec<(String, String)> = vec![
+        (
+            "guardduty-responder:prior".into(),
+            "v=1;termination-protection=false;shutdown-behavior=stop;elastic-ips=recorded".into(),
+        ),
+        (
+            format!("guardduty-responder:prior:eni:{first}"),
+            planted_group.clone(),
+        ),
+        (
+            "guardduty-responder:prior:eni:eni-0123456789abcdef0".into(),
+            planted_group.clone(),
+        ),
+    ];
+    let mut req = aws.ec2.create_tags().resources(&inst.id);
+    for (k, v) in &planted {
+        req = req.tags(aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
+    }
+    req.send().await.expect("CreateTags");
+
+    let plan = plan_for(&net, &inst, &Config::default());
+    let exec = Ec2Executor::new(&aws.config);
+    let outcomes = exec.execute(&plan).await;
+    assert!(!any_failed(&outcomes), "{}", show(&outcomes));
+    let (status, detail) = status_of(&outcomes, ActionKind::Ec2RecordPriorState);
+    assert_eq!(status, Status::Done, "{detail}");
+    assert!(detail.contains("replaced"), "{detail}");
+
+    let tags = world::tags(&aws, &inst.id).await;
+    assert!(
+        !tags.contains_key("guardduty-responder:prior:eni:eni-0123456789abcdef0"),
+        "{tags:?}"
+    );
+    let recorded = PriorState::decode(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .expect("readable")
+        .expect("recorded");
+    assert_eq!(recorded.network_interfaces, original);
+
+    exec.release(&inst.id, true).await.expect("release runs");
+    for (eni, groups) in &original {
+        assert_eq!(
+            sorted(world::eni_groups(&aws, eni).await),
+            sorted(groups.clone()),
+            "{eni}"
+        );
+    }
 }

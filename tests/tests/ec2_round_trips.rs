@@ -125,8 +125,12 @@ async fn setup() -> (Aws, Proxy, Aws) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolation_round_trips_stay_within_budget() {
     let (direct, proxy, via) = setup().await;
-    for (scenario, budget_after_describe) in [(Scenario::GroupsExist, 3), (Scenario::FirstInVpc, 4)]
-    {
+    for (scenario, budget_after_describe) in [
+        (Scenario::GroupsExist, 3),
+        (Scenario::FirstInVpc, 3),
+        (Scenario::NoVpcInFinding, 3),
+        (Scenario::NoVpcFirstInVpc, 4),
+    ] {
         let m = measure(&direct, &proxy, &via, scenario).await;
         assert_eq!(m.depth_described, 1, "{m:?}");
         assert!(

@@ -33,6 +33,7 @@ locals {
       "ec2:ModifyNetworkInterfaceAttribute",
       "ec2:ModifyInstanceAttribute",
       "ec2:CreateTags",
+      "ec2:DeleteTags",
       "ec2:CreateSnapshot",
       "ec2:DescribeSnapshots",
       "ec2:DescribeAddresses",
@@ -68,6 +69,7 @@ locals {
       "ec2:DescribeInstanceAttribute",
       "ec2:DescribeAddresses",
       "ec2:ModifyInstanceAttribute",
+      "ec2:DeleteTags",
     ]
 
     eks = [

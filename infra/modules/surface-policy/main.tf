@@ -76,6 +76,10 @@ locals {
       { resources = [local.arn.instance, local.arn.network_interface, local.arn.volume, local.arn.security_group], condition = {} },
       { resources = [local.arn.snapshot], condition = { StringEquals = { "ec2:CreateAction" = ["CreateSnapshot"] } } },
     ]
+    # Only prior-state keys, when quarantine replaces a record it did not write.
+    "ec2:DeleteTags" = [
+      { resources = [local.arn.instance], condition = { "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:prior*"] } } },
+    ]
     # ECS also records the ACL entries added for a task on the network ACL itself.
     "ecs/ec2:CreateTags" = [
       { resources = [local.arn.security_group, local.arn.network_interface, local.arn.instance, local.arn.network_acl], condition = {} },

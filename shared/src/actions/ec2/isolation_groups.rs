@@ -6,7 +6,11 @@
 //!   the ENI here next drops those untracked flows.
 //!
 //! Group names are unique per VPC, so the name is the race-safe key: two invocations that
-//! both create get one `InvalidGroup.Duplicate`, which re-reads the winner's group. Rules
+//! both create get one `InvalidGroup.Duplicate`, which re-reads the winner's group. For a
+//! VPC whose groups this process has not yet seen, [`first_look`] creates them in the same
+//! round trip as the lookup (a create that finds them existing costs one harmless
+//! `InvalidGroup.Duplicate`), so the first quarantine in a VPC is not a round trip slower
+//! than the next. Rules
 //! are converged from what was observed on every run (authorise what is missing, revoke
 //! what should not be there), so a group half set up by a crashed or racing invocation,
 //! or one somebody loosened by hand, is repaired before use.
@@ -123,6 +127,70 @@ pub(crate) async fn lookup(
         .iter()
         .filter_map(observed_from)
         .collect())
+}
+
+/// A group this run created: its rules are a new group's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Created {
+    pub vpc_id: String,
+    pub role: Role,
+    pub id: String,
+}
+
+/// What one round trip learnt about the isolation groups of some VPCs.
+#[derive(Debug, Default)]
+pub(crate) struct FirstLook {
+    pub observed: Vec<Observed>,
+    pub created: Vec<Created>,
+}
+
+/// VPCs whose isolation groups this process has already found or set up: for them a look
+/// is only a lookup. Shared by every executor of the process (a warm Lambda container).
+static KNOWN_VPCS: std::sync::Mutex<BTreeSet<String>> = std::sync::Mutex::new(BTreeSet::new());
+
+fn known(vpc: &str) -> bool {
+    KNOWN_VPCS.lock().is_ok_and(|k| k.contains(vpc))
+}
+
+fn remember(vpc: &str) {
+    if let Ok(mut k) = KNOWN_VPCS.lock() {
+        k.insert(vpc.to_owned());
+    }
+}
+
+/// Looks the groups of `vpcs` up and, at the same time, creates both groups in each VPC not
+/// known to hold them. Lookup failures are returned; create failures are not (the
+/// groups are then created, or the error reported, by [`ensure_looked`]).
+pub(crate) async fn first_look(
+    ec2: &Ec2Client,
+    vpcs: &BTreeSet<String>,
+) -> Result<FirstLook, String> {
+    let unknown: Vec<(&String, Role)> = vpcs
+        .iter()
+        .filter(|v| !known(v))
+        .flat_map(|v| [(v, Role::Conversion), (v, Role::NoRules)])
+        .collect();
+    let creates = futures::future::join_all(unknown.into_iter().map(|(vpc, role)| async move {
+        match create(ec2, vpc, role).await {
+            Ok(Some(id)) => Some(Created {
+                vpc_id: vpc.clone(),
+                role,
+                id,
+            }),
+            _ => None,
+        }
+    }));
+    let (observed, created) = futures::join!(Box::pin(lookup(ec2, vpcs)), Box::pin(creates));
+    let created: Vec<Created> = created.into_iter().flatten().collect();
+    match observed {
+        Ok(observed) => Ok(FirstLook { observed, created }),
+        // Groups just created are still usable; the other VPCs report the error.
+        Err(e) if created.is_empty() => Err(e),
+        Err(_) => Ok(FirstLook {
+            observed: vec![],
+            created,
+        }),
+    }
 }
 
 fn all_traffic(v4: bool, v6: bool) -> IpPermission {
@@ -310,39 +378,60 @@ fn fresh_rules() -> (Vec<IpPermission>, Vec<IpPermission>) {
     (vec![], vec![all_traffic(true, false)])
 }
 
+/// Gives a group this run created its role's rules.
+async fn converge_fresh(ec2: &Ec2Client, id: &str, role: Role) -> Result<(), String> {
+    let (ingress, egress) = fresh_rules();
+    let fix = plan_fix(role, &ingress, &egress);
+    if role == Role::NoRules {
+        // Revoked in its own call so a VPC without the IPv6 default rule cannot fail the
+        // IPv4 revoke.
+        let v6 = RuleFix {
+            revoke_egress: vec![all_traffic(false, true)],
+            ..RuleFix::default()
+        };
+        let (a, b) = futures::join!(
+            Box::pin(apply_fix(ec2, id, fix)),
+            Box::pin(apply_fix(ec2, id, v6))
+        );
+        a.and(b)
+    } else {
+        // Ingress and egress are separate calls; an IPv6 egress rule the VPC added by
+        // itself comes back as a tolerated duplicate.
+        apply_fix(ec2, id, fix).await
+    }
+}
+
+async fn converge_observed(ec2: &Ec2Client, o: &Observed) -> Result<(String, bool), String> {
+    let fix = plan_fix(o.role, &o.ingress, &o.egress);
+    let changed = !fix.is_empty();
+    apply_fix(ec2, &o.id, fix).await?;
+    Ok((o.id.clone(), changed))
+}
+
 async fn ensure_one(
     ec2: &Ec2Client,
     vpc_id: &str,
     role: Role,
-    observed: Option<&Observed>,
+    look: &FirstLook,
 ) -> Result<(String, bool), String> {
-    if let Some(o) = observed {
-        let fix = plan_fix(role, &o.ingress, &o.egress);
-        let changed = !fix.is_empty();
-        apply_fix(ec2, &o.id, fix).await?;
-        return Ok((o.id.clone(), changed));
+    if let Some(c) = look
+        .created
+        .iter()
+        .find(|c| c.role == role && c.vpc_id == vpc_id)
+    {
+        converge_fresh(ec2, &c.id, role).await?;
+        return Ok((c.id.clone(), true));
+    }
+    if let Some(o) = look
+        .observed
+        .iter()
+        .find(|o| o.role == role && o.vpc_id == vpc_id)
+    {
+        return converge_observed(ec2, o).await;
     }
     match create(ec2, vpc_id, role).await? {
         Some(id) => {
-            let (ingress, egress) = fresh_rules();
-            let fix = plan_fix(role, &ingress, &egress);
-            if role == Role::NoRules {
-                // Revoked in its own call so a VPC without the IPv6 default rule cannot
-                // fail the IPv4 revoke.
-                let v6 = RuleFix {
-                    revoke_egress: vec![all_traffic(false, true)],
-                    ..RuleFix::default()
-                };
-                let (a, b) = futures::join!(
-                    Box::pin(apply_fix(ec2, &id, fix)),
-                    Box::pin(apply_fix(ec2, &id, v6))
-                );
-                a.and(b)?;
-            } else {
-                // Ingress and egress are separate calls; an IPv6 egress rule the VPC added
-                // by itself comes back as a tolerated duplicate.
-                apply_fix(ec2, &id, fix).await?;
-            }
+            converge_fresh(ec2, &id, role).await?;
             Ok((id, true))
         }
         None => {
@@ -359,10 +448,7 @@ async fn ensure_one(
                         role.group_name()
                     )
                 })?;
-            let fix = plan_fix(role, &o.ingress, &o.egress);
-            let changed = !fix.is_empty();
-            apply_fix(ec2, &o.id, fix).await?;
-            Ok((o.id.clone(), changed))
+            converge_observed(ec2, o).await
         }
     }
 }
@@ -374,27 +460,33 @@ pub(crate) async fn ensure(
     vpc_id: &str,
     observed: &[Observed],
 ) -> Result<IsolationGroups, String> {
-    let find = |role| {
-        observed
-            .iter()
-            .find(|o| o.role == role && o.vpc_id == vpc_id)
+    let look = FirstLook {
+        observed: observed.to_vec(),
+        created: vec![],
     };
+    ensure_looked(ec2, vpc_id, &look).await
+}
+
+/// [`ensure`] after a [`first_look`]: groups it created are only given their rules.
+pub(crate) async fn ensure_looked(
+    ec2: &Ec2Client,
+    vpc_id: &str,
+    look: &FirstLook,
+) -> Result<IsolationGroups, String> {
     let (conv, none) = futures::join!(
-        Box::pin(ensure_one(
-            ec2,
-            vpc_id,
-            Role::Conversion,
-            find(Role::Conversion)
-        )),
-        Box::pin(ensure_one(ec2, vpc_id, Role::NoRules, find(Role::NoRules))),
+        Box::pin(ensure_one(ec2, vpc_id, Role::Conversion, look)),
+        Box::pin(ensure_one(ec2, vpc_id, Role::NoRules, look)),
     );
     match (conv, none) {
-        (Ok((conversion, c1)), Ok((no_rules, c2))) => Ok(IsolationGroups {
-            vpc_id: vpc_id.to_owned(),
-            conversion,
-            no_rules,
-            changed: c1 || c2,
-        }),
+        (Ok((conversion, c1)), Ok((no_rules, c2))) => {
+            remember(vpc_id);
+            Ok(IsolationGroups {
+                vpc_id: vpc_id.to_owned(),
+                conversion,
+                no_rules,
+                changed: c1 || c2,
+            })
+        }
         (Err(a), Err(b)) => Err(format!("{a}; {b}")),
         (Err(e), _) | (_, Err(e)) => Err(e),
     }

@@ -12,6 +12,8 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "autoscaling:DescribeAutoScalingInstances",
     // Record prior state, tag the instance; also implied by tag-on-create below.
     "ec2:CreateTags",
+    // Remove a stale or planted prior-state record being replaced (prior-state keys only).
+    "ec2:DeleteTags",
     // Isolation groups, find-or-create per VPC.
     "ec2:CreateSecurityGroup",
     "ec2:AuthorizeSecurityGroupIngress",
@@ -31,7 +33,6 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
 /// What a human additionally needs for `responder release ec2` (which also uses the
 /// describe and modify actions above). Not granted to the Lambda.
 pub const RELEASE_PERMISSIONS: &[&str] = &[
-    "ec2:DeleteTags",
     "ec2:AssociateAddress",
     "autoscaling:AttachInstances",
     "autoscaling:ExitStandby",

@@ -359,12 +359,15 @@ impl PriorState {
     }
 }
 
+/// Keys of the prior-state record.
+pub fn is_prior_key(key: &str) -> bool {
+    key == PRIOR_KEY || key.starts_with("guardduty-responder:prior:")
+}
+
 /// Keys written by quarantine (prior state and status), which release removes. The
 /// exemption tag shares the prefix and is never removed.
 pub fn is_quarantine_key(key: &str) -> bool {
-    key == PRIOR_KEY
-        || key.starts_with("guardduty-responder:prior:")
-        || crate::actions::ec2::quarantine::STATUS_KEYS.contains(&key)
+    is_prior_key(key) || crate::actions::ec2::quarantine::STATUS_KEYS.contains(&key)
 }
 
 #[cfg(test)]

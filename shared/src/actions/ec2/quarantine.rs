@@ -4,9 +4,9 @@
 //!
 //! 1. `DescribeInstances`, concurrently with every other read (attributes, addresses,
 //!    Auto Scaling membership, existing evidence snapshots, and the isolation groups of the
-//!    VPC the finding names);
+//!    VPC the finding names, created at once if this process has not seen them there);
 //! 2. `CreateTags` recording the prior state (nothing is changed before it is recorded);
-//!    the isolation groups are created here too if the VPC has none yet, and snapshots start;
+//!    new isolation groups get their rules here, and snapshots start;
 //! 3. `ModifyNetworkInterfaceAttribute` → conversion group, on every ENI at once;
 //! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once.
 //!
@@ -14,7 +14,7 @@
 //! last, with a status that says whether anything failed.
 
 use super::Clients;
-use super::isolation_groups::{self, IsolationGroups, Observed, Role};
+use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, is_resource_id};
 use crate::outcome::Status;
@@ -139,7 +139,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
         Box::pin(maybe(
             want(Ec2IsolateNetwork) && !hint.is_empty(),
-            isolation_groups::lookup(&c.ec2, &hint)
+            isolation_groups::first_look(&c.ec2, &hint)
         )),
         Box::pin(maybe(
             want(Ec2SnapshotVolumes),
@@ -184,6 +184,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             Box::pin(record_prior_state(
                 c,
                 &view,
+                &finding_tag,
                 &existing_prior,
                 &tp,
                 &sb,
@@ -333,20 +334,37 @@ pub(crate) fn capture(
 async fn record_prior_state(
     c: &Clients,
     view: &InstanceView,
+    finding_tag: &str,
     existing: &Result<Option<PriorState>, super::prior_state::PriorStateError>,
     tp: &Result<bool, String>,
     sb: &Result<String, String>,
     eips: &Result<Vec<Eip>, String>,
     asg: &Result<Option<AsgMember>, String>,
 ) -> Step {
+    // A record is ours only if an earlier run got as far as isolating an ENI, or tagged
+    // the instance with this finding's id (which nobody knows before GuardDuty publishes
+    // it; this also covers a describe that still shows the groups from before). Anyone
+    // with `ec2:CreateTags` on the instance can write these tags; on an instance that is
+    // not isolated the live state is the truth, and a record there is stale or planted
+    // (it would make release restore the planter's groups), so it is replaced.
+    let earlier_run = view.enis.iter().any(already_in_isolation)
+        || view.tags.get(FINDING_ID_KEY).is_some_and(|v| v == finding_tag);
+    let mut replaced = None;
     match existing {
-        Ok(Some(p)) => {
+        Ok(Some(p)) if earlier_run => {
             let mut s = Step::already("prior state recorded by an earlier run");
             s.evidence = serde_json::to_value(p).ok();
             return s;
         }
         // Never overwrite a record we cannot read: it may be the only copy of the truth.
-        Err(e) => return Step::failed(format!("{e}; left as is, check the instance's tags")),
+        Err(e) if earlier_run => {
+            return Step::failed(format!("{e}; left as is, check the instance's tags"));
+        }
+        Ok(Some(_)) | Err(_) => {
+            replaced = Some(
+                "replaced prior-state tags found on an instance that was not isolated (stale or not written by the responder)",
+            )
+        }
         Ok(None) => {}
     }
     let prior = capture(view, tp, sb, eips, asg);
@@ -382,24 +400,53 @@ async fn record_prior_state(
         }
     };
     let n = tags.len();
-    let sent = c
+    // Keys of a replaced record that the new one does not overwrite.
+    let stale: Vec<Tag> = view
+        .tags
+        .iter()
+        .filter(|(k, _)| {
+            super::prior_state::is_prior_key(k) && !tags.iter().any(|(new, _)| new == *k)
+        })
+        .map(|(k, _)| Tag::builder().key(k).build())
+        .collect();
+    let create = c
         .ec2
         .create_tags()
         .resources(&view.id)
         .set_tags(Some(tags.iter().map(|(k, v)| tag(k, v)).collect()))
-        .send()
-        .await;
+        .send();
+    let delete = async {
+        if stale.is_empty() {
+            return Ok(());
+        }
+        c.ec2
+            .delete_tags()
+            .resources(&view.id)
+            .set_tags(Some(stale))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error("DeleteTags", &e))
+    };
+    let (sent, deleted) = futures::join!(Box::pin(create), Box::pin(delete));
+    if let Err(e) = deleted {
+        gaps.push(format!("stale prior-state tags left ({e})"));
+    }
     let mut s = match sent {
         Err(e) => Step::failed(format!(
             "{} (the prior state is in this outcome's evidence)",
             api_error("CreateTags", &e)
         )),
-        Ok(_) if gaps.is_empty() => Step::done(format!("recorded in {n} instance tags")),
+        Ok(_) if gaps.is_empty() => Step::done(match replaced {
+            Some(why) => format!("recorded in {n} instance tags; {why}"),
+            None => format!("recorded in {n} instance tags"),
+        }),
         // Recorded what could be read; what could not is marked unknown and release leaves
         // it as it finds it. Reported as a failure so the alert says so.
         Ok(_) => Step::failed(format!(
-            "recorded in {n} instance tags, except: {}",
-            gaps.join("; ")
+            "recorded in {n} instance tags, except: {}{}",
+            gaps.join("; "),
+            replaced.map(|why| format!("; {why}")).unwrap_or_default()
         )),
     };
     s.evidence = evidence;
@@ -411,28 +458,41 @@ async fn prepare_groups(
     c: &Clients,
     view: &InstanceView,
     hint: &BTreeSet<String>,
-    seen: Option<Result<Vec<Observed>, String>>,
+    seen: Option<Result<FirstLook, String>>,
 ) -> BTreeMap<String, Result<IsolationGroups, String>> {
     let vpcs = view.vpcs();
-    // Reuse the first round trip's lookup when it covered the right VPC(s).
-    let mut observed: Vec<Observed> = Vec::new();
+    // Reuse the first round trip's look when it covered the right VPC(s).
+    let mut look = FirstLook::default();
     let mut missing: BTreeSet<String> = vpcs.clone();
-    if let Some(Ok(list)) = seen {
-        observed = list;
+    if let Some(Ok(first)) = seen {
+        look = first;
         missing.retain(|v| !hint.contains(v));
     }
     if !missing.is_empty() {
-        match isolation_groups::lookup(&c.ec2, &missing).await {
-            Ok(more) => observed.extend(more),
+        match isolation_groups::first_look(&c.ec2, &missing).await {
+            Ok(more) => {
+                look.observed.extend(more.observed);
+                look.created.extend(more.created);
+            }
             Err(e) => return vpcs.into_iter().map(|v| (v, Err(e.clone()))).collect(),
         }
     }
+    // Groups created in a VPC the finding named but the instance is not in get their
+    // rules too, so no half-set-up group is left behind.
+    let all: BTreeSet<String> = vpcs
+        .iter()
+        .cloned()
+        .chain(look.created.iter().map(|g| g.vpc_id.clone()))
+        .collect();
     let ensured = futures::future::join_all(
-        vpcs.iter()
-            .map(|v| isolation_groups::ensure(&c.ec2, v, &observed)),
+        all.iter()
+            .map(|v| isolation_groups::ensure_looked(&c.ec2, v, &look)),
     )
     .await;
-    vpcs.into_iter().zip(ensured).collect()
+    all.into_iter()
+        .zip(ensured)
+        .filter(|(v, _)| vpcs.contains(v))
+        .collect()
 }
 
 async fn set_groups(c: &Clients, eni: &str, group: &str) -> Result<(), String> {

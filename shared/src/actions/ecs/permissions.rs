@@ -37,14 +37,14 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DescribeInstanceAttribute",
     "ec2:DescribeAddresses",
     "ec2:ModifyInstanceAttribute",
+    "ec2:DeleteTags",
 ];
 
 /// What a human additionally needs for `responder release ecs` (which also uses the
-/// describe actions above). Not granted to the Lambda.
+/// describe actions above, and `ec2:DeleteTags` on the network ACL for its record of the
+/// task: the Lambda's grant of it is scoped to instances). Not granted to the Lambda.
 pub const RELEASE_PERMISSIONS: &[&str] = &[
     "ec2:DeleteNetworkAclEntry",
-    // The network ACL's record of the task.
-    "ec2:DeleteTags",
     "elasticloadbalancing:RegisterTargets",
     // Read the revocation's cutoff; delete it only once every session it denies expired.
     "iam:GetRolePolicy",
