@@ -348,7 +348,10 @@ async fn record_prior_state(
     // not isolated the live state is the truth, and a record there is stale or planted
     // (it would make release restore the planter's groups), so it is replaced.
     let earlier_run = view.enis.iter().any(already_in_isolation)
-        || view.tags.get(FINDING_ID_KEY).is_some_and(|v| v == finding_tag);
+        || view
+            .tags
+            .get(FINDING_ID_KEY)
+            .is_some_and(|v| v == finding_tag);
     let mut replaced = None;
     match existing {
         Ok(Some(p)) if earlier_run => {
