@@ -346,6 +346,28 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
         c.ec2.disassociate_eips = eips;
         c
     };
+    // A stale record (an ENI the instance no longer has) is replaced: its keys are deleted.
+    direct
+        .ec2
+        .create_tags()
+        .resources(&eip.id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("guardduty-responder:prior")
+                .value(
+                    "v=1;termination-protection=false;shutdown-behavior=stop;elastic-ips=recorded",
+                )
+                .build(),
+        )
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("guardduty-responder:prior:eni:eni-0123456789abcdef0")
+                .value(&net.ssh_sg)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
     let exec = Ec2Executor::new(&via.config);
     for (inst, config) in [
         (&detach, cfg(AsgMode::Detach, false)),
