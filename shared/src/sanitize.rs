@@ -79,6 +79,9 @@ impl From<&str> for Untrusted {
 /// Escapes text for Slack mrkdwn. Also used for the few trusted strings we build, so
 /// that one function decides what reaches Slack.
 pub fn slack_escape(text: &str) -> String {
+    if !text.bytes().any(|b| b"&<>`*_~".contains(&b)) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
@@ -106,8 +109,10 @@ pub fn is_dangerous(c: char) -> bool {
 /// Makes dangerous characters visible as escapes and cuts to `max` visible characters on a
 /// character boundary, saying how much was cut.
 pub fn neutralise(raw: &str, max: usize) -> String {
-    // Common case: short and clean, copied as is.
-    if raw.len() <= max && !raw.chars().any(is_dangerous) {
+    // Common case: short and clean, copied as is (printable ASCII needs no per-char test).
+    if raw.len() <= max
+        && (raw.bytes().all(|b| (0x20..0x7f).contains(&b)) || !raw.chars().any(is_dangerous))
+    {
         return raw.to_owned();
     }
     let mut out = String::with_capacity(raw.len().min(max * 2));

@@ -220,7 +220,8 @@ fn no_hostile_string_survives_in_any_channel() {
         for p in plans_of(&file) {
             let n = &p.notification;
             let mut slack = Vec::new();
-            slack_texts(&n.slack, &mut slack);
+            // What Slack receives: the serialized payload.
+            slack_texts(&serde_json::to_value(&n.slack).unwrap(), &mut slack);
             for (channel, text) in [
                 ("subject", &n.subject),
                 ("text", &n.text),

@@ -6,9 +6,8 @@ use super::audit::AuditReport;
 use super::event::{Change, HealthEvent};
 use super::hint::Cause;
 use super::resource::CoveredResource;
-use crate::render::Notification;
+use crate::render::{Block, Notification, SlackMessage, Text};
 use crate::sanitize::{FieldKind, Untrusted, ascii_line, slack_escape};
-use serde_json::{Value, json};
 use std::fmt::Write;
 
 const NAME: FieldKind = FieldKind::Name;
@@ -20,23 +19,8 @@ fn esc(trusted: &str) -> String {
     html_escape::encode_quoted_attribute(trusted).into_owned()
 }
 
-/// Cuts escaped mrkdwn without splitting an entity.
-fn fit(text: String, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text;
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    if let Some(amp) = cut.rfind('&')
-        && !cut[amp..].contains(';')
-    {
-        cut.truncate(amp);
-    }
-    cut.push('…');
-    cut
-}
-
-fn mrkdwn(text: String) -> Value {
-    json!({"type": "mrkdwn", "text": fit(text, 3000)})
+fn mrkdwn(text: String) -> Text {
+    Text::mrkdwn(text, 3000)
 }
 
 fn timestamp(r: &CoveredResource) -> Option<String> {
@@ -169,28 +153,33 @@ pub fn health_notification(e: &HealthEvent) -> Notification {
         fields.push(mrkdwn(format!("*Last updated*\n{}", slack_escape(&t))));
     }
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": fit(slack_escape(&format!("GuardDuty {headline}")), 150), "emoji": false}}),
-        json!({"type": "section", "text": mrkdwn(format!("*{}*\n{}", r.name.slack(NAME), slack_escape(consequence)))}),
-        json!({"type": "section", "fields": fields}),
+        Block::header(slack_escape(&format!("GuardDuty {headline}"))),
+        Block::section(format!(
+            "*{}*\n{}",
+            r.name.slack(NAME),
+            slack_escape(consequence)
+        )),
+        Block::fields(fields),
     ];
     let issues: Vec<String> = issues_or_none(r)
         .iter()
         .map(|i| format!("• {}", i.slack(TEXT)))
         .collect();
     if !issues.is_empty() {
-        blocks.push(
-            json!({"type": "section", "text": mrkdwn(format!("*Issue*\n{}", issues.join("\n")))}),
-        );
+        blocks.push(Block::section(format!("*Issue*\n{}", issues.join("\n"))));
     }
     if let Some(c) = cause {
-        blocks.push(json!({"type": "section", "text": mrkdwn(format!("*Likely fix:* {}", slack_escape(c.hint())))}));
+        blocks.push(Block::section(format!(
+            "*Likely fix:* {}",
+            slack_escape(c.hint())
+        )));
     }
     let fallback = format!("GuardDuty {headline}: {}", r.name.slack(NAME));
     Notification {
         subject,
         text,
         html,
-        slack: json!({"text": fit(fallback, 3000), "blocks": blocks}),
+        slack: SlackMessage::new(fallback, blocks),
     }
 }
 
@@ -303,17 +292,21 @@ pub fn audit_notification(report: &AuditReport) -> Notification {
         }
     }
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": fit(slack_escape(&subject), 150), "emoji": false}}),
-        json!({"type": "section", "text": mrkdwn(format!("*By status:* {}\n*By resource type:* {}", slack_escape(&counts(&report.by_status)), slack_escape(&counts(&report.by_resource_type))))}),
+        Block::header(slack_escape(&subject)),
+        Block::section(format!(
+            "*By status:* {}\n*By resource type:* {}",
+            slack_escape(&counts(&report.by_status)),
+            slack_escape(&counts(&report.by_resource_type))
+        )),
     ];
     if !lines.is_empty() {
-        blocks.push(json!({"type": "section", "text": mrkdwn(lines.join("\n"))}));
+        blocks.push(Block::section(lines.join("\n")));
     }
     Notification {
         subject: ascii_line(&subject, 100),
         text,
         html,
-        slack: json!({"text": fit(slack_escape(&subject), 3000), "blocks": blocks}),
+        slack: SlackMessage::new(slack_escape(&subject), blocks),
     }
 }
 
@@ -339,7 +332,7 @@ mod tests {
     #[test]
     fn hostile_names_and_issues_are_inert_in_every_channel() {
         let n = health_notification(&hostile());
-        let slack = n.slack.to_string();
+        let slack = serde_json::to_string(&n.slack).unwrap();
         assert!(
             !slack.contains("<!channel>") && !slack.contains("<https://evil"),
             "{slack}"

@@ -73,6 +73,14 @@ pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
+    // The common case, a finding event from EventBridge, in one pass. Anything else (or
+    // any error) takes the general path below, which also names what is wrong.
+    if let Ok(event) = serde_json::from_slice::<FindingEvent>(bytes)
+        && event.detail_type == FINDING_DETAIL_TYPE
+        && (event.source == GUARDDUTY_SOURCE || event.source == TEST_SOURCE)
+    {
+        return Ok(vec![Entry::Finding(Box::new(event.detail))]);
+    }
     let sniff: Sniff = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ParseError::UnknownShape(json_kind(bytes)),
         _ => ParseError::NotJson(e.to_string()),

@@ -45,7 +45,7 @@ impl SlackNotifier {
         SlackNotifier { http, url, policy }
     }
 
-    pub async fn post(&self, payload: &serde_json::Value) -> Delivery {
+    pub async fn post<P: serde::Serialize + ?Sized>(&self, payload: &P) -> Delivery {
         let fail = |detail: String| Delivery {
             channel: "slack",
             ok: false,

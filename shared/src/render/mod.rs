@@ -15,6 +15,7 @@ use crate::sanitize::{FieldKind, Untrusted};
 use serde::Serialize;
 
 pub use plain::subject;
+pub use slack::{Block, SlackMessage, Text};
 pub use update::still_active;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -24,7 +25,7 @@ pub struct Notification {
     pub text: String,
     pub html: String,
     /// A Slack incoming-webhook payload (Block Kit plus `text` fallback).
-    pub slack: serde_json::Value,
+    pub slack: SlackMessage,
 }
 
 /// One line of the "what was done" list, before channel escaping.

@@ -2,10 +2,9 @@
 //! re-publishes active findings (every 15 min to 6 h) and EventBridge may re-deliver, and
 //! on-call should not get a fresh alert each time.
 
-use super::{Notification, View};
+use super::{Block, Notification, SlackMessage, View};
 use crate::plan::ResponsePlan;
 use crate::sanitize::{FieldKind, Untrusted, ascii_line, slack_escape};
-use serde_json::json;
 
 pub fn still_active(plan: &ResponsePlan) -> Notification {
     let short = super::short_type(plan).plain(FieldKind::Name);
@@ -40,6 +39,6 @@ pub fn still_active(plan: &ResponsePlan) -> Notification {
         subject,
         text,
         html,
-        slack: json!({"text": line, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]}),
+        slack: SlackMessage::new(line.clone(), vec![Block::section(line)]),
     }
 }
