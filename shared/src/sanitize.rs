@@ -79,22 +79,25 @@ impl From<&str> for Untrusted {
 /// Escapes text for Slack mrkdwn. Also used for the few trusted strings we build, so
 /// that one function decides what reaches Slack.
 pub fn slack_escape(text: &str) -> String {
-    if !text.bytes().any(|b| b"&<>`*_~".contains(&b)) {
-        return text.to_owned();
-    }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' => out.push('\u{02CB}'),
-            '*' => out.push('\u{2217}'),
-            '_' => out.push('\u{02CD}'),
-            '~' => out.push('\u{223C}'),
-            c => out.push(c),
-        }
+    let mut clean = 0;
+    // Every character replaced is ASCII, so copying the runs between them is char-safe.
+    for (at, b) in text.bytes().enumerate() {
+        let with = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'`' => "\u{02CB}",
+            b'*' => "\u{2217}",
+            b'_' => "\u{02CD}",
+            b'~' => "\u{223C}",
+            _ => continue,
+        };
+        out.push_str(&text[clean..at]);
+        out.push_str(with);
+        clean = at + 1;
     }
+    out.push_str(&text[clean..]);
     out
 }
 

@@ -22,9 +22,6 @@ impl Fact {
     pub fn plain(&self) -> &str {
         &self.plain
     }
-    pub fn html(&self) -> std::borrow::Cow<'_, str> {
-        html_escape::encode_quoted_attribute(&self.plain)
-    }
     pub fn slack(&self) -> String {
         slack_escape(&self.plain)
     }

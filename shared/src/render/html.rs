@@ -1,66 +1,74 @@
 //! HTML for e-mail and web views: every value escaped for text and attribute context.
+//! Written straight into one buffer: this is on the per-finding path.
 
 use super::{View, decision_word};
-use crate::sanitize::FieldKind;
-use std::fmt::Write;
+use crate::sanitize::{FieldKind, Untrusted};
+use html_escape::encode_quoted_attribute_to_string as push_escaped;
 
-fn esc(text: &str) -> String {
-    html_escape::encode_quoted_attribute(text).into_owned()
+fn push_untrusted(s: &mut String, v: &Untrusted, kind: FieldKind) {
+    push_escaped(v.plain(kind), s);
+}
+
+fn row(s: &mut String, label: &str, value: impl FnOnce(&mut String)) {
+    s.push_str("<tr><th align=\"left\">");
+    push_escaped(label, s);
+    s.push_str("</th><td>");
+    value(s);
+    s.push_str("</td></tr>");
 }
 
 pub(crate) fn page(v: &View) -> String {
     let p = v.plan;
-    let mut s = String::with_capacity(2048);
-    let _ = write!(
-        s,
-        "<h2>GuardDuty Runtime finding: {}</h2>",
-        esc(&v.headline())
-    );
-    let _ = write!(
-        s,
-        "<p><b>Decision:</b> {} &mdash; {}</p><table>",
-        decision_word(p.decision),
-        esc(&p.reason)
-    );
-    let row = |s: &mut String, label: &str, value: &str| {
-        let _ = write!(
-            s,
-            "<tr><th align=\"left\">{}</th><td>{value}</td></tr>",
-            esc(label)
-        );
-    };
-    row(&mut s, "Type", &v.finding_type().html(FieldKind::Name));
-    row(&mut s, "Account", &v.account().html(View::ID));
-    row(&mut s, "Region", &v.region().html(View::ID));
+    let mut s = String::with_capacity(4096);
+    s.push_str("<h2>GuardDuty Runtime finding: ");
+    push_escaped(v.headline(), &mut s);
+    s.push_str("</h2><p><b>Decision:</b> ");
+    s.push_str(decision_word(p.decision));
+    s.push_str(" &mdash; ");
+    push_escaped(&p.reason, &mut s);
+    s.push_str("</p><table>");
+    row(&mut s, "Type", |s| {
+        push_untrusted(s, &v.finding_type(), FieldKind::Name)
+    });
+    row(&mut s, "Account", |s| {
+        push_untrusted(s, &v.account(), View::ID)
+    });
+    row(&mut s, "Region", |s| {
+        push_untrusted(s, &v.region(), View::ID)
+    });
     for f in v.resource.iter().chain(v.activity) {
-        if f.is_command_line() {
-            row(&mut s, f.label, &format!("<pre>{}</pre>", f.html()));
-        } else {
-            row(&mut s, f.label, &f.html());
-        }
+        row(&mut s, f.label, |s| {
+            if f.is_command_line() {
+                s.push_str("<pre>");
+                push_escaped(f.plain(), s);
+                s.push_str("</pre>");
+            } else {
+                push_escaped(f.plain(), s);
+            }
+        });
     }
     s.push_str("</table>");
     if !v.steps.is_empty() {
         s.push_str("<h3>Actions</h3><ul>");
         for st in v.steps {
-            let _ = write!(
-                s,
-                "<li><code>{}</code> {}: <b>{}</b> {}</li>",
-                st.kind,
-                st.target.html(FieldKind::Path),
-                st.status,
-                st.detail.html(FieldKind::Text)
-            );
+            s.push_str("<li><code>");
+            s.push_str(st.kind);
+            s.push_str("</code> ");
+            push_untrusted(&mut s, &st.target, FieldKind::Path);
+            s.push_str(": <b>");
+            s.push_str(st.status);
+            s.push_str("</b> ");
+            push_untrusted(&mut s, &st.detail, FieldKind::Text);
+            s.push_str("</li>");
         }
         s.push_str("</ul>");
     }
-    let _ = write!(s, "<p>Finding id: {}", v.finding_id().html(View::ID));
+    s.push_str("<p>Finding id: ");
+    push_untrusted(&mut s, &v.finding_id(), View::ID);
     if let Some(url) = super::console_url(p) {
-        let _ = write!(
-            s,
-            " &middot; <a href=\"{}\">Open in the GuardDuty console</a>",
-            esc(&url)
-        );
+        s.push_str(" &middot; <a href=\"");
+        push_escaped(url, &mut s);
+        s.push_str("\">Open in the GuardDuty console</a>");
     }
     s.push_str("</p>");
     s
