@@ -138,13 +138,13 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ("sample-flag-in-value.json", "Execution", "eks", "notify"),
 ];
 
-fn plans_of(file: &str) -> Vec<Box<ResponsePlan>> {
+fn plans_of(file: &str) -> Vec<ResponsePlan> {
     let bytes = std::fs::read(events_dir().join(file)).unwrap();
     plan_input(&bytes, &Config::default())
         .unwrap_or_else(|e| panic!("{file}: {e}"))
         .into_iter()
         .filter_map(|h| match h {
-            Handled::Plan(p) => Some(p),
+            Handled::Plan(p) => Some(*p),
             Handled::NotAFinding { .. } => None,
         })
         .collect()

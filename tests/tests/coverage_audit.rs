@@ -396,7 +396,7 @@ fn coverage_function_policy_matches_the_audit() {
         .attributes()
         .find(|a| a.key() == "permissions")
         .expect("permissions");
-    let value: hcl::Value = permissions.expr().clone().try_into().unwrap();
+    let value = hcl::Value::from(permissions.expr().clone());
     let granted: std::collections::BTreeSet<String> = value.as_object().expect("a map")["coverage"]
         .as_array()
         .expect("permissions.coverage")

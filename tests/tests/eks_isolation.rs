@@ -160,7 +160,10 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
         (&np["spec"]["ingress"], &np["spec"]["egress"]),
         (&json!([]), &json!([]))
     );
-    assert_eq!(eks_world::selected_pods(&w.api, np), [pod.clone()]);
+    assert_eq!(
+        eks_world::selected_pods(&w.api, np),
+        std::slice::from_ref(&pod)
+    );
     assert_eq!(
         np["metadata"]["managedFields"][0]["manager"],
         json!("guardduty-responder")

@@ -16,11 +16,7 @@ fn terraform_permissions() -> hcl::Map<String, hcl::Value> {
         .expect("a locals block");
     let mut out = hcl::Map::new();
     for attr in locals.body().attributes() {
-        let value: hcl::Value = attr
-            .expr()
-            .clone()
-            .try_into()
-            .unwrap_or_else(|e| panic!("{} is not a literal: {e}", attr.key()));
+        let value = hcl::Value::from(attr.expr().clone());
         out.insert(attr.key().to_owned(), value);
     }
     out

@@ -61,7 +61,7 @@ async fn quarantines_the_pod_and_its_node_under_the_runtime_api() {
         );
     }
     assert!(done.iter().all(|(_, s)| s == "done"), "{done:?}");
-    assert_eq!(front.described(), [w.cluster.clone()]);
+    assert_eq!(front.described(), std::slice::from_ref(&w.cluster));
 
     // The cluster: the pod carries the quarantine label and the finding, one deny-all
     // policy selects exactly it, the other replica is untouched, the node is cordoned.
@@ -79,7 +79,7 @@ async fn quarantines_the_pod_and_its_node_under_the_runtime_api() {
     );
     assert_eq!(
         eks_world::selected_pods(&w.api, &policies[0]),
-        [pod.clone()]
+        std::slice::from_ref(&pod)
     );
     assert_eq!(
         w.api

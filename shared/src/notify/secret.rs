@@ -80,7 +80,7 @@ fn parse_secret(raw: &str) -> Option<SecretUrl> {
     } else {
         raw.to_owned()
     };
-    url.starts_with("https://").then(|| SecretUrl(url))
+    url.starts_with("https://").then_some(SecretUrl(url))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 use super::Clients;
 use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
-use super::prior_state::{EipAssociation, PriorState, is_resource_id};
+use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_resource_id};
 use crate::outcome::Status;
 use crate::plan::ActionKind;
 use aws_sdk_ec2::types::{
@@ -170,8 +170,8 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         },
     };
 
-    let existing_prior =
-        PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let decoded = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let existing = judge_record(&view, &finding_tag, &decoded);
     let mut out = HashMap::new();
 
     // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
@@ -182,14 +182,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         }
         Some(
             Box::pin(record_prior_state(
-                c,
-                &view,
-                &finding_tag,
-                &existing_prior,
-                &tp,
-                &sb,
-                &eips,
-                &asg,
+                c, &view, &existing, &tp, &sb, &eips, &asg,
             ))
             .await,
         )
@@ -211,12 +204,12 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     let after_record = async {
         let (recorded, groups) = futures::join!(record, groups);
         // Round trips 3 and 4: isolation, with every other change alongside.
-        let prior_asg = match &existing_prior {
-            Ok(Some(p)) => p.auto_scaling_group.clone(),
+        let prior_asg = match existing {
+            Record::Ours(p) => p.auto_scaling_group.clone(),
             _ => None,
         };
-        let prior_eips = match &existing_prior {
-            Ok(Some(p)) => p.elastic_ips.as_ref().is_some_and(|e| !e.is_empty()),
+        let prior_eips = match existing {
+            Record::Ours(p) => p.elastic_ips.as_ref().is_some_and(|e| !e.is_empty()),
             _ => false,
         };
         let (isolated, protected, asg_step, eip_step) = futures::join!(
@@ -331,45 +324,65 @@ pub(crate) fn capture(
     }
 }
 
-async fn record_prior_state(
-    c: &Clients,
+/// A prior-state record found on the instance, judged.
+#[derive(Debug, Clone, Copy)]
+enum Record<'a> {
+    None,
+    /// Written by an earlier run of ours: kept.
+    Ours(&'a PriorState),
+    /// Ours but unreadable: left as is, it may be the only copy of the truth.
+    OursUnreadable(&'a PriorStateError),
+    /// Stale or planted: replaced by the live state.
+    Untrusted,
+}
+
+/// Pure: whether a record on the instance is ours. It is only if an earlier run got as far
+/// as isolating an ENI, or tagged the instance with this finding's id (which nobody knows
+/// before GuardDuty publishes it; this also covers a describe that still shows the groups
+/// from before). Anyone with `ec2:CreateTags` on the instance can write these tags; on an
+/// instance that is not isolated the live state is the truth, and a record there is stale
+/// or planted (it would make release restore the planter's groups).
+fn judge_record<'a>(
     view: &InstanceView,
     finding_tag: &str,
-    existing: &Result<Option<PriorState>, super::prior_state::PriorStateError>,
-    tp: &Result<bool, String>,
-    sb: &Result<String, String>,
-    eips: &Result<Vec<Eip>, String>,
-    asg: &Result<Option<AsgMember>, String>,
-) -> Step {
-    // A record is ours only if an earlier run got as far as isolating an ENI, or tagged
-    // the instance with this finding's id (which nobody knows before GuardDuty publishes
-    // it; this also covers a describe that still shows the groups from before). Anyone
-    // with `ec2:CreateTags` on the instance can write these tags; on an instance that is
-    // not isolated the live state is the truth, and a record there is stale or planted
-    // (it would make release restore the planter's groups), so it is replaced.
+    decoded: &'a Result<Option<PriorState>, PriorStateError>,
+) -> Record<'a> {
     let earlier_run = view.enis.iter().any(already_in_isolation)
         || view
             .tags
             .get(FINDING_ID_KEY)
             .is_some_and(|v| v == finding_tag);
-    let mut replaced = None;
-    match existing {
-        Ok(Some(p)) if earlier_run => {
+    match decoded {
+        Ok(None) => Record::None,
+        Ok(Some(p)) if earlier_run => Record::Ours(p),
+        Err(e) if earlier_run => Record::OursUnreadable(e),
+        _ => Record::Untrusted,
+    }
+}
+
+async fn record_prior_state(
+    c: &Clients,
+    view: &InstanceView,
+    existing: &Record<'_>,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+    eips: &Result<Vec<Eip>, String>,
+    asg: &Result<Option<AsgMember>, String>,
+) -> Step {
+    let replaced = match existing {
+        Record::Ours(p) => {
             let mut s = Step::already("prior state recorded by an earlier run");
             s.evidence = serde_json::to_value(p).ok();
             return s;
         }
-        // Never overwrite a record we cannot read: it may be the only copy of the truth.
-        Err(e) if earlier_run => {
+        Record::OursUnreadable(e) => {
             return Step::failed(format!("{e}; left as is, check the instance's tags"));
         }
-        Ok(Some(_)) | Err(_) => {
-            replaced = Some(
-                "replaced prior-state tags found on an instance that was not isolated (stale or not written by the responder)",
-            )
-        }
-        Ok(None) => {}
-    }
+        Record::Untrusted => Some(
+            "replaced prior-state tags found on an instance that was not isolated (stale or not written by the responder)",
+        ),
+        Record::None => None,
+    };
     let prior = capture(view, tp, sb, eips, asg);
     let mut gaps = Vec::new();
     if let Err(e) = tp {
@@ -1081,6 +1094,40 @@ mod tests {
         assert_eq!(p.auto_scaling_group.as_deref(), Some("web"));
         assert_eq!(p.elastic_ips.as_ref().map(Vec::len), Some(1));
         assert!(p.encode().is_ok());
+    }
+
+    #[test]
+    fn a_record_is_trusted_only_on_an_isolated_instance_or_for_this_finding() {
+        let record = Ok(Some(PriorState::default()));
+        let unreadable = Err(PriorStateError("garbage".into()));
+        let mut live = view();
+        live.enis.truncate(1); // no ENI in an isolation group
+        assert!(matches!(
+            judge_record(&live, "f1", &record),
+            Record::Untrusted
+        ));
+        assert!(matches!(
+            judge_record(&live, "f1", &unreadable),
+            Record::Untrusted
+        ));
+        assert!(matches!(judge_record(&live, "f1", &Ok(None)), Record::None));
+        assert!(matches!(
+            judge_record(&view(), "f1", &record),
+            Record::Ours(_)
+        ));
+        assert!(matches!(
+            judge_record(&view(), "f1", &unreadable),
+            Record::OursUnreadable(_)
+        ));
+        live.tags.insert(FINDING_ID_KEY.into(), "f0".into());
+        assert!(matches!(
+            judge_record(&live, "f1", &record),
+            Record::Untrusted
+        ));
+        assert!(matches!(
+            judge_record(&live, "f0", &record),
+            Record::Ours(_)
+        ));
     }
 
     #[test]
