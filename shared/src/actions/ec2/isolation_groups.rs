@@ -249,98 +249,92 @@ fn plan_fix(role: Role, ingress: &[IpPermission], egress: &[IpPermission]) -> Ru
     }
 }
 
-/// Applies a fix concurrently; duplicates and already-revoked rules count as success
-/// (another invocation got there first).
-async fn apply_fix(ec2: &Ec2Client, group_id: &str, fix: RuleFix) -> Result<(), String> {
-    let ok_if = |code: &'static str| {
-        move |r: Result<(), (Option<String>, String)>| match r {
-            Err((Some(c), _)) if c == code => Ok(()),
+/// One rule call of a fix.
+#[derive(Clone, Copy)]
+enum RuleCall {
+    AuthorizeIngress,
+    AuthorizeEgress,
+    RevokeIngress,
+    RevokeEgress,
+}
+
+impl RuleCall {
+    fn name(self) -> &'static str {
+        match self {
+            RuleCall::AuthorizeIngress => "AuthorizeSecurityGroupIngress",
+            RuleCall::AuthorizeEgress => "AuthorizeSecurityGroupEgress",
+            RuleCall::RevokeIngress => "RevokeSecurityGroupIngress",
+            RuleCall::RevokeEgress => "RevokeSecurityGroupEgress",
+        }
+    }
+    /// The error code meaning "another invocation got there first".
+    fn benign(self) -> &'static str {
+        match self {
+            RuleCall::AuthorizeIngress | RuleCall::AuthorizeEgress => "InvalidPermission.Duplicate",
+            RuleCall::RevokeIngress | RuleCall::RevokeEgress => "InvalidPermission.NotFound",
+        }
+    }
+
+    async fn send(
+        self,
+        ec2: &Ec2Client,
+        group_id: &str,
+        perms: Vec<IpPermission>,
+    ) -> Result<(), String> {
+        if perms.is_empty() {
+            return Ok(());
+        }
+        let perms = Some(perms);
+        // The four builders are distinct types with the same shape.
+        macro_rules! call {
+            ($op:ident) => {
+                ec2.$op()
+                    .group_id(group_id)
+                    .set_ip_permissions(perms)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        (
+                            error_code(&e).map(str::to_owned),
+                            api_error(self.name(), &e),
+                        )
+                    })
+            };
+        }
+        let sent = match self {
+            RuleCall::AuthorizeIngress => call!(authorize_security_group_ingress),
+            RuleCall::AuthorizeEgress => call!(authorize_security_group_egress),
+            RuleCall::RevokeIngress => call!(revoke_security_group_ingress),
+            RuleCall::RevokeEgress => call!(revoke_security_group_egress),
+        };
+        match sent {
+            Err((Some(code), _)) if code == self.benign() => Ok(()),
             Err((_, text)) => Err(text),
             Ok(()) => Ok(()),
         }
-    };
-    let authorize_in = async {
-        match fix.authorize_ingress {
-            None => Ok(()),
-            Some(p) => ec2
-                .authorize_security_group_ingress()
-                .group_id(group_id)
-                .ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    (
-                        error_code(&e).map(str::to_owned),
-                        api_error("AuthorizeSecurityGroupIngress", &e),
-                    )
-                }),
-        }
-    };
-    let authorize_out = async {
-        match fix.authorize_egress {
-            None => Ok(()),
-            Some(p) => ec2
-                .authorize_security_group_egress()
-                .group_id(group_id)
-                .ip_permissions(p)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    (
-                        error_code(&e).map(str::to_owned),
-                        api_error("AuthorizeSecurityGroupEgress", &e),
-                    )
-                }),
-        }
-    };
-    let revoke_in = async {
-        if fix.revoke_ingress.is_empty() {
-            return Ok(());
-        }
-        ec2.revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(fix.revoke_ingress))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    error_code(&e).map(str::to_owned),
-                    api_error("RevokeSecurityGroupIngress", &e),
-                )
-            })
-    };
-    let revoke_out = async {
-        if fix.revoke_egress.is_empty() {
-            return Ok(());
-        }
-        ec2.revoke_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(fix.revoke_egress))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    error_code(&e).map(str::to_owned),
-                    api_error("RevokeSecurityGroupEgress", &e),
-                )
-            })
-    };
-    let (a, b, c, d) = futures::join!(
-        Box::pin(authorize_in),
-        Box::pin(authorize_out),
-        Box::pin(revoke_in),
-        Box::pin(revoke_out)
-    );
-    let dup = ok_if("InvalidPermission.Duplicate");
-    let gone = ok_if("InvalidPermission.NotFound");
-    let errors: Vec<String> = [dup(a), dup(b), gone(c), gone(d)]
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
+    }
+}
+
+/// Applies a fix concurrently; duplicates and already-revoked rules count as success
+/// (another invocation got there first).
+async fn apply_fix(ec2: &Ec2Client, group_id: &str, fix: RuleFix) -> Result<(), String> {
+    let results = futures::future::join_all([
+        Box::pin(RuleCall::AuthorizeIngress.send(
+            ec2,
+            group_id,
+            fix.authorize_ingress.into_iter().collect(),
+        )),
+        Box::pin(RuleCall::AuthorizeEgress.send(
+            ec2,
+            group_id,
+            fix.authorize_egress.into_iter().collect(),
+        )),
+        Box::pin(RuleCall::RevokeIngress.send(ec2, group_id, fix.revoke_ingress)),
+        Box::pin(RuleCall::RevokeEgress.send(ec2, group_id, fix.revoke_egress)),
+    ])
+    .await;
+    let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if errors.is_empty() {
         Ok(())
     } else {
