@@ -2,12 +2,7 @@
 //! Written straight into one buffer: this is on the per-finding path.
 
 use super::{View, decision_word};
-use crate::sanitize::{FieldKind, Untrusted};
 use html_escape::encode_quoted_attribute_to_string as push_escaped;
-
-fn push_untrusted(s: &mut String, v: &Untrusted, kind: FieldKind) {
-    push_escaped(v.plain(kind), s);
-}
 
 fn row(s: &mut String, label: &str, value: impl FnOnce(&mut String)) {
     s.push_str("<tr><th align=\"left\">");
@@ -21,21 +16,21 @@ pub(crate) fn page(v: &View) -> String {
     let p = v.plan;
     let mut s = String::with_capacity(4096);
     s.push_str("<h2>GuardDuty Runtime finding: ");
-    push_escaped(v.headline(), &mut s);
+    push_escaped(&v.headline, &mut s);
     s.push_str("</h2><p><b>Decision:</b> ");
     s.push_str(decision_word(p.decision));
     s.push_str(" &mdash; ");
     push_escaped(&p.reason, &mut s);
     s.push_str("</p><table>");
-    row(&mut s, "Type", |s| {
-        push_untrusted(s, &v.finding_type(), FieldKind::Name)
-    });
-    row(&mut s, "Account", |s| {
-        push_untrusted(s, &v.account(), View::ID)
-    });
-    row(&mut s, "Region", |s| {
-        push_untrusted(s, &v.region(), View::ID)
-    });
+    for (label, value) in [
+        ("Type", &v.finding_type),
+        ("Account", &v.account),
+        ("Region", &v.region),
+    ] {
+        row(&mut s, label, |s| {
+            push_escaped(value, s);
+        });
+    }
     for f in v.resource.iter().chain(v.activity) {
         row(&mut s, f.label, |s| {
             if f.is_command_line() {
@@ -54,17 +49,17 @@ pub(crate) fn page(v: &View) -> String {
             s.push_str("<li><code>");
             s.push_str(st.kind);
             s.push_str("</code> ");
-            push_untrusted(&mut s, &st.target, FieldKind::Path);
+            push_escaped(&st.target, &mut s);
             s.push_str(": <b>");
             s.push_str(st.status);
             s.push_str("</b> ");
-            push_untrusted(&mut s, &st.detail, FieldKind::Text);
+            push_escaped(&st.detail, &mut s);
             s.push_str("</li>");
         }
         s.push_str("</ul>");
     }
     s.push_str("<p>Finding id: ");
-    push_untrusted(&mut s, &v.finding_id(), View::ID);
+    push_escaped(&v.finding_id, &mut s);
     if let Some(url) = super::console_url(p) {
         s.push_str(" &middot; <a href=\"");
         push_escaped(url, &mut s);

@@ -11,7 +11,7 @@ mod update;
 use crate::outcome::{Outcome, Status};
 use crate::plan::ResponsePlan;
 use crate::playbook::Decision;
-use crate::sanitize::{FieldKind, Untrusted};
+use crate::sanitize::{FieldKind, Untrusted, neutralise};
 use serde::Serialize;
 
 pub use plain::subject;
@@ -28,23 +28,24 @@ pub struct Notification {
     pub slack: SlackMessage,
 }
 
-/// One line of the "what was done" list, before channel escaping.
+/// One line of the "what was done" list, neutralised once; each channel escapes from here.
 pub(crate) struct StepLine {
     pub kind: &'static str,
-    pub target: Untrusted,
+    pub target: String,
     pub status: &'static str,
-    pub detail: Untrusted,
+    pub detail: String,
 }
 
 pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Vec<StepLine> {
+    let path = FieldKind::Path.max_chars();
     match outcomes {
         Some(list) => list
             .iter()
             .map(|o| StepLine {
                 kind: o.kind.name(),
-                target: Untrusted::new(o.target.as_str()),
+                target: neutralise(&o.target, path),
                 status: o.status.as_str(),
-                detail: Untrusted::new(o.detail.as_str()),
+                detail: neutralise(&o.detail, FieldKind::Text.max_chars()),
             })
             .collect(),
         None => plan
@@ -52,9 +53,9 @@ pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> V
             .iter()
             .map(|a| StepLine {
                 kind: a.kind.name(),
-                target: Untrusted::new(a.target.to_string()),
+                target: neutralise(&a.target.to_string(), path),
                 status: "planned",
-                detail: Untrusted::default(),
+                detail: String::new(),
             })
             .collect(),
     }
@@ -122,46 +123,42 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
     let resource = facts::resource_facts(&plan.finding);
     let activity = facts::activity_facts(&plan.finding);
     let steps = step_lines(plan, outcomes);
+    let id = View::ID.max_chars();
     let view = View {
         plan,
-        outcomes,
         resource: &resource,
         activity: &activity,
         steps: &steps,
+        headline: headline(plan, outcomes),
+        // Account and region are 12 digits and a region name in real findings, but a
+        // replayed file can hold anything: they are neutralised and escaped like the rest.
+        account: neutralise(&plan.account_id, id),
+        region: neutralise(&plan.region, id),
+        finding_id: neutralise(&plan.finding_id, id),
+        finding_type: neutralise(&plan.finding_type, FieldKind::Name.max_chars()),
     };
     Notification {
-        subject: plain::subject(plan, outcomes),
+        subject: plain::subject_line(&view.headline, plan),
         text: plain::body(&view),
         html: html::page(&view),
         slack: slack::payload(&view),
     }
 }
 
+/// What every channel shows, gathered and neutralised once.
 pub(crate) struct View<'a> {
     pub plan: &'a ResponsePlan,
-    pub outcomes: Option<&'a [Outcome]>,
     pub resource: &'a [facts::Fact],
     pub activity: &'a [facts::Fact],
     pub steps: &'a [StepLine],
+    /// From trusted parts only.
+    pub headline: String,
+    pub account: String,
+    pub region: String,
+    pub finding_id: String,
+    pub finding_type: String,
 }
 
 impl View<'_> {
-    pub fn headline(&self) -> String {
-        headline(self.plan, self.outcomes)
-    }
-    /// Account and region are 12 digits and a region name in real findings, but a replayed
-    /// file can hold anything: they go through the channel renderers too.
-    pub fn account(&self) -> Untrusted {
-        Untrusted::new(self.plan.account_id.as_str())
-    }
-    pub fn region(&self) -> Untrusted {
-        Untrusted::new(self.plan.region.as_str())
-    }
-    pub fn finding_id(&self) -> Untrusted {
-        Untrusted::new(self.plan.finding_id.as_str())
-    }
-    pub fn finding_type(&self) -> Untrusted {
-        Untrusted::new(self.plan.finding_type.as_str())
-    }
     pub const ID: FieldKind = FieldKind::Name;
 }

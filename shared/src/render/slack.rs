@@ -5,7 +5,7 @@
 //! and costs a fraction of the allocations on the per-finding path.
 
 use super::{View, decision_word};
-use crate::sanitize::{FieldKind, slack_escape};
+use crate::sanitize::slack_escape;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -126,19 +126,19 @@ pub(crate) fn fit(mut text: String, max: usize) -> String {
 
 pub(crate) fn payload(v: &View) -> SlackMessage {
     let p = v.plan;
-    let headline = slack_escape(&v.headline());
+    let headline = slack_escape(&v.headline);
     let mut blocks = vec![
         Block::header(headline.clone()),
         Block::section(format!(
             "*Decision:* {} — {}\n*Type:* {}",
             decision_word(p.decision),
             slack_escape(&p.reason),
-            v.finding_type().slack(FieldKind::Name)
+            slack_escape(&v.finding_type)
         )),
     ];
     let mut fields = vec![
-        Text::mrkdwn(format!("*Account*\n{}", v.account().slack(View::ID)), 2000),
-        Text::mrkdwn(format!("*Region*\n{}", v.region().slack(View::ID)), 2000),
+        Text::mrkdwn(format!("*Account*\n{}", slack_escape(&v.account)), 2000),
+        Text::mrkdwn(format!("*Region*\n{}", slack_escape(&v.region)), 2000),
         Text::mrkdwn(format!("*Surface*\n{}", p.surface.as_str()), 2000),
     ];
     fields.extend(
@@ -163,19 +163,19 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     if !v.steps.is_empty() {
         let mut lines = String::from("*Actions*");
         for s in v.steps {
-            let detail = s.detail.slack(FieldKind::Text);
+            let detail = slack_escape(&s.detail);
             let sep = if detail.is_empty() { "" } else { " — " };
             let _ = write!(
                 lines,
                 "\n• `{}` {}: *{}*{sep}{detail}",
                 s.kind,
-                s.target.slack(FieldKind::Path),
+                slack_escape(&s.target),
                 s.status
             );
         }
         blocks.push(Block::section(lines));
     }
-    let mut context = format!("Finding {}", v.finding_id().slack(View::ID));
+    let mut context = format!("Finding {}", slack_escape(&v.finding_id));
     if let Some(url) = super::console_url(p) {
         // Built from validated region and hex id only; `&` must still be an entity for Slack.
         let _ = write!(
