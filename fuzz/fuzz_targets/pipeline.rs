@@ -17,8 +17,10 @@ fuzz_target!(|data: &[u8]| {
                 for text in [&n.text, &n.html] {
                     assert!(!text.chars().any(|c| c != '\n' && is_dangerous(c)));
                 }
-                let slack = n.slack.to_string();
-                assert!(!slack.contains("<!channel>") && !slack.contains("<!here>"));
+                for text in n.slack.texts() {
+                    assert!(!text.contains("<!channel>") && !text.contains("<!here>"));
+                    assert!(!text.chars().any(|c| c != '\n' && is_dangerous(c)));
+                }
             }
         }
     }
