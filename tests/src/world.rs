@@ -482,6 +482,18 @@ pub fn plan(event: &[u8], config: &Config) -> ResponsePlan {
     }
 }
 
+/// The plan of the event's finding, which must be to contain it.
+pub fn contain_plan(event: &[u8], config: &Config) -> ResponsePlan {
+    let plan = plan(event, config);
+    assert_eq!(
+        plan.decision,
+        responder::Decision::Contain,
+        "{}",
+        plan.reason
+    );
+    plan
+}
+
 /// Snapshots tagged with `finding_id` (owned by the account; never an owner-wide listing).
 pub async fn evidence_snapshots(aws: &Aws, finding_id: &str) -> Vec<aws_sdk_ec2::types::Snapshot> {
     aws.ec2

@@ -30,14 +30,7 @@ async fn setup(name: &str) -> (EcsAws, EcsWorld) {
 
 fn plan_for(w: &EcsWorld, config: &Config) -> ResponsePlan {
     let (_, event) = ecs_world::finding_event(w);
-    let plan = world::plan(&event, config);
-    assert_eq!(
-        plan.decision,
-        responder::Decision::Contain,
-        "{}",
-        plan.reason
-    );
-    plan
+    world::contain_plan(&event, config)
 }
 
 fn show(outcomes: &[Outcome]) -> String {

@@ -23,17 +23,6 @@ async fn setup(name: &str) -> (EcsAws, EcsWorld) {
     (e, w)
 }
 
-fn contain_plan(event: &[u8], config: &Config) -> ResponsePlan {
-    let plan = world::plan(event, config);
-    assert_eq!(
-        plan.decision,
-        responder::Decision::Contain,
-        "{}",
-        plan.reason
-    );
-    plan
-}
-
 fn kinds(plan: &ResponsePlan) -> Vec<ActionKind> {
     plan.actions.iter().map(|a| a.kind).collect()
 }
@@ -57,7 +46,7 @@ async fn the_task_is_stopped_after_isolation_only_when_configured() {
     config.ecs.force_network_acl = true;
     config.ecs.stop_task = true;
     let (_, event) = ecs_world::finding_event(&w);
-    let plan = contain_plan(&event, &config);
+    let plan = world::contain_plan(&event, &config);
     assert_eq!(kinds(&plan).last(), Some(&ActionKind::EcsStopTask));
     let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
     let outcomes = ex.execute(&plan).await;
@@ -86,7 +75,7 @@ async fn the_task_is_stopped_after_isolation_only_when_configured() {
     config.ecs.force_network_acl = true;
     assert!(!Config::default().ecs.stop_task, "off by default");
     let (_, event) = ecs_world::finding_event(&w);
-    let plan = contain_plan(&event, &config);
+    let plan = world::contain_plan(&event, &config);
     assert!(!kinds(&plan).contains(&ActionKind::EcsStopTask));
     let outcomes = EcsExecutor::new(&e.aws.config, config.ecs.clone())
         .execute(&plan)
@@ -164,7 +153,7 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
     config.ecs.force_network_acl = true;
     config.ecs.revoke_role_sessions = true;
     let (_, event) = ecs_world::finding_event(&w);
-    let plan = contain_plan(&event, &config);
+    let plan = world::contain_plan(&event, &config);
     assert!(kinds(&plan).contains(&ActionKind::EcsRevokeRoleSessions));
     let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
     // Whole seconds: the policy's cutoff has no fraction.
@@ -295,7 +284,7 @@ async fn bridge_task_on_ec2_quarantines_the_host_and_drains_the_container_instan
     let h = ecs_world::ec2_host_world(&e, "host").await;
     let config = Config::default();
     assert!(config.ecs.contain_ec2_host, "on by default");
-    let plan = contain_plan(&host_event(&h), &config);
+    let plan = world::contain_plan(&host_event(&h), &config);
     let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
     let outcomes = ex.execute(&plan).await;
     assert!(!any_failed(&outcomes), "{}", show(&outcomes));
@@ -347,7 +336,7 @@ async fn host_containment_can_be_turned_off() {
     let h = ecs_world::ec2_host_world(&e, "hostoff").await;
     let mut config = Config::default();
     config.ecs.contain_ec2_host = false;
-    let plan = contain_plan(&host_event(&h), &config);
+    let plan = world::contain_plan(&host_event(&h), &config);
     let outcomes = EcsExecutor::new(&e.aws.config, config.ecs.clone())
         .execute(&plan)
         .await;
