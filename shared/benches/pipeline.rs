@@ -33,6 +33,10 @@ fn pipeline(c: &mut Criterion) {
     stages.bench_function("serde_json_value_only", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap())
     });
+    // The floor for any serde_json parse: scanning the event without keeping anything.
+    stages.bench_function("serde_json_scan_only", |b| {
+        b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&bytes)).unwrap())
+    });
     stages.bench_function("parse", |b| {
         b.iter(|| responder::parse_input(black_box(&bytes)).unwrap())
     });

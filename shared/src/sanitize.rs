@@ -6,12 +6,16 @@
 //! every channel first neutralises control, bidi and zero-width characters and bounds
 //! the length. The raw value is still serialized as JSON for the investigators' log.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// A string from the finding that an attacker may have chosen.
+///
+/// Held inline when short (ids, names, addresses: most of a finding), so parsing, cloning
+/// and dropping a finding allocates only for its long values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Untrusted(String);
+pub struct Untrusted(CompactString);
 
 /// What a value is, which decides how much of it any channel shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +43,7 @@ impl FieldKind {
 }
 
 impl Untrusted {
-    pub fn new(raw: impl Into<String>) -> Self {
+    pub fn new(raw: impl Into<CompactString>) -> Self {
         Untrusted(raw.into())
     }
 
@@ -72,7 +76,7 @@ impl Untrusted {
 
 impl From<&str> for Untrusted {
     fn from(s: &str) -> Self {
-        Untrusted(s.to_owned())
+        Untrusted(s.into())
     }
 }
 
@@ -80,6 +84,12 @@ impl From<&str> for Untrusted {
 /// that one function decides what reaches Slack.
 pub fn slack_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    push_slack_escaped(&mut out, text);
+    out
+}
+
+/// [`slack_escape`] appending to `out`, for renderers that build one message buffer.
+pub fn push_slack_escaped(out: &mut String, text: &str) {
     let mut clean = 0;
     // Every character replaced is ASCII, so copying the runs between them is char-safe.
     for (at, b) in text.bytes().enumerate() {
@@ -98,7 +108,6 @@ pub fn slack_escape(text: &str) -> String {
         clean = at + 1;
     }
     out.push_str(&text[clean..]);
-    out
 }
 
 /// True for characters that can hide, reorder or forge text on a screen.

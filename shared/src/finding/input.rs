@@ -75,7 +75,9 @@ pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     }
     // The common case, a finding event from EventBridge, in one pass. Anything else (or
     // any error) takes the general path below, which also names what is wrong.
-    if let Ok(event) = serde_json::from_slice::<FindingEvent>(bytes)
+    // UTF-8 is checked once for the whole input, not again for every string in it.
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Ok(event) = serde_json::from_str::<FindingEvent>(text)
         && event.detail_type == FINDING_DETAIL_TYPE
         && (event.source == GUARDDUTY_SOURCE || event.source == TEST_SOURCE)
     {

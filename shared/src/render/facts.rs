@@ -1,7 +1,7 @@
 //! The finding's details every channel shows, gathered once, still raw.
 
 use crate::finding::{Finding, Process};
-use crate::sanitize::{FieldKind, neutralise, slack_escape};
+use crate::sanitize::{FieldKind, neutralise};
 
 /// A labelled, untrusted value and how long it may be shown; rendered only per channel.
 pub struct Fact {
@@ -21,9 +21,6 @@ impl Fact {
     }
     pub fn plain(&self) -> &str {
         &self.plain
-    }
-    pub fn slack(&self) -> String {
-        slack_escape(&self.plain)
     }
     pub fn is_command_line(&self) -> bool {
         self.kind == FieldKind::CommandLine

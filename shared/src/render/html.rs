@@ -60,7 +60,7 @@ pub(crate) fn page(v: &View) -> String {
     }
     s.push_str("<p>Finding id: ");
     push_escaped(&v.finding_id, &mut s);
-    if let Some(url) = super::console_url(p) {
+    if let Some(url) = &v.console_url {
         s.push_str(" &middot; <a href=\"");
         push_escaped(url, &mut s);
         s.push_str("\">Open in the GuardDuty console</a>");

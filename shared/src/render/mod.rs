@@ -48,16 +48,29 @@ pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> V
                 detail: neutralise(&o.detail, FieldKind::Text.max_chars()),
             })
             .collect(),
-        None => plan
-            .actions
-            .iter()
-            .map(|a| StepLine {
-                kind: a.kind.name(),
-                target: neutralise(&a.target.to_string(), path),
-                status: "planned",
-                detail: String::new(),
-            })
-            .collect(),
+        None => {
+            // Every action of a plan usually names the same target: show it once, reuse it.
+            let mut shown: Option<(&crate::target::Target, String)> = None;
+            plan.actions
+                .iter()
+                .map(|a| {
+                    let target = match &shown {
+                        Some((t, text)) if *t == &a.target => text.clone(),
+                        _ => {
+                            let text = neutralise(&a.target.to_string(), path);
+                            shown = Some((&a.target, text.clone()));
+                            text
+                        }
+                    };
+                    StepLine {
+                        kind: a.kind.name(),
+                        target,
+                        status: "planned",
+                        detail: String::new(),
+                    }
+                })
+                .collect()
+        }
     }
 }
 
@@ -136,6 +149,7 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
         region: neutralise(&plan.region, id),
         finding_id: neutralise(&plan.finding_id, id),
         finding_type: neutralise(&plan.finding_type, FieldKind::Name.max_chars()),
+        console_url: console_url(plan),
     };
     Notification {
         subject: plain::subject_line(&view.headline, plan),
@@ -157,6 +171,7 @@ pub(crate) struct View<'a> {
     pub region: String,
     pub finding_id: String,
     pub finding_type: String,
+    pub console_url: Option<String>,
 }
 
 impl View<'_> {

@@ -4,7 +4,6 @@ use super::{View, decision_word, short_type};
 use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
 use crate::sanitize::{FieldKind, ascii_line};
-use std::fmt::Write;
 
 /// `[SAMPLE] High Execution ReverseShell ec2 contain`: printable ASCII, ≤ 100 characters.
 pub fn subject(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> String {
@@ -21,32 +20,39 @@ pub(crate) fn subject_line(head: &str, plan: &ResponsePlan) -> String {
 
 pub(crate) fn body(v: &View) -> String {
     let p = v.plan;
-    let mut s = String::with_capacity(1024);
-    let _ = writeln!(s, "GuardDuty Runtime finding: {}", v.headline);
-    let _ = writeln!(s, "Type: {}", v.finding_type);
-    let _ = writeln!(s, "Account: {}  Region: {}", v.account, v.region);
-    let _ = writeln!(s, "Decision: {} ({})", decision_word(p.decision), p.reason);
+    let mut s = String::with_capacity(2048);
+    let mut line = |parts: &[&str]| {
+        parts.iter().for_each(|part| s.push_str(part));
+        s.push('\n');
+    };
+    line(&["GuardDuty Runtime finding: ", &v.headline]);
+    line(&["Type: ", &v.finding_type]);
+    line(&["Account: ", &v.account, "  Region: ", &v.region]);
+    line(&[
+        "Decision: ",
+        decision_word(p.decision),
+        " (",
+        &p.reason,
+        ")",
+    ]);
     if p.count > 1 {
-        let _ = writeln!(s, "Occurrences: {}", p.count);
+        line(&["Occurrences: ", &p.count.to_string()]);
     }
     for f in v.resource.iter().chain(v.activity) {
-        let _ = writeln!(s, "{}: {}", f.label, f.plain());
+        line(&[f.label, ": ", f.plain()]);
     }
     if !v.steps.is_empty() {
-        let _ = writeln!(s, "Actions:");
+        line(&["Actions:"]);
         for st in v.steps {
-            let detail = &st.detail;
-            let sep = if detail.is_empty() { "" } else { ": " };
-            let _ = writeln!(
-                s,
-                "  - {} {}: {}{sep}{detail}",
-                st.kind, st.target, st.status
-            );
+            let sep = if st.detail.is_empty() { "" } else { ": " };
+            line(&[
+                "  - ", st.kind, " ", &st.target, ": ", st.status, sep, &st.detail,
+            ]);
         }
     }
-    let _ = writeln!(s, "Finding id: {}", v.finding_id);
-    if let Some(url) = super::console_url(p) {
-        let _ = writeln!(s, "Console: {url}");
+    line(&["Finding id: ", &v.finding_id]);
+    if let Some(url) = &v.console_url {
+        line(&["Console: ", url]);
     }
     s
 }

@@ -5,9 +5,8 @@
 //! and costs a fraction of the allocations on the per-finding path.
 
 use super::{View, decision_word};
-use crate::sanitize::slack_escape;
+use crate::sanitize::{push_slack_escaped, slack_escape};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write;
 
 /// A Slack incoming-webhook message.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -124,71 +123,113 @@ pub(crate) fn fit(mut text: String, max: usize) -> String {
     text
 }
 
+/// Concatenates trusted pieces and escaped values into one mrkdwn string.
+fn mrkdwn(parts: &[Part]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for part in parts {
+        match part {
+            Part::Trusted(t) => out.push_str(t),
+            Part::Value(v) => push_slack_escaped(&mut out, v),
+        }
+    }
+    out
+}
+
+/// A piece of a Slack text: markup we wrote, or a neutralised value still to escape.
+enum Part<'a> {
+    Trusted(&'a str),
+    Value(&'a str),
+}
+
+impl Part<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Part::Trusted(t) | Part::Value(t) => t.len(),
+        }
+    }
+}
+
 pub(crate) fn payload(v: &View) -> SlackMessage {
+    use Part::{Trusted, Value};
     let p = v.plan;
     let headline = slack_escape(&v.headline);
+    let decision = decision_word(p.decision);
     let mut blocks = vec![
         Block::header(headline.clone()),
-        Block::section(format!(
-            "*Decision:* {} — {}\n*Type:* {}",
-            decision_word(p.decision),
-            slack_escape(&p.reason),
-            slack_escape(&v.finding_type)
-        )),
+        Block::section(mrkdwn(&[
+            Trusted("*Decision:* "),
+            Trusted(decision),
+            Trusted(" — "),
+            Value(&p.reason),
+            Trusted("\n*Type:* "),
+            Value(&v.finding_type),
+        ])),
     ];
+    let field = |label: &str, value: &str| {
+        Text::mrkdwn(
+            mrkdwn(&[Trusted("*"), Trusted(label), Trusted("*\n"), Value(value)]),
+            2000,
+        )
+    };
     let mut fields = vec![
-        Text::mrkdwn(format!("*Account*\n{}", slack_escape(&v.account)), 2000),
-        Text::mrkdwn(format!("*Region*\n{}", slack_escape(&v.region)), 2000),
-        Text::mrkdwn(format!("*Surface*\n{}", p.surface.as_str()), 2000),
+        field("Account", &v.account),
+        field("Region", &v.region),
+        field("Surface", p.surface.as_str()),
     ];
-    fields.extend(
-        v.resource
-            .iter()
-            .take(7)
-            .map(|f| Text::mrkdwn(format!("*{}*\n{}", f.label, f.slack()), 2000)),
-    );
+    fields.extend(v.resource.iter().take(7).map(|f| field(f.label, f.plain())));
     blocks.push(Block::fields(fields));
 
-    let mut activity = String::new();
+    let mut activity = String::with_capacity(1024);
     for f in v.activity {
+        activity.push('*');
+        activity.push_str(f.label);
         if f.is_command_line() {
-            let _ = writeln!(activity, "*{}*\n```{}```", f.label, f.slack());
+            activity.push_str("*\n```");
+            push_slack_escaped(&mut activity, f.plain());
+            activity.push_str("```\n");
         } else {
-            let _ = writeln!(activity, "*{}:* {}", f.label, f.slack());
+            activity.push_str(":* ");
+            push_slack_escaped(&mut activity, f.plain());
+            activity.push('\n');
         }
     }
     if !activity.is_empty() {
         blocks.push(Block::section(activity));
     }
     if !v.steps.is_empty() {
-        let mut lines = String::from("*Actions*");
+        let mut lines = String::with_capacity(64 * (v.steps.len() + 1));
+        lines.push_str("*Actions*");
         for s in v.steps {
-            let detail = slack_escape(&s.detail);
-            let sep = if detail.is_empty() { "" } else { " — " };
-            let _ = write!(
-                lines,
-                "\n• `{}` {}: *{}*{sep}{detail}",
-                s.kind,
-                slack_escape(&s.target),
-                s.status
-            );
+            lines.push_str("\n• `");
+            lines.push_str(s.kind);
+            lines.push_str("` ");
+            push_slack_escaped(&mut lines, &s.target);
+            lines.push_str(": *");
+            lines.push_str(s.status);
+            lines.push('*');
+            if !s.detail.is_empty() {
+                lines.push_str(" — ");
+                push_slack_escaped(&mut lines, &s.detail);
+            }
         }
         blocks.push(Block::section(lines));
     }
-    let mut context = format!("Finding {}", slack_escape(&v.finding_id));
-    if let Some(url) = super::console_url(p) {
-        // Built from validated region and hex id only; `&` must still be an entity for Slack.
-        let _ = write!(
-            context,
-            " · <{}|Open in the GuardDuty console>",
-            url.replace('&', "&amp;")
-        );
+    let mut context = mrkdwn(&[Trusted("Finding "), Value(&v.finding_id)]);
+    if let Some(url) = &v.console_url {
+        context.push_str(" · <");
+        context.push_str(&url.replace('&', "&amp;"));
+        context.push_str("|Open in the GuardDuty console>");
     }
     blocks.push(Block::Context {
         elements: vec![Text::mrkdwn(context, 3000)],
     });
     SlackMessage::new(
-        format!("GuardDuty {headline} — {}", decision_word(p.decision)),
+        mrkdwn(&[
+            Trusted("GuardDuty "),
+            Trusted(&headline),
+            Trusted(" — "),
+            Trusted(decision),
+        ]),
         blocks,
     )
 }
