@@ -11,6 +11,7 @@ use crate::playbook::{Decision, decide};
 use crate::render::{Notification, render};
 use crate::target::{Target, ec2_target, ecs_target, eks_target};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// One step of containment. The name says the surface and what is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +75,8 @@ impl Serialize for ActionKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Action {
     pub kind: ActionKind,
-    pub target: Target,
+    /// Shared by the actions of one plan, which all act on the same workload.
+    pub target: Arc<Target>,
 }
 
 /// Everything decided about one finding, ready to execute, print or notify.
@@ -207,6 +209,7 @@ fn surface_actions(
         }
         Surface::Unknown => return Ok(vec![]),
     };
+    let target = Arc::new(target);
     Ok(kinds
         .into_iter()
         .map(|kind| Action {

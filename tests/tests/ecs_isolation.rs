@@ -269,7 +269,9 @@ async fn missing_or_stopped_tasks_are_skipped() {
         w.cluster
     );
     for a in &mut missing.actions {
-        if let responder::target::Target::Ecs { task_arn, .. } = &mut a.target {
+        if let responder::target::Target::Ecs { task_arn, .. } =
+            std::sync::Arc::make_mut(&mut a.target)
+        {
             *task_arn = fake.clone();
         }
     }

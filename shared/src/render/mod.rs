@@ -55,10 +55,10 @@ pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> V
                 .iter()
                 .map(|a| {
                     let target = match &shown {
-                        Some((t, text)) if *t == &a.target => text.clone(),
+                        Some((t, text)) if *t == &*a.target => text.clone(),
                         _ => {
                             let text = neutralise(&a.target.to_string(), path);
-                            shown = Some((&a.target, text.clone()));
+                            shown = Some((&*a.target, text.clone()));
                             text
                         }
                     };

@@ -121,7 +121,7 @@ impl Ec2Executor {
                 instance_id,
                 vpc_id,
                 ..
-            } = &a.target
+            } = &*a.target
             {
                 if !is_ec2_kind(a.kind) {
                     continue;
@@ -164,7 +164,7 @@ impl Ec2Executor {
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
-                let step = match &a.target {
+                let step = match &*a.target {
                     Target::Ec2 { instance_id, .. } if is_ec2_kind(a.kind) => {
                         if !region_ok {
                             Some(quarantine::Step {

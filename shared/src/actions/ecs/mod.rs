@@ -115,7 +115,7 @@ impl EcsExecutor {
         for a in &plan.actions {
             if let Target::Ecs {
                 cluster, task_arn, ..
-            } = &a.target
+            } = &*a.target
             {
                 if !is_ecs_kind(a.kind) {
                     continue;
@@ -157,7 +157,7 @@ impl EcsExecutor {
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
-                let step = match &a.target {
+                let step = match &*a.target {
                     Target::Ecs { task_arn, .. } if is_ecs_kind(a.kind) => {
                         if !region_ok {
                             Some(contain::step(

@@ -126,10 +126,10 @@ impl EksExecutor {
         // A plan has one target; group anyway so that several would each be handled once.
         let mut results: Vec<(&Target, Vec<Step>)> = Vec::new();
         for a in &plan.actions {
-            if !is_eks_kind(a.kind) || !matches!(a.target, Target::Eks { .. }) {
+            if !is_eks_kind(a.kind) || !matches!(*a.target, Target::Eks { .. }) {
                 continue;
             }
-            if results.iter().any(|(t, _)| *t == &a.target) {
+            if results.iter().any(|(t, _)| *t == &*a.target) {
                 continue;
             }
             let kinds: Vec<ActionKind> = plan
@@ -139,13 +139,13 @@ impl EksExecutor {
                 .map(|b| b.kind)
                 .collect();
             let steps = self.contain(plan, &a.target, &kinds).await;
-            results.push((&a.target, steps));
+            results.push((&*a.target, steps));
         }
         let mut cursor: Vec<(&Target, usize)> = results.iter().map(|(t, _)| (*t, 0)).collect();
         plan.actions
             .iter()
             .map(|a| {
-                let found = results.iter().position(|(t, _)| *t == &a.target);
+                let found = results.iter().position(|(t, _)| *t == &*a.target);
                 match found {
                     Some(i) if is_eks_kind(a.kind) => {
                         let n = cursor[i].1;
