@@ -223,15 +223,7 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     blocks.push(Block::Context {
         elements: vec![Text::mrkdwn(context, 3000)],
     });
-    SlackMessage::new(
-        mrkdwn(&[
-            Trusted("GuardDuty "),
-            Trusted(&headline),
-            Trusted(" — "),
-            Trusted(decision),
-        ]),
-        blocks,
-    )
+    SlackMessage::new(["GuardDuty ", &headline, " — ", decision].concat(), blocks)
 }
 
 #[cfg(test)]
