@@ -20,7 +20,7 @@ pub fn plan_input(bytes: &[u8], config: &Config) -> Result<Vec<Handled>, ParseEr
     Ok(parse_input(bytes)?
         .into_iter()
         .map(|entry| match entry {
-            Entry::Finding(f) => Handled::Plan(Box::new(plan(*f, config))),
+            Entry::Finding(f) => Handled::Plan(Box::new(plan(f, config))),
             Entry::NotAFinding { detail_type } => Handled::NotAFinding { detail_type },
         })
         .collect())

@@ -115,7 +115,9 @@ impl ResponsePlan {
 }
 
 /// Builds the plan for one finding. Pure and total: every finding yields a plan.
-pub fn plan(finding: Finding, config: &Config) -> ResponsePlan {
+/// Takes a boxed finding as is (a finding is kilobytes; moving it costs a copy).
+pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
+    let finding: Box<Finding> = finding.into();
     let c = classify(&finding);
     let mut verdict = decide(&finding, &c, &config.playbook, &config.guardrails);
     let mut actions = Vec::new();
@@ -145,7 +147,7 @@ pub fn plan(finding: Finding, config: &Config) -> ResponsePlan {
         reason: verdict.reason,
         actions,
         notification: Notification::default(),
-        finding: Box::new(finding),
+        finding,
         classification: c,
     };
     plan.notification = render(&plan, None);

@@ -63,7 +63,10 @@ impl Untrusted {
 
     /// HTML text or quoted attribute context.
     pub fn html(&self, kind: FieldKind) -> String {
-        html_escape::encode_quoted_attribute(&self.plain(kind)).into_owned()
+        let plain = self.plain(kind);
+        let mut out = String::with_capacity(plain.len());
+        push_html_escaped(&mut out, &plain);
+        out
     }
 
     /// Slack mrkdwn: only `&`, `<`, `>` are entities to Slack, so escaping exactly those
@@ -92,22 +95,76 @@ pub fn slack_escape(text: &str) -> String {
 pub fn push_slack_escaped(out: &mut String, text: &str) {
     let mut clean = 0;
     // Every character replaced is ASCII, so copying the runs between them is char-safe.
-    for (at, b) in text.bytes().enumerate() {
-        let with = match b {
+    while let Some(at) = find_class(text.as_bytes(), clean, SLACK_SPECIAL) {
+        let with = match text.as_bytes()[at] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'`' => "\u{02CB}",
             b'*' => "\u{2217}",
             b'_' => "\u{02CD}",
-            b'~' => "\u{223C}",
-            _ => continue,
+            _ => "\u{223C}", // `~`
         };
         out.push_str(&text[clean..at]);
         out.push_str(with);
         clean = at + 1;
     }
     out.push_str(&text[clean..]);
+}
+
+/// Appends `text` escaped for HTML text and quoted-attribute context (by `html-escape`;
+/// values with nothing to escape, most of them, are copied as they are).
+pub fn push_html_escaped(out: &mut String, text: &str) {
+    if find_class(text.as_bytes(), 0, HTML_SPECIAL).is_some() {
+        html_escape::encode_quoted_attribute_to_string(text, out);
+    } else {
+        out.push_str(text);
+    }
+}
+
+const SLACK_SPECIAL: u8 = 1;
+const HTML_SPECIAL: u8 = 2;
+/// Not printable ASCII: may need a per-character look in [`neutralise`].
+const NOT_PRINTABLE_ASCII: u8 = 4;
+
+/// Which classes each byte belongs to: one table look-up per byte instead of a chain of
+/// comparisons, on the path every shown value takes.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if matches!(byte, b'&' | b'<' | b'>' | b'`' | b'*' | b'_' | b'~') {
+            table[b] |= SLACK_SPECIAL;
+        }
+        if matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'') {
+            table[b] |= HTML_SPECIAL;
+        }
+        if !(byte >= 0x20 && byte < 0x7f) {
+            table[b] |= NOT_PRINTABLE_ASCII;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The first byte at or after `from` in one of the `classes`, eight bytes per step.
+fn find_class(bytes: &[u8], from: usize, classes: u8) -> Option<usize> {
+    let class = |b: u8| BYTE_CLASS[b as usize];
+    let mut at = from;
+    while let Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) = bytes.get(at..at + 8) {
+        // Written out: the size-tuned release profile does not unroll a loop here.
+        let any = class(b0) | class(b1) | class(b2) | class(b3);
+        if (any | class(b4) | class(b5) | class(b6) | class(b7)) & classes != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| class(b) & classes != 0)
+        .map(|p| at + p)
 }
 
 /// True for characters that can hide, reorder or forge text on a screen.
@@ -123,7 +180,8 @@ pub fn is_dangerous(c: char) -> bool {
 pub fn neutralise(raw: &str, max: usize) -> String {
     // Common case: short and clean, copied as is (printable ASCII needs no per-char test).
     if raw.len() <= max
-        && (raw.bytes().all(|b| (0x20..0x7f).contains(&b)) || !raw.chars().any(is_dangerous))
+        && (find_class(raw.as_bytes(), 0, NOT_PRINTABLE_ASCII).is_none()
+            || !raw.chars().any(is_dangerous))
     {
         return raw.to_owned();
     }
@@ -255,6 +313,23 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn html_escaping_matches_html_escape(raw in any::<String>()) {
+            let mut out = String::from("x");
+            push_html_escaped(&mut out, &raw);
+            let expected = html_escape::encode_quoted_attribute(&raw);
+            prop_assert_eq!(&out[1..], expected.as_ref());
+        }
+
+        #[test]
+        fn byte_class_scan_finds_the_first_special(raw in "[a-z&<>`*_~\"'é\u{1b}]{0,40}", from in 0usize..40) {
+            let bytes = raw.as_bytes();
+            for classes in [SLACK_SPECIAL, HTML_SPECIAL, NOT_PRINTABLE_ASCII] {
+                let expected = (from..bytes.len()).find(|&i| BYTE_CLASS[bytes[i] as usize] & classes != 0);
+                prop_assert_eq!(find_class(bytes, from, classes), expected);
+            }
+        }
+
         #[test]
         fn every_channel_is_free_of_dangerous_characters(raw in any::<String>()) {
             let v = Untrusted::new(raw);

@@ -32,21 +32,37 @@ pub enum Target {
     },
 }
 
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+impl Target {
+    /// How messages name the target: the instance id, the task ARN, or
+    /// `cluster/namespace/type/name`.
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Target::Ec2 { instance_id, .. } => f.write_str(instance_id),
-            Target::Ecs { task_arn, .. } => f.write_str(task_arn),
+            Target::Ec2 { instance_id, .. } => instance_id.into(),
+            Target::Ecs { task_arn, .. } => task_arn.into(),
             Target::Eks {
                 cluster,
                 namespace,
                 workload_type,
                 workload_name,
                 ..
-            } => {
-                write!(f, "{cluster}/{namespace}/{workload_type}/{workload_name}")
-            }
+            } => [
+                cluster.as_str(),
+                "/",
+                namespace,
+                "/",
+                workload_type,
+                "/",
+                workload_name,
+            ]
+            .concat()
+            .into(),
         }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.name())
     }
 }
 
@@ -219,7 +235,7 @@ pub fn eks_target(f: &Finding) -> Result<Target, TargetError> {
         .map(|t| t.as_raw().to_ascii_lowercase())
         .filter(|t| t.len() <= 32 && t.bytes().all(|b| b.is_ascii_lowercase()))
         .unwrap_or_else(|| "pods".into());
-    let from_container = f.resource.container_details.iter();
+    let from_container = f.resource.container_details.as_deref().into_iter();
     let container_ids = w
         .containers
         .iter()

@@ -42,15 +42,15 @@ pub struct Finding {
 pub struct Resource {
     pub resource_type: Untrusted,
     #[serde(default)]
-    pub instance_details: Option<InstanceDetails>,
+    pub instance_details: Option<Box<InstanceDetails>>,
     #[serde(default)]
-    pub ecs_cluster_details: Option<EcsClusterDetails>,
+    pub ecs_cluster_details: Option<Box<EcsClusterDetails>>,
     #[serde(default)]
-    pub eks_cluster_details: Option<EksClusterDetails>,
+    pub eks_cluster_details: Option<Box<EksClusterDetails>>,
     #[serde(default)]
-    pub kubernetes_details: Option<KubernetesDetails>,
+    pub kubernetes_details: Option<Box<KubernetesDetails>>,
     #[serde(default)]
-    pub container_details: Option<Container>,
+    pub container_details: Option<Box<Container>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -188,9 +188,9 @@ pub struct Service {
     pub event_first_seen: Option<Timestamp>,
     pub event_last_seen: Option<Timestamp>,
     pub resource_role: Option<Untrusted>,
-    pub additional_info: Option<AdditionalInfo>,
-    pub action: Option<ServiceAction>,
-    pub runtime_details: Option<RuntimeDetails>,
+    pub additional_info: Option<Box<AdditionalInfo>>,
+    pub action: Option<Box<ServiceAction>>,
+    pub runtime_details: Option<Box<RuntimeDetails>>,
 }
 
 /// `additionalInfo` is `{type, value: "<JSON string>"}` with the keys of `value` often
@@ -256,8 +256,8 @@ pub struct RemoteIpDetails {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RuntimeDetails {
-    pub process: Option<Process>,
-    pub context: Option<RuntimeContext>,
+    pub process: Option<Box<Process>>,
+    pub context: Option<Box<RuntimeContext>>,
 }
 
 /// `ProcessDetails`; also the shape of `modifyingProcess` and `targetProcess`.
@@ -345,7 +345,7 @@ impl Finding {
         self.service
             .additional_info
             .as_ref()
-            .is_some_and(AdditionalInfo::is_sample)
+            .is_some_and(|a| a.is_sample())
     }
 
     pub fn is_archived(&self) -> bool {
@@ -353,11 +353,11 @@ impl Finding {
     }
 
     pub fn process(&self) -> Option<&Process> {
-        self.service.runtime_details.as_ref()?.process.as_ref()
+        self.service.runtime_details.as_ref()?.process.as_deref()
     }
 
     pub fn context(&self) -> Option<&RuntimeContext> {
-        self.service.runtime_details.as_ref()?.context.as_ref()
+        self.service.runtime_details.as_ref()?.context.as_deref()
     }
 
     /// Every tag GuardDuty reports on the affected resource (instance, cluster, task).

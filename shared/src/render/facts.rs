@@ -216,7 +216,7 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact> {
 fn process_facts(out: &mut Vec<Fact>, label: &'static str, p: &Process) {
     let name = p.name.as_ref().map(|n| n.as_raw()).unwrap_or("?");
     let value = match p.pid {
-        Some(pid) => format!("{name} (pid {pid})"),
+        Some(pid) => [name, " (pid ", itoa::Buffer::new().format(pid), ")"].concat(),
         None => name.to_owned(),
     };
     out.push(Fact::new(label, &value, FieldKind::Name));

@@ -57,7 +57,7 @@ pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> V
                     let target = match &shown {
                         Some((t, text)) if *t == &*a.target => text.clone(),
                         _ => {
-                            let text = neutralise(&a.target.to_string(), path);
+                            let text = neutralise(&a.target.name(), path);
                             shown = Some((&*a.target, text.clone()));
                             text
                         }
@@ -83,13 +83,27 @@ pub(crate) fn headline(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Str
     if outcomes.is_some_and(|o| o.iter().any(|o| o.status == Status::Failed)) {
         marks.push_str("[FAILED] ");
     }
-    format!(
-        "{marks}{} ({:.1}) {} on {}",
-        plan.severity_label.as_str(),
-        plan.severity,
-        plan.classification.family_label(),
-        plan.surface.as_str()
-    )
+    let family = plan.classification.family_label();
+    marks.reserve(40 + family.len());
+    marks.push_str(plan.severity_label.as_str());
+    marks.push_str(" (");
+    push_one_decimal(&mut marks, plan.severity);
+    marks.push_str(") ");
+    marks.push_str(family);
+    marks.push_str(" on ");
+    marks.push_str(plan.surface.as_str());
+    marks
+}
+
+/// `{:.1}` without the formatting machinery for the usual whole-number severities.
+fn push_one_decimal(out: &mut String, n: f64) {
+    if (0.0..=1000.0).contains(&n) && n.is_sign_positive() && n.fract() == 0.0 {
+        out.push_str(itoa::Buffer::new().format(n as u32));
+        out.push_str(".0");
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{n:.1}");
+    }
 }
 
 /// The short type (`ReverseShell`, `C&CActivity.B!DNS`), untrusted in a replayed file.
@@ -123,11 +137,15 @@ pub(crate) fn console_url(plan: &ResponsePlan) -> Option<String> {
         _ => return None,
     };
     (region_ok && id_ok).then(|| {
-        format!(
-            "https://{host}/guardduty/home?region={r}#/findings?macros=current&fId={id}",
-            r = plan.region,
-            id = plan.finding_id
-        )
+        [
+            "https://",
+            host,
+            "/guardduty/home?region=",
+            &plan.region,
+            "#/findings?macros=current&fId=",
+            &plan.finding_id,
+        ]
+        .concat()
     })
 }
 
@@ -176,4 +194,22 @@ pub(crate) struct View<'a> {
 
 impl View<'_> {
     pub const ID: FieldKind = FieldKind::Name;
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn one_decimal_is_what_format_gives(n in prop_oneof![
+            (0u32..=1200).prop_map(f64::from),
+            (0u32..=1200).prop_map(|t| f64::from(t) / 10.0),
+            any::<f64>(),
+        ]) {
+            let mut out = String::new();
+            super::push_one_decimal(&mut out, n);
+            prop_assert_eq!(out, format!("{n:.1}"));
+        }
+    }
 }

@@ -13,7 +13,15 @@ pub fn subject(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> String {
 pub(crate) fn subject_line(head: &str, plan: &ResponsePlan) -> String {
     let short = short_type(plan).plain(FieldKind::Name);
     ascii_line(
-        &format!("GuardDuty {head}: {short} - {}", plan.decision.as_str()),
+        &[
+            "GuardDuty ",
+            head,
+            ": ",
+            &short,
+            " - ",
+            plan.decision.as_str(),
+        ]
+        .concat(),
         100,
     )
 }
@@ -36,7 +44,7 @@ pub(crate) fn body(v: &View) -> String {
         ")",
     ]);
     if p.count > 1 {
-        line(&["Occurrences: ", &p.count.to_string()]);
+        line(&["Occurrences: ", itoa::Buffer::new().format(p.count)]);
     }
     for f in v.resource.iter().chain(v.activity) {
         line(&[f.label, ": ", f.plain()]);
