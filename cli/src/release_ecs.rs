@@ -41,7 +41,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let released = EcsExecutor::new(&sdk, EcsOptions::default())
         .release(&args.cluster, &args.task_arn, args.execute)
         .await
-        .map_err(|e| neutralise(&e.to_string(), 400))?;
+        .map_err(|e| neutralise(&e.to_string(), 400).into_owned())?;
     match args.output {
         Output::Json => println!(
             "{}",

@@ -8,6 +8,7 @@
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A string from the finding that an attacker may have chosen.
 ///
@@ -58,7 +59,7 @@ impl Untrusted {
 
     /// Plain text (SNS body, terminal): neutralised and bounded, nothing escaped.
     pub fn plain(&self, kind: FieldKind) -> String {
-        neutralise(&self.0, kind.max_chars())
+        neutralise(&self.0, kind.max_chars()).into_owned()
     }
 
     /// HTML text or quoted attribute context.
@@ -176,14 +177,15 @@ pub fn is_dangerous(c: char) -> bool {
 }
 
 /// Makes dangerous characters visible as escapes and cuts to `max` visible characters on a
-/// character boundary, saying how much was cut.
-pub fn neutralise(raw: &str, max: usize) -> String {
-    // Common case: short and clean, copied as is (printable ASCII needs no per-char test).
+/// character boundary, saying how much was cut. A value that needs neither (most of them)
+/// is returned as is, without a copy.
+pub fn neutralise(raw: &str, max: usize) -> Cow<'_, str> {
+    // Printable ASCII needs no per-character test.
     if raw.len() <= max
         && (find_class(raw.as_bytes(), 0, NOT_PRINTABLE_ASCII).is_none()
             || !raw.chars().any(is_dangerous))
     {
-        return raw.to_owned();
+        return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len().min(max * 2));
     let mut shown = 0usize;
@@ -206,7 +208,7 @@ pub fn neutralise(raw: &str, max: usize) -> String {
             out.push_str("…[+");
             out.push_str(&rest.to_string());
             out.push_str(" chars]");
-            return out;
+            return Cow::Owned(out);
         }
         match escaped {
             None => out.push(c),
@@ -221,7 +223,7 @@ pub fn neutralise(raw: &str, max: usize) -> String {
         }
         shown += width;
     }
-    out
+    Cow::Owned(out)
 }
 
 enum Escape {

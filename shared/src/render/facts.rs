@@ -2,20 +2,34 @@
 
 use crate::finding::{Finding, Process};
 use crate::sanitize::{FieldKind, neutralise};
+use std::borrow::Cow;
 
 /// A labelled, untrusted value and how long it may be shown; rendered only per channel.
-pub struct Fact {
+pub struct Fact<'a> {
     pub label: &'static str,
-    /// Neutralised and bounded once; each channel escapes from here.
-    plain: String,
+    /// Neutralised and bounded once (borrowed from the finding when that changed nothing);
+    /// each channel escapes from here.
+    plain: Cow<'a, str>,
     kind: FieldKind,
 }
 
-impl Fact {
-    fn new(label: &'static str, raw: &str, kind: FieldKind) -> Fact {
+impl<'a> Fact<'a> {
+    fn new(label: &'static str, raw: &'a str, kind: FieldKind) -> Fact<'a> {
         Fact {
             label,
             plain: neutralise(raw, kind.max_chars()),
+            kind,
+        }
+    }
+    /// For a value built here rather than read from the finding.
+    fn built(label: &'static str, raw: String, kind: FieldKind) -> Fact<'a> {
+        let plain = match neutralise(&raw, kind.max_chars()) {
+            Cow::Borrowed(_) => raw,
+            Cow::Owned(changed) => changed,
+        };
+        Fact {
+            label,
+            plain: Cow::Owned(plain),
             kind,
         }
     }
@@ -27,10 +41,10 @@ impl Fact {
     }
 }
 
-fn push(
-    out: &mut Vec<Fact>,
+fn push<'a>(
+    out: &mut Vec<Fact<'a>>,
     label: &'static str,
-    value: Option<&crate::sanitize::Untrusted>,
+    value: Option<&'a crate::sanitize::Untrusted>,
     kind: FieldKind,
 ) {
     if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -39,8 +53,8 @@ fn push(
 }
 
 /// Resource-identifying facts (account and region are trusted and rendered separately).
-pub fn resource_facts(f: &Finding) -> Vec<Fact> {
-    let mut out = Vec::new();
+pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
+    let mut out = Vec::with_capacity(8);
     let r = &f.resource;
     push(
         &mut out,
@@ -83,8 +97,8 @@ pub fn resource_facts(f: &Finding) -> Vec<Fact> {
 }
 
 /// What ran and what it touched.
-pub fn activity_facts(f: &Finding) -> Vec<Fact> {
-    let mut out = Vec::new();
+pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
+    let mut out = Vec::with_capacity(16);
     if let Some(p) = f.process() {
         process_facts(&mut out, "Process", p);
         push(&mut out, "User", p.user.as_ref(), FieldKind::Name);
@@ -102,7 +116,7 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact> {
                 .map(|n| n.as_raw())
                 .take(16)
                 .collect();
-            out.push(Fact::new("Lineage", &names.join(" < "), FieldKind::Path));
+            out.push(Fact::built("Lineage", names.join(" < "), FieldKind::Path));
         }
     }
     if let Some(c) = f.context() {
@@ -213,13 +227,15 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact> {
     out
 }
 
-fn process_facts(out: &mut Vec<Fact>, label: &'static str, p: &Process) {
+fn process_facts<'a>(out: &mut Vec<Fact<'a>>, label: &'static str, p: &'a Process) {
     let name = p.name.as_ref().map(|n| n.as_raw()).unwrap_or("?");
-    let value = match p.pid {
-        Some(pid) => [name, " (pid ", itoa::Buffer::new().format(pid), ")"].concat(),
-        None => name.to_owned(),
-    };
-    out.push(Fact::new(label, &value, FieldKind::Name));
+    out.push(match p.pid {
+        Some(pid) => {
+            let value = [name, " (pid ", itoa::Buffer::new().format(pid), ")"].concat();
+            Fact::built(label, value, FieldKind::Name)
+        }
+        None => Fact::new(label, name, FieldKind::Name),
+    });
     push(
         out,
         match label {

@@ -13,6 +13,8 @@ use crate::plan::ResponsePlan;
 use crate::playbook::Decision;
 use crate::sanitize::{FieldKind, Untrusted, neutralise};
 use serde::Serialize;
+use std::borrow::Cow;
+use std::rc::Rc;
 
 pub use plain::subject;
 pub use slack::{Block, SlackMessage, Text};
@@ -29,35 +31,39 @@ pub struct Notification {
 }
 
 /// One line of the "what was done" list, neutralised once; each channel escapes from here.
-pub(crate) struct StepLine {
+pub(crate) struct StepLine<'a> {
     pub kind: &'static str,
-    pub target: String,
+    /// Shared: the actions of a plan usually all name the same target.
+    pub target: Rc<str>,
     pub status: &'static str,
-    pub detail: String,
+    pub detail: Cow<'a, str>,
 }
 
-pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Vec<StepLine> {
+pub(crate) fn step_lines<'a>(
+    plan: &'a ResponsePlan,
+    outcomes: Option<&'a [Outcome]>,
+) -> Vec<StepLine<'a>> {
     let path = FieldKind::Path.max_chars();
     match outcomes {
         Some(list) => list
             .iter()
             .map(|o| StepLine {
                 kind: o.kind.name(),
-                target: neutralise(&o.target, path),
+                target: Rc::from(neutralise(&o.target, path).as_ref()),
                 status: o.status.as_str(),
                 detail: neutralise(&o.detail, FieldKind::Text.max_chars()),
             })
             .collect(),
         None => {
-            // Every action of a plan usually names the same target: show it once, reuse it.
-            let mut shown: Option<(&crate::target::Target, String)> = None;
+            let mut shown: Option<(&crate::target::Target, Rc<str>)> = None;
             plan.actions
                 .iter()
                 .map(|a| {
                     let target = match &shown {
                         Some((t, text)) if *t == &*a.target => text.clone(),
                         _ => {
-                            let text = neutralise(&a.target.name(), path);
+                            let text: Rc<str> =
+                                Rc::from(neutralise(&a.target.name(), path).as_ref());
                             shown = Some((&*a.target, text.clone()));
                             text
                         }
@@ -66,7 +72,7 @@ pub(crate) fn step_lines(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> V
                         kind: a.kind.name(),
                         target,
                         status: "planned",
-                        detail: String::new(),
+                        detail: Cow::Borrowed(""),
                     }
                 })
                 .collect()
@@ -180,15 +186,15 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
 /// What every channel shows, gathered and neutralised once.
 pub(crate) struct View<'a> {
     pub plan: &'a ResponsePlan,
-    pub resource: &'a [facts::Fact],
-    pub activity: &'a [facts::Fact],
-    pub steps: &'a [StepLine],
+    pub resource: &'a [facts::Fact<'a>],
+    pub activity: &'a [facts::Fact<'a>],
+    pub steps: &'a [StepLine<'a>],
     /// From trusted parts only.
     pub headline: String,
-    pub account: String,
-    pub region: String,
-    pub finding_id: String,
-    pub finding_type: String,
+    pub account: Cow<'a, str>,
+    pub region: Cow<'a, str>,
+    pub finding_id: Cow<'a, str>,
+    pub finding_type: Cow<'a, str>,
     pub console_url: Option<String>,
 }
 

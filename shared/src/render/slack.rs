@@ -154,28 +154,28 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     let p = v.plan;
     let headline = slack_escape(&v.headline);
     let decision = decision_word(p.decision);
-    let mut blocks = vec![
-        Block::header(headline.clone()),
-        Block::section(mrkdwn(&[
-            Trusted("*Decision:* "),
-            Trusted(decision),
-            Trusted(" — "),
-            Value(&p.reason),
-            Trusted("\n*Type:* "),
-            Value(&v.finding_type),
-        ])),
-    ];
+    // Header, decision, fields, activity, actions, context.
+    let mut blocks = Vec::with_capacity(6);
+    blocks.push(Block::header(headline.clone()));
+    blocks.push(Block::section(mrkdwn(&[
+        Trusted("*Decision:* "),
+        Trusted(decision),
+        Trusted(" — "),
+        Value(&p.reason),
+        Trusted("\n*Type:* "),
+        Value(&v.finding_type),
+    ])));
     let field = |label: &str, value: &str| {
         Text::mrkdwn(
             mrkdwn(&[Trusted("*"), Trusted(label), Trusted("*\n"), Value(value)]),
             2000,
         )
     };
-    let mut fields = vec![
-        field("Account", &v.account),
-        field("Region", &v.region),
-        field("Surface", p.surface.as_str()),
-    ];
+    // Slack shows at most 10 fields.
+    let mut fields = Vec::with_capacity(10);
+    fields.push(field("Account", &v.account));
+    fields.push(field("Region", &v.region));
+    fields.push(field("Surface", p.surface.as_str()));
     fields.extend(v.resource.iter().take(7).map(|f| field(f.label, f.plain())));
     blocks.push(Block::fields(fields));
 
