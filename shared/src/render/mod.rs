@@ -211,6 +211,7 @@ mod tests {
         fn one_decimal_is_what_format_gives(n in prop_oneof![
             (0u32..=1200).prop_map(f64::from),
             (0u32..=1200).prop_map(|t| f64::from(t) / 10.0),
+            Just(-0.0),
             any::<f64>(),
         ]) {
             let mut out = String::new();
