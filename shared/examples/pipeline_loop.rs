@@ -1,6 +1,7 @@
 //! Runs the pure pipeline on one sample event in a loop, for instruction counts that do not
 //! depend on how busy the machine is (see docs/benchmarks.md):
-//! `valgrind --tool=callgrind target/release/examples/pipeline_loop <event> <iterations>`.
+//! `valgrind --tool=callgrind target/release/examples/pipeline_loop <event> <iterations>`,
+//! where `<event>` is a file name in `events/` or a path.
 
 use responder::Config;
 use responder::pipeline::plan_input;
@@ -12,7 +13,11 @@ fn main() {
         .next()
         .unwrap_or_else(|| "eks-execution-reverse-shell.json".into());
     let iterations: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = if std::path::Path::new(&name).is_file() {
+        name
+    } else {
+        format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"))
+    };
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let config = Config::default();
     let started = std::time::Instant::now();
