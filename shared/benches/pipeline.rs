@@ -30,11 +30,11 @@ fn compact(pretty: &[u8]) -> Vec<u8> {
 fn pipeline(c: &mut Criterion) {
     let config = Config::default();
     let mut group = c.benchmark_group("pipeline");
-    let typical = compact(&event("eks-execution-reverse-shell.json"));
+    let indented = event("eks-execution-reverse-shell.json");
+    let typical = compact(&indented);
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&typical).unwrap(),
-        serde_json::from_slice::<serde_json::Value>(&event("eks-execution-reverse-shell.json"))
-            .unwrap()
+        serde_json::from_slice::<serde_json::Value>(&indented).unwrap()
     );
     group.throughput(Throughput::Bytes(typical.len() as u64));
     group.bench_function("eks-execution-reverse-shell-compact", |b| {

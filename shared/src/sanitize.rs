@@ -116,10 +116,13 @@ pub fn push_slack_escaped(out: &mut String, text: &str) {
 /// Appends `text` escaped for HTML text and quoted-attribute context (by `html-escape`;
 /// values with nothing to escape, most of them, are copied as they are).
 pub fn push_html_escaped(out: &mut String, text: &str) {
-    if find_class(text.as_bytes(), 0, HTML_SPECIAL).is_some() {
-        html_escape::encode_quoted_attribute_to_string(text, out);
-    } else {
-        out.push_str(text);
+    match find_class(text.as_bytes(), 0, HTML_SPECIAL) {
+        Some(first) => {
+            // The clean prefix (ASCII-split, so char-safe) is not scanned again.
+            out.push_str(&text[..first]);
+            html_escape::encode_quoted_attribute_to_string(&text[first..], out);
+        }
+        None => out.push_str(text),
     }
 }
 

@@ -82,23 +82,22 @@ pub(crate) fn step_lines<'a>(
 
 /// Words for the headline, from trusted parts only.
 pub(crate) fn headline(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> String {
-    let mut marks = String::new();
+    let family = plan.classification.family_label();
+    let mut head = String::with_capacity(64 + family.len());
     if plan.sample {
-        marks.push_str("[SAMPLE] ");
+        head.push_str("[SAMPLE] ");
     }
     if outcomes.is_some_and(|o| o.iter().any(|o| o.status == Status::Failed)) {
-        marks.push_str("[FAILED] ");
+        head.push_str("[FAILED] ");
     }
-    let family = plan.classification.family_label();
-    marks.reserve(40 + family.len());
-    marks.push_str(plan.severity_label.as_str());
-    marks.push_str(" (");
-    push_one_decimal(&mut marks, plan.severity);
-    marks.push_str(") ");
-    marks.push_str(family);
-    marks.push_str(" on ");
-    marks.push_str(plan.surface.as_str());
-    marks
+    head.push_str(plan.severity_label.as_str());
+    head.push_str(" (");
+    push_one_decimal(&mut head, plan.severity);
+    head.push_str(") ");
+    head.push_str(family);
+    head.push_str(" on ");
+    head.push_str(plan.surface.as_str());
+    head
 }
 
 /// `{:.1}` without the formatting machinery for the usual whole-number severities.
