@@ -64,7 +64,7 @@ impl Untrusted {
 
     /// HTML text or quoted attribute context.
     pub fn html(&self, kind: FieldKind) -> String {
-        let plain = self.plain(kind);
+        let plain = neutralise(&self.0, kind.max_chars());
         let mut out = String::with_capacity(plain.len());
         push_html_escaped(&mut out, &plain);
         out

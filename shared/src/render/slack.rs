@@ -123,53 +123,28 @@ pub(crate) fn fit(mut text: String, max: usize) -> String {
     text
 }
 
-/// Concatenates trusted pieces and escaped values into one mrkdwn string.
-fn mrkdwn(parts: &[Part]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
-    for part in parts {
-        match part {
-            Part::Trusted(t) => out.push_str(t),
-            Part::Value(v) => push_slack_escaped(&mut out, v),
-        }
-    }
-    out
-}
-
-/// A piece of a Slack text: markup we wrote, or a neutralised value still to escape.
-enum Part<'a> {
-    Trusted(&'a str),
-    Value(&'a str),
-}
-
-impl Part<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Part::Trusted(t) | Part::Value(t) => t.len(),
-        }
-    }
-}
-
 pub(crate) fn payload(v: &View) -> SlackMessage {
-    use Part::{Trusted, Value};
     let p = v.plan;
     let headline = slack_escape(&v.headline);
     let decision = decision_word(p.decision);
     // Header, decision, fields, activity, actions, context.
     let mut blocks = Vec::with_capacity(6);
     blocks.push(Block::header(headline.clone()));
-    blocks.push(Block::section(mrkdwn(&[
-        Trusted("*Decision:* "),
-        Trusted(decision),
-        Trusted(" — "),
-        Value(&p.reason),
-        Trusted("\n*Type:* "),
-        Value(&v.finding_type),
-    ])));
+    let mut summary = String::with_capacity(64 + p.reason.len() + v.finding_type.len());
+    summary.push_str("*Decision:* ");
+    summary.push_str(decision);
+    summary.push_str(" — ");
+    push_slack_escaped(&mut summary, &p.reason);
+    summary.push_str("\n*Type:* ");
+    push_slack_escaped(&mut summary, &v.finding_type);
+    blocks.push(Block::section(summary));
     let field = |label: &str, value: &str| {
-        Text::mrkdwn(
-            mrkdwn(&[Trusted("*"), Trusted(label), Trusted("*\n"), Value(value)]),
-            2000,
-        )
+        let mut text = String::with_capacity(label.len() + value.len() + 8);
+        text.push('*');
+        text.push_str(label);
+        text.push_str("*\n");
+        push_slack_escaped(&mut text, value);
+        Text::mrkdwn(text, 2000)
     };
     // Slack shows at most 10 fields.
     let mut fields = Vec::with_capacity(10);
@@ -214,7 +189,9 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
         }
         blocks.push(Block::section(lines));
     }
-    let mut context = mrkdwn(&[Trusted("Finding "), Value(&v.finding_id)]);
+    let mut context = String::with_capacity(160);
+    context.push_str("Finding ");
+    push_slack_escaped(&mut context, &v.finding_id);
     if let Some(url) = &v.console_url {
         context.push_str(" · <");
         context.push_str(&url.replace('&', "&amp;"));
