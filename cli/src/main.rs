@@ -1,11 +1,18 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
+#[cfg(feature = "aws")]
 mod coverage;
+#[cfg(feature = "aws")]
 mod executors;
+#[cfg(feature = "aws")]
 mod release_ec2;
+#[cfg(feature = "aws")]
 mod release_ecs;
+#[cfg(feature = "aws")]
 mod release_eks;
 mod replay;
+#[cfg(feature = "aws")]
+mod replay_execute;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -46,14 +53,17 @@ enum Command {
         execute: bool,
     },
     /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
+    #[cfg(feature = "aws")]
     Release {
         #[command(subcommand)]
         target: ReleaseTarget,
     },
     /// Runtime Monitoring coverage audit: exit 1 when any (matching) resource is UNHEALTHY.
+    #[cfg(feature = "aws")]
     Coverage(coverage::Args),
 }
 
+#[cfg(feature = "aws")]
 #[derive(Subcommand)]
 enum ReleaseTarget {
     /// A quarantined EC2 instance: restore its groups per ENI, protection flags, Auto
@@ -67,34 +77,33 @@ enum ReleaseTarget {
     Eks(release_eks::Args),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// What `replay --execute` says in a build without the `aws` feature.
+pub const NO_AWS: &str = "this build has no AWS support (dry run only): rebuild with \
+    `cargo run -p responder-cli --features aws -- …` to execute, release or audit coverage";
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         Command::Replay {
             file,
             output,
             config,
             execute,
-        } => {
-            replay::run(replay::Replay {
-                file: file.as_deref(),
-                output,
-                config: config.as_deref(),
-                execute,
-            })
-            .await
-        }
-        Command::Release {
-            target: ReleaseTarget::Ec2(args),
-        } => release_ec2::run(args).await,
-        Command::Release {
-            target: ReleaseTarget::Ecs(args),
-        } => release_ecs::run(args).await,
-        Command::Release {
-            target: ReleaseTarget::Eks(args),
-        } => release_eks::run(args).await,
-        Command::Coverage(args) => coverage::run(args).await,
+        } => replay::run(replay::Replay {
+            file: file.as_deref(),
+            output,
+            config: config.as_deref(),
+            execute,
+        }),
+        #[cfg(feature = "aws")]
+        Command::Release { target } => block_on(async {
+            match target {
+                ReleaseTarget::Ec2(args) => release_ec2::run(args).await,
+                ReleaseTarget::Ecs(args) => release_ecs::run(args).await,
+                ReleaseTarget::Eks(args) => release_eks::run(args).await,
+            }
+        }),
+        #[cfg(feature = "aws")]
+        Command::Coverage(args) => block_on(coverage::run(args)),
     };
     match result {
         Ok(code) => code,
@@ -103,4 +112,12 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+#[cfg(feature = "aws")]
+/// Runs the AWS part of a command; the pure part needs no runtime.
+fn block_on<T, F: std::future::Future<Output = Result<T, String>>>(work: F) -> Result<T, String> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| format!("tokio runtime: {e}"))?
+        .block_on(work)
 }

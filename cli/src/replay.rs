@@ -1,13 +1,14 @@
 //! `responder replay`: parse → plan → (execute → notify) → show, for one file or stdin.
 //! Without `--execute` nothing is called and nothing is sent: the output shows what would be.
+//! This part is pure; `--execute` lives in `replay_execute` (feature `aws`).
 
 use crate::Output;
-use crate::executors::AnyExecutor;
 use responder::Config;
-use responder::notify::{Notifier, NotifySettings};
+use responder::outcome::{Outcome, any_failed};
 use responder::pipeline::{Handled, plan_input};
-use responder::respond::{RepeatPolicy, Response, respond};
+use responder::plan::ResponsePlan;
 use responder::sanitize::{ascii_line, neutralise};
+use serde::Serialize;
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
@@ -26,48 +27,76 @@ pub struct Replay<'a> {
     pub execute: bool,
 }
 
-pub async fn run(args: Replay<'_>) -> Result<ExitCode, String> {
+/// One finding's result as shown: the plan, then what was done and sent (both empty in a
+/// dry run). Field names and order are the replay JSON contract.
+#[derive(Serialize)]
+pub struct Reported {
+    #[serde(flatten)]
+    pub plan: ResponsePlan,
+    pub outcomes: Vec<Outcome>,
+    pub deliveries: Vec<DeliveryLine>,
+    pub repeat: bool,
+}
+
+/// One notification channel's result.
+#[derive(Serialize)]
+pub struct DeliveryLine {
+    pub channel: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Reported {
+    fn dry_run(plan: ResponsePlan) -> Reported {
+        Reported {
+            plan,
+            outcomes: Vec::new(),
+            deliveries: Vec::new(),
+            repeat: false,
+        }
+    }
+}
+
+pub fn run(args: Replay<'_>) -> Result<ExitCode, String> {
     let config = load_config(args.config)?;
     let bytes = match args.file {
         Some(file) => read_input(file)?,
         None => EMBEDDED_SAMPLE.as_bytes().to_vec(),
     };
     let handled = plan_input(&bytes, &config).map_err(|e| e.to_string())?;
-    let notifier = if args.execute {
-        let settings = NotifySettings::from_env(|k| std::env::var(k).ok());
-        let base = responder::execute::aws::sdk_config(
-            &std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
-        )
-        .await;
-        Notifier::new(&base, &settings).await
-    } else {
-        Notifier::disabled()
-    };
-    let mut responses = Vec::new();
+    let mut plans = Vec::new();
     let mut others = Vec::new();
     for h in handled {
         match h {
             Handled::NotAFinding { detail_type } => others.push(detail_type),
-            Handled::Plan(plan) if args.execute => {
-                let sdk = responder::execute::aws::sdk_config(&plan.region).await;
-                let executor = AnyExecutor::for_surface(plan.surface, &sdk, &config);
-                responses
-                    .push(respond(*plan, Some(&executor), &notifier, RepeatPolicy::Update).await);
-            }
-            Handled::Plan(plan) => responses
-                .push(respond::<AnyExecutor>(*plan, None, &notifier, RepeatPolicy::Update).await),
+            Handled::Plan(plan) => plans.push(*plan),
         }
     }
+    let reported = if args.execute {
+        execute(plans, &config)?
+    } else {
+        plans.into_iter().map(Reported::dry_run).collect()
+    };
     match args.output {
-        Output::Json => println!("{}", json_report(&responses, &others)),
-        Output::Text => print!("{}", text_report(&responses, &others, args.execute)),
+        Output::Json => println!("{}", json_report(&reported, &others)),
+        Output::Text => print!("{}", text_report(&reported, &others, args.execute)),
     }
-    let failed = responses.iter().any(Response::containment_failed);
+    let failed = reported.iter().any(|r| any_failed(&r.outcomes));
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(feature = "aws")]
+fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Result<Vec<Reported>, String> {
+    crate::block_on(async { Ok(crate::replay_execute::execute(plans, config).await) })
+}
+
+#[cfg(not(feature = "aws"))]
+fn execute(_: Vec<ResponsePlan>, _: &Config) -> Result<Vec<Reported>, String> {
+    Err(crate::NO_AWS.to_owned())
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, String> {
@@ -98,7 +127,7 @@ fn read_input(file: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn json_report(responses: &[Response], others: &[String]) -> String {
+fn json_report(responses: &[Reported], others: &[String]) -> String {
     let others: Vec<serde_json::Value> = others
         .iter()
         .map(|d| serde_json::json!({"detail_type": d, "handled": "not a finding"}))
@@ -107,7 +136,7 @@ fn json_report(responses: &[Response], others: &[String]) -> String {
         .unwrap_or_default()
 }
 
-fn text_report(responses: &[Response], others: &[String], executed: bool) -> String {
+fn text_report(responses: &[Reported], others: &[String], executed: bool) -> String {
     let mut out = String::new();
     for d in others {
         out.push_str(&format!(

@@ -1,0 +1,37 @@
+//! `responder replay --execute`: carry each plan out with its surface's executor, then
+//! notify through what RESPONDER_* configures.
+
+use crate::executors::AnyExecutor;
+use crate::replay::{DeliveryLine, Reported};
+use responder::Config;
+use responder::notify::{Notifier, NotifySettings};
+use responder::plan::ResponsePlan;
+use responder::respond::{RepeatPolicy, respond};
+
+pub async fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Vec<Reported> {
+    let settings = NotifySettings::from_env(|k| std::env::var(k).ok());
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let base = responder::execute::aws::sdk_config(&region).await;
+    let notifier = Notifier::new(&base, &settings).await;
+    let mut reported = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let sdk = responder::execute::aws::sdk_config(&plan.region).await;
+        let executor = AnyExecutor::for_surface(plan.surface, &sdk, config);
+        let r = respond(plan, Some(&executor), &notifier, RepeatPolicy::Update).await;
+        reported.push(Reported {
+            plan: r.plan,
+            outcomes: r.outcomes,
+            deliveries: r
+                .deliveries
+                .into_iter()
+                .map(|d| DeliveryLine {
+                    channel: d.channel,
+                    ok: d.ok,
+                    detail: d.detail,
+                })
+                .collect(),
+            repeat: r.repeat,
+        });
+    }
+    reported
+}
