@@ -61,7 +61,7 @@ if [[ $tf == 1 ]]; then
   if [[ -n "$plugin_dir" ]]; then
     echo "== AWS provider from $plugin_dir"
   fi
-  for dir in infra/examples/complete infra/modules/responder infra/modules/member-role infra/modules/surface-policy; do
+  for dir in infra/examples/complete infra/modules/responder infra/modules/member-role infra/modules/surface-policy infra/modules/tag-guard; do
     rc=0
     validate "$dir" || rc=$?
     if [[ $rc == 2 ]]; then

@@ -26,11 +26,8 @@ impl AnyExecutor {
             Surface::Ec2 => AnyExecutor::Ec2(Ec2Executor::new(sdk)),
             Surface::Ecs => AnyExecutor::Ecs(EcsExecutor::new(sdk, config.ecs.clone())),
             // The plan already applied the configured guardrails; the executor re-checks
-            // the namespaces that are always protected.
-            Surface::Eks => AnyExecutor::Eks(EksExecutor::new(
-                sdk,
-                &responder::playbook::Guardrails::default(),
-            )),
+            // the protected namespaces and, when tags are honoured, the exemption label.
+            Surface::Eks => AnyExecutor::Eks(EksExecutor::new(sdk, &config.guardrails)),
             other => AnyExecutor::Missing(other),
         }
     }

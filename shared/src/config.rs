@@ -1,6 +1,7 @@
 //! Configuration shared by the Lambda functions and the CLI: one JSON document (all keys
 //! optional), with environment variables layered on top. Read once at cold start.
 
+use crate::exemption::{DEFAULT_TAG_KEY, Exemptions};
 use crate::options::{Ec2Options, EcsOptions, EksOptions};
 use crate::playbook::{Guardrails, Playbook, Rule};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,9 @@ pub struct Config {
     pub ec2: Ec2Options,
     pub ecs: EcsOptions,
     pub eks: EksOptions,
+    /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
+    /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
+    pub test_event_source: Option<String>,
 }
 
 /// The document's playbook section: extra rules, checked before the defaults.
@@ -30,12 +34,15 @@ struct Document {
     ec2: Ec2Options,
     ecs: EcsOptions,
     eks: EksOptions,
+    test_event_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct GuardrailsDocument {
+    /// The older name of `exemptions.tag_key`.
     exempt_tag: Option<String>,
+    exemptions: Option<Exemptions>,
     /// Added to the always-protected namespaces.
     protected_namespaces: Vec<String>,
 }
@@ -57,21 +64,45 @@ impl Config {
                 origin: origin.to_owned(),
                 message: format!("{}: {}", e.path(), e.inner()),
             })?;
+        let invalid = |message: String| ConfigError::Document {
+            origin: origin.to_owned(),
+            message,
+        };
         let mut guardrails = Guardrails::default();
         if let Some(g) = doc.guardrails {
+            if let Some(e) = g.exemptions {
+                guardrails.exemptions = e;
+            }
             if let Some(tag) = g.exempt_tag {
-                guardrails.exempt_tag = tag;
+                let key = &guardrails.exemptions.tag_key;
+                if key != DEFAULT_TAG_KEY && *key != tag {
+                    return Err(invalid(format!(
+                        "guardrails.exempt_tag {tag:?} and guardrails.exemptions.tag_key {key:?} differ; set one"
+                    )));
+                }
+                guardrails.exemptions.tag_key = tag;
             }
             guardrails
                 .protected_namespaces
                 .extend(g.protected_namespaces);
         }
+        guardrails
+            .exemptions
+            .validate()
+            .map_err(|m| invalid(format!("guardrails.exemptions.{m}")))?;
+        let test_event_source = doc
+            .test_event_source
+            .map(|s| test_source(&s))
+            .transpose()
+            .map_err(|m| invalid(format!("test_event_source: {m}")))?
+            .flatten();
         Ok(Config {
             playbook: Playbook::with_overrides(doc.playbook.rules, doc.playbook.replace_defaults),
             guardrails,
             ec2: doc.ec2,
             ecs: doc.ecs,
             eks: doc.eks,
+            test_event_source,
         })
     }
 
@@ -91,8 +122,28 @@ impl Config {
             merged.extend(config.playbook.rules);
             config.playbook.rules = merged;
         }
+        let exemptions = &mut config.guardrails.exemptions;
         if let Some(tag) = var("RESPONDER_EXEMPT_TAG").filter(|t| !t.trim().is_empty()) {
-            config.guardrails.exempt_tag = tag.trim().to_owned();
+            exemptions.tag_key = tag.trim().to_owned();
+        }
+        if let Some(flag) = var("RESPONDER_HONOUR_EXEMPT_TAGS").filter(|t| !t.trim().is_empty()) {
+            exemptions.honour_tags = match flag.trim() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(ConfigError::Env {
+                        name: "RESPONDER_HONOUR_EXEMPT_TAGS",
+                        message: format!("{other:?} is not true or false"),
+                    });
+                }
+            };
+        }
+        exemptions.validate().map_err(|message| ConfigError::Env {
+            name: "RESPONDER_EXEMPT_TAG",
+            message,
+        })?;
+        if let Some(source) = test_event_source_from_env(&var)? {
+            config.test_event_source = source;
         }
         if let Some(list) = var("RESPONDER_PROTECTED_NAMESPACES") {
             config.guardrails.protected_namespaces.extend(
@@ -103,6 +154,33 @@ impl Config {
             );
         }
         Ok(config)
+    }
+}
+
+/// `RESPONDER_TEST_EVENT_SOURCE`, when set (blank: no test source). The coverage function
+/// reads only this.
+pub fn test_event_source_from_env(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Option<String>>, ConfigError> {
+    var("RESPONDER_TEST_EVENT_SOURCE")
+        .map(|s| test_source(&s))
+        .transpose()
+        .map_err(|message| ConfigError::Env {
+            name: "RESPONDER_TEST_EVENT_SOURCE",
+            message,
+        })
+}
+
+/// A test-event source: blank means none; an `aws.` source is GuardDuty's to send, and
+/// EventBridge refuses it in `PutEvents` anyway.
+fn test_source(value: &str) -> Result<Option<String>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Ok(None)
+    } else if value.starts_with("aws.") {
+        Err(format!("{value:?}: an aws. source cannot be a test source"))
+    } else {
+        Ok(Some(value.to_owned()))
     }
 }
 
@@ -139,6 +217,65 @@ mod tests {
         );
         assert_eq!(c.playbook.rules[0].decision, Decision::Contain);
         assert_eq!(c.playbook.rules.len(), Playbook::default().rules.len() + 1);
+    }
+
+    #[test]
+    fn exemptions_are_configured_and_tags_stay_off_by_default() {
+        let c = Config::from_env(|_| None).unwrap();
+        assert!(!c.guardrails.exemptions.honour_tags);
+        assert_eq!(c.guardrails.exemptions.tag_key, DEFAULT_TAG_KEY);
+        assert_eq!(c.test_event_source, None);
+        let env: HashMap<&str, &str> = HashMap::from([
+            (
+                "RESPONDER_CONFIG",
+                r#"{"guardrails":{"exemptions":{"accounts":[{"id":"123456789012","reason":"sandbox"}]}},
+                    "test_event_source":"guardduty-responder.test"}"#,
+            ),
+            ("RESPONDER_EXEMPT_TAG", " security:exempt "),
+            ("RESPONDER_HONOUR_EXEMPT_TAGS", "true"),
+        ]);
+        let c = Config::from_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        let e = &c.guardrails.exemptions;
+        assert!(e.honour_tags);
+        assert_eq!(e.tag_key, "security:exempt");
+        assert_eq!(e.accounts[0].reason, "sandbox");
+        assert_eq!(
+            c.test_event_source.as_deref(),
+            Some("guardduty-responder.test")
+        );
+        let legacy =
+            Config::from_document(r#"{"guardrails":{"exempt_tag":"ops:exempt"}}"#, "f").unwrap();
+        assert_eq!(legacy.guardrails.exemptions.tag_key, "ops:exempt");
+        for (doc, needle) in [
+            (
+                r#"{"guardrails":{"exempt_tag":"a:x","exemptions":{"tag_key":"b:x"}}}"#,
+                "differ",
+            ),
+            (
+                r#"{"guardrails":{"exemptions":{"instances":[{"id":"i-1","reason":"r"}]}}}"#,
+                "guardrails.exemptions.instances[0].id",
+            ),
+            (
+                r#"{"guardrails":{"exemptions":{"accounts":[{"id":"123456789012"}]}}}"#,
+                "reason",
+            ),
+            (
+                r#"{"test_event_source":"aws.guardduty"}"#,
+                "test_event_source",
+            ),
+        ] {
+            let e = Config::from_document(doc, "f").unwrap_err().to_string();
+            assert!(e.contains(needle), "{doc}: {e}");
+        }
+        for (name, value) in [
+            ("RESPONDER_HONOUR_EXEMPT_TAGS", "yes"),
+            ("RESPONDER_TEST_EVENT_SOURCE", "aws.events"),
+        ] {
+            let e = Config::from_env(|k| (k == name).then(|| value.to_string()))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(name), "{e}");
+        }
     }
 
     #[test]

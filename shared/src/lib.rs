@@ -12,6 +12,7 @@ pub mod config;
 pub mod coverage;
 #[cfg(feature = "aws")]
 pub mod execute;
+pub mod exemption;
 pub mod finding;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -2,6 +2,7 @@
 //! ignore) and the guardrails that always win over it. See `docs/playbook.md`.
 
 use crate::classify::{Classification, Surface, ThreatFamily};
+use crate::exemption::Exemptions;
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 
@@ -126,8 +127,8 @@ impl Playbook {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Guardrails {
-    /// A resource tag with this key (and any value but `false`) exempts it from containment.
-    pub exempt_tag: String,
+    /// Configuration-owned exemptions, and whether (and which) tags exempt.
+    pub exemptions: Exemptions,
     /// Kubernetes namespaces never acted on (the agent's, the system's, the responder's own).
     pub protected_namespaces: Vec<String>,
 }
@@ -135,7 +136,7 @@ pub struct Guardrails {
 impl Default for Guardrails {
     fn default() -> Self {
         Guardrails {
-            exempt_tag: "guardduty-responder:exempt".into(),
+            exemptions: Exemptions::default(),
             protected_namespaces: vec!["kube-system".into(), "amazon-guardduty".into()],
         }
     }
@@ -194,10 +195,19 @@ pub fn decide(
             "this resource type has no containment executor",
         );
     }
-    if is_exempt(finding, &guard.exempt_tag) {
+    if let Some(reason) = guard.exemptions.configured(finding) {
         return Verdict {
             decision: Decision::Notify,
-            reason: format!("resource carries the exemption tag {}", guard.exempt_tag),
+            reason,
+        };
+    }
+    if guard.exemptions.tagged(finding) {
+        return Verdict {
+            decision: Decision::Notify,
+            reason: format!(
+                "resource carries the exemption tag {} = true",
+                guard.exemptions.tag_key
+            ),
         };
     }
     if c.surface == Surface::Eks
@@ -210,12 +220,6 @@ pub fn decide(
         );
     }
     Verdict { decision, reason }
-}
-
-fn is_exempt(finding: &Finding, key: &str) -> bool {
-    finding
-        .resource_tags()
-        .any(|t| t.key.as_raw() == key && !t.value.as_raw().eq_ignore_ascii_case("false"))
 }
 
 #[cfg(test)]
@@ -292,14 +296,58 @@ mod tests {
             unreachable!()
         };
         assert_eq!(route(&ks), Decision::Notify);
-        let exempt = serde_json::to_string(&kube_system).unwrap().replace(
-            r#""tags":[]"#,
-            r#""tags":[{"key":"guardduty-responder:exempt","value":"yes"}]"#,
-        );
-        let Entry::Finding(ex) = parse_input(exempt.as_bytes()).unwrap().pop().unwrap() else {
-            unreachable!()
+        let honoured = Guardrails {
+            exemptions: Exemptions {
+                honour_tags: true,
+                ..Exemptions::default()
+            },
+            ..Guardrails::default()
         };
-        assert_eq!(route(&ex), Decision::Notify);
+        for (value, default, when_honoured) in [
+            ("yes", Decision::Contain, Decision::Contain),
+            ("true", Decision::Contain, Decision::Notify),
+        ] {
+            let exempt = serde_json::to_string(&kube_system).unwrap().replace(
+                r#""tags":[]"#,
+                &format!(r#""tags":[{{"key":"guardduty-responder:exempt","value":"{value}"}}]"#),
+            );
+            let Entry::Finding(ex) = parse_input(exempt.as_bytes()).unwrap().pop().unwrap() else {
+                unreachable!()
+            };
+            assert_eq!(route(&ex), default, "{value}");
+            let v = decide(&ex, &classify(&ex), &Playbook::default(), &honoured);
+            assert_eq!(v.decision, when_honoured, "{value}");
+        }
+    }
+
+    #[test]
+    fn configured_exemptions_lower_contain_to_notify_with_their_reason() {
+        let f = finding("Execution:Runtime/ReverseShell", 8.0, "");
+        let guard = Guardrails {
+            exemptions: Exemptions {
+                accounts: vec![crate::exemption::IdExemption {
+                    id: "1".into(),
+                    reason: "red-team account until Friday".into(),
+                }],
+                ..Exemptions::default()
+            },
+            ..Guardrails::default()
+        };
+        let v = decide(&f, &classify(&f), &Playbook::default(), &guard);
+        assert_eq!(v.decision, Decision::Notify);
+        assert!(
+            v.reason.contains("red-team account until Friday"),
+            "{}",
+            v.reason
+        );
+        let low = finding("Execution:Runtime/ReverseShell", 2.0, "");
+        let v = decide(&low, &classify(&low), &Playbook::default(), &guard);
+        assert_eq!(v.decision, Decision::Notify);
+        assert!(
+            !v.reason.contains("red-team"),
+            "only containment is exempted: {}",
+            v.reason
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "ec2",
         "contain",
     ),
-    ("ec2-exempt-tag.json", "Execution", "ec2", "notify"),
+    // Tag exemptions are off by default: the tag alone does not exempt.
+    ("ec2-exempt-tag.json", "Execution", "ec2", "contain"),
     (
         "ec2-persistence-suspicious-command.json",
         "Persistence",
@@ -177,6 +178,25 @@ fn every_event_file_replays_and_routes_as_documented() {
         .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
         .collect();
     assert_eq!(seen, expected);
+}
+
+#[test]
+fn the_exempt_tag_sample_is_exempt_only_with_tag_exemptions_on() {
+    let bytes = std::fs::read(events_dir().join("ec2-exempt-tag.json")).unwrap();
+    let config = Config::from_document(
+        r#"{"guardrails":{"exemptions":{"honour_tags":true}}}"#,
+        "test",
+    )
+    .unwrap();
+    let Handled::Plan(p) = plan_input(&bytes, &config).unwrap().remove(0) else {
+        panic!("a finding")
+    };
+    assert_eq!(p.decision, responder::Decision::Notify);
+    assert!(
+        p.reason.contains("guardduty-responder:exempt"),
+        "{}",
+        p.reason
+    );
 }
 
 #[test]

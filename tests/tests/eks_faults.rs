@@ -275,7 +275,15 @@ async fn exempt_pods_and_protected_namespaces_are_left_alone() {
         "pods",
         &cid,
     ));
-    let outcomes = w.executor(&Guardrails::default()).execute(&plan).await;
+    // Pod exemptions count only when tag exemptions are switched on.
+    let honoured = Guardrails {
+        exemptions: responder::exemption::Exemptions {
+            honour_tags: true,
+            ..Default::default()
+        },
+        ..Guardrails::default()
+    };
+    let outcomes = w.executor(&honoured).execute(&plan).await;
     for o in &outcomes {
         assert_eq!(o.status, Status::Skipped);
         assert!(

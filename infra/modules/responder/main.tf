@@ -32,6 +32,7 @@ locals {
       RESPONDER_MODE                      = var.mode
       RESPONDER_CONFIG                    = jsonencode(var.responder_config)
       RESPONDER_EXEMPT_TAG                = var.exempt_tag
+      RESPONDER_HONOUR_EXEMPT_TAGS        = tostring(var.honour_exempt_tags)
       RESPONDER_PROTECTED_NAMESPACES      = join(",", var.protected_namespaces)
       RESPONDER_SNS_TOPIC_ARN             = aws_sns_topic.notifications.arn
       RESPONDER_SLACK_SECRET_ARN          = aws_secretsmanager_secret.slack_webhook.arn
@@ -39,6 +40,8 @@ locals {
       RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
+    # The functions accept the test rules' source only while those rules exist.
+    var.enable_test_event_rules ? { RESPONDER_TEST_EVENT_SOURCE = var.test_event_source } : {},
   )
 
   # The coverage function's audit options, each only when set (unset: the function's default).

@@ -69,9 +69,15 @@ variable "responder_config" {
 }
 
 variable "exempt_tag" {
-  description = "RESPONDER_EXEMPT_TAG: tag (or Kubernetes label/annotation) key whose value \"true\" exempts a resource from containment."
+  description = "RESPONDER_EXEMPT_TAG: tag key whose exact value \"true\" exempts a resource from containment when honour_exempt_tags is on. On Kubernetes its first \":\" is written \"/\" (guardduty-responder/exempt). Keep it under the tag-guard SCP's protected_tag_keys."
   type        = string
   default     = "guardduty-responder:exempt"
+}
+
+variable "honour_exempt_tags" {
+  description = "RESPONDER_HONOUR_EXEMPT_TAGS: whether exempt_tag = true on a resource (instance, ECS cluster/task, EKS cluster, pod label/annotation) exempts it. Off: the workload being contained can often tag itself. Turn on only with ../tag-guard's SCP attached and the Kubernetes admission policy protecting the label. Configuration-owned exemptions (responder_config.guardrails.exemptions) need neither."
+  type        = bool
+  default     = false
 }
 
 variable "protected_namespaces" {

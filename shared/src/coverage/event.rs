@@ -9,7 +9,7 @@
 //! `resourceDetails.resourceType` makes the event unreadable.
 
 use super::resource::{CoveredResource, Detail, ResourceType};
-use crate::finding::input::{GUARDDUTY_SOURCE, ParseError, TEST_SOURCE};
+use crate::finding::input::{ParseError, accepted_source};
 use crate::finding::lenient::Timestamp;
 use crate::sanitize::Untrusted;
 use serde::de::Deserializer;
@@ -250,8 +250,16 @@ pub(crate) fn resource_from(rd: RawResourceDetails) -> CoveredResource {
 }
 
 /// Recognises what the coverage function received. Errors name what is wrong; an event from
-/// a source other than GuardDuty, the test source or the scheduler is rejected.
+/// a source other than GuardDuty or the scheduler is rejected.
 pub fn parse_invocation(bytes: &[u8]) -> Result<Invocation, ParseError> {
+    parse_invocation_from(bytes, None)
+}
+
+/// [`parse_invocation`], also accepting events from the configured test source.
+pub fn parse_invocation_from(
+    bytes: &[u8],
+    test_source: Option<&str>,
+) -> Result<Invocation, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -270,7 +278,7 @@ pub fn parse_invocation(bytes: &[u8]) -> Result<Invocation, ParseError> {
             Ok(Invocation::Other { detail_type })
         };
     }
-    if source != GUARDDUTY_SOURCE && source != TEST_SOURCE {
+    if !accepted_source(&source, test_source) {
         return Err(ParseError::ForeignSource(source));
     }
     let change = match detail_type.as_str() {
@@ -428,5 +436,22 @@ mod tests {
             Err(ParseError::UnknownShape(_))
         ));
         assert_eq!(parse_invocation(b"  ").unwrap_err(), ParseError::Empty);
+    }
+
+    #[test]
+    fn test_events_only_from_the_configured_source() {
+        let test = event(
+            UNHEALTHY_DETAIL_TYPE,
+            r#"{"resourceDetails":{"resourceType":"EKS"}}"#,
+        )
+        .replace("aws.guardduty", "ops.verify");
+        assert_eq!(
+            parse_invocation(test.as_bytes()).unwrap_err(),
+            ParseError::ForeignSource("ops.verify".into())
+        );
+        assert!(matches!(
+            parse_invocation_from(test.as_bytes(), Some("ops.verify")).unwrap(),
+            Invocation::Health(_)
+        ));
     }
 }

@@ -11,7 +11,7 @@
 //! When neither is known, a non-empty set is notified (at worst one repeated alert).
 
 use super::audit::{AuditOptions, AuditReport, TagFilter, audit};
-use super::event::{Change, Invocation, parse_invocation};
+use super::event::{Change, Invocation, parse_invocation_from};
 use super::render::{audit_notification, health_notification};
 use super::resource::ResourceType;
 use crate::finding::ParseError;
@@ -134,6 +134,8 @@ pub struct CoverageFunction {
     pub audit: AuditOptions,
     /// `None` keeps the last set in memory only (tests, local runs).
     pub metric: Option<SetMetric>,
+    /// `RESPONDER_TEST_EVENT_SOURCE`: hand-sent health events accepted besides GuardDuty's.
+    pub test_event_source: Option<String>,
     last: Mutex<Option<u32>>,
 }
 
@@ -149,6 +151,7 @@ impl CoverageFunction {
             notifier,
             audit,
             metric,
+            test_event_source: None,
             last: Mutex::new(None),
         }
     }
@@ -203,12 +206,18 @@ impl CoverageFunction {
             .filter(|f| !f.is_empty())
             .unwrap_or_else(|| "guardduty-responder-coverage".into());
         let metric = Some(SetMetric::new(&sdk, function));
-        Ok(CoverageFunction::new(sdk, notifier, audit, metric))
+        let test_event_source = crate::config::test_event_source_from_env(env)
+            .map_err(|e| CoverageError::Setting("RESPONDER_TEST_EVENT_SOURCE", e.to_string()))?
+            .flatten();
+        Ok(CoverageFunction {
+            test_event_source,
+            ..CoverageFunction::new(sdk, notifier, audit, metric)
+        })
     }
 
     /// Handles one invocation and returns a summary (also the Lambda's result).
     pub async fn handle(&self, payload: &[u8]) -> Result<Value, CoverageError> {
-        match parse_invocation(payload)? {
+        match parse_invocation_from(payload, self.test_event_source.as_deref())? {
             Invocation::Health(event) => {
                 let n = health_notification(&event);
                 let deliveries = self

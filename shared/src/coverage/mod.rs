@@ -18,5 +18,5 @@ pub mod render;
 pub mod resource;
 
 pub use audit::{AuditOptions, AuditReport, TagFilter, audit};
-pub use event::{Change, HealthEvent, Invocation, parse_invocation};
+pub use event::{Change, HealthEvent, Invocation, parse_invocation, parse_invocation_from};
 pub use resource::{CoveredResource, ResourceType};

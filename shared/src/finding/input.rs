@@ -15,9 +15,6 @@ use serde_json::value::RawValue;
 pub type FindingEvent = EventBridgeEvent<Finding>;
 
 pub const GUARDDUTY_SOURCE: &str = "aws.guardduty";
-/// The source of hand-sent verification events (`aws events put-events` cannot use an
-/// `aws.` source); only the optional test rules in `infra/` forward it.
-pub const TEST_SOURCE: &str = "guardduty-responder.test";
 pub const FINDING_DETAIL_TYPE: &str = "GuardDuty Finding";
 
 /// One thing found in the input.
@@ -69,7 +66,20 @@ struct Sniff<'a> {
 
 /// Parses any accepted input shape. Every finding is either returned or the whole input
 /// is rejected with an error naming the JSON path, so nothing is silently dropped.
+/// Events must come from `aws.guardduty`.
 pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
+    parse_input_from(bytes, None)
+}
+
+/// Whether an event `source` is accepted: GuardDuty's, or the configured source of
+/// hand-sent verification events (`aws events put-events` cannot use an `aws.` source).
+pub fn accepted_source(source: &str, test_source: Option<&str>) -> bool {
+    source == GUARDDUTY_SOURCE || test_source.is_some_and(|t| t == source)
+}
+
+/// [`parse_input`], also accepting events from `test_source` (the configuration's
+/// `test_event_source`, the same value as the Terraform test rules).
+pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<Entry>, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -79,7 +89,7 @@ pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     if let Ok(text) = std::str::from_utf8(bytes)
         && let Ok(event) = serde_json::from_str::<FindingEvent>(text)
         && event.detail_type == FINDING_DETAIL_TYPE
-        && (event.source == GUARDDUTY_SOURCE || event.source == TEST_SOURCE)
+        && accepted_source(&event.source, test_source)
     {
         return Ok(vec![Entry::Finding(Box::new(event.detail))]);
     }
@@ -90,7 +100,7 @@ pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
 
     if let Some(detail_type) = sniff.detail_type {
         let source = sniff.source.unwrap_or_default();
-        if source != GUARDDUTY_SOURCE && source != TEST_SOURCE {
+        if !accepted_source(&source, test_source) {
             return Err(ParseError::ForeignSource(source));
         }
         if detail_type != FINDING_DETAIL_TYPE {
@@ -252,6 +262,24 @@ mod tests {
             parse_input(foreign.as_bytes()).unwrap_err(),
             ParseError::ForeignSource("aws.ec2".into())
         );
+    }
+
+    #[test]
+    fn only_the_configured_test_source_is_accepted() {
+        let test = wrap(BARE, FINDING_DETAIL_TYPE).replace("aws.guardduty", "ops.verify");
+        assert_eq!(
+            parse_input(test.as_bytes()).unwrap_err(),
+            ParseError::ForeignSource("ops.verify".into())
+        );
+        let old_default = test.replace("ops.verify", "guardduty-responder.test");
+        assert_eq!(
+            parse_input_from(old_default.as_bytes(), Some("ops.verify")).unwrap_err(),
+            ParseError::ForeignSource("guardduty-responder.test".into())
+        );
+        assert!(matches!(
+            &parse_input_from(test.as_bytes(), Some("ops.verify")).unwrap()[..],
+            [Entry::Finding(_)]
+        ));
     }
 
     #[test]

@@ -5,6 +5,6 @@ pub mod lenient;
 pub mod model;
 mod pascal;
 
-pub use input::{Entry, FindingEvent, ParseError, parse_input};
+pub use input::{Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;
 pub use model::*;

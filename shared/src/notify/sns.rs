@@ -32,6 +32,31 @@ pub fn message_attributes(plan: &ResponsePlan) -> Vec<(&'static str, &'static st
     ]
 }
 
+/// Largest magnitude of a Number attribute SNS filter policies can compare.
+const MAX_NUMBER: f64 = 1e9;
+
+/// The value SNS accepts for an attribute, or `None` to leave it out: SNS rejects the whole
+/// Publish for one empty String value, and filter policies only compare Numbers within
+/// ±10^9 with 5 decimals. One odd finding must not cost the notification.
+pub fn attribute_value(data_type: &str, value: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    if data_type != "Number" {
+        return Some(value.to_owned());
+    }
+    let n: f64 = value.trim().parse().ok()?;
+    if !n.is_finite() || n.abs() > MAX_NUMBER {
+        return None;
+    }
+    let fixed = format!("{:.5}", n);
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    Some(match trimmed {
+        "-0" => "0".to_owned(),
+        t => t.to_owned(),
+    })
+}
+
 impl SnsNotifier {
     pub fn new(
         sdk: &aws_config::SdkConfig,
@@ -76,6 +101,13 @@ impl SnsNotifier {
             req.message(&n.text)
         };
         for (name, data_type, value) in attributes {
+            let Some(value) = attribute_value(data_type, &value) else {
+                tracing::debug!(
+                    attribute = name,
+                    "attribute left out: empty or out of range"
+                );
+                continue;
+            };
             if let Ok(attr) = MessageAttributeValue::builder()
                 .data_type(data_type)
                 .string_value(value)
@@ -95,6 +127,39 @@ impl SnsNotifier {
                 ok: false,
                 detail: aws_sdk_sns::error::DisplayErrorContext(e).to_string(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attribute_value;
+
+    #[test]
+    fn empty_and_out_of_range_values_are_left_out() {
+        for (ty, v) in [
+            ("String", ""),
+            ("String", "   "),
+            ("Number", ""),
+            ("Number", "NaN"),
+            ("Number", "inf"),
+            ("Number", "-inf"),
+            ("Number", "1000000000.5"),
+            ("Number", "-1e12"),
+            ("Number", "eight"),
+        ] {
+            assert_eq!(attribute_value(ty, v), None, "{ty} {v:?}");
+        }
+        for (ty, v, sent) in [
+            ("String", "High", "High"),
+            ("Number", "8", "8"),
+            ("Number", "8.5", "8.5"),
+            ("Number", "7.123456789", "7.12346"),
+            ("Number", "-0.000001", "0"),
+            ("Number", "1000000000", "1000000000"),
+            ("Number", "-1000000000", "-1000000000"),
+        ] {
+            assert_eq!(attribute_value(ty, v).as_deref(), Some(sent), "{ty} {v:?}");
         }
     }
 }

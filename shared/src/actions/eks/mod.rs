@@ -14,7 +14,9 @@
 //! 6. `eks.record_event`: a Kubernetes Event on the pod naming the finding ([`event`]).
 //!
 //! Guardrails, checked here again although the playbook already applies them: protected
-//! namespaces and the [`EXEMPT`] label or annotation leave the pod alone (`skipped`).
+//! namespaces leave the pod alone (`skipped`), and so does the exemption label or
+//! annotation (the configured tag key, [`EXEMPT`] by default) `= true`, only when tag
+//! exemptions are switched on.
 //! [`release`] undoes all of it from what was recorded on the objects.
 
 pub mod client;
@@ -47,7 +49,8 @@ use std::sync::Arc;
 pub const FIELD_MANAGER: &str = "guardduty-responder";
 /// Pod label whose value is the pod's UID: the one thing the NetworkPolicy selects.
 pub const QUARANTINE_LABEL: &str = "guardduty-responder/quarantine";
-/// Label or annotation (any value but `false`) that exempts a pod from containment.
+/// The default exemption label/annotation key: the default tag key, `:` written `/`.
+/// Exempts (value exactly `true`) only when tag exemptions are switched on.
 pub const EXEMPT: &str = "guardduty-responder/exempt";
 pub const FINDING_ID_ANNOTATION: &str = "guardduty-responder/finding-id";
 pub const FINDING_TYPE_ANNOTATION: &str = "guardduty-responder/finding-type";
@@ -78,6 +81,8 @@ pub struct EksExecutor {
     config: SdkConfig,
     clusters: Arc<ClusterClients>,
     protected_namespaces: Vec<String>,
+    /// The label/annotation key that exempts a pod; `None` while tags are not honoured.
+    exempt_label: Option<String>,
 }
 
 impl EksExecutor {
@@ -101,6 +106,7 @@ impl EksExecutor {
             config: config.clone(),
             clusters: Arc::new(clusters),
             protected_namespaces: protected,
+            exempt_label: guardrails.exemptions.kubernetes_label(),
         }
     }
 
@@ -224,14 +230,16 @@ impl EksExecutor {
                 return everywhere(Status::Failed, format!("cannot find the pod: {e}"));
             }
         };
-        let (exempt, pods): (Vec<PodView>, Vec<PodView>) =
-            pods.into_iter().partition(|p| p.is_exempt());
+        let label = self.exempt_label.as_deref().unwrap_or_default();
+        let (exempt, pods): (Vec<PodView>, Vec<PodView>) = pods
+            .into_iter()
+            .partition(|p| self.exempt_label.is_some() && p.is_exempt(label));
         if pods.is_empty() {
             let names: Vec<String> = exempt.iter().map(|p| p.name.clone()).collect();
             return everywhere(
                 Status::Skipped,
                 format!(
-                    "pod {namespace}/{} carries {EXEMPT}: exempt from containment, notify only",
+                    "pod {namespace}/{} carries {label}=true: exempt from containment, notify only",
                     names.join(", ")
                 ),
             );
@@ -277,7 +285,7 @@ impl EksExecutor {
             let mut step = Step::merge(per_pod);
             if !exempt.is_empty() {
                 step.detail.push_str(&format!(
-                    " (left alone, exempt by {EXEMPT}: {})",
+                    " (left alone, exempt by {label}=true: {})",
                     exempt
                         .iter()
                         .map(|p| p.name.as_str())

@@ -3,8 +3,8 @@
 
 use super::k8s::ApiError;
 use super::{
-    Ctx, EXEMPT, FINDING_ID_ANNOTATION, FINDING_TYPE_ANNOTATION, PRIOR_LABELS_ANNOTATION,
-    QUARANTINE_LABEL, QUARANTINED_AT_ANNOTATION, Step, node,
+    Ctx, FINDING_ID_ANNOTATION, FINDING_TYPE_ANNOTATION, PRIOR_LABELS_ANNOTATION, QUARANTINE_LABEL,
+    QUARANTINED_AT_ANNOTATION, Step, node,
 };
 use crate::outcome::Status;
 use crate::sanitize::ascii_line;
@@ -69,13 +69,13 @@ impl PodView {
         format!("{cluster}/{}/{}", self.namespace, self.name)
     }
 
-    /// The exemption label or annotation, with any value but `false`.
-    pub fn is_exempt(&self) -> bool {
+    /// The exemption label or annotation `key`, with exactly the value `true`.
+    pub fn is_exempt(&self, key: &str) -> bool {
         self.labels
-            .get(EXEMPT)
+            .get(key)
             .into_iter()
-            .chain(self.annotations.get(EXEMPT))
-            .any(|v| !v.trim().eq_ignore_ascii_case("false"))
+            .chain(self.annotations.get(key))
+            .any(|v| crate::exemption::is_exempt_value(v))
     }
 
     fn runs_container(&self, wanted: &[String]) -> bool {
@@ -355,6 +355,7 @@ pub(crate) async fn remove_labels(ctx: &Ctx<'_>, p: &PodView) -> Step {
 
 #[cfg(test)]
 mod tests {
+    use super::super::EXEMPT;
     use super::*;
 
     fn owners(k: &str, n: &str) -> Vec<(String, String)> {
@@ -408,9 +409,14 @@ mod tests {
         assert!(p.runs_container(&["containerd://0123456789ABCDEF0123456789abcdef".into()]));
         assert!(p.runs_container(&["0123456789ab".into()]));
         assert!(!p.runs_container(&["0123456789".into()]));
-        assert!(!p.is_exempt());
+        assert!(!p.is_exempt(EXEMPT));
         let mut q = p.clone();
+        for value in ["yes", "1", "", "disabled", "TRUE", " true", "true "] {
+            q.labels.insert(EXEMPT.into(), value.into());
+            assert!(!q.is_exempt(EXEMPT), "{value:?}");
+        }
         q.labels.insert(EXEMPT.into(), "true".into());
-        assert!(q.is_exempt());
+        assert!(q.is_exempt(EXEMPT));
+        assert!(!q.is_exempt("security/exempt"));
     }
 }
