@@ -39,7 +39,8 @@ pub enum Output {
 enum Command {
     /// Plan the response to findings in FILE (or - for stdin). Dry run unless --execute.
     Replay {
-        /// An EventBridge event, a bare finding, or `aws guardduty get-findings` output;
+        /// An EventBridge event, a bare finding, the API's `{"findings": [...]}` or
+        /// `aws guardduty get-findings` output;
         /// `-` reads stdin; omitted, an embedded sample event (an EC2 kernel-module finding).
         file: Option<String>,
         #[arg(long, value_enum, default_value = "text")]

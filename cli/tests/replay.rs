@@ -22,23 +22,20 @@ fn event(name: &str) -> String {
     format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn json_output_carries_the_contract_keys() {
-    let out = responder(
-        &[
-            "replay",
-            &event("ec2-defense-evasion-kernel-module.json"),
-            "--output",
-            "json",
-        ],
-        b"",
-    );
+/// `replay --output json` on `file` (`-` for `stdin`): exit 0 and its JSON document.
+fn replay_json(file: &str, stdin: &[u8]) -> serde_json::Value {
+    let out = responder(&["replay", file, "--output", "json"], stdin);
     assert!(
         out.status.success(),
-        "{}",
+        "{file}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn json_output_carries_the_contract_keys() {
+    let doc = replay_json(&event("ec2-defense-evasion-kernel-module.json"), b"");
     let plan = &doc["plans"][0];
     for key in [
         "finding_id",
@@ -153,4 +150,31 @@ fn a_config_file_changes_the_decision() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rulez"));
+}
+
+#[test]
+fn every_event_file_replays_with_exit_0() {
+    let dir = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| f.ends_with(".json"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 30);
+    for file in files {
+        let doc = replay_json(&event(&file), b"");
+        let handled =
+            doc["plans"].as_array().unwrap().len() + doc["not_findings"].as_array().unwrap().len();
+        assert!(handled > 0, "{file}");
+    }
+}
+
+#[test]
+fn degraded_values_and_the_api_shape_are_handled_not_rejected() {
+    let doc = replay_json(&event("degraded-fields.json"), b"");
+    assert_eq!(doc["plans"][0]["decision"], "contain");
+    let api = std::fs::read(event("guardduty-api-findings.json")).unwrap();
+    let doc = replay_json("-", &api);
+    assert_eq!(doc["plans"].as_array().unwrap().len(), 2);
 }

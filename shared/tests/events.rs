@@ -1,15 +1,13 @@
 //! Replays every file in `events/` through the pure pipeline: each must be handled, route
 //! as `events/README.md` says, and leave no hostile string intact in any channel.
 
+mod common;
+
+use common::{event_files, events_dir, strings as slack_texts};
 use responder::Config;
 use responder::pipeline::{Handled, plan_input};
 use responder::plan::ResponsePlan;
 use responder::sanitize::is_dangerous;
-use std::path::PathBuf;
-
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
-}
 
 /// (file, family, surface, decision) per finding, from the table in events/README.md.
 const EXPECTED: &[(&str, &str, &str, &str)] = &[
@@ -18,6 +16,12 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "container-defense-evasion-ptrace-injection.json",
         "DefenseEvasion",
         "ec2",
+        "contain",
+    ),
+    (
+        "degraded-fields.json",
+        "PrivilegeEscalation",
+        "ecs",
         "contain",
     ),
     (
@@ -108,6 +112,19 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ),
     ("get-findings-output.json", "Execution", "ec2", "contain"),
     ("get-findings-output.json", "Trojan", "ecs", "notify"),
+    ("guardduty-api-findings.json", "Execution", "eks", "contain"),
+    (
+        "guardduty-api-findings.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    (
+        "hostile-ampersand-padding.json",
+        "Backdoor",
+        "ec2",
+        "contain",
+    ),
     (
         "hostile-backtick-breakout.json",
         "Persistence",
@@ -117,6 +134,12 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ("hostile-bidi-zero-width.json", "Impact", "eks", "notify"),
     ("hostile-control-chars.json", "Execution", "ec2", "contain"),
     ("hostile-html-injection.json", "Execution", "ec2", "contain"),
+    (
+        "hostile-invisible-chars.json",
+        "Execution",
+        "ec2",
+        "contain",
+    ),
     (
         "hostile-large-command-line.json",
         "Persistence",
@@ -140,25 +163,12 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn plans_of(file: &str) -> Vec<ResponsePlan> {
-    let bytes = std::fs::read(events_dir().join(file)).unwrap();
-    plan_input(&bytes, &Config::default())
-        .unwrap_or_else(|e| panic!("{file}: {e}"))
-        .into_iter()
-        .filter_map(|h| match h {
-            Handled::Plan(p) => Some(*p),
-            Handled::NotAFinding { .. } => None,
-        })
-        .collect()
+    common::plans(&common::read(file))
 }
 
 #[test]
 fn every_event_file_replays_and_routes_as_documented() {
-    let mut files: Vec<String> = std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|f| f.ends_with(".json"))
-        .collect();
-    files.sort();
+    let files = event_files();
     let mut seen = Vec::new();
     for file in &files {
         for p in plans_of(file) {
@@ -221,22 +231,9 @@ const HOSTILE: &[&str] = &[
     "<https://evil",
 ];
 
-fn slack_texts(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| slack_texts(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| slack_texts(x, out)),
-        _ => {}
-    }
-}
-
 #[test]
 fn no_hostile_string_survives_in_any_channel() {
-    for entry in std::fs::read_dir(events_dir()).unwrap() {
-        let file = entry.unwrap().file_name().into_string().unwrap();
-        if !file.ends_with(".json") {
-            continue;
-        }
+    for file in event_files() {
         for p in plans_of(&file) {
             let n = &p.notification;
             let mut slack = Vec::new();

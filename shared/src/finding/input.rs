@@ -1,18 +1,27 @@
 //! Entering the pipeline: recognise what was handed to us and turn it into findings.
 //!
-//! Three shapes are accepted everywhere (Lambda and CLI): an EventBridge event, a bare
-//! finding (camelCase), and `aws guardduty get-findings` output (`{"Findings":[…]}`,
-//! PascalCase). Other `aws.guardduty` events are recognised and reported as such.
+//! Four shapes are accepted everywhere (Lambda and CLI): an EventBridge event, a bare
+//! finding (camelCase), the GuardDuty API's `GetFindings` response (`{"findings":[…]}`,
+//! camelCase) and `aws guardduty get-findings` output (`{"Findings":[…]}`, PascalCase).
+//! Other `aws.guardduty` events are recognised and reported as such.
 
 use super::model::Finding;
 use super::pascal::camel_case_keys;
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use super::repair::repair;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-/// A GuardDuty finding wrapped in its EventBridge envelope.
-pub type FindingEvent = EventBridgeEvent<Finding>;
+/// A GuardDuty finding wrapped in its EventBridge envelope. Only what routing reads is
+/// kept: the envelope's `time`, `account` and `resources` are not needed, so a masked or
+/// odd value there cannot reject the finding.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FindingEvent {
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    pub source: String,
+    pub detail: Finding,
+}
 
 pub const GUARDDUTY_SOURCE: &str = "aws.guardduty";
 pub const FINDING_DETAIL_TYPE: &str = "GuardDuty Finding";
@@ -43,7 +52,7 @@ pub enum ParseError {
     MissingField(String),
     #[error("invalid field {path}: {message}")]
     InvalidField { path: String, message: String },
-    #[error("get-findings output has an empty Findings list")]
+    #[error("get-findings output has an empty findings list")]
     NoFindings,
 }
 
@@ -54,6 +63,8 @@ struct Sniff<'a> {
     source: Option<String>,
     #[serde(rename = "Findings", borrow)]
     findings: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "findings", borrow)]
+    api_findings: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     id: Option<&'a RawValue>,
     #[serde(rename = "type", borrow)]
@@ -65,7 +76,8 @@ struct Sniff<'a> {
 }
 
 /// Parses any accepted input shape. Every finding is either returned or the whole input
-/// is rejected with an error naming the JSON path, so nothing is silently dropped.
+/// is rejected with an error naming the JSON path, so nothing is silently dropped; only
+/// a field routing needs can be that error (the others degrade, see [`super::text`]).
 /// Events must come from `aws.guardduty`.
 pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     parse_input_from(bytes, None)
@@ -93,6 +105,14 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
     {
         return Ok(vec![Entry::Finding(Box::new(event.detail))]);
     }
+    match repair(bytes) {
+        Some(repaired) => parse_shape(&repaired),
+        None => parse_shape(bytes),
+    }
+}
+
+/// The general path: which shape this is, then each finding in it.
+fn parse_shape(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     let sniff: Sniff = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ParseError::UnknownShape(json_kind(bytes)),
         _ => ParseError::NotJson(e.to_string()),
@@ -109,14 +129,26 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
         let event: FindingEvent = deserialize_at(bytes, "")?;
         return Ok(vec![Entry::Finding(Box::new(event.detail))]);
     }
-    if let Some(list) = sniff.findings {
+    // `get-findings` output (PascalCase) or the API's own response (camelCase).
+    let lists = [
+        (sniff.findings, "Findings"),
+        (sniff.api_findings, "findings"),
+    ];
+    if let Some((list, name)) = lists.into_iter().find_map(|(l, name)| Some((l?, name))) {
         if list.is_empty() {
             return Err(ParseError::NoFindings);
         }
         return list
             .iter()
             .enumerate()
-            .map(|(i, raw)| pascal_finding(raw.get(), &format!("Findings[{i}]")))
+            .map(|(i, raw)| {
+                let at = format!("{name}[{i}]");
+                if name == "Findings" {
+                    return pascal_finding(raw.get(), &at);
+                }
+                let finding: Finding = deserialize_at(raw.get().as_bytes(), &at)?;
+                Ok(Entry::Finding(Box::new(finding)))
+            })
             .collect();
     }
     if sniff.pascal_id.is_some() || sniff.pascal_type.is_some() {
@@ -128,7 +160,7 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
         return Ok(vec![Entry::Finding(Box::new(finding))]);
     }
     Err(ParseError::UnknownShape(
-        "a JSON object without detail-type, Findings, id or type",
+        "a JSON object without detail-type, findings, id or type",
     ))
 }
 
@@ -295,7 +327,7 @@ mod tests {
         );
         assert_eq!(
             parse_input(b"{}").unwrap_err(),
-            ParseError::UnknownShape("a JSON object without detail-type, Findings, id or type")
+            ParseError::UnknownShape("a JSON object without detail-type, findings, id or type")
         );
         let bad_type = BARE.replace(r#""severity":8"#, r#""severity":"high""#);
         assert!(

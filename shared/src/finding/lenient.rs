@@ -92,13 +92,11 @@ impl<'de> Deserialize<'de> for Timestamp {
             fn visit_bool<E: de::Error>(self, b: bool) -> Result<Timestamp, E> {
                 Ok(Timestamp::Unparsed(b.to_string()))
             }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Timestamp, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Timestamp::Unparsed("{…}".into()))
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<Timestamp, A::Error> {
+                skip_map(m).map(|()| Timestamp::Unparsed("{…}".into()))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Timestamp, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Timestamp::Unparsed("[…]".into()))
+            fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<Timestamp, A::Error> {
+                skip_seq(s).map(|()| Timestamp::Unparsed("[…]".into()))
             }
         }
         d.deserialize_any(V)
@@ -147,6 +145,15 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
             Ok(Some(n != 0))
         }
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+            Ok(Some(n != 0.0))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+            skip_map(m).map(|()| None)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
+            skip_seq(s).map(|()| None)
+        }
     }
     d.deserialize_option(V)
 }
@@ -183,8 +190,24 @@ pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok(None)
         }
+        fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+            skip_map(m).map(|()| None)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
+            skip_seq(s).map(|()| None)
+        }
     }
     d.deserialize_option(V)
+}
+
+fn skip_map<'de, A: de::MapAccess<'de>>(mut m: A) -> Result<(), A::Error> {
+    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn skip_seq<'de, A: de::SeqAccess<'de>>(mut s: A) -> Result<(), A::Error> {
+    while s.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
 }
 
 #[cfg(test)]
@@ -234,5 +257,9 @@ mod tests {
         assert_eq!((f.b, f.n), (Some(false), Some(12)));
         let f: Flags = serde_json::from_str(r#"{"b":null,"n":"7"}"#).unwrap();
         assert_eq!((f.b, f.n), (None, Some(7)));
+        let f: Flags = serde_json::from_str(r#"{"b":{"x":1},"n":[1]}"#).unwrap();
+        assert_eq!((f.b, f.n), (None, None));
+        let f: Flags = serde_json::from_str(r#"{"b":1.0}"#).unwrap();
+        assert_eq!(f.b, Some(true));
     }
 }

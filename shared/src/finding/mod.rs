@@ -4,6 +4,8 @@ pub mod input;
 pub mod lenient;
 pub mod model;
 mod pascal;
+mod repair;
+pub mod text;
 
 pub use input::{Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;

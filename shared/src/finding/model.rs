@@ -1,28 +1,33 @@
 //! The GuardDuty finding as EventBridge delivers it (camelCase `detail`).
 //!
 //! Only what the responder reads is modelled; unknown fields are ignored, every optional
-//! field may be missing or `null`, and attacker-controllable strings are [`Untrusted`].
+//! field may be missing, `null` or of an odd type (it degrades, see [`super::text`]), and
+//! attacker-controllable strings are [`Untrusted`].
 //! Field names follow the GuardDuty API reference (`GetFindings` response syntax).
 
 use super::lenient::{Timestamp, flag, int, null_as_default};
+use super::text::{list, opt_string, required};
 use crate::sanitize::Untrusted;
 use serde::{Deserialize, Serialize};
 
 /// One GuardDuty finding. `id`, `type`, `accountId`, `region` and `resource.resourceType`
-/// are required; everything else is optional.
+/// are required (routing needs them); everything else is optional.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
+    #[serde(deserialize_with = "required")]
     pub id: Untrusted,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "required")]
     pub finding_type: Untrusted,
     #[serde(default)]
     pub severity: f64,
+    #[serde(deserialize_with = "required")]
     pub account_id: Untrusted,
+    #[serde(deserialize_with = "required")]
     pub region: Untrusted,
     #[serde(default)]
     pub arn: Option<Untrusted>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_string")]
     pub partition: Option<String>,
     #[serde(default)]
     pub created_at: Option<Timestamp>,
@@ -40,6 +45,7 @@ pub struct Finding {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
+    #[serde(deserialize_with = "required")]
     pub resource_type: Untrusted,
     #[serde(default)]
     pub instance_details: Option<Box<InstanceDetails>>,
@@ -70,9 +76,9 @@ pub struct InstanceDetails {
     pub image_id: Option<Untrusted>,
     pub image_description: Option<Untrusted>,
     pub launch_time: Option<Timestamp>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub network_interfaces: Vec<NetworkInterface>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -84,7 +90,7 @@ pub struct NetworkInterface {
     pub public_ip: Option<Untrusted>,
     pub subnet_id: Option<Untrusted>,
     pub vpc_id: Option<Untrusted>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub security_groups: Vec<SecurityGroup>,
 }
 
@@ -101,7 +107,7 @@ pub struct EcsClusterDetails {
     pub name: Option<Untrusted>,
     pub arn: Option<Untrusted>,
     pub status: Option<Untrusted>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub tags: Vec<Tag>,
     pub task_details: Option<TaskDetails>,
 }
@@ -117,9 +123,9 @@ pub struct TaskDetails {
     pub launch_type: Option<Untrusted>,
     pub created_at: Option<Timestamp>,
     pub started_at: Option<Timestamp>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub tags: Vec<Tag>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub containers: Vec<Container>,
 }
 
@@ -131,7 +137,7 @@ pub struct EksClusterDetails {
     pub vpc_id: Option<Untrusted>,
     pub status: Option<Untrusted>,
     pub created_at: Option<Timestamp>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub tags: Vec<Tag>,
 }
 
@@ -152,7 +158,7 @@ pub struct WorkloadDetails {
     pub service_account_name: Option<Untrusted>,
     #[serde(deserialize_with = "flag")]
     pub host_network: Option<bool>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub containers: Vec<Container>,
 }
 
@@ -200,6 +206,7 @@ pub struct Service {
 pub struct AdditionalInfo {
     #[serde(deserialize_with = "flag")]
     pub sample: Option<bool>,
+    #[serde(deserialize_with = "opt_string")]
     pub value: Option<String>,
 }
 
@@ -280,7 +287,7 @@ pub struct Process {
     pub user_id: Option<i64>,
     #[serde(deserialize_with = "int")]
     pub euid: Option<i64>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub lineage: Vec<Lineage>,
 }
 
@@ -317,7 +324,7 @@ pub struct RuntimeContext {
     pub mount_source: Option<Untrusted>,
     pub mount_target: Option<Untrusted>,
     pub file_system_type: Option<Untrusted>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub flags: Vec<Untrusted>,
     pub module_name: Option<Untrusted>,
     pub module_file_path: Option<Untrusted>,
@@ -327,7 +334,7 @@ pub struct RuntimeContext {
     pub address_family: Option<Untrusted>,
     #[serde(deserialize_with = "int")]
     pub iana_protocol_number: Option<i64>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub memory_regions: Vec<Untrusted>,
     pub tool_name: Option<Untrusted>,
     pub tool_category: Option<Untrusted>,
@@ -336,7 +343,7 @@ pub struct RuntimeContext {
     pub threat_file_path: Option<Untrusted>,
     pub file_operation: Option<Untrusted>,
     pub file_path: Option<Untrusted>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "list")]
     pub related_file_paths: Vec<Untrusted>,
 }
 

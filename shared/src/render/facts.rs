@@ -39,6 +39,9 @@ impl<'a> Fact<'a> {
     pub fn is_command_line(&self) -> bool {
         self.kind == FieldKind::CommandLine
     }
+    pub fn kind(&self) -> FieldKind {
+        self.kind
+    }
 }
 
 fn push<'a>(
@@ -96,9 +99,38 @@ pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
     out
 }
 
-/// What ran and what it touched.
+/// What ran and what it touched. The indicators come first (title, domain, remote IP, the
+/// head of the command line), so a channel that must cut shows them before anything else.
 pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     let mut out = Vec::with_capacity(16);
+    push(&mut out, "Title", f.title.as_ref(), FieldKind::Text);
+    if let Some(a) = &f.service.action {
+        push(
+            &mut out,
+            "Domain",
+            a.dns_request_action
+                .as_ref()
+                .and_then(|d| d.domain.as_ref()),
+            FieldKind::Path,
+        );
+        let remote = a
+            .network_connection_action
+            .as_ref()
+            .and_then(|n| n.remote_ip_details.as_ref());
+        push(
+            &mut out,
+            "Remote IP",
+            remote.and_then(|r| r.ip_address_v4.as_ref().or(r.ip_address_v6.as_ref())),
+            FieldKind::Name,
+        );
+    }
+    let context = f.context();
+    push(
+        &mut out,
+        "Command line",
+        context.and_then(|c| c.command_line_example.as_ref()),
+        FieldKind::CommandLine,
+    );
     if let Some(p) = f.process() {
         process_facts(&mut out, "Process", p);
         push(&mut out, "User", p.user.as_ref(), FieldKind::Name);
@@ -119,13 +151,7 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
             out.push(Fact::built("Lineage", names.join(" < "), FieldKind::Path));
         }
     }
-    if let Some(c) = f.context() {
-        push(
-            &mut out,
-            "Command line",
-            c.command_line_example.as_ref(),
-            FieldKind::CommandLine,
-        );
+    if let Some(c) = context {
         push(&mut out, "Script", c.script_path.as_ref(), FieldKind::Path);
         push(
             &mut out,
@@ -203,27 +229,6 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
             process_facts(&mut out, "Modifying process", m);
         }
     }
-    if let Some(a) = &f.service.action {
-        push(
-            &mut out,
-            "Domain",
-            a.dns_request_action
-                .as_ref()
-                .and_then(|d| d.domain.as_ref()),
-            FieldKind::Path,
-        );
-        let remote = a
-            .network_connection_action
-            .as_ref()
-            .and_then(|n| n.remote_ip_details.as_ref());
-        push(
-            &mut out,
-            "Remote IP",
-            remote.and_then(|r| r.ip_address_v4.as_ref().or(r.ip_address_v6.as_ref())),
-            FieldKind::Name,
-        );
-    }
-    push(&mut out, "Title", f.title.as_ref(), FieldKind::Text);
     out
 }
 

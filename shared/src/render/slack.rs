@@ -1,11 +1,14 @@
 //! Slack incoming-webhook payload (Block Kit) with a `text` fallback.
 //!
 //! Slack limits: header 150 characters, section text 3000, field 2000, 10 fields.
+//! Every mrkdwn text is `verbatim`, so Slack does not turn URLs, channel names or
+//! `@here`/`@channel` in finding data into links or mentions.
 //! The payload is typed (not a `serde_json::Value` tree): it serializes to the same JSON
 //! and costs a fraction of the allocations on the per-finding path.
 
+use super::facts::Fact;
 use super::{View, decision_word};
-use crate::sanitize::{push_slack_escaped, slack_escape};
+use crate::sanitize::{FieldKind, push_slack_escaped, slack_escape};
 use serde::{Deserialize, Serialize};
 
 /// A Slack incoming-webhook message.
@@ -14,6 +17,12 @@ pub struct SlackMessage {
     /// Notification and fallback text (mrkdwn).
     pub text: String,
     pub blocks: Vec<Block>,
+    /// Always `false`: Slack must not fetch a link it finds (an attacker's URL would learn
+    /// that the alert fired).
+    #[serde(default)]
+    pub unfurl_links: bool,
+    #[serde(default)]
+    pub unfurl_media: bool,
 }
 
 /// The Block Kit blocks we send.
@@ -37,20 +46,30 @@ pub enum Block {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Text {
-    Mrkdwn { text: String },
-    PlainText { text: String, emoji: bool },
+    Mrkdwn {
+        text: String,
+        /// Always `true` (see [`Text::mrkdwn`]).
+        #[serde(default)]
+        verbatim: bool,
+    },
+    PlainText {
+        text: String,
+        emoji: bool,
+    },
 }
 
 impl Text {
-    /// Escaped mrkdwn, cut to `max` characters.
+    /// Escaped mrkdwn, cut to `max` characters, shown verbatim: Slack links nothing in it
+    /// by itself (our own `<url|label>` links still work).
     pub fn mrkdwn(escaped: String, max: usize) -> Text {
         Text::Mrkdwn {
             text: fit(escaped, max),
+            verbatim: true,
         }
     }
     pub fn as_str(&self) -> &str {
         match self {
-            Text::Mrkdwn { text } | Text::PlainText { text, .. } => text,
+            Text::Mrkdwn { text, .. } | Text::PlainText { text, .. } => text,
         }
     }
 }
@@ -68,7 +87,7 @@ impl Block {
     /// A section of escaped mrkdwn (Slack's limit: 3000 characters).
     pub fn section(escaped: String) -> Block {
         Block::Section {
-            text: Some(Text::mrkdwn(escaped, 3000)),
+            text: Some(Text::mrkdwn(escaped, SECTION_MAX)),
             fields: vec![],
         }
     }
@@ -93,6 +112,8 @@ impl SlackMessage {
         SlackMessage {
             text: fit(escaped, 3000),
             blocks,
+            unfurl_links: false,
+            unfurl_media: false,
         }
     }
     /// Every text the message shows (fallback first).
@@ -105,23 +126,66 @@ impl SlackMessage {
 
 /// Cuts escaped mrkdwn to `max` characters without splitting an entity.
 pub(crate) fn fit(mut text: String, max: usize) -> String {
-    // Byte length bounds the character count: most texts need no counting.
-    if text.len() <= max || text.chars().count() <= max {
-        return text;
-    }
-    let end = text
-        .char_indices()
-        .nth(max.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i);
-    text.truncate(end);
-    if let Some(amp) = text.rfind('&')
-        && !text[amp..].contains(';')
-    {
-        text.truncate(amp);
-    }
-    text.push('…');
+    cut_from(&mut text, 0, max);
     text
 }
+
+/// Cuts `out[start..]` (escaped mrkdwn) to `max` characters, ending in `…` when cut.
+fn cut_from(out: &mut String, start: usize, max: usize) {
+    let tail = &out[start..];
+    // Byte length bounds the character count: most texts need no counting.
+    if tail.len() <= max || tail.chars().count() <= max {
+        return;
+    }
+    let end = tail
+        .char_indices()
+        .nth(max.saturating_sub(1))
+        .map_or(tail.len(), |(i, _)| i);
+    out.truncate(start + end);
+    if let Some(amp) = out[start..].rfind('&')
+        && !out[start + amp..].contains(';')
+    {
+        out.truncate(start + amp);
+    }
+    out.push('…');
+}
+
+/// Slack characters one activity value may take once escaped (a `&` alone becomes five):
+/// each value has its own budget, so no value can crowd the others out of the message.
+fn slack_budget(kind: FieldKind) -> usize {
+    match kind {
+        FieldKind::Name => 300,
+        FieldKind::Path => 700,
+        FieldKind::CommandLine | FieldKind::Text => 1000,
+    }
+}
+
+/// The activity facts as sections of at most 3000 characters, a new one whenever the next
+/// fact would not fit, so that every fact is shown.
+fn activity_sections(facts: &[Fact], blocks: &mut Vec<Block>) {
+    let mut section = String::with_capacity(1024);
+    for f in facts {
+        let line_start = section.len();
+        section.push('*');
+        section.push_str(f.label);
+        let fence = f.is_command_line();
+        section.push_str(if fence { "*\n```" } else { ":* " });
+        let value_start = section.len();
+        push_slack_escaped(&mut section, f.plain());
+        cut_from(&mut section, value_start, slack_budget(f.kind()));
+        section.push_str(if fence { "```\n" } else { "\n" });
+        // Bytes bound characters; one fact alone is always under the limit.
+        if section.len() > SECTION_MAX && line_start > 0 {
+            let line = section.split_off(line_start);
+            blocks.push(Block::section(std::mem::replace(&mut section, line)));
+        }
+    }
+    if !section.is_empty() {
+        blocks.push(Block::section(section));
+    }
+}
+
+const SECTION_MAX: usize = 3000;
 
 pub(crate) fn payload(v: &View) -> SlackMessage {
     let p = v.plan;
@@ -154,23 +218,7 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     fields.extend(v.resource.iter().take(7).map(|f| field(f.label, f.plain())));
     blocks.push(Block::fields(fields));
 
-    let mut activity = String::with_capacity(1024);
-    for f in v.activity {
-        activity.push('*');
-        activity.push_str(f.label);
-        if f.is_command_line() {
-            activity.push_str("*\n```");
-            push_slack_escaped(&mut activity, f.plain());
-            activity.push_str("```\n");
-        } else {
-            activity.push_str(":* ");
-            push_slack_escaped(&mut activity, f.plain());
-            activity.push('\n');
-        }
-    }
-    if !activity.is_empty() {
-        blocks.push(Block::section(activity));
-    }
+    activity_sections(v.activity, &mut blocks);
     if !v.steps.is_empty() {
         let mut lines = String::with_capacity(64 * (v.steps.len() + 1));
         lines.push_str("*Actions*");
@@ -221,8 +269,8 @@ mod tests {
             v,
             serde_json::json!({"text": "t", "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": "h", "emoji": false}},
-                {"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}]}
-            ]})
+                {"type": "section", "fields": [{"type": "mrkdwn", "text": "f", "verbatim": true}]}
+            ], "unfurl_links": false, "unfurl_media": false})
         );
     }
 

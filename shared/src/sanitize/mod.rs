@@ -3,18 +3,25 @@
 //! Runtime findings carry strings the attacker chose (process names, paths, command
 //! lines, domains, pod and image names, tags, and the `title`/`description` that embed
 //! them). [`Untrusted`] has no `Display`: to show one, a caller must pick a channel, and
-//! every channel first neutralises control, bidi and zero-width characters and bounds
-//! the length. The raw value is still serialized as JSON for the investigators' log.
+//! every channel first neutralises control, format (bidi, zero-width, tag) and other
+//! invisible characters and bounds the length. The raw value is still serialized as JSON
+//! for the investigators' log.
+
+mod invisible;
 
 use compact_str::CompactString;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Cow;
+
+pub use invisible::is_dangerous;
 
 /// A string from the finding that an attacker may have chosen.
 ///
 /// Held inline when short (ids, names, addresses: most of a finding), so parsing, cloning
-/// and dropping a finding allocates only for its long values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// and dropping a finding allocates only for its long values. Read leniently from JSON
+/// (see [`crate::finding::lenient`]): a value that is not text is shown empty, never a
+/// reason to drop the finding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Untrusted(CompactString);
 
@@ -169,14 +176,6 @@ fn find_class(bytes: &[u8], from: usize, classes: u8) -> Option<usize> {
         .iter()
         .position(|&b| class(b) & classes != 0)
         .map(|p| at + p)
-}
-
-/// True for characters that can hide, reorder or forge text on a screen.
-pub fn is_dangerous(c: char) -> bool {
-    c.is_control()
-        || matches!(c as u32,
-            0x061C | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069
-            | 0xFEFF | 0xFFF9..=0xFFFB | 0xE0000..=0xE007F)
 }
 
 /// Makes dangerous characters visible as escapes and cuts to `max` visible characters on a
