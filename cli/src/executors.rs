@@ -27,10 +27,10 @@ impl AnyExecutor {
             Surface::Ecs => AnyExecutor::Ecs(EcsExecutor::new(sdk, config.ecs.clone())),
             // The plan already applied the configured guardrails; the executor re-checks
             // the namespaces that are always protected.
-            Surface::Eks => AnyExecutor::Eks(EksExecutor::new(
-                sdk,
-                &responder::playbook::Guardrails::default(),
-            )),
+            Surface::Eks => AnyExecutor::Eks(
+                EksExecutor::new(sdk, &responder::playbook::Guardrails::default())
+                    .with_options(config.eks.clone()),
+            ),
             other => AnyExecutor::Missing(other),
         }
     }
