@@ -27,7 +27,9 @@ impl AnyExecutor {
             Surface::Ecs => AnyExecutor::Ecs(EcsExecutor::new(sdk, config.ecs.clone())),
             // The plan already applied the configured guardrails; the executor re-checks
             // the protected namespaces and, when tags are honoured, the exemption label.
-            Surface::Eks => AnyExecutor::Eks(EksExecutor::new(sdk, &config.guardrails)),
+            Surface::Eks => AnyExecutor::Eks(
+                EksExecutor::new(sdk, &config.guardrails).with_options(config.eks.clone()),
+            ),
             other => AnyExecutor::Missing(other),
         }
     }

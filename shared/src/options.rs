@@ -66,6 +66,23 @@ pub struct EksOptions {
     pub cordon_node: bool,
     /// Termination and scale-in protection on the node instance.
     pub protect_node: bool,
+    /// What to do when the pod is still reachable after quarantine: another NetworkPolicy
+    /// selects it and allows traffic, or it uses the host's network (no NetworkPolicy
+    /// applies). Either way the policy step is never reported `done`.
+    pub escalation: EksEscalation,
+}
+
+/// The escalation when a quarantined pod is still reachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EksEscalation {
+    /// Report the policy step `failed`, naming every policy that still admits traffic, so
+    /// that someone acts (the Lambda retries and the notification says `[FAILED]`).
+    #[default]
+    Fail,
+    /// Also contain the node: cordon it and request the EC2 quarantine of its instance
+    /// (the outcome says the eks function does not perform it; the step stays `failed`).
+    ContainNode,
 }
 
 impl Default for EksOptions {
@@ -74,6 +91,7 @@ impl Default for EksOptions {
             remove_service_labels: true,
             cordon_node: true,
             protect_node: true,
+            escalation: EksEscalation::Fail,
         }
     }
 }

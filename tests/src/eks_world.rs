@@ -31,8 +31,8 @@ pub struct EksWorld {
 }
 
 /// Creates the cluster in moto and the node's instance (in its own Auto Scaling group);
-/// the node object and an `aws-node` pod (VPC CNI with network policy on, if
-/// `policy_engine`) go into a fresh local API server.
+/// the node object and the `aws-node` DaemonSet with its pod (VPC CNI with network
+/// policy on, if `policy_engine`) go into a fresh local API server.
 pub async fn eks_world(policy_engine: bool) -> EksWorld {
     let aws = Aws::moto(REGION).await;
     let cluster = unique("eks");
@@ -57,6 +57,7 @@ pub async fn eks_world(policy_engine: bool) -> EksWorld {
     api.put(node_object(&node, &instance.id));
     if policy_engine {
         api.put(aws_node_pod(&node, true));
+        api.put(aws_node_daemonset(true));
     }
     EksWorld {
         aws,
@@ -226,6 +227,41 @@ pub fn aws_node_pod(node: &str, network_policy: bool) -> Value {
             ],
         },
         "status": { "phase": "Running" },
+    })
+}
+
+/// The VPC CNI's DaemonSet in `kube-system`, with one ready pod; its node agent enforces
+/// NetworkPolicies when the flag is on.
+pub fn aws_node_daemonset(network_policy: bool) -> Value {
+    daemonset(
+        "kube-system",
+        "aws-node",
+        json!({ "k8s-app": "aws-node" }),
+        json!([
+            { "name": "aws-node", "image": "amazon-k8s-cni:v1.19.0" },
+            { "name": "aws-eks-nodeagent", "image": "aws-network-policy-agent:v1.1.5",
+              "args": ["--enable-ipv6=false", format!("--enable-network-policy={network_policy}")] },
+        ]),
+    )
+}
+
+/// A DaemonSet with one ready pod.
+pub fn daemonset(ns: &str, name: &str, labels: Value, containers: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": { "name": name, "namespace": ns, "labels": labels },
+        "spec": {
+            "selector": { "matchLabels": labels },
+            "template": {
+                "metadata": { "labels": labels },
+                "spec": { "containers": containers },
+            },
+        },
+        "status": {
+            "currentNumberScheduled": 1, "desiredNumberScheduled": 1,
+            "numberMisscheduled": 0, "numberReady": 1,
+        },
     })
 }
 

@@ -3,7 +3,7 @@
 //! No kube-apiserver can be installed here, so this implements exactly the endpoints the
 //! executor and release call, with the semantics they rely on:
 //!
-//! * objects are stored (pods, nodes, events, networkpolicies), get a `uid`,
+//! * objects are stored (pods, nodes, events, networkpolicies, daemonsets), get a `uid`,
 //!   `resourceVersion` (bumped on every write) and `creationTimestamp`;
 //! * reads: get (404 `NotFound`), list in a namespace or across all, with `labelSelector`
 //!   (`k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (…)`, `k notin (…)`), `fieldSelector`
@@ -119,6 +119,12 @@ const KINDS: &[Kind] = &[
         group_version: "networking.k8s.io/v1",
         resource: "networkpolicies",
         kind: "NetworkPolicy",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "apps/v1",
+        resource: "daemonsets",
+        kind: "DaemonSet",
         namespaced: true,
     },
 ];
@@ -401,6 +407,8 @@ fn route(path: &str) -> Option<Route> {
         ("v1", r)
     } else if let Some(r) = path.strip_prefix("/apis/networking.k8s.io/v1/") {
         ("networking.k8s.io/v1", r)
+    } else if let Some(r) = path.strip_prefix("/apis/apps/v1/") {
+        ("apps/v1", r)
     } else {
         return None;
     };

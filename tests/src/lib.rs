@@ -16,8 +16,11 @@
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
-//! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it.
+//! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
+//! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
+//!   CEL expressions evaluated on admission requests.
 
+pub mod admission;
 pub mod cloudwatch_api;
 pub mod ecs_world;
 pub mod eks_front;

@@ -344,6 +344,7 @@ async fn without_a_policy_engine_the_outcome_says_the_policy_may_be_inert() {
     let w = eks_world(false).await;
     // VPC CNI present but its network policy agent off.
     w.api.put(eks_world::aws_node_pod(&w.node, false));
+    w.api.put(eks_world::aws_node_daemonset(false));
     let cid = eks_world::container_id();
     w.api.put(eks_world::pod_object(
         "web",

@@ -13,6 +13,10 @@
 //!    instance protected from termination and scale-in ([`node`]).
 //! 6. `eks.record_event`: a Kubernetes Event on the pod naming the finding ([`event`]).
 //!
+//! Step 2 is reported `done` only when, after every step, no other NetworkPolicy still
+//! admits traffic to the pod and the pod is not on the host network ([`reach`]); else it
+//! is `failed` and escalated per [`EksOptions::escalation`].
+//!
 //! Guardrails, checked here again although the playbook already applies them: protected
 //! namespaces leave the pod alone (`skipped`), and so does the exemption label or
 //! annotation (the configured tag key, [`EXEMPT`] by default) `= true`, only when tag
@@ -26,7 +30,9 @@ mod node;
 pub mod permissions;
 pub mod pod;
 pub mod policy;
+mod reach;
 pub mod release;
+pub mod selector;
 pub mod token;
 
 pub use client::{ClusterClients, Connection, ConnectionRewrite};
@@ -36,6 +42,7 @@ pub use permissions::{
 pub use release::{ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
+use crate::options::EksOptions;
 use crate::outcome::{Outcome, Status};
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::playbook::Guardrails;
@@ -83,6 +90,7 @@ pub struct EksExecutor {
     protected_namespaces: Vec<String>,
     /// The label/annotation key that exempts a pod; `None` while tags are not honoured.
     exempt_label: Option<String>,
+    options: EksOptions,
 }
 
 impl EksExecutor {
@@ -107,7 +115,14 @@ impl EksExecutor {
             clusters: Arc::new(clusters),
             protected_namespaces: protected,
             exempt_label: guardrails.exemptions.kubernetes_label(),
+            options: EksOptions::default(),
         }
+    }
+
+    /// With the deployment's EKS options (the escalation when a pod stays reachable).
+    pub fn with_options(mut self, options: EksOptions) -> EksExecutor {
+        self.options = options;
+        self
     }
 
     pub fn clusters(&self) -> &ClusterClients {
@@ -294,6 +309,19 @@ impl EksExecutor {
                 ));
             }
             steps.push(step);
+        }
+        if let Some(i) = kinds
+            .iter()
+            .position(|k| *k == ActionKind::EksApplyDenyAllPolicy)
+            .filter(|i| matches!(steps[*i].status, Status::Done | Status::AlreadyDone))
+        {
+            let mut found = Vec::with_capacity(pods.len());
+            for p in &pods {
+                found.push(reach::check(&ctx, p, self.options.escalation, &mut nodes).await);
+            }
+            let (status, detail) = reach::verdict(steps[i].status, &steps[i].detail, &found);
+            steps[i].status = status;
+            steps[i].detail = detail;
         }
         steps
     }

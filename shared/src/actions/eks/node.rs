@@ -24,6 +24,16 @@ pub(crate) struct Nodes {
     instances: Vec<(String, Option<String>)>,
 }
 
+/// The instance of `p`'s node, if a cordon or protect step already read it.
+pub(crate) fn instance_of_known(nodes: &Nodes, p: &PodView) -> Option<String> {
+    let n = p.node_name.as_deref()?;
+    nodes
+        .instances
+        .iter()
+        .find(|(m, _)| m == n)
+        .and_then(|(_, i)| i.clone())
+}
+
 /// Pods grouped by node, in first-seen order.
 pub(crate) fn by_node(pods: &[PodView]) -> Vec<(Option<String>, Vec<String>)> {
     let mut out: Vec<(Option<String>, Vec<String>)> = Vec::new();

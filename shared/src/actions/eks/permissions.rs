@@ -13,19 +13,59 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "autoscaling:SetInstanceProtection",
 ];
 
-/// Kubernetes RBAC of the group the responder's EKS access entry maps to, as
-/// `(resource, verbs)`. `pods`, `nodes` and `events` are in the core API group (`""`),
-/// `networkpolicies` in `networking.k8s.io`; see [`api_group`]. Cluster-wide (a
-/// ClusterRole): the pod can be in any namespace, and the engine check lists pods in all.
-pub const KUBERNETES_RBAC: &[(&str, &[&str])] = &[
-    // Resolve the pod (get, list in its namespace), detect the policy engine (list
-    // cluster-wide with a label selector), label it and remove its labels (patch).
-    ("pods", &["get", "list", "patch"]),
-    // Read before writing; server-side apply is a patch, and a create when it is absent.
-    ("networkpolicies", &["get", "create", "patch"]),
+/// The Kubernetes group the responder's EKS access entry maps to (Terraform:
+/// `eks_kubernetes_group`); `infra/kubernetes/` binds its ClusterRole and admission policy
+/// to it.
+pub const KUBERNETES_GROUP: &str = "guardduty-responder";
+
+/// One RBAC rule: API groups, resource, verbs and, when not empty, the only object names
+/// it applies to (`resourceNames`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RbacRule {
+    pub groups: &'static [&'static str],
+    pub resource: &'static str,
+    pub verbs: &'static [&'static str],
+    pub names: &'static [&'static str],
+}
+
+const fn rule(
+    groups: &'static [&'static str],
+    resource: &'static str,
+    verbs: &'static [&'static str],
+) -> RbacRule {
+    RbacRule {
+        groups,
+        resource,
+        verbs,
+        names: &[],
+    }
+}
+
+/// Kubernetes RBAC of [`KUBERNETES_GROUP`], shipped as `infra/kubernetes/rbac.yaml`.
+/// Cluster-wide (a ClusterRole): the pod can be in any namespace. The writes are as wide
+/// as RBAC can express (it cannot limit a patch to some fields or names not known in
+/// advance); `infra/kubernetes/admission-policy.yaml` narrows them to what the actions do.
+pub const KUBERNETES_RBAC: &[RbacRule] = &[
+    // Resolve the pod (get, list in its namespace), label it and remove its labels
+    // (patch), re-read it before reporting the policy step done.
+    rule(&[""], "pods", &["get", "list", "patch"]),
+    // Read before writing; server-side apply is a patch, and a create when it is absent;
+    // list the namespace's policies to find those still admitting traffic (reach.rs).
+    rule(
+        &["networking.k8s.io"],
+        "networkpolicies",
+        &["get", "list", "create", "patch"],
+    ),
     // Read the node and its providerID; cordon, label and annotate it.
-    ("nodes", &["get", "patch"]),
-    ("events", &["create"]),
+    rule(&[""], "nodes", &["get", "patch"]),
+    rule(&["", "events.k8s.io"], "events", &["create"]),
+    // The policy engine's DaemonSet, by name only (policy.rs, ENGINE_DAEMONSETS).
+    RbacRule {
+        groups: &["apps"],
+        resource: "daemonsets",
+        verbs: &["get"],
+        names: &["aws-node", "calico-node", "cilium"],
+    },
 ];
 
 /// What a human additionally needs for `responder release eks` (IAM), besides
@@ -35,22 +75,18 @@ pub const KUBERNETES_RBAC: &[(&str, &[&str])] = &[
 pub const RELEASE_PERMISSIONS: &[&str] = &[];
 
 /// Kubernetes RBAC for release (a human's group, not the responder's).
-pub const RELEASE_KUBERNETES_RBAC: &[(&str, &[&str])] = &[
+pub const RELEASE_KUBERNETES_RBAC: &[RbacRule] = &[
     // Find the pod, restore its labels, check no other quarantined pod is on the node.
-    ("pods", &["get", "list", "patch"]),
+    rule(&[""], "pods", &["get", "list", "patch"]),
     // Find the policy when the pod is gone (list), delete it.
-    ("networkpolicies", &["get", "list", "delete"]),
+    rule(
+        &["networking.k8s.io"],
+        "networkpolicies",
+        &["get", "list", "delete"],
+    ),
     // Uncordon, remove the label and annotations.
-    ("nodes", &["get", "patch"]),
+    rule(&[""], "nodes", &["get", "patch"]),
 ];
-
-/// The API group of a resource named in the lists above.
-pub fn api_group(resource: &str) -> &'static str {
-    match resource {
-        "networkpolicies" => "networking.k8s.io",
-        _ => "",
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -75,9 +111,9 @@ mod tests {
                 "{p}"
             );
         }
-        for (resource, verbs) in KUBERNETES_RBAC.iter().chain(RELEASE_KUBERNETES_RBAC) {
-            assert!(!resource.contains('*') && !verbs.is_empty());
-            for v in *verbs {
+        for r in KUBERNETES_RBAC.iter().chain(RELEASE_KUBERNETES_RBAC) {
+            assert!(!r.resource.contains('*') && !r.verbs.is_empty() && !r.groups.is_empty());
+            for v in r.verbs {
                 assert!(
                     [
                         "get", "list", "watch", "create", "patch", "update", "delete"
@@ -88,6 +124,6 @@ mod tests {
             }
         }
         // Containment never deletes anything in the cluster.
-        assert!(KUBERNETES_RBAC.iter().all(|(_, v)| !v.contains(&"delete")));
+        assert!(KUBERNETES_RBAC.iter().all(|r| !r.verbs.contains(&"delete")));
     }
 }

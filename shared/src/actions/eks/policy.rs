@@ -8,9 +8,9 @@ use super::{
 };
 use crate::outcome::Status;
 use crate::sanitize::ascii_line;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 
 /// The policy for the pod with `uid`: selects only the quarantine label carrying that UID,
@@ -159,7 +159,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     }
 }
 
-/// What enforces NetworkPolicies in the cluster, as far as pods in it show.
+/// What enforces NetworkPolicies in the cluster, as far as its DaemonSets show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Engine {
     /// The VPC CNI's node agent with `--enable-network-policy=true`.
@@ -167,7 +167,7 @@ pub enum Engine {
     Calico,
     Cilium,
     None,
-    /// Could not look (e.g. not allowed to list pods cluster-wide).
+    /// Could not look (e.g. not allowed to get DaemonSets in `kube-system`).
     Unknown(String),
 }
 
@@ -193,41 +193,36 @@ impl Engine {
     }
 }
 
-/// Looks for the pods of the engines EKS clusters use. One pod of each is enough: the
-/// VPC CNI runs its node agent in every `aws-node` pod, enabled by a flag.
+/// Where each engine runs its node DaemonSet. Only these namespaces, which workloads
+/// cannot write to, are looked at: a pod or DaemonSet anywhere else carrying
+/// `k8s-app: calico-node` is not an engine (an attacker could create one to make an inert
+/// policy look enforced).
+pub const ENGINE_DAEMONSETS: &[(&str, &str)] = &[
+    ("kube-system", "aws-node"),
+    ("calico-system", "calico-node"),
+    ("kube-system", "calico-node"),
+    ("kube-system", "cilium"),
+];
+
+/// Looks for the DaemonSet of each engine EKS clusters use, by namespace and name. One
+/// ready pod is enough; the VPC CNI runs its node agent in `aws-node`, enabled by a flag.
 pub async fn detect_engine(client: &kube::Client) -> Engine {
-    let all: Api<Pod> = Api::all(client.clone());
-    let one = |label: &'static str| {
-        let all = all.clone();
-        async move {
-            all.list(&ListParams::default().labels(label).limit(1))
-                .await
-        }
-    };
-    let (aws_node, calico, cilium) = futures::join!(
-        one("k8s-app=aws-node"),
-        one("k8s-app=calico-node"),
-        one("k8s-app=cilium")
-    );
     let mut errors = Vec::new();
-    let mut found = |r: Result<kube::core::ObjectList<Pod>, kube::Error>| match r {
-        Ok(l) => l.items,
-        Err(e) => {
-            errors.push(ApiError::new(&e, "list", "pods (cluster-wide)").to_string());
-            vec![]
+    for (namespace, name) in ENGINE_DAEMONSETS {
+        let api: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+        let ds = match api.get_opt(name).await {
+            Ok(Some(ds)) => ds,
+            Ok(None) => continue,
+            Err(e) => {
+                errors.push(
+                    ApiError::new(&e, "get", &format!("daemonsets in {namespace}")).to_string(),
+                );
+                continue;
+            }
+        };
+        if let Some(engine) = engine_of(name, &ds) {
+            return engine;
         }
-    };
-    let aws_node = found(aws_node);
-    let calico = found(calico);
-    let cilium = found(cilium);
-    if aws_node.iter().any(vpc_cni_enforces) {
-        return Engine::VpcCni;
-    }
-    if !calico.is_empty() {
-        return Engine::Calico;
-    }
-    if !cilium.is_empty() {
-        return Engine::Cilium;
     }
     match errors.into_iter().next() {
         Some(e) => Engine::Unknown(e),
@@ -235,14 +230,33 @@ pub async fn detect_engine(client: &kube::Client) -> Engine {
     }
 }
 
-fn vpc_cni_enforces(p: &Pod) -> bool {
-    p.spec.iter().flat_map(|s| s.containers.iter()).any(|c| {
-        c.name == "aws-eks-nodeagent"
-            && c.args
-                .iter()
-                .flatten()
-                .any(|a| a == "--enable-network-policy=true")
-    })
+/// The engine a DaemonSet named `name` (in one of [`ENGINE_DAEMONSETS`]) provides, if it
+/// has ready pods and, for the VPC CNI, its network policy agent is on.
+pub fn engine_of(name: &str, ds: &DaemonSet) -> Option<Engine> {
+    let ready = ds.status.as_ref().is_some_and(|s| s.number_ready > 0);
+    if !ready {
+        return None;
+    }
+    let containers = ds
+        .spec
+        .iter()
+        .flat_map(|s| s.template.spec.iter())
+        .flat_map(|s| s.containers.iter());
+    match name {
+        "aws-node" => containers
+            .into_iter()
+            .any(|c| {
+                c.name == "aws-eks-nodeagent"
+                    && c.args
+                        .iter()
+                        .flatten()
+                        .any(|a| a == "--enable-network-policy=true")
+            })
+            .then_some(Engine::VpcCni),
+        "calico-node" => Some(Engine::Calico),
+        "cilium" => Some(Engine::Cilium),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,151 @@
+//! Least privilege in the cluster, checked both ways as `iam_policies.rs` does for IAM: the
+//! ClusterRole shipped in `infra/kubernetes/rbac.yaml` grants exactly the rules the EKS
+//! executor declares (`KUBERNETES_RBAC`), bound to the group its access entry maps to, and
+//! the admission policy narrowing it is bound to that same group.
+
+use integration_tests::admission::{find, manifests};
+use responder::actions::eks::KUBERNETES_RBAC;
+use responder::actions::eks::permissions::KUBERNETES_GROUP;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// `(api group, resource, verb, object name or *)`, one per grant.
+type Grant = (String, String, String, String);
+
+fn expand(groups: &[&str], resources: &[&str], verbs: &[&str], names: &[&str]) -> Vec<Grant> {
+    let names: Vec<&str> = if names.is_empty() {
+        vec!["*"]
+    } else {
+        names.to_vec()
+    };
+    let mut out = Vec::new();
+    for g in groups {
+        for r in resources {
+            for v in verbs {
+                for n in &names {
+                    out.push((g.to_string(), r.to_string(), v.to_string(), n.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().expect("a string"))
+        .collect()
+}
+
+fn shipped() -> BTreeSet<Grant> {
+    let docs = manifests("rbac.yaml");
+    let role = find(&docs, "ClusterRole", "guardduty-responder");
+    role["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .flat_map(|r| {
+            assert!(
+                r.get("nonResourceURLs").is_none(),
+                "no non-resource URLs: {r}"
+            );
+            expand(
+                &strs(&r["apiGroups"]),
+                &strs(&r["resources"]),
+                &strs(&r["verbs"]),
+                &strs(&r["resourceNames"]),
+            )
+        })
+        .collect()
+}
+
+fn declared() -> BTreeSet<Grant> {
+    KUBERNETES_RBAC
+        .iter()
+        .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, r.names))
+        .collect()
+}
+
+#[test]
+fn the_shipped_cluster_role_grants_exactly_what_the_executor_declares() {
+    let (shipped, declared) = (shipped(), declared());
+    let missing: Vec<_> = declared.difference(&shipped).collect();
+    let undeclared: Vec<_> = shipped.difference(&declared).collect();
+    assert!(
+        missing.is_empty() && undeclared.is_empty(),
+        "missing from rbac.yaml {missing:?}; granted but not declared {undeclared:?}"
+    );
+}
+
+#[test]
+fn the_cluster_role_has_no_wildcard_and_no_privilege_escalating_verb() {
+    for (group, resource, verb, name) in shipped() {
+        assert!(
+            !group.contains('*') && !resource.contains('*') && !verb.contains('*'),
+            "{group} {resource} {verb}"
+        );
+        assert!(
+            ![
+                "delete",
+                "deletecollection",
+                "escalate",
+                "bind",
+                "impersonate",
+                "update"
+            ]
+            .contains(&verb.as_str()),
+            "{resource} {verb}"
+        );
+        assert!(
+            !resource.contains('/'),
+            "no subresource ({resource}: pods/exec, nodes/proxy…)"
+        );
+        // Only the engine DaemonSets are readable by name; nothing else is restricted by name.
+        assert!(name == "*" || resource == "daemonsets", "{resource} {name}");
+    }
+}
+
+#[test]
+fn the_role_and_the_admission_policy_are_bound_to_the_responder_group() {
+    let docs = manifests("rbac.yaml");
+    let binding = find(&docs, "ClusterRoleBinding", "guardduty-responder");
+    assert_eq!(binding["roleRef"]["name"], "guardduty-responder");
+    let subjects = binding["subjects"].as_array().expect("subjects");
+    assert_eq!(subjects.len(), 1, "{subjects:?}");
+    assert_eq!(subjects[0]["kind"], "Group");
+    assert_eq!(subjects[0]["name"], KUBERNETES_GROUP);
+
+    let tf = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/eks.tf"
+    ))
+    .unwrap();
+    assert!(
+        tf.contains(&format!("eks_kubernetes_group = \"{KUBERNETES_GROUP}\"")),
+        "the access entry maps the role to {KUBERNETES_GROUP}"
+    );
+
+    let policy = manifests("admission-policy.yaml");
+    let scope = find(
+        &policy,
+        "ValidatingAdmissionPolicy",
+        "guardduty-responder-scope",
+    );
+    let condition = scope["spec"]["matchConditions"][0]["expression"]
+        .as_str()
+        .unwrap();
+    assert!(
+        condition.contains(&format!("'{KUBERNETES_GROUP}'")),
+        "{condition}"
+    );
+    for name in ["guardduty-responder-scope", "guardduty-responder-keys"] {
+        let b = find(&policy, "ValidatingAdmissionPolicyBinding", name);
+        assert_eq!(b["spec"]["policyName"], name);
+        assert_eq!(b["spec"]["validationActions"], serde_json::json!(["Deny"]));
+        assert!(b["spec"].get("matchResources").is_none(), "every namespace");
+        let p = find(&policy, "ValidatingAdmissionPolicy", name);
+        assert_eq!(p["spec"]["failurePolicy"], "Fail");
+    }
+}
