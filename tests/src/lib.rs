@@ -14,6 +14,7 @@
 //! * [`function_env`]: moto, an SNS topic, a Slack webhook and [`cloudwatch_api`] for a
 //!   function binary, the environment pointing it there, and readers for what it sent;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
+//! * [`rate_table`]: the containment rate-limit table in moto, and reads of its items;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
@@ -31,6 +32,7 @@ pub mod kube_api;
 pub mod moto;
 pub mod moto_data;
 pub mod proxy;
+pub mod rate_table;
 pub mod runtime_api;
 pub mod webhook;
 pub mod world;

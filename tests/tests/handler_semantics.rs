@@ -113,9 +113,8 @@ async fn dry_run_changes_nothing_and_other_surfaces_are_only_notified() {
     );
 }
 
-/// moto 5.2.5 does not speak the CloudWatch SDK's current wire protocol, so the metric
-/// cannot be read here: the guardrail must then fail open (never stop all containment).
-/// The limit itself is tested against the local CloudWatch server in `rate_limit.rs`.
+/// A budget with no table to count in: the guardrail must then fail open (never stop all
+/// containment). The limit itself is tested against moto's DynamoDB in `rate_limit.rs`.
 #[tokio::test]
 async fn an_unreadable_rate_counter_does_not_block_containment() {
     let hook = Webhook::start(vec![]).await;

@@ -112,3 +112,88 @@ fn ecs_function_policy_matches_the_ecs_executor() {
         strings(&surface(&tf, "ecs")),
     );
 }
+
+/// The blocks of one file of the responder module.
+fn module_blocks(file: &str) -> Vec<hcl::Block> {
+    let path = format!(
+        "{}/../infra/modules/responder/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    body.into_blocks().collect()
+}
+
+fn attr(block: &hcl::Block, key: &str) -> hcl::Value {
+    let a = block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .unwrap_or_else(|| panic!("{key} in {}", block.identifier()));
+    hcl::Value::from(a.expr().clone())
+}
+
+/// A workload role with `dynamodb:*` on `*` in the same account must not write the rate
+/// budgets: the table's resource policy denies every data-plane write to anyone but the
+/// responder's roles, and the roles themselves may only `UpdateItem` that one table.
+#[test]
+fn only_the_responder_roles_may_write_the_rate_limit_table() {
+    let blocks = module_blocks("rate_limit.tf");
+    let document = blocks
+        .iter()
+        .find(|b| {
+            b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == "rate_limit_table")
+        })
+        .expect("the table's resource policy document");
+    let statement = document.body().blocks().next().expect("a statement");
+    assert_eq!(attr(statement, "effect").as_str(), Some("Deny"));
+    let denied = strings(&attr(statement, "actions"));
+    let writes = set(&[
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    ]);
+    assert!(denied.is_superset(&writes), "{denied:?}");
+    let blocks_of = |name: &str| {
+        statement
+            .body()
+            .blocks()
+            .filter(move |b| b.identifier() == name)
+    };
+    let principals = blocks_of("principals").next().expect("principals");
+    assert_eq!(strings(&attr(principals, "identifiers")), set(&["*"]));
+    let condition = blocks_of("condition").next().expect("the exception");
+    assert_eq!(attr(condition, "test").as_str(), Some("ArnNotEquals"));
+    assert_eq!(
+        attr(condition, "variable").as_str(),
+        Some("aws:PrincipalArn")
+    );
+    assert!(
+        format!("{:?}", attr(condition, "values")).contains("local.role_arns"),
+        "the exception is the responder's roles"
+    );
+    assert!(
+        blocks.iter().any(|b| b.identifier() == "resource"
+            && b.labels()
+                .iter()
+                .any(|l| l.as_str() == "aws_dynamodb_resource_policy")),
+        "the document is attached"
+    );
+
+    let iam = std::fs::read_to_string(format!(
+        "{}/../infra/modules/responder/iam.tf",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let scope = iam
+        .lines()
+        .find(|l| l.trim_start().starts_with("\"dynamodb:UpdateItem\""))
+        .expect("a scope for dynamodb:UpdateItem");
+    assert!(
+        scope.contains("resources = [aws_dynamodb_table.rate_limit.arn]"),
+        "{scope}"
+    );
+}

@@ -1,250 +1,175 @@
-//! The containment rate limit through the shared Lambda handler, with the real EC2
-//! executor against moto and the `GuardDutyResponder/Containments` metric on the local
-//! CloudWatch server (moto 5.2.5 does not speak the SDK's RPC v2 CBOR protocol): under the
-//! limit findings are contained and counted; once the last hour holds N containments of
-//! this function, the next containment is downgraded to notify-only and says so; the
-//! count is shared by separate cold starts; an unreadable metric does not block.
+//! The containment budgets in DynamoDB (moto), through the real SDK: concurrent takes
+//! admit exactly the limit, an account's budget is its own while the global one remains,
+//! windows roll over and expire, and an unreachable table fails open. The handler's side
+//! (downgrade, alert, the CloudWatch attacker) is in `rate_limit_handler.rs`.
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use integration_tests::cloudwatch_api::{CloudWatchApi, Datum};
-use integration_tests::moto;
-use integration_tests::webhook::Webhook;
-use integration_tests::world::{self, Aws, Instance, Network};
-use responder::Config;
-use responder::actions::ec2::Ec2Executor;
-use responder::classify::Surface;
-use responder::lambda::Handler;
-use responder::lambda::rate_limit::{METRIC, NAMESPACE};
-use responder::lambda::settings::Settings;
-use responder::notify::Notifier;
-use responder::outcome::Status;
-use responder::respond::Response;
-use responder::{ActionKind, Decision};
-use std::collections::HashMap;
+use integration_tests::proxy::Proxy;
+use integration_tests::{moto, rate_table, world};
+use responder::lambda::rate_limit::{Admission, Budgets, RateLimit, Scope, Window};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-type Build = fn(&aws_config::SdkConfig, &Config) -> Ec2Executor;
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+const C: &str = "333333333333";
 
-/// A cold start of the EC2 function named `function`, CloudWatch on `cw`, Slack on `hook`.
-async fn cold_start(
-    function: &str,
-    limit: u32,
-    cw: &CloudWatchApi,
-    hook: &Webhook,
-) -> Handler<(Surface, Build)> {
-    let sdk = cw.route(&world::sdk_config(&moto::shared().endpoint(), "us-east-1").await);
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("RESPONDER_MODE", "enforce".to_owned()),
-        ("RESPONDER_MAX_CONTAINMENTS_PER_HOUR", limit.to_string()),
-        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
-        ("RESPONDER_SLACK_WEBHOOK_URL", hook.url()),
-    ]);
-    let settings = Settings::from_env(|k| vars.get(k).cloned()).unwrap();
-    let notifier = Notifier::new(&sdk, &settings.notify).await;
-    let build: Build = |sdk, _| Ec2Executor::new(sdk);
-    Handler::new(
-        Config::default(),
-        settings,
-        (Surface::Ec2, build),
-        notifier,
-        sdk,
-    )
+async fn sdk() -> aws_config::SdkConfig {
+    world::sdk_config(&moto::shared().endpoint(), "us-east-1").await
 }
 
-fn event(net: &Network, instance: &Instance) -> Vec<u8> {
-    world::finding_event(
-        "ec2-defense-evasion-kernel-module.json",
-        &world::unique_finding_id(),
-        "us-east-1",
-        instance,
-        Some(&net.vpc_id),
-    )
+async fn limiter(global: Option<u32>, per_account: Option<u32>) -> (RateLimit, String) {
+    let sdk = sdk().await;
+    let table = rate_table::create(&sdk).await;
+    let budgets = Budgets {
+        global,
+        per_account,
+    };
+    (RateLimit::new(&sdk, Some(table.clone()), budgets), table)
 }
 
-/// This function's containment datapoints stored by the server.
-fn containments(cw: &CloudWatchApi, function: &str) -> Vec<Datum> {
-    cw.data()
-        .into_iter()
-        .filter(|d| {
-            d.namespace == NAMESPACE
-                && d.metric == METRIC
-                && d.dimensions == [("Function".to_owned(), function.to_owned())]
-        })
-        .collect()
+async fn count(table: &str, scope: &str, now: SystemTime) -> Option<i64> {
+    rate_table::number(&sdk().await, table, scope, Window::of(now).start, "count").await
 }
 
-fn isolated(r: &Response) -> bool {
-    r.outcomes
-        .iter()
-        .any(|o| o.kind == ActionKind::Ec2IsolateNetwork && o.status == Status::Done)
+fn refused_scope(a: &Admission) -> Option<Scope> {
+    match a {
+        Admission::Refused(t) => Some(t.scope.clone()),
+        _ => None,
+    }
 }
 
-async fn untouched(aws: &Aws, instance: &Instance) -> bool {
-    for eni in &instance.enis {
-        let mut now = world::eni_groups(aws, &eni.id).await;
-        let mut before = eni.groups.clone();
-        now.sort();
-        before.sort();
-        if now != before {
-            return false;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_takes_from_many_tasks_admit_exactly_the_limit() {
+    let limit = 7u32;
+    let tasks = 40;
+    let (rate, table) = limiter(Some(limit), None).await;
+    let rate = Arc::new(rate);
+    let now = SystemTime::now();
+    let mut handles = Vec::new();
+    for i in 0..tasks {
+        let rate = Arc::clone(&rate);
+        let account = if i % 2 == 0 { A } else { B };
+        handles.push(tokio::spawn(async move { rate.admit(account, now).await }));
+    }
+    let mut admitted = 0;
+    let mut refused = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Admission::Admitted(_) => admitted += 1,
+            Admission::Refused(t) => {
+                assert_eq!(t.scope, Scope::Global);
+                refused += 1;
+            }
+            other => panic!("{other:?}"),
         }
     }
-    true
-}
-
-/// Puts a datapoint as another writer would, through the real SDK.
-async fn put(cw: &CloudWatchApi, function: &str, value: f64, age: Duration) {
-    let sdk = cw.route(&world::sdk_config(&moto::shared().endpoint(), "us-east-1").await);
-    aws_sdk_cloudwatch::Client::new(&sdk)
-        .put_metric_data()
-        .namespace(NAMESPACE)
-        .metric_data(
-            MetricDatum::builder()
-                .metric_name(METRIC)
-                .dimensions(
-                    Dimension::builder()
-                        .name("Function")
-                        .value(function)
-                        .build(),
-                )
-                .timestamp(DateTime::from(SystemTime::now() - age))
-                .value(value)
-                .unit(StandardUnit::Count)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutMetricData on the local CloudWatch server");
+    assert_eq!((admitted, refused), (limit, tasks - limit));
+    assert_eq!(count(&table, "global", now).await, Some(i64::from(limit)));
 }
 
 #[tokio::test]
-async fn past_the_hourly_limit_a_finding_is_only_notified_and_says_why() {
-    let limit = 2u32;
-    let function = "guardduty-responder-ec2-rate";
-    let cw = CloudWatchApi::start().await;
-    let hook = Webhook::start(vec![]).await;
-    let aws = Aws::moto("us-east-1").await;
-    let net = world::network(&aws).await;
-    let mut instances = Vec::new();
-    for _ in 0..=limit {
-        instances.push(world::two_eni_instance(&aws, &net).await);
+async fn one_account_exhausting_its_budget_does_not_block_another_while_the_global_remains() {
+    let (rate, table) = limiter(Some(3), Some(2)).await;
+    let now = SystemTime::now();
+    for _ in 0..2 {
+        assert!(matches!(rate.admit(A, now).await, Admission::Admitted(_)));
     }
-    // What must not count: this function's containments of two hours ago, and another
-    // function's of now.
-    put(
-        &cw,
-        function,
-        f64::from(limit) * 5.0,
-        Duration::from_secs(2 * 3600),
-    )
-    .await;
-    put(
-        &cw,
-        "another-function",
-        f64::from(limit) * 5.0,
-        Duration::ZERO,
-    )
-    .await;
-
-    let first = cold_start(function, limit, &cw, &hook).await;
-    for (i, instance) in instances.iter().take(limit as usize).enumerate() {
-        let r = first.handle(&event(&net, instance), None).await.unwrap();
-        assert_eq!(
-            r[0].plan.decision,
-            Decision::Contain,
-            "{}",
-            r[0].plan.reason
-        );
-        assert!(isolated(&r[0]), "{:?}", r[0].outcomes);
-        assert!(
-            !untouched(&aws, instance).await,
-            "instance {i} not quarantined"
-        );
-        let recorded = containments(&cw, function);
-        // The old datapoint seeded above, then one per containment.
-        assert_eq!(recorded.len(), 1 + (i + 1), "one datapoint per containment");
-        let last = recorded.last().unwrap();
-        assert_eq!((last.sum, last.unit.as_str()), (1.0, "Count"));
+    // A's third (and tenth) attempt is refused by A's budget and never touches the global one.
+    for _ in 0..8 {
+        let r = rate.admit(A, now).await;
+        assert_eq!(refused_scope(&r), Some(Scope::account(A)), "{r:?}");
     }
-
-    // A separate cold start (no shared memory) still sees the count: the metric is the state.
-    let second = cold_start(function, limit, &cw, &hook).await;
-    let blocked = &instances[limit as usize];
-    let r = second.handle(&event(&net, blocked), None).await.unwrap();
-    let plan = &r[0].plan;
-    assert_eq!(plan.decision, Decision::Notify);
-    assert!(
-        plan.reason.contains("rate limit")
-            && plan
-                .reason
-                .contains(&format!("{limit} of {limit} per hour")),
-        "{}",
-        plan.reason
-    );
-    assert!(
-        plan.actions.is_empty() && r[0].outcomes.is_empty(),
-        "{:?}",
-        r[0].outcomes
-    );
-    assert!(
-        untouched(&aws, blocked).await,
-        "the blocked instance was changed"
-    );
-    assert_eq!(
-        containments(&cw, function).len(),
-        1 + limit as usize,
-        "a downgraded finding is not counted"
-    );
-    let slack = hook.received();
-    assert_eq!(slack.len(), 1 + limit as usize, "every finding is notified");
-    let text = String::from_utf8_lossy(&slack[limit as usize].body).into_owned();
-    assert!(text.contains("rate limit reached"), "{text}");
-    assert!(!text.contains("isolate_network"), "{text}");
-
-    let reads: Vec<_> = cw
-        .calls()
-        .into_iter()
-        .filter(|c| c.operation == "GetMetricStatistics")
-        .collect();
-    assert_eq!(
-        reads.len(),
-        1 + limit as usize,
-        "one read per containment decision"
-    );
-    let window =
-        reads[0].body["EndTime"].as_f64().unwrap() - reads[0].body["StartTime"].as_f64().unwrap();
-    assert!(
-        (window - 3600.0).abs() < 0.01,
-        "the last hour: {:?}",
-        reads[0].body
-    );
+    assert_eq!(count(&table, "global", now).await, Some(2));
+    assert!(matches!(rate.admit(B, now).await, Admission::Admitted(_)));
+    // Now the global budget is used up: B and C are refused by it, and their own
+    // counters are given back.
+    for account in [B, C] {
+        let r = rate.admit(account, now).await;
+        assert_eq!(refused_scope(&r), Some(Scope::Global), "{account}: {r:?}");
+    }
+    assert_eq!(count(&table, "global", now).await, Some(3));
+    assert_eq!(count(&table, &format!("account#{A}"), now).await, Some(2));
+    assert_eq!(count(&table, &format!("account#{B}"), now).await, Some(1));
+    assert_eq!(count(&table, &format!("account#{C}"), now).await, Some(0));
 }
 
 #[tokio::test]
-async fn an_unreadable_metric_does_not_block_and_the_containment_is_still_counted() {
-    let function = "guardduty-responder-ec2-denied";
-    let cw = CloudWatchApi::start().await;
-    cw.fail_reads(Some((403, "AccessDenied")));
-    let hook = Webhook::start(vec![]).await;
-    let aws = Aws::moto("us-east-1").await;
-    let net = world::network(&aws).await;
-    let instance = world::two_eni_instance(&aws, &net).await;
-    put(&cw, function, 100.0, Duration::ZERO).await;
+async fn a_released_containment_gives_its_budget_back() {
+    let (rate, table) = limiter(Some(1), Some(1)).await;
+    let now = SystemTime::now();
+    let Admission::Admitted(token) = rate.admit(A, now).await else {
+        panic!("first take")
+    };
+    assert!(matches!(rate.admit(A, now).await, Admission::Refused(_)));
+    rate.release(token).await;
+    assert_eq!(count(&table, "global", now).await, Some(0));
+    assert!(matches!(rate.admit(A, now).await, Admission::Admitted(_)));
+}
 
-    let h = cold_start(function, 1, &cw, &hook).await;
-    let r = h.handle(&event(&net, &instance), None).await.unwrap();
+#[tokio::test]
+async fn the_next_hour_has_a_fresh_budget_and_old_windows_expire() {
+    let (rate, table) = limiter(Some(1), None).await;
+    let now = SystemTime::now();
+    let next_hour = now + Duration::from_secs(3600);
+    assert!(matches!(rate.admit(A, now).await, Admission::Admitted(_)));
+    let r = rate.admit(A, now).await;
+    let Admission::Refused(trip) = &r else {
+        panic!("{r:?}")
+    };
+    assert!(trip.first, "the first refusal of the window alerts");
+    let Admission::Refused(again) = rate.admit(A, now).await else {
+        panic!("second refusal")
+    };
+    assert!(!again.first, "one alert per scope and window");
+    assert!(matches!(
+        rate.admit(A, next_hour).await,
+        Admission::Admitted(_)
+    ));
+    let Admission::Refused(next) = rate.admit(A, next_hour).await else {
+        panic!("refusal in the next hour")
+    };
+    assert!(next.first, "a new window alerts again");
+    let window = Window::of(now);
+    let expires =
+        rate_table::number(&sdk().await, &table, "global", window.start, "expires_at").await;
     assert_eq!(
-        r[0].plan.decision,
-        Decision::Contain,
-        "{}",
-        r[0].plan.reason
+        expires,
+        Some(i64::try_from(window.end() + 2 * 3600).unwrap())
     );
-    assert!(isolated(&r[0]), "{:?}", r[0].outcomes);
+    assert_eq!(count(&table, "global", next_hour).await, Some(1));
+}
+
+#[tokio::test]
+async fn an_unreachable_table_fails_open_and_says_so() {
+    let proxy = Proxy::start(&moto::shared().endpoint()).await;
+    let sdk = world::sdk_config(&proxy.endpoint(), "us-east-1").await;
+    let table = rate_table::create(&sdk).await;
+    let budgets = Budgets {
+        global: Some(1),
+        per_account: Some(1),
+    };
+    // Denied (an IAM or KMS mistake), then a table that does not exist.
+    proxy.fail("UpdateItem", 400, "AccessDeniedException", None);
+    let rate = RateLimit::new(&sdk, Some(table.clone()), budgets);
+    for _ in 0..3 {
+        let r = rate.admit(A, SystemTime::now()).await;
+        let Admission::Unavailable { reason, token } = &r else {
+            panic!("{r:?}")
+        };
+        assert!(reason.contains("AccessDenied"), "{reason}");
+        assert!(token.taken.is_empty());
+    }
+    proxy.clear_faults();
+    let missing = RateLimit::new(&sdk, Some(format!("{table}-gone")), budgets);
+    let r = missing.admit(A, SystemTime::now()).await;
     assert!(
-        cw.calls()
-            .iter()
-            .any(|c| c.operation == "GetMetricStatistics")
+        matches!(&r, Admission::Unavailable { reason, .. } if reason.contains("ResourceNotFound")),
+        "{r:?}"
     );
-    assert_eq!(containments(&cw, function).len(), 2);
+    // Budgets without a table at all: the same.
+    let unset = RateLimit::new(&sdk, None, budgets);
+    assert!(matches!(
+        unset.admit(A, SystemTime::now()).await,
+        Admission::Unavailable { .. }
+    ));
 }

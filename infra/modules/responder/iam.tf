@@ -68,11 +68,7 @@ locals {
     "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
     "sts:AssumeRole"                = { resources = ["arn:${local.partition}:iam::*:role/${var.cross_account_role_name}"], condition = {} }
-    "cloudwatch:PutMetricData" = {
-      resources = ["*"] # PutMetricData has no resource type; the namespace condition scopes it.
-      condition = { StringEquals = { "cloudwatch:namespace" = ["GuardDutyResponder"] } }
-    }
-    "cloudwatch:GetMetricStatistics" = { resources = ["*"], condition = {} } # no resource type
+    "dynamodb:UpdateItem"           = { resources = [aws_dynamodb_table.rate_limit.arn], condition = {} }
   }
 
   common_actions = [

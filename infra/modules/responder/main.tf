@@ -38,10 +38,12 @@ locals {
       RESPONDER_SLACK_SECRET_ARN          = aws_secretsmanager_secret.slack_webhook.arn
       RESPONDER_CROSS_ACCOUNT_ROLE        = var.cross_account_role_name
       RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
+      RESPONDER_RATE_LIMIT_TABLE          = aws_dynamodb_table.rate_limit.name
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
     # The functions accept the test rules' source only while those rules exist.
     var.enable_test_event_rules ? { RESPONDER_TEST_EVENT_SOURCE = var.test_event_source } : {},
+    { RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR = tostring(var.max_containments_per_account_per_hour) },
   )
 
   # The coverage function's audit options, each only when set (unset: the function's default).

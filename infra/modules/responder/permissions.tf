@@ -6,7 +6,7 @@
 #                                    coverage, the audit's actions. Also granted in
 #                                    member accounts by ../member-role.
 #   local.common_permissions        the shared handler's actions (notify, secrets,
-#                                    KMS, DLQ, cross-account, rate-limit metric),
+#                                    KMS, DLQ, cross-account, rate-limit table),
 #                                    granted to every function.
 #   local.runtime_permissions       what the Lambda service itself needs (logs, X-Ray);
 #                                    no code calls them, so the test ignores them.
@@ -86,6 +86,9 @@ locals {
       "guardduty:ListCoverage",
       # Only used with RESPONDER_COVERAGE_REQUIRE_TAG (Get: granted on "*").
       "tag:GetResources",
+      # The last unhealthy set, kept as metrics (namespace GuardDutyResponder).
+      "cloudwatch:PutMetricData",
+      "cloudwatch:GetMetricStatistics",
     ]
   }
 
@@ -96,8 +99,7 @@ locals {
     "kms:GenerateDataKey",
     "sqs:SendMessage",
     "sts:AssumeRole",
-    "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricStatistics",
+    "dynamodb:UpdateItem",
   ]
 
   runtime_permissions = [

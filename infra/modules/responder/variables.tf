@@ -99,7 +99,7 @@ variable "cross_account_external_id" {
 }
 
 variable "max_containments_per_hour" {
-  description = "RESPONDER_MAX_CONTAINMENTS_PER_HOUR: past this many containments in an hour a function downgrades to notify-only."
+  description = "RESPONDER_MAX_CONTAINMENTS_PER_HOUR: past this many containments in an hour over all accounts, a function downgrades to notify-only (0: no global budget)."
   type        = number
   default     = 10
 
@@ -107,6 +107,23 @@ variable "max_containments_per_hour" {
     condition     = var.max_containments_per_hour >= 0 && floor(var.max_containments_per_hour) == var.max_containments_per_hour
     error_message = "max_containments_per_hour must be a non-negative integer."
   }
+}
+
+variable "max_containments_per_account_per_hour" {
+  description = "RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR: past this many containments in an hour in one account, findings of that account are only notified (0: no per-account budget)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_containments_per_account_per_hour >= 0 && floor(var.max_containments_per_account_per_hour) == var.max_containments_per_account_per_hour
+    error_message = "max_containments_per_account_per_hour must be a non-negative integer."
+  }
+}
+
+variable "rate_limit_table_deletion_protection" {
+  description = "Deletion protection of the rate-limit DynamoDB table."
+  type        = bool
+  default     = true
 }
 
 variable "log_retention_days" {

@@ -130,6 +130,10 @@ locals {
     "guardduty:ListCoverage" = [
       { resources = [local.arn.detector], condition = {} },
     ]
+    # No resource type; the namespace condition scopes it.
+    "cloudwatch:PutMetricData" = [
+      { resources = ["*"], condition = { StringEquals = { "cloudwatch:namespace" = ["GuardDutyResponder"] } } },
+    ]
   }
 
   unscoped_entry = { resources = ["*"], condition = {} }

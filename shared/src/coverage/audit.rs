@@ -18,13 +18,16 @@ use aws_sdk_guardduty::types::{
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
-/// The IAM actions the audit calls (keep in step with `local.permissions["coverage"]`).
+/// The IAM actions the coverage function calls (keep in step with `local.permissions["coverage"]`).
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "guardduty:ListDetectors",
     "guardduty:GetCoverageStatistics",
     "guardduty:ListCoverage",
     // Only with a required tag.
     "tag:GetResources",
+    // coverage::function — the last unhealthy set, kept as metrics.
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricStatistics",
 ];
 
 /// `KEY=VALUE`: only unhealthy resources with this tag fail the audit.

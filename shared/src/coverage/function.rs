@@ -2,7 +2,7 @@
 //! audit payload → the audit, notified only when the set of failing (unhealthy) resources
 //! changed.
 //!
-//! "The last set" is kept without a database, with what every function may already do
+//! "The last set" is kept without a database, with what only this function is granted
 //! (`cloudwatch:PutMetricData` in namespace `GuardDutyResponder`, `GetMetricStatistics`):
 //! each audit puts two metrics by `Function` — `CoverageUnhealthy` (the failing count, for
 //! dashboards and alarms) and `CoverageUnhealthySet` (a 32-bit hash of the failing set,

@@ -18,11 +18,11 @@ use crate::respond::{Response, respond};
 use accounts::Accounts;
 use aws_config::{Region, SdkConfig};
 use lambda_runtime::{LambdaEvent, service_fn};
-use rate_limit::RateLimit;
+use rate_limit::{Admission, RateLimit, Token};
 use serde_json::value::RawValue;
 use settings::{Mode, Settings};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 /// Builds a surface's executor for one account's credentials.
 pub trait ExecutorFactory: Send + Sync + 'static {
@@ -88,8 +88,9 @@ impl<F: ExecutorFactory> Handler<F> {
         base: SdkConfig,
     ) -> Handler<F> {
         let rate = settings
-            .max_containments_per_hour
-            .map(|n| RateLimit::new(&base, settings.function_name.clone(), n));
+            .budgets
+            .any()
+            .then(|| RateLimit::new(&base, settings.rate_limit_table.clone(), settings.budgets));
         let accounts = Accounts::new(
             base,
             settings.cross_account_role.clone(),
@@ -161,13 +162,11 @@ impl<F: ExecutorFactory> Handler<F> {
                 self.factory.surface().as_str()
             ));
         }
-        if plan.decision == Decision::Contain
-            && self.settings.mode == Mode::Enforce
-            && let Some(rate) = &self.rate
-            && let Some(reason) = rate.exceeded().await
-        {
-            plan.downgrade(reason);
-        }
+        let token = if plan.decision == Decision::Contain && self.settings.mode == Mode::Enforce {
+            self.admit(&mut plan).await
+        } else {
+            None
+        };
         let enforce = self.settings.mode == Mode::Enforce && plan.decision == Decision::Contain;
         let response = if enforce {
             let sdk = self
@@ -183,13 +182,13 @@ impl<F: ExecutorFactory> Handler<F> {
             let executor = self.factory.build(&sdk, &self.config);
             let response =
                 respond(plan, Some(&executor), &self.notifier, self.settings.repeat).await;
-            if let Some(rate) = &self.rate
-                && response
+            if let (Some(rate), Some(token)) = (&self.rate, token)
+                && !response
                     .outcomes
                     .iter()
                     .any(|o| o.status == crate::outcome::Status::Done)
             {
-                rate.record().await;
+                rate.release(token).await;
             }
             response
         } else {
@@ -197,6 +196,35 @@ impl<F: ExecutorFactory> Handler<F> {
         };
         log_response(&response, self.settings.mode, started);
         response
+    }
+}
+
+impl<F: ExecutorFactory> Handler<F> {
+    /// Takes the rate budgets for a containment: `Some(token)` to contain (give it back if
+    /// nothing changed), or the plan downgraded when a budget is exhausted — alerted once
+    /// per scope and window. An unreachable table does not block (see [`rate_limit`]).
+    async fn admit(&self, plan: &mut crate::plan::ResponsePlan) -> Option<Token> {
+        let rate = self.rate.as_ref()?;
+        let function = &self.settings.function_name;
+        match rate.admit(&plan.account_id, SystemTime::now()).await {
+            Admission::Admitted(token) => Some(token),
+            Admission::Unavailable { reason, token } => {
+                tracing::error!(error = %reason, "rate limiter unavailable: containing without it");
+                rate_limit::emit(rate_limit::METRIC_UNAVAILABLE, function, None);
+                Some(token)
+            }
+            Admission::Refused(trip) => {
+                rate_limit::emit(rate_limit::METRIC_REFUSED, function, Some(&trip.scope));
+                plan.downgrade(trip.reason());
+                if trip.first {
+                    let n = rate_limit::trip_notification(&trip, function);
+                    let (document, attributes) = rate_limit::trip_message(&trip, function, &n.text);
+                    let deliveries = self.notifier.send_other(&n, document, attributes).await;
+                    tracing::warn!(scope = %trip.scope.key(), limit = trip.limit, deliveries = %serde_json::to_string(&deliveries).unwrap_or_default(), "containment rate limit tripped");
+                }
+                None
+            }
+        }
     }
 }
 

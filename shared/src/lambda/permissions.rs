@@ -13,9 +13,8 @@ pub const COMMON_PERMISSIONS: &[&str] = &[
     "sqs:SendMessage",
     // lambda::accounts — cross-account credentials (only granted when a role name is set).
     "sts:AssumeRole",
-    // lambda::rate_limit — the containment counter.
-    "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricStatistics",
+    // lambda::rate_limit — the containment budgets (one table; its metrics are EMF log lines).
+    "dynamodb:UpdateItem",
 ];
 
 /// Needed only by deployments that configure them; not in the default policy.

@@ -1,6 +1,7 @@
 //! Runtime settings of a Lambda function, from environment variables (see the README's
 //! configuration table). Read once at cold start.
 
+use super::rate_limit::Budgets;
 use crate::notify::NotifySettings;
 use crate::respond::RepeatPolicy;
 
@@ -21,9 +22,12 @@ pub struct Settings {
     pub cross_account_role: Option<String>,
     /// `sts:ExternalId` the member role may require.
     pub cross_account_external_id: Option<String>,
-    /// Containments per hour per function before downgrading to notify-only.
-    pub max_containments_per_hour: Option<u32>,
-    /// The function's name, the dimension of the containment metric.
+    /// Containments per hour (over all accounts, and per account) before downgrading to
+    /// notify-only; counted in `rate_limit_table`.
+    pub budgets: Budgets,
+    /// The DynamoDB table of the rate budgets.
+    pub rate_limit_table: Option<String>,
+    /// The function's name, the dimension of the responder's metrics.
     pub function_name: String,
 }
 
@@ -58,13 +62,20 @@ impl Settings {
                 message: format!("{v:?} is not update, full or none"),
             })?,
         };
-        let max_containments_per_hour = match set("RESPONDER_MAX_CONTAINMENTS_PER_HOUR") {
-            None => None,
-            Some(v) => Some(v.parse::<u32>().map_err(|e| SettingsError {
-                name: "RESPONDER_MAX_CONTAINMENTS_PER_HOUR",
-                message: e.to_string(),
-            })?)
-            .filter(|n| *n > 0),
+        // 0 or unset: that budget is not enforced.
+        let budget = |name: &'static str| match set(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<u32>()
+                .map(|n| Some(n).filter(|n| *n > 0))
+                .map_err(|e| SettingsError {
+                    name,
+                    message: e.to_string(),
+                }),
+        };
+        let budgets = Budgets {
+            global: budget("RESPONDER_MAX_CONTAINMENTS_PER_HOUR")?,
+            per_account: budget("RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR")?,
         };
         Ok(Settings {
             mode,
@@ -72,7 +83,8 @@ impl Settings {
             repeat,
             cross_account_role: set("RESPONDER_CROSS_ACCOUNT_ROLE"),
             cross_account_external_id: set("RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID"),
-            max_containments_per_hour,
+            budgets,
+            rate_limit_table: set("RESPONDER_RATE_LIMIT_TABLE"),
             function_name: set("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "guardduty-responder".into()),
         })
