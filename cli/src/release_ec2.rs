@@ -2,7 +2,9 @@
 //! on the instance's tags (groups per ENI, protection flags, Auto Scaling membership,
 //! Elastic IPs), then remove the quarantine tags; evidence snapshots stay. Dry run (reads
 //! only, says what it would do) unless `--execute`. Uses the caller's AWS credentials
-//! (default chain; `AWS_ENDPOINT_URL` honoured).
+//! (default chain; `AWS_ENDPOINT_URL` honoured). With `RESPONDER_RECORD_MAC_KEY_ID` set
+//! (the Terraform output `record_mac_key_arn`), a record whose MAC does not verify is
+//! refused; without it release warns that the record is unverified.
 
 use crate::Output;
 use responder::actions::ec2::{Ec2Executor, Released};
@@ -72,6 +74,9 @@ fn text(r: &Released, region: &str) -> String {
         "Release of instance {} in {region}\n",
         r.instance_id
     ));
+    for w in &r.warnings {
+        out.push_str(&format!("  WARNING: {}\n", neutralise(w, 600)));
+    }
     out.push_str("  recorded at quarantine (check it: instance tags can be edited by anyone allowed ec2:CreateTags):\n");
     for (eni, groups) in &p.network_interfaces {
         out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));

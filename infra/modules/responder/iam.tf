@@ -49,6 +49,7 @@ module "surface_policy" {
   account_id        = local.account_id
   region            = local.region
   eks_cluster_names = var.eks_cluster_names
+  record_mac_keys   = [aws_kms_key.record_mac.arn]
   # Session revocation may never target the responder's own roles.
   revocable_role_arns = var.ecs_revocable_role_arns
   protected_role_arns = concat(

@@ -39,6 +39,7 @@ locals {
       RESPONDER_CROSS_ACCOUNT_ROLE        = var.cross_account_role_name
       RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
       RESPONDER_RATE_LIMIT_TABLE          = aws_dynamodb_table.rate_limit.name
+      RESPONDER_RECORD_MAC_KEY_ID         = aws_kms_key.record_mac.arn
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
     # The functions accept the test rules' source only while those rules exist.

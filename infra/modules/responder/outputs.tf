@@ -57,3 +57,8 @@ output "eks_kubernetes_group" {
   description = "Kubernetes group the eks function's access entries map to (bound in infra/kubernetes/rbac.yaml)."
   value       = local.eks_kubernetes_group
 }
+
+output "record_mac_key_arn" {
+  description = "The HMAC key of the prior-state records: set RESPONDER_RECORD_MAC_KEY_ID to it when running `responder release`."
+  value       = aws_kms_key.record_mac.arn
+}

@@ -41,6 +41,8 @@ locals {
       "autoscaling:DescribeAutoScalingInstances",
       "autoscaling:DetachInstances",
       "autoscaling:EnterStandby",
+      "kms:GenerateMac",
+      "kms:VerifyMac",
     ]
 
     ecs = [

@@ -282,3 +282,15 @@ variable "test_event_source" {
     error_message = "EventBridge does not accept PutEvents with an \"aws.\" source."
   }
 }
+
+variable "release_operator_arns" {
+  description = "IAM principals that run `responder release` and may verify record MACs (kms:VerifyMac on the record MAC key)."
+  type        = list(string)
+  default     = []
+}
+
+variable "record_mac_member_role_arns" {
+  description = "Member-account roles the responder assumes (cross_account_role_name in each account): they MAC and verify records there, so the record MAC key allows them kms:GenerateMac and kms:VerifyMac."
+  type        = list(string)
+  default     = []
+}

@@ -31,6 +31,8 @@ locals {
     for n in var.eks_cluster_names : "arn:${local.p}:eks:${local.r}:${local.a}:cluster/${n}"
   ] : ["arn:${local.p}:eks:${local.r}:${local.a}:cluster/*"]
 
+  record_mac_keys = coalesce(var.record_mac_keys, ["arn:${local.p}:kms:${local.r}:${local.a}:key/*"])
+
   revocable_roles = coalesce(var.revocable_role_arns, ["arn:${local.p}:iam::${local.a}:role/*"])
 
   # Scope of each action: a list of { resources, condition } (one statement each).
@@ -120,6 +122,13 @@ locals {
     # Session revocation writes one inline deny policy on the task role.
     "iam:PutRolePolicy" = [
       { resources = local.revocable_roles, condition = {} },
+    ]
+    # The prior-state record MAC (its key policy admits only the responder roles).
+    "kms:GenerateMac" = [
+      { resources = local.record_mac_keys, condition = {} },
+    ]
+    "kms:VerifyMac" = [
+      { resources = local.record_mac_keys, condition = {} },
     ]
     "eks:DescribeCluster" = [
       { resources = local.eks_clusters, condition = {} },

@@ -51,3 +51,9 @@ variable "sid_prefix" {
     error_message = "sid_prefix must be alphanumeric."
   }
 }
+
+variable "record_mac_keys" {
+  description = "KMS keys kms:GenerateMac/kms:VerifyMac are limited to (the prior-state record MAC key); null means every key of the account (the key policy still decides)."
+  type        = list(string)
+  default     = null
+}

@@ -9,7 +9,9 @@ pub(crate) mod observe;
 pub mod permissions;
 pub mod prior_state;
 pub mod quarantine;
+pub mod record_mac;
 pub mod release;
+pub mod release_checks;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use prior_state::PriorState;
@@ -30,20 +32,28 @@ use std::time::Duration;
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub asg: aws_sdk_autoscaling::Client,
+    pub kms: aws_sdk_kms::Client,
+    /// The KMS key that MACs prior-state records ([`record_mac`]); none: records are unsigned.
+    pub mac_key: Option<String>,
 }
 
 impl Clients {
     pub(crate) fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
         let retry = containment_retries(config);
         let mut ec2 = aws_sdk_ec2::config::Builder::from(config).retry_config(retry.clone());
-        let mut asg = aws_sdk_autoscaling::config::Builder::from(config).retry_config(retry);
+        let mut asg =
+            aws_sdk_autoscaling::config::Builder::from(config).retry_config(retry.clone());
+        let mut kms = aws_sdk_kms::config::Builder::from(config).retry_config(retry);
         if let Some(r) = region {
             ec2 = ec2.region(Region::new(r.to_owned()));
             asg = asg.region(Region::new(r.to_owned()));
+            kms = kms.region(Region::new(r.to_owned()));
         }
         Clients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             asg: aws_sdk_autoscaling::Client::from_conf(asg.build()),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            mac_key: record_mac::key_from_env(),
         }
     }
 }
@@ -94,11 +104,20 @@ impl Ec2Executor {
         }
     }
 
+    /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that MACs prior-state records.
+    pub fn with_record_mac_key(mut self, key_id: Option<String>) -> Ec2Executor {
+        self.clients.mac_key = key_id;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
-            Clients::new(&self.config, Some(region))
+            Clients {
+                mac_key: self.clients.mac_key.clone(),
+                ..Clients::new(&self.config, Some(region))
+            }
         }
     }
 

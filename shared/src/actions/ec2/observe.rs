@@ -38,6 +38,8 @@ pub(crate) struct Eni {
     pub id: String,
     pub vpc_id: Option<String>,
     pub groups: Vec<GroupRef>,
+    /// Its private IPv4 addresses (release binds an Elastic IP to one of them).
+    pub private_ips: Vec<String>,
 }
 
 impl Eni {
@@ -96,6 +98,12 @@ pub(crate) fn view_from(i: &aws_sdk_ec2::types::Instance) -> Option<InstanceView
                             name: g.group_name().map(str::to_owned),
                         })
                     })
+                    .collect(),
+                private_ips: n
+                    .private_ip_addresses()
+                    .iter()
+                    .filter_map(|a| a.private_ip_address().map(str::to_owned))
+                    .chain(n.private_ip_address().map(str::to_owned))
                     .collect(),
             })
         })

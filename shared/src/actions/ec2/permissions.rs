@@ -28,11 +28,16 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "autoscaling:EnterStandby",
     "ec2:DisassociateAddress",
     "ec2:CreateSnapshot",
+    // MAC over the prior-state record (when a key is configured); verified on re-delivery.
+    "kms:GenerateMac",
+    "kms:VerifyMac",
 ];
 
 /// What a human additionally needs for `responder release ec2` (which also uses the
 /// describe and modify actions above). Not granted to the Lambda.
 pub const RELEASE_PERMISSIONS: &[&str] = &[
+    // Binding checks: the recorded group must exist.
+    "autoscaling:DescribeAutoScalingGroups",
     "ec2:AssociateAddress",
     "autoscaling:AttachInstances",
     "autoscaling:ExitStandby",
@@ -52,7 +57,7 @@ mod tests {
         assert!(q.is_disjoint(&r));
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
-            assert!(svc == "ec2" || svc == "autoscaling", "{p}");
+            assert!(svc == "ec2" || svc == "autoscaling" || svc == "kms", "{p}");
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");
             assert!(!action.contains('*'), "no wildcards: {p}");
         }

@@ -367,7 +367,9 @@ pub fn is_prior_key(key: &str) -> bool {
 /// Keys written by quarantine (prior state and status), which release removes. The
 /// exemption tag shares the prefix and is never removed.
 pub fn is_quarantine_key(key: &str) -> bool {
-    is_prior_key(key) || crate::actions::ec2::quarantine::STATUS_KEYS.contains(&key)
+    is_prior_key(key)
+        || key == super::record_mac::MAC_KEY
+        || crate::actions::ec2::quarantine::STATUS_KEYS.contains(&key)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use super::Clients;
 use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_resource_id};
+use super::record_mac::{self, MAC_KEY, MacVerdict};
 use crate::outcome::Status;
 use crate::plan::ActionKind;
 use aws_sdk_ec2::types::{
@@ -171,7 +172,26 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     };
 
     let decoded = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let existing = judge_record(&view, &finding_tag, &decoded);
+    // A record an earlier run wrote is checked against its MAC before it is kept (only
+    // on a re-delivery: a first delivery finds no record of ours).
+    let verdict = match (&c.mac_key, view.tags.get(MAC_KEY)) {
+        (Some(key), Some(mac))
+            if matches!(decoded, Ok(Some(_))) && earlier_run(&view, &finding_tag) =>
+        {
+            let message = record_mac::instance_message(&view);
+            Box::pin(record_mac::verify(
+                &c.kms,
+                Some(key.as_str()),
+                message,
+                Some(mac.as_str()),
+            ))
+            .await
+        }
+        (Some(_), None) => MacVerdict::Absent,
+        (Some(_), Some(_)) => MacVerdict::Unverifiable("not checked".into()),
+        (None, _) => MacVerdict::NotConfigured,
+    };
+    let existing = judge_record(&view, &finding_tag, &decoded, &verdict);
     let mut out = HashMap::new();
 
     // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
@@ -182,7 +202,14 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         }
         Some(
             Box::pin(record_prior_state(
-                c, &view, &existing, &tp, &sb, &eips, &asg,
+                c,
+                &view,
+                &finding_tag,
+                &existing,
+                &tp,
+                &sb,
+                &eips,
+                &asg,
             ))
             .await,
         )
@@ -203,6 +230,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     };
     let after_record = async {
         let (recorded, groups) = futures::join!(record, groups);
+        let (recorded, mac) = match recorded {
+            Some((step, mac)) => (Some(step), mac),
+            None => (None, None),
+        };
         // Round trips 3 and 4: isolation, with every other change alongside.
         let prior_asg = match existing {
             Record::Ours(p) => p.auto_scaling_group.clone(),
@@ -231,9 +262,9 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
                 disassociate(c, &eips, prior_eips)
             )),
         );
-        (recorded, isolated, protected, asg_step, eip_step)
+        (recorded, mac, isolated, protected, asg_step, eip_step)
     };
-    let ((recorded, isolated, protected, asg_step, eip_step), snapshot_step) =
+    let ((recorded, mac, isolated, protected, asg_step, eip_step), snapshot_step) =
         futures::join!(Box::pin(after_record), Box::pin(snapshots));
 
     let asg_kind = if want(Ec2StandbyInAutoScaling) {
@@ -256,8 +287,26 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
 
     if want(Ec2TagInstance) {
         let failed = out.values().any(|s| s.status == Status::Failed);
-        let step = Box::pin(tag_instance(c, &view, req, failed)).await;
+        let step = Box::pin(tag_instance(c, &view, req, failed, mac.as_deref())).await;
         out.insert(Ec2TagInstance, step);
+    } else if let Some(mac) = &mac {
+        // The MAC binds the record to this finding id: write both.
+        let tags = [tag(MAC_KEY, mac), tag(FINDING_ID_KEY, &finding_tag)];
+        let sent = c
+            .ec2
+            .create_tags()
+            .resources(&view.id)
+            .set_tags(Some(tags.to_vec()));
+        if let Err(e) = sent.send().await {
+            if let Some(s) = out.get_mut(&Ec2RecordPriorState) {
+                s.status = Status::Failed;
+                s.detail = format!(
+                    "{}; MAC not written: {}",
+                    s.detail,
+                    api_error("CreateTags", &e)
+                );
+            }
+        }
     }
     // Kinds this executor does not know (none today) are reported, never dropped.
     for k in &req.kinds {
@@ -342,44 +391,63 @@ enum Record<'a> {
 /// from before). Anyone with `ec2:CreateTags` on the instance can write these tags; on an
 /// instance that is not isolated the live state is the truth, and a record there is stale
 /// or planted (it would make release restore the planter's groups).
+///
+/// With a MAC key configured, a record whose MAC does not verify was edited after that run:
+/// it is replaced too (release leaves the isolated ENIs as they are: nothing true is known
+/// about their groups). One without a MAC (that run has not finished, or did not get to
+/// write it) is kept unsigned; release refuses it.
 fn judge_record<'a>(
     view: &InstanceView,
     finding_tag: &str,
     decoded: &'a Result<Option<PriorState>, PriorStateError>,
+    mac: &MacVerdict,
 ) -> Record<'a> {
-    let earlier_run = view.enis.iter().any(already_in_isolation)
-        || view
-            .tags
-            .get(FINDING_ID_KEY)
-            .is_some_and(|v| v == finding_tag);
+    let earlier_run = earlier_run(view, finding_tag);
     match decoded {
         Ok(None) => Record::None,
+        Ok(Some(_)) if *mac == MacVerdict::Invalid => Record::Untrusted,
         Ok(Some(p)) if earlier_run => Record::Ours(p),
         Err(e) if earlier_run => Record::OursUnreadable(e),
         _ => Record::Untrusted,
     }
 }
 
+/// An earlier run isolated an ENI or tagged the instance with this finding.
+fn earlier_run(view: &InstanceView, finding_tag: &str) -> bool {
+    view.enis.iter().any(already_in_isolation)
+        || view
+            .tags
+            .get(FINDING_ID_KEY)
+            .is_some_and(|v| v == finding_tag)
+}
+
+/// Records the prior state and, with a key configured, MACs it at the same time (the MAC
+/// is written with the finding id by the tag step). Returns the step and the MAC.
+#[allow(clippy::too_many_arguments)]
 async fn record_prior_state(
     c: &Clients,
     view: &InstanceView,
+    finding_tag: &str,
     existing: &Record<'_>,
     tp: &Result<bool, String>,
     sb: &Result<String, String>,
     eips: &Result<Vec<Eip>, String>,
     asg: &Result<Option<AsgMember>, String>,
-) -> Step {
+) -> (Step, Option<String>) {
     let replaced = match existing {
         Record::Ours(p) => {
             let mut s = Step::already("prior state recorded by an earlier run");
             s.evidence = serde_json::to_value(p).ok();
-            return s;
+            return (s, None);
         }
         Record::OursUnreadable(e) => {
-            return Step::failed(format!("{e}; left as is, check the instance's tags"));
+            return (
+                Step::failed(format!("{e}; left as is, check the instance's tags")),
+                None,
+            );
         }
         Record::Untrusted => Some(
-            "replaced prior-state tags found on an instance that was not isolated (stale or not written by the responder)",
+            "replaced prior-state tags the responder did not write for this quarantine (stale, planted, or edited after it)",
         ),
         Record::None => None,
     };
@@ -412,7 +480,7 @@ async fn record_prior_state(
         Err(e) => {
             let mut s = Step::failed(format!("{e}; nothing recorded"));
             s.evidence = evidence;
-            return s;
+            return (s, None);
         }
     };
     let n = tags.len();
@@ -444,10 +512,26 @@ async fn record_prior_state(
             .map(|_| ())
             .map_err(|e| api_error("DeleteTags", &e))
     };
-    let (sent, deleted) = futures::join!(Box::pin(create), Box::pin(delete));
+    let mac = maybe(c.mac_key.is_some(), async {
+        let message = record_mac::canonical(
+            &view.id,
+            finding_tag,
+            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        record_mac::generate(&c.kms, c.mac_key.as_deref().unwrap_or_default(), message).await
+    });
+    let (sent, deleted, mac) = futures::join!(Box::pin(create), Box::pin(delete), Box::pin(mac));
     if let Err(e) = deleted {
         gaps.push(format!("stale prior-state tags left ({e})"));
     }
+    let mac = match mac {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            gaps.push(format!("MAC ({e}): release will refuse this record"));
+            None
+        }
+    };
     let mut s = match sent {
         Err(e) => Step::failed(format!(
             "{} (the prior state is in this outcome's evidence)",
@@ -466,7 +550,7 @@ async fn record_prior_state(
         )),
     };
     s.evidence = evidence;
-    s
+    (s, mac)
 }
 
 /// The isolation groups of every VPC the instance's ENIs are in.
@@ -969,17 +1053,26 @@ async fn snapshot_volumes(
     }
 }
 
-async fn tag_instance(c: &Clients, view: &InstanceView, req: &Request<'_>, failed: bool) -> Step {
+/// The status tags, and the record's MAC when this run wrote one: in the same call as the
+/// finding id it covers.
+async fn tag_instance(
+    c: &Clients,
+    view: &InstanceView,
+    req: &Request<'_>,
+    failed: bool,
+    mac: Option<&str>,
+) -> Step {
     let status = if failed {
         STATUS_INCOMPLETE
     } else {
         STATUS_QUARANTINED
     };
-    let wanted = [
+    let mut wanted = vec![
         (STATUS_KEY, status.to_owned()),
         (FINDING_ID_KEY, tag_value(req.finding_id)),
         (FINDING_TYPE_KEY, tag_value(req.finding_type)),
     ];
+    wanted.extend(mac.map(|m| (MAC_KEY, m.to_owned())));
     if wanted
         .iter()
         .all(|(k, v)| view.tags.get(*k).map(String::as_str) == Some(v.as_str()))
@@ -1018,6 +1111,7 @@ mod tests {
                     name: Some((*name).into()),
                 })
                 .collect(),
+            private_ips: vec![],
         };
         InstanceView {
             id: "i-0a1b2c3d4e5f60718".into(),
@@ -1103,31 +1197,53 @@ mod tests {
         let mut live = view();
         live.enis.truncate(1); // no ENI in an isolation group
         assert!(matches!(
-            judge_record(&live, "f1", &record),
+            judge_record(&live, "f1", &record, &MacVerdict::NotConfigured),
             Record::Untrusted
         ));
         assert!(matches!(
-            judge_record(&live, "f1", &unreadable),
+            judge_record(&live, "f1", &unreadable, &MacVerdict::NotConfigured),
             Record::Untrusted
         ));
-        assert!(matches!(judge_record(&live, "f1", &Ok(None)), Record::None));
         assert!(matches!(
-            judge_record(&view(), "f1", &record),
+            judge_record(&live, "f1", &Ok(None), &MacVerdict::NotConfigured),
+            Record::None
+        ));
+        assert!(matches!(
+            judge_record(&view(), "f1", &record, &MacVerdict::NotConfigured),
             Record::Ours(_)
         ));
         assert!(matches!(
-            judge_record(&view(), "f1", &unreadable),
+            judge_record(&view(), "f1", &unreadable, &MacVerdict::NotConfigured),
             Record::OursUnreadable(_)
         ));
         live.tags.insert(FINDING_ID_KEY.into(), "f0".into());
         assert!(matches!(
-            judge_record(&live, "f1", &record),
+            judge_record(&live, "f1", &record, &MacVerdict::NotConfigured),
             Record::Untrusted
         ));
         assert!(matches!(
-            judge_record(&live, "f0", &record),
+            judge_record(&live, "f0", &record, &MacVerdict::NotConfigured),
             Record::Ours(_)
         ));
+    }
+
+    #[test]
+    fn a_record_whose_mac_fails_is_replaced_one_without_is_kept() {
+        let record = Ok(Some(PriorState::default()));
+        assert!(matches!(
+            judge_record(&view(), "f1", &record, &MacVerdict::Invalid),
+            Record::Untrusted
+        ));
+        for kept in [
+            MacVerdict::Valid,
+            MacVerdict::Absent,
+            MacVerdict::Unverifiable("throttled".into()),
+        ] {
+            assert!(matches!(
+                judge_record(&view(), "f1", &record, &kept),
+                Record::Ours(_)
+            ));
+        }
     }
 
     #[test]

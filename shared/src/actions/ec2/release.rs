@@ -6,12 +6,15 @@
 use super::Clients;
 use super::observe::{self, AsgMember, Described, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_quarantine_key};
+use super::record_mac::{self, MAC_KEY};
+use super::release_checks::{self, LiveFacts};
 use crate::outcome::Status;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, InstanceAttributeName,
     InstanceBlockDeviceMappingSpecification, Tag,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One release step. Spelled like the plan's action kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub struct Released {
     pub instance_id: String,
     pub executed: bool,
     pub prior_state: PriorState,
+    /// E.g. that the record is unverified (no MAC key configured).
+    pub warnings: Vec<String>,
     pub outcomes: Vec<ReleaseOutcome>,
 }
 
@@ -72,6 +77,9 @@ pub enum ReleaseError {
     NotQuarantined(String),
     #[error("instance {0}: {1}")]
     UnreadableState(String, PriorStateError),
+    /// The record is not bound to the live instance or its MAC does not verify.
+    #[error("instance {0}: release refused, nothing was changed: {}", .1.join("; "))]
+    Refused(String, Vec<String>),
     #[error("{0}")]
     Api(String),
 }
@@ -102,6 +110,7 @@ pub(crate) async fn release(
     let prior = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| ReleaseError::UnreadableState(instance_id.to_owned(), e))?
         .ok_or_else(|| ReleaseError::NotQuarantined(instance_id.to_owned()))?;
+    let warnings = Box::pin(check_record(c, &view, &prior, &member)).await?;
 
     let (groups, protection, asg, eips) = futures::join!(
         Box::pin(restore_groups(c, &view, &prior, execute)),
@@ -148,7 +157,104 @@ pub(crate) async fn release(
         instance_id: instance_id.to_owned(),
         executed: execute,
         prior_state: prior,
+        warnings,
         outcomes,
+    })
+}
+
+/// Verifies the record's MAC and its binding to the live instance, concurrently; refuses
+/// before anything is changed. Returns the warnings to show.
+async fn check_record(
+    c: &Clients,
+    view: &InstanceView,
+    prior: &PriorState,
+    member: &Result<Option<AsgMember>, String>,
+) -> Result<Vec<String>, ReleaseError> {
+    let refused = |why: Vec<String>| ReleaseError::Refused(view.id.clone(), why);
+    let message = record_mac::instance_message(view);
+    let mac = view.tags.get(MAC_KEY).map(String::as_str);
+    let (verdict, facts) = futures::join!(
+        Box::pin(record_mac::verify(
+            &c.kms,
+            c.mac_key.as_deref(),
+            message,
+            mac
+        )),
+        Box::pin(live_facts(c, view, prior)),
+    );
+    let warning = release_checks::judge_mac(&verdict).map_err(|why| refused(vec![why]))?;
+    let facts = facts.map_err(ReleaseError::Api)?;
+    let violations = release_checks::binding_violations(prior, view, member, &facts);
+    if !violations.is_empty() {
+        return Err(refused(violations));
+    }
+    if let Some(w) = &warning {
+        tracing::warn!(instance = %view.id, "{w}");
+    }
+    Ok(warning.into_iter().collect())
+}
+
+/// The VPC of every group recorded for an attached ENI, and whether the recorded Auto
+/// Scaling group exists.
+async fn live_facts(
+    c: &Clients,
+    view: &InstanceView,
+    prior: &PriorState,
+) -> Result<LiveFacts, String> {
+    let ids: std::collections::BTreeSet<&String> = prior
+        .network_interfaces
+        .iter()
+        .filter(|(eni, _)| view.enis.iter().any(|e| &e.id == *eni))
+        .flat_map(|(_, g)| g)
+        .collect();
+    let groups = async {
+        if ids.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let pages: Vec<_> = c
+            .ec2
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids.iter().map(|s| (*s).clone()).collect()))
+                    .build(),
+            )
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| api_error("DescribeSecurityGroups", &e))?;
+        Ok::<BTreeMap<String, String>, String>(
+            pages
+                .iter()
+                .flat_map(|p| p.security_groups())
+                .filter_map(|g| Some((g.group_id()?.to_owned(), g.vpc_id()?.to_owned())))
+                .collect(),
+        )
+    };
+    let asg = async {
+        let Some(name) = prior.auto_scaling_group.as_deref() else {
+            return Ok(None);
+        };
+        c.asg
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(name)
+            .send()
+            .await
+            .map(|o| {
+                Some(
+                    o.auto_scaling_groups()
+                        .iter()
+                        .any(|g| g.auto_scaling_group_name() == Some(name)),
+                )
+            })
+            .map_err(|e| api_error("DescribeAutoScalingGroups", &e))
+    };
+    let (groups, asg) = futures::join!(Box::pin(groups), Box::pin(asg));
+    Ok(LiveFacts {
+        group_vpcs: groups?,
+        asg_exists: asg?,
     })
 }
 

@@ -328,6 +328,7 @@ async fn swap(c: &Clients, view: &TaskView, e: &EniView, record: &Record) -> Res
         id: e.id.clone(),
         vpc_id: Some(vpc.clone()),
         groups: e.groups.clone(),
+        private_ips: vec![],
     };
     let changed = quarantine::isolate_eni(&c.ec2, &eni, &groups).await?;
     let how = format!(

@@ -16,6 +16,7 @@ pub mod network_acl;
 pub mod permissions;
 pub mod record;
 pub mod release;
+mod release_checks;
 pub mod revocation;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};

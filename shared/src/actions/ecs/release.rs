@@ -13,6 +13,7 @@ use super::acl_record;
 use super::evidence::{self, Described, TaskView};
 use super::network_acl::{self, Acl};
 use super::record::{self, NaclEntry, Record, RecordError};
+use super::release_checks;
 use super::revocation;
 use crate::actions::ec2::observe::api_error;
 use crate::outcome::Status;
@@ -79,6 +80,9 @@ pub enum ReleaseError {
     NotQuarantined(String),
     #[error("task {0}: {1}")]
     UnreadableRecord(String, RecordError),
+    /// The record names ids that are not the task's own.
+    #[error("task {0}: release refused, nothing was changed: {}", .1.join("; "))]
+    Refused(String, Vec<String>),
     #[error("{0}")]
     Api(String),
 }
@@ -164,6 +168,19 @@ pub(crate) async fn release(
     let nacl: BTreeSet<NaclEntry> = record.nacl.drain(..).chain(on_acls).collect();
     record.nacl = nacl.into_iter().collect();
     let view = view.as_ref();
+    let task_acl = match view.and_then(|v| v.subnet_id.as_deref()) {
+        Some(subnet) if !record.nacl.is_empty() => Some(
+            network_acl::acl_of_subnet(&c.ec2.ec2, subnet)
+                .await
+                .map_err(ReleaseError::Api)?
+                .id,
+        ),
+        _ => None,
+    };
+    let violations = release_checks::binding_violations(&record, view, task_acl.as_deref());
+    if !violations.is_empty() {
+        return Err(ReleaseError::Refused(task_arn.to_owned(), violations));
+    }
     let (acl, targets, groups, role) = futures::join!(
         Box::pin(remove_acl_entries(c, &record, execute)),
         Box::pin(restore_targets(c, view, &record, execute)),
