@@ -16,9 +16,12 @@
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
-//! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it.
+//! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
+//! * [`terraform`]: `infra/` roots in scratch copies, applied against moto (deploy test);
+//! * [`deploy`]: a deployment read back from moto (inventory, routing of the samples).
 
 pub mod cloudwatch_api;
+pub mod deploy;
 pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
@@ -29,5 +32,6 @@ pub mod moto;
 pub mod moto_data;
 pub mod proxy;
 pub mod runtime_api;
+pub mod terraform;
 pub mod webhook;
 pub mod world;
