@@ -19,10 +19,13 @@
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
 //! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
-//!   CEL expressions evaluated on admission requests.
+//!   CEL expressions evaluated on admission requests;
+//! * [`terraform`]: `infra/` roots in scratch copies, applied against moto (deploy test);
+//! * [`deploy`]: a deployment read back from moto (inventory, routing of the samples).
 
 pub mod admission;
 pub mod cloudwatch_api;
+pub mod deploy;
 pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
@@ -34,5 +37,6 @@ pub mod moto_data;
 pub mod proxy;
 pub mod rate_table;
 pub mod runtime_api;
+pub mod terraform;
 pub mod webhook;
 pub mod world;

@@ -33,6 +33,16 @@ pub fn moto_server_path() -> PathBuf {
     PathBuf::from("moto_server")
 }
 
+/// The Python of moto's environment (moto's own modules, e.g. its EventBridge pattern
+/// matcher, and boto3 are importable there), else `python3`.
+pub fn python_path() -> PathBuf {
+    moto_server_path()
+        .parent()
+        .map(|d| d.join("python"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "python3".into())
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -23,18 +23,10 @@ for f in sorted(os.listdir(sys.argv[2])):
 print(json.dumps(out))
 "#;
 
-fn python() -> PathBuf {
-    let moto = integration_tests::moto::moto_server_path();
-    moto.parent()
-        .map(|d| d.join("python"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| "python3".into())
-}
-
 #[test]
 fn each_sample_matches_exactly_the_rule_of_its_surface() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new(python())
+    let out = Command::new(integration_tests::moto::python_path())
         .arg("-c")
         .arg(MATCHER)
         .arg(root.join("infra/patterns"))

@@ -42,6 +42,7 @@ module "responder" {
   protected_namespaces      = var.protected_namespaces
   max_containments_per_hour = var.max_containments_per_hour
   eks_cluster_names         = var.eks_cluster_names
+  create_eks_access_entries = var.create_eks_access_entries
   enable_runtime_monitoring = var.enable_runtime_monitoring
   enable_coverage_schedule  = var.enable_coverage_schedule
   coverage_detector_id      = var.coverage_detector_id

@@ -57,6 +57,12 @@ variable "eks_cluster_names" {
   default     = []
 }
 
+variable "create_eks_access_entries" {
+  description = "Create an EKS access entry per eks_cluster_names entry (false where they are managed elsewhere)."
+  type        = bool
+  default     = true
+}
+
 variable "enable_runtime_monitoring" {
   description = "Manage the RUNTIME_MONITORING detector feature here."
   type        = bool

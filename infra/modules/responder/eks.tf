@@ -6,7 +6,7 @@
 
 locals {
   eks_kubernetes_group = "guardduty-responder"
-  eks_clusters         = contains(keys(local.functions), "eks") ? toset(var.eks_cluster_names) : toset([])
+  eks_clusters         = contains(keys(local.functions), "eks") && var.create_eks_access_entries ? toset(var.eks_cluster_names) : toset([])
 }
 
 resource "aws_eks_access_entry" "responder" {

@@ -162,6 +162,12 @@ variable "eks_cluster_names" {
   default     = []
 }
 
+variable "create_eks_access_entries" {
+  description = "Create the access entries of eks_cluster_names (false: the clusters' entries are managed elsewhere, e.g. by the cluster's own stack, or the API cannot create them, as in the moto deploy test). eks:DescribeCluster stays scoped to eks_cluster_names either way."
+  type        = bool
+  default     = true
+}
+
 variable "ecs_revocable_role_arns" {
   description = "Task roles the ecs function may write the session-revocation inline policy on (iam:PutRolePolicy). null: any role of this account except the responder's own."
   type        = list(string)
