@@ -94,6 +94,14 @@ mod tests {
     }
 
     #[test]
+    fn the_lambda_runtime_hands_lone_surrogates_through() {
+        // The handler receives the payload as a `RawValue`, which does not decode strings.
+        let raw: Box<serde_json::value::RawValue> =
+            serde_json::from_str(r#"{"name":"\ud800"}"#).unwrap();
+        assert_eq!(fixed(raw.get()), r#"{"name":"\ufffd"}"#);
+    }
+
+    #[test]
     fn invalid_utf8_becomes_replacement_characters() {
         let v: Vec<String> = serde_json::from_slice(&repair(b"[\"a\xffb\"]").unwrap()).unwrap();
         assert_eq!(v, ["a\u{fffd}b"]);
