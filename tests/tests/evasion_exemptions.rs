@@ -318,7 +318,7 @@ fn the_tag_guard_scp_covers_every_key_the_responder_trusts_and_every_tag_api_it_
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    let trusted = [
+    let trusted: [&str; 9] = [
         DEFAULT_TAG_KEY,
         responder::actions::ec2::prior_state::PRIOR_KEY,
         responder::actions::ec2::quarantine::STATUS_KEY,
