@@ -290,13 +290,11 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         let step = Box::pin(tag_instance(c, &view, req, failed, mac.as_deref())).await;
         out.insert(Ec2TagInstance, step);
     } else if let Some(mac) = &mac {
-        // The MAC binds the record to this finding id: write both.
-        let tags = [tag(MAC_KEY, mac), tag(FINDING_ID_KEY, &finding_tag)];
         let sent = c
             .ec2
             .create_tags()
             .resources(&view.id)
-            .set_tags(Some(tags.to_vec()));
+            .tags(tag(MAC_KEY, mac));
         if let Err(e) = sent.send().await {
             if let Some(s) = out.get_mut(&Ec2RecordPriorState) {
                 s.status = Status::Failed;
@@ -483,6 +481,9 @@ async fn record_prior_state(
             return (s, None);
         }
     };
+    // The finding the record (and its MAC) belongs to.
+    let mut tags = tags;
+    tags.push((record_mac::FINDING_KEY.to_owned(), finding_tag.to_owned()));
     let n = tags.len();
     // Keys of a replaced record that the new one does not overwrite.
     let stale: Vec<Tag> = view
@@ -1053,8 +1054,8 @@ async fn snapshot_volumes(
     }
 }
 
-/// The status tags, and the record's MAC when this run wrote one: in the same call as the
-/// finding id it covers.
+/// The status tags, and the record's MAC when this run wrote one (last: an interrupted
+/// run leaves an unsigned record, which release refuses rather than trusts).
 async fn tag_instance(
     c: &Clients,
     view: &InstanceView,

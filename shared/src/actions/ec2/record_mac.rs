@@ -16,6 +16,9 @@ use base64::Engine;
 
 /// The tag holding the base64 MAC.
 pub const MAC_KEY: &str = "guardduty-responder:mac";
+/// The finding the record was written for, one of the record's own tags (the status tag
+/// `finding-id` moves on to the latest finding; this one stays with the record).
+pub const FINDING_KEY: &str = "guardduty-responder:prior:finding";
 /// Environment variable naming the KMS key (id, ARN or alias) used for record MACs.
 pub const KEY_ENV: &str = "RESPONDER_RECORD_MAC_KEY_ID";
 const ALGORITHM: aws_sdk_kms::types::MacAlgorithmSpec =
@@ -58,10 +61,7 @@ pub fn canonical<'a>(
 /// Pure: the message of an instance's record as it is now: its prior-state tags, the
 /// instance id and the finding id it is tagged with.
 pub(crate) fn instance_message(view: &super::observe::InstanceView) -> Vec<u8> {
-    let finding = view
-        .tags
-        .get(super::quarantine::FINDING_ID_KEY)
-        .map_or("", String::as_str);
+    let finding = view.tags.get(FINDING_KEY).map_or("", String::as_str);
     canonical(
         &view.id,
         finding,
