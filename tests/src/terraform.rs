@@ -260,7 +260,7 @@ pub fn unexpected_changes(plan: &Value, accepted: &[(&str, &str)]) -> Vec<String
             .into_iter()
             .filter(|k| before[k] != after[k] || unknown[k] == true)
             .map(String::as_str)
-            .filter(|k| !accepted.contains(&(kind, k)))
+            .filter(|k| !accepted.contains(&(kind, *k)))
             .collect();
         if actions != ["update"] || !changed.is_empty() {
             out.push(format!(

@@ -333,10 +333,11 @@ fn example_and_every_function_combination_deploy_route_and_destroy() {
         .filter(|s| only.is_empty() || only.split(',').any(|n| n == s.name))
         .collect();
     assert!(!chosen.is_empty(), "no scenario named in {only:?}");
+    let tf = &tf;
     let results: Vec<(&str, Result<String, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = chosen
             .iter()
-            .map(|s| (s.name, scope.spawn(|| run(s, &tf))))
+            .map(|s| (s.name, scope.spawn(move || run(s, tf))))
             .collect();
         handles
             .into_iter()
