@@ -51,7 +51,7 @@ pub fn inventory(endpoint: &str, roles: &[String]) -> Result<Inventory, String> 
 /// Where each sample of `events_dir` goes, for each deployment prefix.
 pub fn routing(endpoint: &str, events_dir: &Path, prefixes: &[&str]) -> Result<Routing, String> {
     let dir = events_dir.to_string_lossy();
-    let mut args = vec![endpoint, &dir];
+    let mut args = vec![endpoint, dir.as_ref()];
     args.extend(prefixes);
     let out = run_python(include_str!("deploy/routing.py"), &args)?;
     serde_json::from_slice(&out).map_err(|e| format!("routing output: {e}"))

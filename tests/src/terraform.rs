@@ -36,7 +36,9 @@ impl Terraform {
             .filter(|p| p.is_file())
             .ok_or("terraform is not installed (set TERRAFORM or put it on PATH)")?;
         let has_aws = |d: &Path| d.join("registry.terraform.io/hashicorp/aws").is_dir();
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
         let plugin_dir = std::env::var_os("TF_PLUGIN_DIR")
             .map(PathBuf::from)
             .into_iter()
@@ -260,7 +262,7 @@ pub fn unexpected_changes(plan: &Value, accepted: &[(&str, &str)]) -> Vec<String
             .into_iter()
             .filter(|k| before[k] != after[k] || unknown[k] == true)
             .map(String::as_str)
-            .filter(|k| !accepted.contains(&(kind, k)))
+            .filter(|k| !accepted.contains(&(kind, *k)))
             .collect();
         if actions != ["update"] || !changed.is_empty() {
             out.push(format!(

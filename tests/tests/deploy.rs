@@ -44,7 +44,7 @@ use integration_tests::terraform::{
 };
 use responder::Config;
 use responder::pipeline::{Handled, plan_input};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -203,7 +203,10 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
     let mut roles = vec![];
     match s.kind {
         RootKind::Example { tfvars } => {
-            root.write("zz_moto_override.tf", &provider_override(&endpoint, &["member"]))?;
+            root.write(
+                "zz_moto_override.tf",
+                &provider_override(&endpoint, &["member"]),
+            )?;
             vars.push("create_eks_access_entries=false".into());
             if tfvars {
                 let example = root.dir.join("terraform.tfvars.example");
@@ -218,7 +221,10 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             vars.truncate(0);
         }
     }
-    let var_args: Vec<String> = vars.iter().flat_map(|v| ["-var".into(), v.clone()]).collect();
+    let var_args: Vec<String> = vars
+        .iter()
+        .flat_map(|v| ["-var".into(), v.clone()])
+        .collect();
     let with_vars = |cmd: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = cmd.iter().map(|a| a.to_string()).collect();
         args.extend(["-no-color", "-lock=false", "-parallelism=20"].map(String::from));
@@ -244,15 +250,23 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
     for (kind, ids) in &created {
         let in_state = counts.get(kind).copied().unwrap_or_default();
         if ids.len() != in_state {
-            errors.push(format!("{kind}: {in_state} in the state, {} in moto: {ids:?}", ids.len()));
+            errors.push(format!(
+                "{kind}: {in_state} in the state, {} in moto: {ids:?}",
+                ids.len()
+            ));
         }
     }
     for (kind, _) in MOTO_CANNOT_CREATE {
         if counts.contains_key(*kind) {
-            errors.push(format!("{kind} is in the state although moto cannot create it"));
+            errors.push(format!(
+                "{kind} is in the state although moto cannot create it"
+            ));
         }
     }
-    let not_listed: Vec<_> = counts.keys().filter(|k| !created.contains_key(*k)).collect();
+    let not_listed: Vec<_> = counts
+        .keys()
+        .filter(|k| !created.contains_key(*k))
+        .collect();
     report.push(format!(
         "{} resources, not inventoried: {not_listed:?}",
         counts.values().sum::<usize>()
@@ -270,20 +284,25 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             .collect();
         let expected: BTreeSet<&str> = enabled.iter().copied().collect();
         if deployed != expected {
-            errors.push(format!("{prefix}: functions {deployed:?}, expected {expected:?}"));
+            errors.push(format!(
+                "{prefix}: functions {deployed:?}, expected {expected:?}"
+            ));
         }
         let per_file = &routes.routes[prefix];
         if per_file.len() < 12 {
             errors.push(format!("{prefix}: only {} samples routed", per_file.len()));
         }
         for (file, got) in per_file {
-            let bytes = std::fs::read(repo().join("events").join(file)).map_err(|e| e.to_string())?;
+            let bytes =
+                std::fs::read(repo().join("events").join(file)).map_err(|e| e.to_string())?;
             let handled = plan_input(&bytes, &Config::default())
                 .map_err(|e| format!("{file}: {e}"))?
                 .remove(0);
             let want = expected_targets(&handled, enabled);
             if *got != want {
-                errors.push(format!("{prefix} {file}: reaches {got:?}, expected {want:?}"));
+                errors.push(format!(
+                    "{prefix} {file}: reaches {got:?}, expected {want:?}"
+                ));
             }
         }
     }
@@ -333,10 +352,11 @@ fn example_and_every_function_combination_deploy_route_and_destroy() {
         .filter(|s| only.is_empty() || only.split(',').any(|n| n == s.name))
         .collect();
     assert!(!chosen.is_empty(), "no scenario named in {only:?}");
+    let tf = &tf;
     let results: Vec<(&str, Result<String, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = chosen
             .iter()
-            .map(|s| (s.name, scope.spawn(|| run(s, &tf))))
+            .map(|s| (s.name, scope.spawn(move || run(s, tf))))
             .collect();
         handles
             .into_iter()
@@ -360,6 +380,9 @@ fn expectations_follow_the_enabled_functions() {
     let all: BTreeSet<&str> = FUNCTIONS.into_iter().collect();
     assert_eq!(expected_targets(&handled, &all), ["eks"]);
     let without_eks: BTreeSet<&str> = all.iter().copied().filter(|f| *f != "eks").collect();
-    let fallback: Vec<String> = catch_all(&without_eks).map(str::to_owned).into_iter().collect();
+    let fallback: Vec<String> = catch_all(&without_eks)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
     assert_eq!(expected_targets(&handled, &without_eks), fallback);
 }
