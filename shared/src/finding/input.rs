@@ -106,13 +106,13 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
         return Ok(vec![Entry::Finding(Box::new(event.detail))]);
     }
     match repair(bytes) {
-        Some(repaired) => parse_shape(&repaired),
-        None => parse_shape(bytes),
+        Some(repaired) => parse_shape(&repaired, test_source),
+        None => parse_shape(bytes, test_source),
     }
 }
 
 /// The general path: which shape this is, then each finding in it.
-fn parse_shape(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
+fn parse_shape(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<Entry>, ParseError> {
     let sniff: Sniff = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => ParseError::UnknownShape(json_kind(bytes)),
         _ => ParseError::NotJson(e.to_string()),

@@ -78,7 +78,7 @@ pub enum ReleaseError {
     #[error("instance {0}: {1}")]
     UnreadableState(String, PriorStateError),
     /// The record is not bound to the live instance or its MAC does not verify.
-    #[error("instance {0}: release refused, nothing was changed: {}", .1.join("; "))]
+    #[error("instance {0}: release refused, nothing was changed: {reasons}", reasons = .1.join("; "))]
     Refused(String, Vec<String>),
     #[error("{0}")]
     Api(String),

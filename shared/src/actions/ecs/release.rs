@@ -81,7 +81,7 @@ pub enum ReleaseError {
     #[error("task {0}: {1}")]
     UnreadableRecord(String, RecordError),
     /// The record names ids that are not the task's own.
-    #[error("task {0}: release refused, nothing was changed: {}", .1.join("; "))]
+    #[error("task {0}: release refused, nothing was changed: {reasons}", reasons = .1.join("; "))]
     Refused(String, Vec<String>),
     #[error("{0}")]
     Api(String),

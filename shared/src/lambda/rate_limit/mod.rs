@@ -175,13 +175,13 @@ pub fn trip_notification(trip: &Trip, function: &str) -> Notification {
     let escaped = crate::sanitize::slack_escape(&text);
     Notification {
         html: format!("<p>{}</p>", html_escape::encode_text(&text)),
-        slack: SlackMessage {
-            text: crate::sanitize::slack_escape(&subject),
-            blocks: vec![
+        slack: SlackMessage::new(
+            crate::sanitize::slack_escape(&subject),
+            vec![
                 Block::header(crate::sanitize::slack_escape(&subject)),
                 Block::section(escaped),
             ],
-        },
+        ),
         subject,
         text,
     }
