@@ -120,7 +120,11 @@ fn module_blocks(file: &str) -> Vec<hcl::Block> {
         env!("CARGO_MANIFEST_DIR")
     );
     let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    body.into_blocks().collect()
+    body.blocks().cloned().collect()
+}
+
+fn blocks_named<'a>(b: &'a hcl::Block, name: &'a str) -> impl Iterator<Item = &'a hcl::Block> + 'a {
+    b.body().blocks().filter(move |b| b.identifier() == name)
 }
 
 fn attr(block: &hcl::Block, key: &str) -> hcl::Value {
@@ -157,15 +161,13 @@ fn only_the_responder_roles_may_write_the_rate_limit_table() {
         "dynamodb:PartiQLDelete",
     ]);
     assert!(denied.is_superset(&writes), "{denied:?}");
-    let blocks_of = |name: &str| {
-        statement
-            .body()
-            .blocks()
-            .filter(move |b| b.identifier() == name)
-    };
-    let principals = blocks_of("principals").next().expect("principals");
+    let principals = blocks_named(statement, "principals")
+        .next()
+        .expect("principals");
     assert_eq!(strings(&attr(principals, "identifiers")), set(&["*"]));
-    let condition = blocks_of("condition").next().expect("the exception");
+    let condition = blocks_named(statement, "condition")
+        .next()
+        .expect("the exception");
     assert_eq!(attr(condition, "test").as_str(), Some("ArnNotEquals"));
     assert_eq!(
         attr(condition, "variable").as_str(),
