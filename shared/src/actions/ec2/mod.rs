@@ -10,6 +10,7 @@ pub mod permissions;
 pub mod prior_state;
 pub mod quarantine;
 pub mod release;
+pub(crate) mod swap;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use prior_state::PriorState;
