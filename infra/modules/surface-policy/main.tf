@@ -33,8 +33,17 @@ locals {
 
 
   # Tag keys the responder writes: its own prefix; "Name" only on what it creates.
-  own_tag_keys          = { "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*"] } }
-  own_tag_keys_and_name = { "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] } }
+  # (Plain literals and local.<name> references only: a Rust test reads these without
+  # evaluating Terraform.)
+  own_tag_keys = { "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*"] } }
+  created_group_tags = {
+    StringEquals              = { "ec2:CreateAction" = ["CreateSecurityGroup"] }
+    "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
+  }
+  created_snapshot_tags = {
+    StringEquals              = { "ec2:CreateAction" = ["CreateSnapshot"] }
+    "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
+  }
 
   termination_protection_on = { StringEqualsIgnoreCase = { "ec2:Attribute/DisableApiTermination" = ["true"] } }
   # Every ModifyInstanceAttribute key but the block device mapping's must be absent.
@@ -100,8 +109,8 @@ locals {
     # as they are created (TagSpecifications), so it cannot re-tag anyone else's.
     "ec2:CreateTags" = [
       { resources = [local.arn.instance], condition = local.own_tag_keys },
-      { resources = [local.arn.security_group], condition = merge(local.own_tag_keys_and_name, { StringEquals = { "ec2:CreateAction" = ["CreateSecurityGroup"] } }) },
-      { resources = [local.arn.snapshot], condition = merge(local.own_tag_keys_and_name, { StringEquals = { "ec2:CreateAction" = ["CreateSnapshot"] } }) },
+      { resources = [local.arn.security_group], condition = local.created_group_tags },
+      { resources = [local.arn.snapshot], condition = local.created_snapshot_tags },
     ]
     # Only prior-state keys, when quarantine replaces a record it did not write.
     "ec2:DeleteTags" = [
@@ -110,7 +119,7 @@ locals {
     # ECS also records the ACL entries added for a task on the network ACL itself.
     "ecs/ec2:CreateTags" = [
       { resources = [local.arn.instance, local.arn.network_acl], condition = local.own_tag_keys },
-      { resources = [local.arn.security_group], condition = merge(local.own_tag_keys_and_name, { StringEquals = { "ec2:CreateAction" = ["CreateSecurityGroup"] } }) },
+      { resources = [local.arn.security_group], condition = local.created_group_tags },
     ]
     "autoscaling:DetachInstances" = [
       { resources = [local.arn.auto_scaling_group], condition = {} },
