@@ -417,7 +417,10 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
 /// The VPC's conversion group (all traffic) and the ENIs in it.
 async fn in_conversion_group(aws: &Aws, net: &Network) -> Vec<String> {
     let g = world::groups_named(aws, &net.vpc_id, Role::Conversion.group_name()).await;
-    let id = g.first().and_then(|g| g.group_id()).expect("conversion group");
+    let id = g
+        .first()
+        .and_then(|g| g.group_id())
+        .expect("conversion group");
     world::enis_in_group(aws, id).await
 }
 

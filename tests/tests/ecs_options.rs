@@ -174,10 +174,11 @@ async fn revocation_is_off_without_role_patterns_and_refuses_roles_outside_them(
         assert_eq!(revoke.status, Status::Skipped, "{}", show(&outcomes));
         assert!(revoke.detail.contains(why), "{}", revoke.detail);
         assert!(revocation(&iam, role).await.is_none(), "no policy written");
-        assert_eq!(
+        // Containment itself goes on (the second round finds it done already).
+        assert!(matches!(
             status_of(&outcomes, ActionKind::EcsIsolateTaskNetwork),
-            Status::Done
-        );
+            Status::Done | Status::AlreadyDone
+        ));
     }
 }
 

@@ -178,6 +178,14 @@ fn conditions_of(condition: &hcl::Value) -> Conditions {
     out
 }
 
+/// `entry.<name>` of an HCL object.
+fn field<'a>(entry: &'a hcl::Value, name: &str) -> &'a hcl::Value {
+    entry
+        .as_object()
+        .and_then(|o| o.get(name))
+        .unwrap_or_else(|| panic!("no {name} in {entry:?}"))
+}
+
 fn declared(list: &[Conditioned], action: &str) -> BTreeSet<Conditions> {
     match list.iter().find(|c| c.action == action) {
         None => BTreeSet::from([Conditions::new()]),
@@ -220,7 +228,7 @@ fn terraform_conditions(surface: &str, action: &str) -> BTreeSet<Conditions> {
     }
     entries
         .iter()
-        .map(|e| conditions_of(&e["condition"]))
+        .map(|e| conditions_of(field(e, "condition")))
         .collect()
 }
 
@@ -284,7 +292,7 @@ fn common_conditions_match_what_the_handler_declares() {
         let entry = scope
             .get(*action)
             .unwrap_or_else(|| panic!("no common_scope entry for {action}"));
-        let tf = BTreeSet::from([conditions_of(&entry["condition"])]);
+        let tf = BTreeSet::from([conditions_of(field(entry, "condition"))]);
         let decl = declared(code, action);
         if tf != decl {
             wrong.push(format!("{action}: terraform {tf:?}, code {decl:?}"));
@@ -300,14 +308,14 @@ fn no_statement_grants_put_role_policy_on_every_role() {
     let entries = scope_entries("ecs", "iam:PutRolePolicy");
     assert!(!entries.is_empty(), "iam:PutRolePolicy needs a scope entry");
     for e in &entries {
-        let resources = format!("{:?}", e["resources"]);
+        let resources = format!("{:?}", field(e, "resources"));
         assert!(
             !resources.contains(":role/*") && !resources.contains("role/*\""),
             "iam:PutRolePolicy on every role: {resources}"
         );
         assert_eq!(
-            e["resources"],
-            hcl::Value::String("${var.revocable_role_arns}".into()),
+            field(e, "resources"),
+            &hcl::Value::String("${var.revocable_role_arns}".into()),
             "only the configured patterns"
         );
     }
@@ -344,7 +352,8 @@ fn no_statement_grants_put_role_policy_on_every_role() {
     let locals = locals_of("modules/surface-policy/main.tf");
     let actions = format!("{:?}", locals["actions"]);
     assert!(
-        actions.contains("iam:PutRolePolicy") && actions.contains("length(var.revocable_role_arns) > 0"),
+        actions.contains("iam:PutRolePolicy")
+            && actions.contains("length(var.revocable_role_arns) > 0"),
         "{actions}"
     );
 }
@@ -361,9 +370,7 @@ fn a_member_role_trusts_only_its_own_surfaces_function_in_the_organisation() {
     let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let trust = body
         .blocks()
-        .find(|b| {
-            b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == "trust")
-        })
+        .find(|b| b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == "trust"))
         .expect("the trust policy document");
     let for_each = trust
         .body()

@@ -16,9 +16,9 @@
 
 use super::Clients;
 use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
-use super::swap;
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_resource_id};
+use super::swap;
 use crate::outcome::Status;
 use crate::plan::ActionKind;
 use aws_sdk_ec2::types::{
@@ -215,7 +215,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             _ => false,
         };
         let (isolated, protected, asg_step, eip_step) = futures::join!(
-            Box::pin(maybe(want(Ec2IsolateNetwork), isolate(c, &view, &groups, &existing))),
+            Box::pin(maybe(
+                want(Ec2IsolateNetwork),
+                isolate(c, &view, &groups, &existing)
+            )),
             Box::pin(maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb))),
             Box::pin(maybe(
                 asg_wanted,

@@ -137,7 +137,10 @@ mod tests {
         );
         // Found in the conversion group (a run died mid-swap): only the record is trusted.
         let mid = eni(&[("sg-c", Role::Conversion.group_name())]);
-        assert_eq!(fallback_groups(&mid, Some(&recorded)), Some(recorded.clone()));
+        assert_eq!(
+            fallback_groups(&mid, Some(&recorded)),
+            Some(recorded.clone())
+        );
         assert_eq!(fallback_groups(&mid, None), None);
         assert_eq!(fallback_groups(&mid, Some(&[])), None);
     }

@@ -15,11 +15,11 @@ use super::record::{self, NaclEntry, Record};
 use super::revocation;
 use crate::actions::ec2::isolation_groups::{self, Role};
 use crate::actions::ec2::observe::{Eni, api_error};
-use crate::actions::ec2::swap;
 use crate::actions::ec2::quarantine::{
     FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, STATUS_INCOMPLETE, STATUS_KEY,
     STATUS_QUARANTINED, Step, tag_value,
 };
+use crate::actions::ec2::swap;
 use crate::options::EcsOptions;
 use crate::outcome::Status;
 use crate::plan::ActionKind;

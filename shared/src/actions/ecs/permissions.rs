@@ -51,7 +51,10 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
 pub const CONDITIONS: &[Conditioned] = &[
     Conditioned {
         action: "ec2:CreateTags",
-        statements: &[&[OWN_TAG_KEYS], &[ON_CREATE_SECURITY_GROUP, OWN_TAG_KEYS_AND_NAME]],
+        statements: &[
+            &[OWN_TAG_KEYS],
+            &[ON_CREATE_SECURITY_GROUP, OWN_TAG_KEYS_AND_NAME],
+        ],
     },
     Conditioned {
         action: "ecs:TagResource",
