@@ -418,6 +418,7 @@ mod tests {
             code: "AccessDeniedException".into(),
             times: None,
             body: None,
+            skip: 0,
         };
         assert!(f.matches("ecs", "TagResource"));
         assert!(!f.matches("elasticloadbalancing", "TagResource"));
