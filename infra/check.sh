@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Static checks of infra/: terraform fmt, init + validate of every root and module, and
-# checkov. Run from anywhere: bash infra/check.sh. Exits non-zero on the first failure.
+# Static checks of infra/: terraform fmt, init + validate of every root and module, the
+# modules' offline `terraform test` files, and checkov. Run from anywhere: bash infra/check.sh. Exits non-zero on the first failure.
 #
 # No network is needed: the AWS provider comes from a local plugin folder (found with
 # find, or TF_PLUGIN_DIR). Where there is neither a plugin folder nor a reachable
@@ -56,6 +56,11 @@ if [[ $tf == 1 ]]; then
     echo "== terraform validate $dir"
     # (set -e does not apply inside a function called with ||: check explicitly.)
     terraform -chdir="$dir" validate -no-color || return 1
+    # Offline plan-only tests (*.tftest.hcl): the policies a module writes.
+    if [[ -d "$dir/tests" ]]; then
+      echo "== terraform test $dir"
+      terraform -chdir="$dir" test -no-color || return 1
+    fi
   }
 
   if [[ -n "$plugin_dir" ]]; then

@@ -43,6 +43,10 @@ pub struct EcsOptions {
     pub stop_task: bool,
     /// Deny the task role's sessions issued before containment.
     pub revoke_role_sessions: bool,
+    /// Task role ARN patterns (`*` and `?` as in IAM) revocation may write to. Empty: off,
+    /// whatever `revoke_role_sessions` says. Terraform grants `iam:PutRolePolicy` on the
+    /// same patterns only.
+    pub revocable_role_arns: Vec<String>,
     /// For bridge/host networking, quarantine the container instance's EC2 host.
     pub contain_ec2_host: bool,
 }
@@ -53,6 +57,7 @@ impl Default for EcsOptions {
             force_network_acl: false,
             stop_task: false,
             revoke_role_sessions: false,
+            revocable_role_arns: Vec::new(),
             contain_ec2_host: true,
         }
     }

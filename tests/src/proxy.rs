@@ -31,6 +31,8 @@ pub struct Fault {
     pub times: Option<usize>,
     /// Answer with this body instead of an error document built from `code`.
     pub body: Option<String>,
+    /// How many matching calls to forward before failing (e.g. 1: fail from the second).
+    pub skip: usize,
 }
 
 impl Fault {
@@ -164,6 +166,27 @@ impl Proxy {
             code: code.into(),
             times,
             body: None,
+            skip: 0,
+        });
+    }
+
+    /// Like [`Proxy::fail`], but forwards the first `skip` calls of `action` unharmed, e.g.
+    /// to fail only the second `ModifyNetworkInterfaceAttribute` of a swap.
+    pub fn fail_after(
+        &self,
+        action: &str,
+        skip: usize,
+        status: u16,
+        code: &str,
+        times: Option<usize>,
+    ) {
+        lock(&self.state).faults.push(Fault {
+            action: action.into(),
+            status,
+            code: code.into(),
+            times,
+            body: None,
+            skip,
         });
     }
 
@@ -176,6 +199,7 @@ impl Proxy {
             code: String::new(),
             times,
             body: Some(body.into()),
+            skip: 0,
         });
     }
 
@@ -233,11 +257,15 @@ async fn handle(
             .faults
             .iter_mut()
             .find(|f| f.matches(&service, &action))
-            .map(|f| {
+            .and_then(|f| {
+                if f.skip > 0 {
+                    f.skip -= 1;
+                    return None;
+                }
                 if let Some(n) = f.times.as_mut() {
                     *n -= 1;
                 }
-                f.clone()
+                Some(f.clone())
             });
         (s.delay, fault, s.epoch.unwrap_or_else(Instant::now))
     };
@@ -390,6 +418,7 @@ mod tests {
             code: "AccessDeniedException".into(),
             times: None,
             body: None,
+            skip: 0,
         };
         assert!(f.matches("ecs", "TagResource"));
         assert!(!f.matches("elasticloadbalancing", "TagResource"));

@@ -333,6 +333,15 @@ pub async fn two_eni_instance(aws: &Aws, net: &Network) -> Instance {
     }
 }
 
+/// An instance with one ENI (web group) and an EBS data volume.
+pub async fn one_eni_instance(aws: &Aws, net: &Network) -> Instance {
+    let id = run_instance(aws, net, &[&net.web_sg], false).await;
+    Instance {
+        enis: net_ifs(aws, &id).await,
+        id,
+    }
+}
+
 pub async fn spot_instance(aws: &Aws, net: &Network) -> Instance {
     let id = run_instance(aws, net, &[&net.web_sg], true).await;
     Instance {

@@ -413,3 +413,115 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
         release.difference(&release_calls).collect::<Vec<_>>()
     );
 }
+
+/// The VPC's conversion group (all traffic) and the ENIs in it.
+async fn in_conversion_group(aws: &Aws, net: &Network) -> Vec<String> {
+    let g = world::groups_named(aws, &net.vpc_id, Role::Conversion.group_name()).await;
+    let id = g
+        .first()
+        .and_then(|g| g.group_id())
+        .expect("conversion group");
+    world::enis_in_group(aws, id).await
+}
+
+fn isolate_detail(outcomes: &[Outcome]) -> String {
+    outcomes
+        .iter()
+        .find(|o| o.kind == ActionKind::Ec2IsolateNetwork)
+        .map(|o| o.detail.clone())
+        .unwrap_or_default()
+}
+
+const SWAP: &str = "ModifyNetworkInterfaceAttribute";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_no_rules_swap_is_retried_and_isolates() {
+    let (direct, proxy, via) = setup("us-east-1").await;
+    let net = world::network(&direct).await;
+    let inst = world::one_eni_instance(&direct, &net).await;
+    let plan = plan_for(&net, &inst, &Config::default());
+    // The second swap (conversion → no rules) fails once.
+    proxy.fail_after(SWAP, 1, 403, "UnauthorizedOperation", Some(1));
+    let outcomes = Ec2Executor::new(&via.config).execute(&plan).await;
+    let text = show(&outcomes);
+    assert_eq!(
+        status(&outcomes, ActionKind::Ec2IsolateNetwork),
+        Status::Done,
+        "{text}"
+    );
+    assert_isolated(&direct, &net, &inst).await;
+    assert!(in_conversion_group(&direct, &net).await.is_empty());
+    let swaps: Vec<bool> = proxy
+        .calls()
+        .iter()
+        .filter(|c| c.action == SWAP)
+        .map(|c| c.injected)
+        .collect();
+    assert_eq!(swaps, [false, true, false], "conversion, failed, retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_rules_swap_failing_twice_restores_the_prior_groups_and_fails() {
+    let (direct, proxy, via) = setup("us-east-1").await;
+    let net = world::network(&direct).await;
+    let inst = world::one_eni_instance(&direct, &net).await;
+    let eni = &inst.enis[0].id;
+    let before = world::eni_groups(&direct, eni).await;
+    let plan = plan_for(&net, &inst, &Config::default());
+    proxy.fail_after(SWAP, 1, 403, "UnauthorizedOperation", Some(2));
+    let outcomes = Ec2Executor::new(&via.config).execute(&plan).await;
+    let text = show(&outcomes);
+    assert_eq!(
+        status(&outcomes, ActionKind::Ec2IsolateNetwork),
+        Status::Failed,
+        "{text}"
+    );
+    assert!(any_failed(&outcomes), "the Lambda must retry");
+    assert!(isolate_detail(&outcomes).contains("prior groups"), "{text}");
+    assert_eq!(world::eni_groups(&direct, eni).await, before);
+    assert!(in_conversion_group(&direct, &net).await.is_empty());
+    assert_eq!(
+        world::tags(&direct, &inst.id).await["guardduty-responder:status"],
+        "quarantine-incomplete"
+    );
+}
+
+/// The worst case: the swap stopped with the ENI in the conversion group (as if the function
+/// died between the two steps). The re-delivery must not trust the observed (all-traffic)
+/// groups as "prior": when its own no-rules swap keeps failing it restores the recorded ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eni_left_in_the_conversion_group_falls_back_to_the_recorded_groups() {
+    let (direct, proxy, via) = setup("us-east-1").await;
+    let net = world::network(&direct).await;
+    let inst = world::one_eni_instance(&direct, &net).await;
+    let eni = &inst.enis[0].id;
+    let before = world::eni_groups(&direct, eni).await;
+    let plan = plan_for(&net, &inst, &Config::default());
+    let exec = Ec2Executor::new(&via.config);
+    // Run 1: every swap after the conversion fails, the fallback too.
+    proxy.fail_after(SWAP, 1, 403, "UnauthorizedOperation", Some(3));
+    let first = exec.execute(&plan).await;
+    assert!(
+        isolate_detail(&first).contains("conversion group"),
+        "the alert says the ENI may be open: {}",
+        show(&first)
+    );
+    assert_eq!(in_conversion_group(&direct, &net).await, [eni.clone()]);
+    // Run 2 (the re-delivery): both no-rules attempts fail again.
+    proxy.clear_faults();
+    proxy.fail(SWAP, 403, "UnauthorizedOperation", Some(2));
+    let second = exec.execute(&plan).await;
+    let text = show(&second);
+    assert_eq!(
+        status(&second, ActionKind::Ec2IsolateNetwork),
+        Status::Failed,
+        "{text}"
+    );
+    assert_eq!(world::eni_groups(&direct, eni).await, before, "{text}");
+    assert!(in_conversion_group(&direct, &net).await.is_empty());
+    // Run 3: the swap works again and finishes the isolation.
+    proxy.clear_faults();
+    let third = exec.execute(&plan).await;
+    assert!(!any_failed(&third), "{}", show(&third));
+    assert_isolated(&direct, &net, &inst).await;
+}

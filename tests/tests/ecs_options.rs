@@ -136,6 +136,52 @@ fn outcome(r: &Released, k: ReleaseStep) -> (Status, String) {
     (o.status, o.detail.clone())
 }
 
+/// Revocation writes a policy on a role: off unless role patterns are configured, and then
+/// only on the roles they match (an attacker choosing the task role of their task
+/// definition cannot point it at another role).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_is_off_without_role_patterns_and_refuses_roles_outside_them() {
+    let (e, w) = setup("revoke-off").await;
+    let role = "revoke-off-task-role"; // the world's task definition names it
+    let iam = aws_sdk_iam::Client::new(&e.aws.config);
+    let _ = iam
+        .create_role()
+        .role_name(role)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await;
+    let (_, event) = ecs_world::finding_event(&w);
+    for (patterns, why) in [
+        (vec![], "revocation is off"),
+        (
+            vec!["arn:aws:iam::*:role/payments/*".to_owned()],
+            "matches no revocable role ARN pattern",
+        ),
+    ] {
+        let mut config = Config::default();
+        config.ecs.force_network_acl = true;
+        config.ecs.revoke_role_sessions = true;
+        config.ecs.revocable_role_arns = patterns;
+        let plan = world::contain_plan(&event, &config);
+        let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+        let outcomes = ex.execute(&plan).await;
+        let revoke = outcomes
+            .iter()
+            .find(|o| o.kind == ActionKind::EcsRevokeRoleSessions)
+            .expect("a revocation outcome");
+        assert_eq!(revoke.status, Status::Skipped, "{}", show(&outcomes));
+        assert!(revoke.detail.contains(why), "{}", revoke.detail);
+        assert!(revocation(&iam, role).await.is_none(), "no policy written");
+        // Containment itself goes on (the second round finds it done already).
+        assert!(matches!(
+            status_of(&outcomes, ActionKind::EcsIsolateTaskNetwork),
+            Status::Done | Status::AlreadyDone
+        ));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_sessions_revoked_and_the_revocation_outlives_release_until_sessions_expire() {
     let (e, w) = setup("revoke").await;
@@ -152,6 +198,7 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
     let mut config = Config::default();
     config.ecs.force_network_acl = true;
     config.ecs.revoke_role_sessions = true;
+    config.ecs.revocable_role_arns = vec!["arn:aws:iam::*:role/revoke-*".into()];
     let (_, event) = ecs_world::finding_event(&w);
     let plan = world::contain_plan(&event, &config);
     assert!(kinds(&plan).contains(&ActionKind::EcsRevokeRoleSessions));

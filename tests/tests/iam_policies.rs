@@ -199,3 +199,309 @@ fn only_the_responder_roles_may_write_the_rate_limit_table() {
         "{scope}"
     );
 }
+
+// ---- Conditions: each statement's Condition in Terraform is the one the code declares.
+
+use responder::actions::iam_conditions::{Conditioned, DEPLOYMENT_VALUE};
+
+/// A statement's conditions, comparable: `{(operator, key, sorted values)}`.
+type Conditions = BTreeSet<(String, String, Vec<String>)>;
+
+fn locals_of(file: &str) -> hcl::Map<String, hcl::Value> {
+    let path = format!("{}/../infra/{file}", env!("CARGO_MANIFEST_DIR"));
+    let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut out = hcl::Map::new();
+    for locals in body.blocks().filter(|b| b.identifier() == "locals") {
+        for attr in locals.body().attributes() {
+            out.insert(attr.key().to_owned(), hcl::Value::from(attr.expr().clone()));
+        }
+    }
+    out
+}
+
+/// Replaces `${local.<name>}` with that local (the modules keep conditions to literals and
+/// such references, so they read without evaluating Terraform).
+fn resolve(v: &hcl::Value, locals: &hcl::Map<String, hcl::Value>) -> hcl::Value {
+    match v {
+        hcl::Value::String(s) => s
+            .strip_prefix("${local.")
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(|name| locals.get(name))
+            .map(|l| resolve(l, locals))
+            .unwrap_or_else(|| v.clone()),
+        hcl::Value::Array(a) => hcl::Value::Array(a.iter().map(|x| resolve(x, locals)).collect()),
+        hcl::Value::Object(o) => hcl::Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), resolve(x, locals)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `{ Operator = { key = [values] } }` as comparable conditions; a `${var.…}` value is a
+/// per-deployment value.
+fn conditions_of(condition: &hcl::Value) -> Conditions {
+    let mut out = Conditions::new();
+    for (op, keys) in condition.as_object().expect("a condition object") {
+        for (key, values) in keys.as_object().expect("{ key = [values] }") {
+            let mut vals: Vec<String> = values
+                .as_array()
+                .unwrap_or_else(|| panic!("{op} {key}: values are a list"))
+                .iter()
+                .map(|v| {
+                    let s = v.as_str().expect("a string value");
+                    if s.starts_with("${var.") {
+                        DEPLOYMENT_VALUE.to_owned()
+                    } else {
+                        s.to_owned()
+                    }
+                })
+                .collect();
+            vals.sort();
+            out.insert((op.clone(), key.clone(), vals));
+        }
+    }
+    out
+}
+
+/// `entry.<name>` of an HCL object.
+fn field<'a>(entry: &'a hcl::Value, name: &str) -> &'a hcl::Value {
+    entry
+        .as_object()
+        .and_then(|o| o.get(name))
+        .unwrap_or_else(|| panic!("no {name} in {entry:?}"))
+}
+
+fn declared(list: &[Conditioned], action: &str) -> BTreeSet<Conditions> {
+    match list.iter().find(|c| c.action == action) {
+        None => BTreeSet::from([Conditions::new()]),
+        Some(c) => c
+            .statements
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .map(|(op, key, values)| {
+                        let mut v: Vec<String> = values.iter().map(|x| x.to_string()).collect();
+                        v.sort();
+                        (op.to_string(), key.to_string(), v)
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// The scope entries surface-policy gives `action` on `surface` (resolved).
+fn scope_entries(surface: &str, action: &str) -> Vec<hcl::Value> {
+    let locals = locals_of("modules/surface-policy/main.tf");
+    let scope = locals["scope"].as_object().expect("scope is an object");
+    match scope
+        .get(&format!("{surface}/{action}"))
+        .or_else(|| scope.get(action))
+    {
+        None => vec![],
+        Some(entries) => resolve(entries, &locals)
+            .as_array()
+            .expect("a list of scope entries")
+            .clone(),
+    }
+}
+
+fn terraform_conditions(surface: &str, action: &str) -> BTreeSet<Conditions> {
+    let entries = scope_entries(surface, action);
+    if entries.is_empty() {
+        return BTreeSet::from([Conditions::new()]); // unscoped: one statement on "*"
+    }
+    entries
+        .iter()
+        .map(|e| conditions_of(field(e, "condition")))
+        .collect()
+}
+
+fn compare_conditions(surface: &str, actions: &[&str], code: &[Conditioned]) {
+    for c in code {
+        assert!(
+            actions.contains(&c.action),
+            "{surface}: conditions declared for {} which is not required",
+            c.action
+        );
+    }
+    let mut wrong = Vec::new();
+    for action in actions {
+        let (tf, decl) = (
+            terraform_conditions(surface, action),
+            declared(code, action),
+        );
+        if tf != decl {
+            wrong.push(format!(
+                "{action}:\n  terraform {tf:?}\n  code      {decl:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{surface}:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn surface_conditions_match_what_the_code_declares() {
+    use responder::actions::{ec2, ecs, eks};
+    compare_conditions(
+        "ec2",
+        ec2::permissions::REQUIRED_PERMISSIONS,
+        ec2::permissions::CONDITIONS,
+    );
+    compare_conditions(
+        "ecs",
+        ecs::permissions::REQUIRED_PERMISSIONS,
+        ecs::permissions::CONDITIONS,
+    );
+    compare_conditions(
+        "eks",
+        eks::permissions::REQUIRED_PERMISSIONS,
+        eks::permissions::CONDITIONS,
+    );
+    compare_conditions(
+        "coverage",
+        responder::coverage::audit::REQUIRED_PERMISSIONS,
+        &[],
+    );
+}
+
+#[test]
+fn common_conditions_match_what_the_handler_declares() {
+    let locals = locals_of("modules/responder/iam.tf");
+    let scope = locals["common_scope"]
+        .as_object()
+        .expect("common_scope is an object");
+    let code = responder::lambda::permissions::COMMON_CONDITIONS;
+    let mut wrong = Vec::new();
+    for action in responder::lambda::permissions::COMMON_PERMISSIONS {
+        let entry = scope
+            .get(*action)
+            .unwrap_or_else(|| panic!("no common_scope entry for {action}"));
+        let tf = BTreeSet::from([conditions_of(field(entry, "condition"))]);
+        let decl = declared(code, action);
+        if tf != decl {
+            wrong.push(format!("{action}: terraform {tf:?}, code {decl:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Session revocation writes policies on roles: never on every role of an account, and
+/// not at all unless roles are configured.
+#[test]
+fn no_statement_grants_put_role_policy_on_every_role() {
+    let entries = scope_entries("ecs", "iam:PutRolePolicy");
+    assert!(!entries.is_empty(), "iam:PutRolePolicy needs a scope entry");
+    for e in &entries {
+        let resources = format!("{:?}", field(e, "resources"));
+        assert!(
+            !resources.contains(":role/*") && !resources.contains("role/*\""),
+            "iam:PutRolePolicy on every role: {resources}"
+        );
+        assert_eq!(
+            field(e, "resources"),
+            &hcl::Value::String("${var.revocable_role_arns}".into()),
+            "only the configured patterns"
+        );
+    }
+    // Off by default in every module that passes the patterns on.
+    for file in [
+        "modules/responder/variables.tf",
+        "modules/member-role/variables.tf",
+        "modules/surface-policy/variables.tf",
+    ] {
+        let path = format!("{}/../infra/{file}", env!("CARGO_MANIFEST_DIR"));
+        let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let var = body
+            .blocks()
+            .find(|b| {
+                b.identifier() == "variable"
+                    && b.labels().iter().any(|l| {
+                        let l = l.as_str();
+                        l == "ecs_revocable_role_arns" || l == "revocable_role_arns"
+                    })
+            })
+            .unwrap_or_else(|| panic!("{file}: no revocable role variable"));
+        let default = var
+            .body()
+            .attributes()
+            .find(|a| a.key() == "default")
+            .map(|a| hcl::Value::from(a.expr().clone()));
+        assert_eq!(
+            default,
+            Some(hcl::Value::Array(vec![])),
+            "{file}: revocation must be off by default"
+        );
+    }
+    // And surface-policy drops the action when no pattern is configured.
+    let locals = locals_of("modules/surface-policy/main.tf");
+    let actions = format!("{:?}", locals["actions"]);
+    assert!(
+        actions.contains("iam:PutRolePolicy")
+            && actions.contains("length(var.revocable_role_arns) > 0"),
+        "{actions}"
+    );
+}
+
+/// An attacker holding one function's role (say ec2, through a bug in its parser) must not
+/// reach another surface's member role (ecs, which may write IAM policies), nor assume a
+/// member role from outside the organisation or without the ExternalId.
+#[test]
+fn a_member_role_trusts_only_its_own_surfaces_function_in_the_organisation() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/member-role/main.tf"
+    );
+    let body: hcl::Body = hcl::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let trust = body
+        .blocks()
+        .find(|b| b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == "trust"))
+        .expect("the trust policy document");
+    let for_each = trust
+        .body()
+        .attributes()
+        .find(|a| a.key() == "for_each")
+        .map(|a| hcl::Value::from(a.expr().clone()));
+    assert!(
+        for_each.is_some_and(|v| format!("{v:?}").contains("local.surfaces")),
+        "one trust policy per surface"
+    );
+    let statement = trust
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "statement")
+        .expect("a statement");
+    let principals = statement
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "principals")
+        .expect("principals");
+    let identifiers = principals
+        .body()
+        .attributes()
+        .find(|a| a.key() == "identifiers")
+        .map(|a| hcl::Value::from(a.expr().clone()));
+    assert_eq!(
+        identifiers,
+        Some(hcl::Value::Array(vec![hcl::Value::String(
+            "${var.responder_role_arns[each.key]}".into()
+        )])),
+        "only the function of this role's surface"
+    );
+    let conditions: Vec<String> = statement
+        .body()
+        .blocks()
+        .flat_map(|b| b.body().blocks().chain(std::iter::once(b)))
+        .flat_map(|b| b.body().attributes())
+        .filter(|a| a.key() == "variable")
+        .map(|a| format!("{:?}", hcl::Value::from(a.expr().clone())))
+        .collect();
+    for key in ["aws:PrincipalOrgID", "sts:ExternalId"] {
+        assert!(
+            conditions.iter().any(|c| c.contains(key)),
+            "{key} missing from the trust: {conditions:?}"
+        );
+    }
+}

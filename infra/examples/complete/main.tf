@@ -50,6 +50,9 @@ module "responder" {
   coverage_require_tag      = var.coverage_require_tag
   enable_test_event_rules   = var.enable_test_event_rules
   cross_account_role_name   = local.cross_account ? var.cross_account_role_name : ""
+  cross_account_external_id = local.cross_account ? var.cross_account_external_id : ""
+  organization_id           = var.organization_id
+  ecs_revocable_role_arns   = var.ecs_revocable_role_arns
 }
 
 module "member_role" {
@@ -60,8 +63,11 @@ module "member_role" {
     aws = aws.member
   }
 
-  role_name           = var.cross_account_role_name
-  responder_role_arns = values(module.responder.role_arns)
-  permissions         = module.responder.surface_permissions
-  surfaces            = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
+  role_name               = var.cross_account_role_name
+  responder_role_arns     = { for s, arn in module.responder.role_arns : s => arn if s != "coverage" }
+  organization_id         = var.organization_id
+  external_id             = var.cross_account_external_id
+  permissions             = module.responder.surface_permissions
+  surfaces                = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
+  ecs_revocable_role_arns = var.ecs_revocable_role_arns
 }

@@ -23,7 +23,7 @@ output "dlq_url" {
   value       = module.responder.dlq_url
 }
 
-output "member_role_arn" {
-  description = "Role created in the member account, if any."
-  value       = one(module.member_role[*].role_arn)
+output "member_role_arns" {
+  description = "Roles created in the member account by surface, if any."
+  value       = one(module.member_role[*].role_arns)
 }

@@ -114,6 +114,30 @@ variable "cross_account_role_name" {
   default     = "guardduty-responder-member"
 }
 
+variable "organization_id" {
+  description = "AWS Organizations id (o-...); required with a member account: roles are only assumed inside it."
+  type        = string
+  default     = null
+}
+
+variable "cross_account_external_id" {
+  description = "sts:ExternalId the member roles require and the functions send (a random string, e.g. `openssl rand -hex 16`)."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.cross_account_external_id == null || can(regex("^[A-Za-z0-9+=,.@:/-]{16,1224}$", coalesce(var.cross_account_external_id, "-")))
+    error_message = "cross_account_external_id must be 16-1224 characters of A-Za-z0-9+=,.@:/-."
+  }
+}
+
+variable "ecs_revocable_role_arns" {
+  description = "Task role ARN patterns ECS session revocation may write to (e.g. arn:aws:iam::*:role/ecs-tasks/*); empty: revocation off."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)

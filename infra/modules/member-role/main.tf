@@ -1,8 +1,10 @@
-# Role in a member account that the responder functions assume to contain resources
-# there. Its permissions are the same per-surface action lists as the functions' own
-# roles (passed in from the responder's local.permissions), scoped to this account by
-# the shared ../surface-policy module. The notification, secret, KMS and DLQ actions
-# stay in the responder account and are not granted here.
+# Roles in a member account that the responder functions assume to contain resources
+# there: one per surface, each trusted only by that surface's function and only from
+# inside the organisation (aws:PrincipalOrgID), with an ExternalId when one is set. A
+# compromised ec2 function cannot assume the role that may write IAM policies (ecs).
+# Their permissions are the responder's per-surface action lists (passed in from its
+# local.permissions), scoped to this account by the shared ../surface-policy module. The
+# notification, secret, KMS and DLQ actions stay in the responder account.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -10,19 +12,31 @@ data "aws_partition" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  role_arn   = "arn:${local.partition}:iam::${local.account_id}:role/${var.role_name}"
-  surfaces   = [for s in var.surfaces : s if contains(keys(var.permissions), s)]
+  surfaces = [
+    for s in var.surfaces : s
+    if contains(keys(var.permissions), s) && contains(keys(var.responder_role_arns), s)
+  ]
+  role_names = { for s in local.surfaces : s => "${var.role_name}-${s}" }
+  role_arns  = { for s, n in local.role_names : s => "arn:${local.partition}:iam::${local.account_id}:role/${n}" }
 }
 
 data "aws_iam_policy_document" "trust" {
+  for_each = toset(local.surfaces)
+
   statement {
-    sid     = "ResponderFunctionsAssumeRole"
+    sid     = "ResponderFunctionAssumesRole"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "AWS"
-      identifiers = var.responder_role_arns
+      identifiers = [var.responder_role_arns[each.key]]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalOrgID"
+      values   = [var.organization_id]
     }
 
     dynamic "condition" {
@@ -37,9 +51,11 @@ data "aws_iam_policy_document" "trust" {
 }
 
 resource "aws_iam_role" "member" {
-  name                 = var.role_name
-  description          = "Assumed by the GuardDuty responder to contain resources in this account"
-  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  for_each = toset(local.surfaces)
+
+  name                 = local.role_names[each.key]
+  description          = "Assumed by the GuardDuty responder's ${each.key} function to contain resources in this account"
+  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
   max_session_duration = var.max_session_duration
   permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
@@ -56,7 +72,7 @@ module "surface_policy" {
   region              = var.region
   eks_cluster_names   = var.eks_cluster_names
   revocable_role_arns = var.ecs_revocable_role_arns
-  protected_role_arns = [local.role_arn]
+  protected_role_arns = values(local.role_arns)
   sid_prefix          = upper(each.key)
 }
 
@@ -64,6 +80,6 @@ resource "aws_iam_role_policy" "member" {
   for_each = toset(local.surfaces)
 
   name   = "responder-${each.key}"
-  role   = aws_iam_role.member.id
+  role   = aws_iam_role.member[each.key].id
   policy = module.surface_policy[each.key].json
 }

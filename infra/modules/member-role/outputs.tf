@@ -1,9 +1,9 @@
-output "role_arn" {
-  description = "ARN of the member role."
-  value       = aws_iam_role.member.arn
+output "role_arns" {
+  description = "ARNs of the member roles by surface."
+  value       = { for s, role in aws_iam_role.member : s => role.arn }
 }
 
-output "role_name" {
-  description = "Name of the member role (the responder's cross_account_role_name)."
-  value       = aws_iam_role.member.name
+output "role_names" {
+  description = "Names of the member roles by surface: <role_name>-<surface> (role_name is the responder's cross_account_role_name)."
+  value       = { for s, role in aws_iam_role.member : s => role.name }
 }

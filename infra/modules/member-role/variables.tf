@@ -1,16 +1,26 @@
 variable "role_name" {
-  description = "Name of the role; the responder's cross_account_role_name must be the same."
+  description = "Name prefix of the roles (<role_name>-<surface>); the responder's cross_account_role_name must be the same."
   type        = string
   default     = "guardduty-responder-member"
 }
 
 variable "responder_role_arns" {
-  description = "Execution role ARNs of the responder functions (responder module output role_arns, e.g. values(...)) allowed to assume this role."
-  type        = list(string)
+  description = "Execution role ARN of each responder function by surface (the responder module's output role_arns). Each surface's role trusts only its own function."
+  type        = map(string)
 
   validation {
-    condition     = length(var.responder_role_arns) > 0 && alltrue([for a in var.responder_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
-    error_message = "responder_role_arns must be a non-empty list of IAM role ARNs."
+    condition     = length(var.responder_role_arns) > 0 && alltrue([for a in values(var.responder_role_arns) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "responder_role_arns must be a non-empty map of surface to IAM role ARN."
+  }
+}
+
+variable "organization_id" {
+  description = "AWS Organizations id (o-...) the responder account belongs to: the trust requires aws:PrincipalOrgID."
+  type        = string
+
+  validation {
+    condition     = can(regex("^o-[a-z0-9]{10,32}$", var.organization_id))
+    error_message = "organization_id must look like o-xxxxxxxxxx."
   }
 }
 
@@ -44,9 +54,10 @@ variable "eks_cluster_names" {
 }
 
 variable "ecs_revocable_role_arns" {
-  description = "Task roles the ECS session revocation may write an inline policy on; null: any role of this account except this one."
+  description = "Task role ARN patterns the ECS session revocation may write an inline policy on (the responder's ecs_revocable_role_arns). Empty: revocation off, iam:PutRolePolicy not granted."
   type        = list(string)
-  default     = null
+  default     = []
+  nullable    = false
 }
 
 variable "max_session_duration" {

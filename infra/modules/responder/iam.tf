@@ -54,7 +54,7 @@ module "surface_policy" {
   revocable_role_arns = var.ecs_revocable_role_arns
   protected_role_arns = concat(
     ["arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"],
-    local.cross_account ? ["arn:${local.partition}:iam::${local.account_id}:role/${var.cross_account_role_name}"] : [],
+    local.cross_account ? ["arn:${local.partition}:iam::${local.account_id}:role/${var.cross_account_role_name}-*"] : [],
   )
   sid_prefix = "Surface"
 }
@@ -68,26 +68,33 @@ locals {
     "kms:Decrypt"                   = { resources = [aws_kms_key.this.arn], condition = {} }
     "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
-    "sts:AssumeRole"                = { resources = ["arn:${local.partition}:iam::*:role/${var.cross_account_role_name}"], condition = {} }
+    # Resources per function (its own surface's member role), see common_statements.
+    "sts:AssumeRole" = { resources = [], condition = { StringEquals = { "aws:ResourceOrgID" = [var.organization_id] } } }
     "dynamodb:UpdateItem"           = { resources = [aws_dynamodb_table.rate_limit.arn], condition = {} }
   }
 
-  common_actions = [
-    for act in local.common_permissions : act
-    if act != "sts:AssumeRole" || local.cross_account
-  ]
+  # sts:AssumeRole only for functions that act in member accounts, on their surface's role
+  # in any account of the organisation.
+  common_actions = {
+    for name in keys(local.functions) : name => [
+      for act in local.common_permissions : act
+      if act != "sts:AssumeRole" || local.member_role_names[name] != ""
+    ]
+  }
 
-  common_statements = [
-    for act in local.common_actions : merge(
-      {
-        Sid      = "Common${replace(title(replace(act, ":", " ")), " ", "")}"
-        Effect   = "Allow"
-        Action   = [act]
-        Resource = local.common_scope[act].resources
-      },
-      { for k, v in { Condition = local.common_scope[act].condition } : k => v if length(v) > 0 },
-    )
-  ]
+  common_statements = {
+    for name in keys(local.functions) : name => [
+      for act in local.common_actions[name] : merge(
+        {
+          Sid      = "Common${replace(title(replace(act, ":", " ")), " ", "")}"
+          Effect   = "Allow"
+          Action   = [act]
+          Resource = act == "sts:AssumeRole" ? ["arn:${local.partition}:iam::*:role/${local.member_role_names[name]}"] : local.common_scope[act].resources
+        },
+        { for k, v in { Condition = local.common_scope[act].condition } : k => v if length(v) > 0 },
+      )
+    ]
+  }
 
   runtime_statements = {
     for name in keys(local.functions) : name => [
@@ -111,7 +118,7 @@ locals {
       Version = "2012-10-17"
       Statement = concat(
         module.surface_policy[name].statements,
-        local.common_statements,
+        local.common_statements[name],
         local.runtime_statements[name],
       )
     })
@@ -124,4 +131,11 @@ resource "aws_iam_role_policy" "function" {
   name   = "responder"
   role   = aws_iam_role.function[each.key].id
   policy = local.function_policies[each.key]
+
+  lifecycle {
+    precondition {
+      condition     = !local.cross_account || var.organization_id != null
+      error_message = "cross_account_role_name needs organization_id: member roles may only be assumed inside the organisation (aws:ResourceOrgID)."
+    }
+  }
 }

@@ -22,6 +22,17 @@ locals {
 
   cross_account = var.cross_account_role_name != ""
 
+  # One member role per surface (../member-role), each trusting only that surface's function.
+  member_role_names = {
+    for name in keys(local.functions) : name => local.cross_account && name != "coverage" ? "${var.cross_account_role_name}-${name}" : ""
+  }
+
+  # The revocable role patterns reach the code as the ecs.revocable_role_arns option, so the
+  # function refuses the roles IAM would refuse.
+  responder_config = length(var.ecs_revocable_role_arns) == 0 ? var.responder_config : merge(var.responder_config, {
+    ecs = merge(try(var.responder_config.ecs, {}), { revocable_role_arns = var.ecs_revocable_role_arns })
+  })
+
   # Rule ARNs on the default bus have no bus segment.
   rule_arn_prefix = var.event_bus_name == "default" ? "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/" : "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.event_bus_name}/"
 
@@ -30,13 +41,12 @@ locals {
   environment = merge(
     {
       RESPONDER_MODE                      = var.mode
-      RESPONDER_CONFIG                    = jsonencode(var.responder_config)
+      RESPONDER_CONFIG                    = jsonencode(local.responder_config)
       RESPONDER_EXEMPT_TAG                = var.exempt_tag
       RESPONDER_HONOUR_EXEMPT_TAGS        = tostring(var.honour_exempt_tags)
       RESPONDER_PROTECTED_NAMESPACES      = join(",", var.protected_namespaces)
       RESPONDER_SNS_TOPIC_ARN             = aws_sns_topic.notifications.arn
       RESPONDER_SLACK_SECRET_ARN          = aws_secretsmanager_secret.slack_webhook.arn
-      RESPONDER_CROSS_ACCOUNT_ROLE        = var.cross_account_role_name
       RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
       RESPONDER_RATE_LIMIT_TABLE          = aws_dynamodb_table.rate_limit.name
       RESPONDER_RECORD_MAC_KEY_ID         = aws_kms_key.record_mac.arn
@@ -55,6 +65,10 @@ locals {
   )
 
   function_environment = {
-    for name in keys(local.functions) : name => name == "coverage" ? merge(local.environment, local.coverage_environment) : local.environment
+    for name in keys(local.functions) : name => merge(
+      local.environment,
+      { RESPONDER_CROSS_ACCOUNT_ROLE = local.member_role_names[name] },
+      name == "coverage" ? local.coverage_environment : {},
+    )
   }
 }

@@ -12,12 +12,14 @@
 #                                    no code calls them, so the test ignores them.
 #
 # A function's policy grants exactly permissions[name] + common_permissions, except that
-# sts:AssumeRole is left out while cross_account_role_name is "". Keep every value a
+# sts:AssumeRole is left out while cross_account_role_name is "" (and for coverage), and
+# iam:PutRolePolicy while ecs_revocable_role_arns is empty. Keep every value a
 # plain string literal: no expressions, so the file parses without evaluation.
 #
-# Resource ARNs and conditions for each action live in ../executor-policy (surface
+# Resource ARNs and conditions for each action live in ../surface-policy (surface
 # actions) and iam.tf (common actions). An action without an entry there may only be a
-# Describe/List/Get call (granted on "*"): plan fails for any other unscoped action.
+# Describe/List/Get call (granted on "*"): plan fails for any other unscoped action. The
+# conditions there are checked against the code's declared ones (CONDITIONS) by the test.
 
 locals {
   permissions = {

@@ -169,9 +169,21 @@ variable "create_eks_access_entries" {
 }
 
 variable "ecs_revocable_role_arns" {
-  description = "Task roles the ecs function may write the session-revocation inline policy on (iam:PutRolePolicy). null: any role of this account except the responder's own."
+  description = "Task role ARN patterns the ecs function may write the session-revocation inline policy on (iam:PutRolePolicy), e.g. arn:aws:iam::*:role/ecs-tasks/*; also passed as the ecs.revocable_role_arns option. Empty: revocation off and iam:PutRolePolicy not granted. Never every role (role/*)."
   type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "organization_id" {
+  description = "AWS Organizations id (o-...). Required with cross_account_role_name: the functions may only assume member roles in accounts of this organization (aws:ResourceOrgID)."
+  type        = string
   default     = null
+
+  validation {
+    condition     = var.organization_id == null || can(regex("^o-[a-z0-9]{10,32}$", coalesce(var.organization_id, "-")))
+    error_message = "organization_id must look like o-xxxxxxxxxx."
+  }
 }
 
 variable "enable_runtime_monitoring" {

@@ -33,7 +33,35 @@ locals {
 
   record_mac_keys = coalesce(var.record_mac_keys, ["arn:${local.p}:kms:${local.r}:${local.a}:key/*"])
 
-  revocable_roles = coalesce(var.revocable_role_arns, ["arn:${local.p}:iam::${local.a}:role/*"])
+  # Tag keys the responder writes: its own prefix; "Name" only on what it creates.
+  # (Plain literals and local.<name> references only: a Rust test reads these without
+  # evaluating Terraform.)
+  own_tag_keys = { "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*"] } }
+  created_group_tags = {
+    StringEquals              = { "ec2:CreateAction" = ["CreateSecurityGroup"] }
+    "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
+  }
+  created_snapshot_tags = {
+    StringEquals              = { "ec2:CreateAction" = ["CreateSnapshot"] }
+    "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
+  }
+
+  termination_protection_on = { StringEqualsIgnoreCase = { "ec2:Attribute/DisableApiTermination" = ["true"] } }
+  # Every ModifyInstanceAttribute key but the block device mapping's must be absent.
+  no_attribute_keys = {
+    "ec2:Attribute"                                   = ["true"]
+    "ec2:Attribute/DisableApiTermination"             = ["true"]
+    "ec2:Attribute/DisableApiStop"                    = ["true"]
+    "ec2:Attribute/InstanceInitiatedShutdownBehavior" = ["true"]
+    "ec2:Attribute/InstanceType"                      = ["true"]
+    "ec2:Attribute/UserData"                          = ["true"]
+    "ec2:Attribute/Kernel"                            = ["true"]
+    "ec2:Attribute/Ramdisk"                           = ["true"]
+    "ec2:Attribute/SourceDestCheck"                   = ["true"]
+    "ec2:Attribute/EbsOptimized"                      = ["true"]
+    "ec2:Attribute/SriovNetSupport"                   = ["true"]
+    "ec2:Attribute/EnaSupport"                        = ["true"]
+  }
 
   # Scope of each action: a list of { resources, condition } (one statement each).
   # "<surface>/<action>" overrides "<action>" for one surface. Actions with no entry
@@ -57,11 +85,17 @@ locals {
     "ec2:ModifyNetworkInterfaceAttribute" = [
       { resources = [local.arn.network_interface, local.arn.security_group, local.arn.instance, local.arn.vpc], condition = {} },
     ]
+    # Only the attributes quarantine changes (ec2:Attribute condition keys): termination
+    # protection on, shutdown behaviour, and DeleteOnTermination (a block device mapping,
+    # which no key can filter: that statement requires every other attribute key absent,
+    # and the security-group ARN is never granted, so groupSet cannot be changed).
     "ec2:ModifyInstanceAttribute" = [
-      { resources = [local.arn.instance, local.arn.security_group, local.arn.volume], condition = {} },
+      { resources = [local.arn.instance], condition = local.termination_protection_on },
+      { resources = [local.arn.instance], condition = { StringEqualsIgnoreCase = { "ec2:Attribute" = ["instanceInitiatedShutdownBehavior"] } } },
+      { resources = [local.arn.instance, local.arn.volume], condition = { Null = local.no_attribute_keys } },
     ]
     "eks/ec2:ModifyInstanceAttribute" = [
-      { resources = [local.arn.instance], condition = {} },
+      { resources = [local.arn.instance], condition = local.termination_protection_on },
     ]
     "ec2:CreateSnapshot" = [
       { resources = [local.arn.volume, local.arn.snapshot], condition = {} },
@@ -72,11 +106,12 @@ locals {
     "ec2:CreateNetworkAclEntry" = [
       { resources = [local.arn.network_acl], condition = {} },
     ]
-    # Tags go on resources the responder marks, and on snapshots only as they are created
-    # (TagSpecifications of CreateSnapshot), so it cannot re-tag other snapshots.
+    # Only the responder's own tag keys on the instance; security groups and snapshots only
+    # as they are created (TagSpecifications), so it cannot re-tag anyone else's.
     "ec2:CreateTags" = [
-      { resources = [local.arn.instance, local.arn.network_interface, local.arn.volume, local.arn.security_group], condition = {} },
-      { resources = [local.arn.snapshot], condition = { StringEquals = { "ec2:CreateAction" = ["CreateSnapshot"] } } },
+      { resources = [local.arn.instance], condition = local.own_tag_keys },
+      { resources = [local.arn.security_group], condition = local.created_group_tags },
+      { resources = [local.arn.snapshot], condition = local.created_snapshot_tags },
     ]
     # Only prior-state keys, when quarantine replaces a record it did not write.
     "ec2:DeleteTags" = [
@@ -84,10 +119,8 @@ locals {
     ]
     # ECS also records the ACL entries added for a task on the network ACL itself.
     "ecs/ec2:CreateTags" = [
-      { resources = [local.arn.security_group, local.arn.network_interface, local.arn.instance, local.arn.network_acl], condition = {} },
-    ]
-    "eks/ec2:CreateTags" = [
-      { resources = [local.arn.instance], condition = {} },
+      { resources = [local.arn.instance, local.arn.network_acl], condition = local.own_tag_keys },
+      { resources = [local.arn.security_group], condition = local.created_group_tags },
     ]
     "autoscaling:DetachInstances" = [
       { resources = [local.arn.auto_scaling_group], condition = {} },
@@ -114,14 +147,15 @@ locals {
       { resources = [local.arn.task], condition = {} },
     ]
     "ecs:TagResource" = [
-      { resources = [local.arn.task, local.arn.container_instance], condition = {} },
+      { resources = [local.arn.task, local.arn.container_instance], condition = local.own_tag_keys },
     ]
     "elasticloadbalancing:DeregisterTargets" = [
       { resources = [local.arn.target_group], condition = {} },
     ]
-    # Session revocation writes one inline deny policy on the task role.
+    # Session revocation writes one inline deny policy on the task role: only on the
+    # configured roles (without any, the action is not granted at all, see local.actions).
     "iam:PutRolePolicy" = [
-      { resources = local.revocable_roles, condition = {} },
+      { resources = var.revocable_role_arns, condition = {} },
     ]
     # The prior-state record MAC (its key policy admits only the responder roles).
     "kms:GenerateMac" = [
@@ -147,7 +181,11 @@ locals {
 
   unscoped_entry = { resources = ["*"], condition = {} }
 
-  actions = distinct(var.actions)
+  # Session revocation is off unless role patterns are configured.
+  actions = [
+    for a in distinct(var.actions) : a
+    if a != "iam:PutRolePolicy" || length(var.revocable_role_arns) > 0
+  ]
 
   # One row per (action, scope entry); the entry's JSON is the grouping key, so actions
   # sharing resources and condition share a statement.

@@ -30,9 +30,18 @@ variable "eks_cluster_names" {
 }
 
 variable "revocable_role_arns" {
-  description = "Roles iam:PutRolePolicy (session revocation of ECS task roles) may write to; null means every role of the account."
+  description = "Role ARN patterns iam:PutRolePolicy (session revocation of ECS task roles) may write to, e.g. arn:aws:iam::*:role/ecs-tasks/*. Empty: revocation off, iam:PutRolePolicy not granted."
   type        = list(string)
-  default     = null
+  default     = []
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for a in var.revocable_role_arns :
+      can(regex("^arn:(aws[a-z-]*|\\*):iam::([0-9]{12}|\\*):role/[A-Za-z0-9+=,.@_-]", a))
+    ])
+    error_message = "revocable_role_arns must be IAM role ARN patterns naming a path or roles (arn:aws:iam::*:role/<path>/*), starting with a literal path or name character (never role/* or role/?...)."
+  }
 }
 
 variable "protected_role_arns" {

@@ -8,3 +8,4 @@ pub mod ec2;
 pub mod ecs;
 #[cfg(feature = "eks")]
 pub mod eks;
+pub mod iam_conditions;

@@ -22,3 +22,16 @@ pub const OPTIONAL_PERMISSIONS: &[&str] = &[
     // RESPONDER_SLACK_SECRET_ARN naming an SSM SecureString instead of a secret.
     "ssm:GetParameter",
 ];
+
+/// Conditions on the common actions (`infra/modules/responder/iam.tf` must use exactly
+/// these): member roles assumed only in accounts of the deployment's organisation.
+pub const COMMON_CONDITIONS: &[crate::actions::iam_conditions::Conditioned] = &[
+    crate::actions::iam_conditions::Conditioned {
+        action: "sts:AssumeRole",
+        statements: &[&[(
+            "StringEquals",
+            "aws:ResourceOrgID",
+            &[crate::actions::iam_conditions::DEPLOYMENT_VALUE],
+        )]],
+    },
+];

@@ -12,6 +12,7 @@ pub mod quarantine;
 pub mod record_mac;
 pub mod release;
 pub mod release_checks;
+pub(crate) mod swap;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use prior_state::PriorState;

@@ -1,6 +1,11 @@
 //! IAM actions the EC2 executor calls, declared next to the calls so the Terraform policy
 //! can be checked against them. Keep these lists exact: one entry per API the code sends.
 
+use crate::actions::iam_conditions::{
+    Conditioned, DELETE_PRIOR_STATE_TAGS, ON_CREATE_SECURITY_GROUP, ON_CREATE_SNAPSHOT,
+    OWN_TAG_KEYS, OWN_TAG_KEYS_AND_NAME, QUARANTINE_ATTRIBUTES,
+};
+
 /// What the Lambda's role needs to quarantine an instance (`Ec2Executor::execute`).
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     // Observe (first round trip, concurrently).
@@ -33,6 +38,22 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:VerifyMac",
 ];
 
+/// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
+/// the executor writes only `guardduty-responder:*` tag keys (plus `Name` on the groups and
+/// snapshots it creates) and changes only the instance attributes quarantine needs.
+pub const CONDITIONS: &[Conditioned] = &[
+    Conditioned {
+        action: "ec2:CreateTags",
+        statements: &[
+            &[OWN_TAG_KEYS],
+            &[ON_CREATE_SECURITY_GROUP, OWN_TAG_KEYS_AND_NAME],
+            &[ON_CREATE_SNAPSHOT, OWN_TAG_KEYS_AND_NAME],
+        ],
+    },
+    DELETE_PRIOR_STATE_TAGS,
+    QUARANTINE_ATTRIBUTES,
+];
+
 /// What a human additionally needs for `responder release ec2` (which also uses the
 /// describe and modify actions above). Not granted to the Lambda.
 pub const RELEASE_PERMISSIONS: &[&str] = &[
@@ -47,6 +68,26 @@ pub const RELEASE_PERMISSIONS: &[&str] = &[
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// The tag keys the executor writes fit the `aws:TagKeys` conditions it declares.
+    #[test]
+    fn tag_keys_written_are_the_responders_own() {
+        use crate::actions::ec2::{isolation_groups, prior_state, quarantine};
+        let prefix = prior_state::TAG_PREFIX;
+        assert_eq!(OWN_TAG_KEYS.2, [format!("{prefix}*").as_str()]);
+        for key in quarantine::STATUS_KEYS.iter().chain(&[
+            prior_state::PRIOR_KEY,
+            isolation_groups::ROLE_TAG,
+            quarantine::SNAPSHOT_INSTANCE_KEY,
+            quarantine::SNAPSHOT_DEVICE_KEY,
+            quarantine::SNAPSHOT_VOLUME_KEY,
+        ]) {
+            assert!(key.starts_with(prefix), "{key}");
+        }
+        for c in CONDITIONS {
+            assert!(REQUIRED_PERMISSIONS.contains(&c.action), "{}", c.action);
+        }
+    }
 
     #[test]
     fn lists_are_well_formed_and_disjoint() {

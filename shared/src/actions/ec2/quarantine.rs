@@ -8,7 +8,8 @@
 //! 2. `CreateTags` recording the prior state (nothing is changed before it is recorded);
 //!    new isolation groups get their rules here, and snapshots start;
 //! 3. `ModifyNetworkInterfaceAttribute` → conversion group, on every ENI at once;
-//! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once.
+//! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once (retried,
+//!    then back to the prior groups: never left in the conversion group, see `swap.rs`).
 //!
 //! Protection, Auto Scaling, Elastic IPs run concurrently with 3–4; the instance is tagged
 //! last, with a status that says whether anything failed.
@@ -18,6 +19,7 @@ use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_resource_id};
 use super::record_mac::{self, MAC_KEY, MacVerdict};
+use super::swap;
 use crate::outcome::Status;
 use crate::plan::ActionKind;
 use aws_sdk_ec2::types::{
@@ -244,7 +246,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             _ => false,
         };
         let (isolated, protected, asg_step, eip_step) = futures::join!(
-            Box::pin(maybe(want(Ec2IsolateNetwork), isolate(c, &view, &groups))),
+            Box::pin(maybe(
+                want(Ec2IsolateNetwork),
+                isolate(c, &view, &groups, &existing)
+            )),
             Box::pin(maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb))),
             Box::pin(maybe(
                 asg_wanted,
@@ -596,52 +601,11 @@ async fn prepare_groups(
         .collect()
 }
 
-async fn set_groups(c: &Clients, eni: &str, group: &str) -> Result<(), String> {
-    c.ec2
-        .modify_network_interface_attribute()
-        .network_interface_id(eni)
-        .groups(group)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "{eni}: {}",
-                api_error("ModifyNetworkInterfaceAttribute", &e)
-            )
-        })
-}
-
-/// The two-step swap on one ENI. The no-rules swap is attempted even if the conversion
-/// swap failed: new connections are then blocked, only tracked ones may survive.
-pub(crate) async fn isolate_eni(
-    c: &Clients,
-    eni: &Eni,
-    g: &IsolationGroups,
-) -> Result<bool, String> {
-    let ids = eni.group_ids();
-    if ids == [g.no_rules.as_str()] {
-        return Ok(false);
-    }
-    let converted = if ids == [g.conversion.as_str()] {
-        Ok(())
-    } else {
-        set_groups(c, &eni.id, &g.conversion).await
-    };
-    let isolated = set_groups(c, &eni.id, &g.no_rules).await;
-    match (converted, isolated) {
-        (Ok(()), Ok(())) => Ok(true),
-        (Err(e), Ok(())) => Err(format!(
-            "{e} (then moved to the no-rules group, but tracked connections may survive)"
-        )),
-        (_, Err(e)) => Err(e),
-    }
-}
-
 async fn isolate(
     c: &Clients,
     view: &InstanceView,
     groups: &BTreeMap<String, Result<IsolationGroups, String>>,
+    existing: &Record<'_>,
 ) -> Step {
     if view.enis.is_empty() {
         return Step::skipped("the instance has no network interfaces");
@@ -652,7 +616,12 @@ async fn isolate(
             Some(Err(e)) => return (eni, None, Err(format!("{}: {e}", eni.id))),
             None => return (eni, None, Err(format!("{}: VPC unknown", eni.id))),
         };
-        (eni, Some(g), isolate_eni(c, eni, g).await)
+        // An ENI found in an isolation group falls back to what an earlier run recorded.
+        let recorded = match existing {
+            Record::Ours(p) => p.network_interfaces.get(&eni.id).map(Vec::as_slice),
+            _ => None,
+        };
+        (eni, Some(g), swap::isolate_eni(c, eni, g, recorded).await)
     }))
     .await;
     let mut changed = Vec::new();

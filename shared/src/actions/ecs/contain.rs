@@ -16,9 +16,10 @@ use super::revocation;
 use crate::actions::ec2::isolation_groups::{self, Role};
 use crate::actions::ec2::observe::{Eni, api_error};
 use crate::actions::ec2::quarantine::{
-    self, FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, STATUS_INCOMPLETE, STATUS_KEY,
+    FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, STATUS_INCOMPLETE, STATUS_KEY,
     STATUS_QUARANTINED, Step, tag_value,
 };
+use crate::actions::ec2::swap;
 use crate::options::EcsOptions;
 use crate::outcome::Status;
 use crate::plan::ActionKind;
@@ -149,7 +150,7 @@ pub(crate) async fn contain(
         )),
         Box::pin(maybe(
             want(EcsRevokeRoleSessions),
-            revocation::revoke(c, &view, &taskdef)
+            revocation::revoke(c, &view, &taskdef, &opts.revocable_role_arns)
         )),
     );
     for (k, s) in [
@@ -330,7 +331,8 @@ async fn swap(c: &Clients, view: &TaskView, e: &EniView, record: &Record) -> Res
         groups: e.groups.clone(),
         private_ips: vec![],
     };
-    let changed = quarantine::isolate_eni(&c.ec2, &eni, &groups).await?;
+    let recorded = record.prior_groups.get(&e.id).map(Vec::as_slice);
+    let changed = swap::isolate_eni(&c.ec2, &eni, &groups, recorded).await?;
     let how = format!(
         "group-swap method: {} conversion {} then no-rules {} (prior groups {} recorded on the task)",
         e.id,

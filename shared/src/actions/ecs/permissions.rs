@@ -1,6 +1,11 @@
 //! IAM actions the ECS executor calls, declared next to the calls so the Terraform policy
 //! can be checked against them. Keep these lists exact: one entry per API the code sends.
 
+use crate::actions::iam_conditions::{
+    Conditioned, DELETE_PRIOR_STATE_TAGS, ON_CREATE_SECURITY_GROUP, OWN_TAG_KEYS,
+    OWN_TAG_KEYS_AND_NAME, QUARANTINE_ATTRIBUTES,
+};
+
 /// What the Lambda's role needs to isolate a task (`EcsExecutor::execute`).
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     // Observe and capture evidence (first round trips).
@@ -40,6 +45,25 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DeleteTags",
 ];
 
+/// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these).
+/// `iam:PutRolePolicy` has none: its resources are the configured role patterns, and
+/// without any it is not granted at all.
+pub const CONDITIONS: &[Conditioned] = &[
+    Conditioned {
+        action: "ec2:CreateTags",
+        statements: &[
+            &[OWN_TAG_KEYS],
+            &[ON_CREATE_SECURITY_GROUP, OWN_TAG_KEYS_AND_NAME],
+        ],
+    },
+    Conditioned {
+        action: "ecs:TagResource",
+        statements: &[&[OWN_TAG_KEYS]],
+    },
+    DELETE_PRIOR_STATE_TAGS,
+    QUARANTINE_ATTRIBUTES,
+];
+
 /// What a human additionally needs for `responder release ecs` (which also uses the
 /// describe actions above, and `ec2:DeleteTags` on the network ACL for its record of the
 /// task: the Lambda's grant of it is scoped to instances). Not granted to the Lambda.
@@ -56,6 +80,27 @@ pub const RELEASE_PERMISSIONS: &[&str] = &[
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// The tag keys the executor writes on tasks and network ACLs fit `OWN_TAG_KEYS`.
+    #[test]
+    fn tag_keys_written_are_the_responders_own() {
+        use crate::actions::ecs::{acl_record, record};
+        for key in [
+            acl_record::ACL_TASK_KEY,
+            record::NACL_KEY,
+            record::TARGET_KEY,
+            record::PRIOR_ENI_KEY,
+            record::REVOKED_ROLE_KEY,
+        ]
+        .iter()
+        .chain(crate::actions::ec2::quarantine::STATUS_KEYS)
+        {
+            assert!(key.starts_with("guardduty-responder:"), "{key}");
+        }
+        for c in CONDITIONS {
+            assert!(REQUIRED_PERMISSIONS.contains(&c.action), "{}", c.action);
+        }
+    }
 
     #[test]
     fn lists_are_well_formed_and_disjoint() {

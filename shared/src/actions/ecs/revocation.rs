@@ -116,12 +116,65 @@ pub fn verdict(cutoff: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Verdict {
     }
 }
 
+/// Why nothing is revoked when no role pattern is configured.
+pub const REVOCATION_OFF: &str = "revocation is off: no revocable role ARN pattern is configured \
+     (ecs.revocable_role_arns; Terraform ecs_revocable_role_arns)";
+
+/// IAM ARN matching: `*` any run of characters (`/` included), `?` one character.
+fn arn_like(pattern: &str, arn: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), arn.chars().collect());
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, si));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    pi = sp + 1;
+                    si = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Pure: whether revocation may write to `role_arn`. It is off unless role patterns are
+/// configured, and then only for roles they match: a policy written on the wrong role
+/// (the responder's own, an administrator's) would be an outage or an escalation.
+pub fn revocable(role_arn: &str, patterns: &[String]) -> Result<(), String> {
+    if patterns.is_empty() {
+        return Err(REVOCATION_OFF.into());
+    }
+    if patterns.iter().any(|p| arn_like(p, role_arn)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "task role {:?} matches no revocable role ARN pattern (ecs.revocable_role_arns)",
+            crate::sanitize::ascii_line(role_arn, 120)
+        ))
+    }
+}
+
 /// Isolation step: record the role on the task, then write the policy.
 pub(crate) async fn revoke(
     c: &Clients,
     view: &TaskView,
     taskdef: &Option<Result<TaskDefinition, String>>,
+    patterns: &[String],
 ) -> Step {
+    if patterns.is_empty() {
+        return step(Status::Skipped, REVOCATION_OFF);
+    }
     let arn = match (&view.task_role_override, taskdef) {
         (Some(a), _) => a.clone(),
         (None, Some(Ok(d))) => match &d.task_role_arn {
@@ -131,6 +184,9 @@ pub(crate) async fn revoke(
         (None, Some(Err(e))) => return step(Status::Failed, e.clone()),
         (None, None) => return step(Status::Failed, "the task definition is unknown"),
     };
+    if let Err(why) = revocable(&arn, patterns) {
+        return step(Status::Skipped, why);
+    }
     let Some(role) = role_name(&arn) else {
         return step(
             Status::Failed,
@@ -250,6 +306,25 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn revocation_is_off_without_patterns_and_limited_to_them() {
+        let arn = "arn:aws:iam::123456789012:role/ecs-tasks/payments-task";
+        let off = revocable(arn, &[]).unwrap_err();
+        assert!(off.contains("revocation is off"), "{off}");
+        let by_path = vec!["arn:aws:iam::*:role/ecs-tasks/*".to_owned()];
+        assert_eq!(revocable(arn, &by_path), Ok(()));
+        for other in [
+            "arn:aws:iam::123456789012:role/guardduty-responder-ecs",
+            "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole",
+            "arn:aws:iam::123456789012:role/ecs-tasksX/payments-task",
+        ] {
+            assert!(revocable(other, &by_path).is_err(), "{other}");
+        }
+        let named = vec!["arn:aws:iam::123456789012:role/payments-?ask".to_owned()];
+        assert!(revocable("arn:aws:iam::123456789012:role/payments-task", &named).is_ok());
+        assert!(revocable("arn:aws:iam::123456789012:role/payments-tasks", &named).is_err());
     }
 
     #[test]

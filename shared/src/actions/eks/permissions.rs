@@ -13,6 +13,14 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "autoscaling:SetInstanceProtection",
 ];
 
+/// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
+/// the node's termination protection is only ever turned on.
+pub const CONDITIONS: &[crate::actions::iam_conditions::Conditioned] =
+    &[crate::actions::iam_conditions::Conditioned {
+        action: "ec2:ModifyInstanceAttribute",
+        statements: &[&[crate::actions::iam_conditions::TERMINATION_PROTECTION_ON]],
+    }];
+
 /// The Kubernetes group the responder's EKS access entry maps to (Terraform:
 /// `eks_kubernetes_group`); `infra/kubernetes/` binds its ClusterRole and admission policy
 /// to it.

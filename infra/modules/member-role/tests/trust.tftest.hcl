@@ -1,0 +1,80 @@
+# The member roles' trust policies, computed offline (`terraform test` in infra/check.sh;
+# no AWS call: the account lookups are overridden, the policy documents are local).
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "210987654321" }
+}
+
+override_data {
+  target = data.aws_partition.current
+  values = { partition = "aws" }
+}
+
+variables {
+  role_name = "guardduty-responder-member"
+  responder_role_arns = {
+    ec2 = "arn:aws:iam::111122223333:role/guardduty-responder-ec2"
+    ecs = "arn:aws:iam::111122223333:role/guardduty-responder-ecs"
+  }
+  organization_id = "o-a1b2c3d4e5"
+  external_id     = "0123456789abcdef0123"
+  permissions = {
+    ec2 = ["ec2:DescribeInstances", "ec2:ModifyNetworkInterfaceAttribute"]
+    ecs = ["ecs:DescribeTasks", "iam:PutRolePolicy"]
+  }
+  surfaces = ["ec2", "ecs", "eks"]
+}
+
+run "one_role_per_surface_trusted_by_its_function_only" {
+  command = plan
+
+  assert {
+    condition     = keys(aws_iam_role.member) == ["ec2", "ecs"]
+    error_message = "One role per surface with a function (eks has none here)."
+  }
+
+  assert {
+    condition = alltrue([
+      for s, role in aws_iam_role.member : jsondecode(role.assume_role_policy).Statement[0].Principal.AWS == var.responder_role_arns[s]
+    ])
+    error_message = "A member role trusts another surface's function."
+  }
+
+  assert {
+    condition = alltrue([
+      for s, role in aws_iam_role.member : jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["aws:PrincipalOrgID"] == "o-a1b2c3d4e5" && jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["sts:ExternalId"] == "0123456789abcdef0123"
+    ])
+    error_message = "The trust must require the organisation and the ExternalId."
+  }
+
+  assert {
+    condition     = aws_iam_role.member["ecs"].name == "guardduty-responder-member-ecs"
+    error_message = "Member roles are named <role_name>-<surface> (the functions assume that name)."
+  }
+
+  # No role_name/* pattern: revocation is off, so the ecs role gets no iam:PutRolePolicy.
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.member["ecs"].policy, "iam:PutRolePolicy")
+    error_message = "iam:PutRolePolicy granted without revocable role patterns."
+  }
+}
+
+run "an_organisation_is_required" {
+  command = plan
+
+  variables {
+    organization_id = "not-an-org"
+  }
+
+  expect_failures = [var.organization_id]
+}

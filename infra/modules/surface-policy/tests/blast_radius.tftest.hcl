@@ -1,0 +1,80 @@
+# What a compromised function role could do with the statements this module writes.
+# Pure module: runs offline with `terraform test` (infra/check.sh).
+
+variables {
+  surface    = "ecs"
+  actions    = ["ecs:DescribeTasks", "ecs:TagResource", "iam:PutRolePolicy", "ec2:CreateTags", "ec2:ModifyInstanceAttribute"]
+  partition  = "aws"
+  account_id = "111122223333"
+  region     = "us-east-1"
+  protected_role_arns = [
+    "arn:aws:iam::111122223333:role/guardduty-responder-*",
+  ]
+}
+
+run "revocation_is_off_without_role_patterns" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for s in output.statements : !contains(s.Action, "iam:PutRolePolicy")])
+    error_message = "iam:PutRolePolicy granted although no revocable role pattern is configured."
+  }
+}
+
+run "revocation_writes_only_to_the_configured_roles" {
+  command = plan
+
+  variables {
+    revocable_role_arns = ["arn:aws:iam::*:role/ecs-tasks/*"]
+  }
+
+  assert {
+    condition = [
+      for s in output.statements : s.Resource if s.Effect == "Allow" && contains(s.Action, "iam:PutRolePolicy")
+    ] == [["arn:aws:iam::*:role/ecs-tasks/*"]]
+    error_message = "iam:PutRolePolicy must be allowed on exactly the configured patterns."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in output.statements : s.Effect == "Deny" && contains(s.Action, "iam:PutRolePolicy") && contains(s.Resource, "arn:aws:iam::111122223333:role/guardduty-responder-*")
+    ])
+    error_message = "The responder's own roles must be denied iam:PutRolePolicy."
+  }
+}
+
+run "every_role_of_the_account_is_refused" {
+  command = plan
+
+  variables {
+    revocable_role_arns = ["arn:aws:iam::111122223333:role/*"]
+  }
+
+  expect_failures = [var.revocable_role_arns]
+}
+
+run "tags_and_attributes_are_limited" {
+  command = plan
+
+  # Every tagging statement limits the keys to the responder's prefix (plus Name on
+  # resources it creates, with ec2:CreateAction).
+  assert {
+    condition = alltrue([
+      for s in output.statements : alltrue([
+        for k in s.Condition["ForAllValues:StringLike"]["aws:TagKeys"] : startswith(k, "guardduty-responder:") || (k == "Name" && can(s.Condition.StringEquals["ec2:CreateAction"]))
+      ])
+      if length(setintersection(s.Action, ["ec2:CreateTags", "ecs:TagResource"])) > 0
+    ])
+    error_message = "A tagging statement without an aws:TagKeys limit to guardduty-responder:*."
+  }
+
+  # No ModifyInstanceAttribute statement without an ec2:Attribute condition, and none on
+  # security groups (groupSet).
+  assert {
+    condition = alltrue([
+      for s in output.statements : length(regexall("ec2:Attribute", jsonencode(s.Condition))) > 0 && !anytrue([for r in s.Resource : strcontains(r, ":security-group/")])
+      if contains(s.Action, "ec2:ModifyInstanceAttribute")
+    ])
+    error_message = "ec2:ModifyInstanceAttribute granted without ec2:Attribute conditions, or on security groups."
+  }
+}
