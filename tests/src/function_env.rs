@@ -13,6 +13,9 @@ pub struct FunctionEnv {
     pub topic_arn: String,
     pub hook: Webhook,
     pub cloudwatch: CloudWatchApi,
+    /// The containment budgets' table (in moto), as Terraform creates it.
+    pub rate_table: String,
+    sdk: aws_config::SdkConfig,
 }
 
 impl FunctionEnv {
@@ -30,6 +33,8 @@ impl FunctionEnv {
             topic_arn,
             hook: Webhook::start(vec![]).await,
             cloudwatch: CloudWatchApi::start().await,
+            rate_table: crate::rate_table::create(sdk).await,
+            sdk: sdk.clone(),
         }
     }
 
@@ -42,6 +47,7 @@ impl FunctionEnv {
             ("RESPONDER_MODE", "enforce".to_owned()),
             ("RESPONDER_SNS_TOPIC_ARN", self.topic_arn.clone()),
             ("RESPONDER_SLACK_WEBHOOK_URL", self.hook.url()),
+            ("RESPONDER_RATE_LIMIT_TABLE", self.rate_table.clone()),
         ];
         env.extend_from_slice(extra);
         env
@@ -59,6 +65,14 @@ impl FunctionEnv {
     /// `(message, subject, attributes)` published to the topic, oldest first.
     pub async fn sns(&self) -> Vec<(String, Option<String>, serde_json::Value)> {
         sns_published(&self.topic_arn).await
+    }
+
+    /// Containments counted on the global budget in the current hour (0 before the first).
+    pub async fn contained_this_hour(&self) -> i64 {
+        let window = responder::lambda::rate_limit::Window::of(std::time::SystemTime::now());
+        crate::rate_table::number(&self.sdk, &self.rate_table, "global", window.start, "count")
+            .await
+            .unwrap_or(0)
     }
 
     /// `(Function dimension, value)` of every datapoint of `metric` in the responder's

@@ -6,7 +6,6 @@
 use integration_tests::function_env::FunctionEnv;
 use integration_tests::runtime_api::RuntimeApi;
 use integration_tests::world::{self, Aws};
-use responder::lambda::rate_limit::METRIC;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
@@ -90,11 +89,8 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
         sns[0].0
     );
 
-    // The containment was counted on the rate-limit metric, by function.
-    assert_eq!(
-        fx.metric(METRIC),
-        [("guardduty-responder-ec2".to_owned(), 1.0)]
-    );
+    // The containment was counted on the global budget.
+    assert_eq!(fx.contained_this_hour().await, 1);
 
     // Re-delivery: nothing changes, a short update is sent.
     let snapshots = world::evidence_snapshots(&aws, &finding_id).await.len();
@@ -121,7 +117,7 @@ async fn contains_notifies_and_is_idempotent_under_the_runtime_api() {
     let update = &fx.slack()[1];
     assert!(update.contains("still active"), "{update}");
     assert_eq!(
-        fx.metric(METRIC).len(),
+        fx.contained_this_hour().await,
         1,
         "an already-contained finding is not counted again"
     );

@@ -69,8 +69,8 @@ locals {
     "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
     # Resources per function (its own surface's member role), see common_statements.
-    "sts:AssumeRole" = { resources = [], condition = { StringEquals = { "aws:ResourceOrgID" = [var.organization_id] } } }
-    "dynamodb:UpdateItem"           = { resources = [aws_dynamodb_table.rate_limit.arn], condition = {} }
+    "sts:AssumeRole"      = { resources = [], condition = { StringEquals = { "aws:ResourceOrgID" = [var.organization_id] } } }
+    "dynamodb:UpdateItem" = { resources = [aws_dynamodb_table.rate_limit.arn], condition = {} }
   }
 
   # sts:AssumeRole only for functions that act in member accounts, on their surface's role

@@ -124,6 +124,7 @@ mod tests {
                     name: Some((*name).into()),
                 })
                 .collect(),
+            private_ips: Vec::new(),
         }
     }
 
