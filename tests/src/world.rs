@@ -572,3 +572,18 @@ pub async fn tags(aws: &Aws, id: &str) -> std::collections::BTreeMap<String, Str
         .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or("").to_owned())))
         .collect()
 }
+
+/// A KMS HMAC key in moto, as `infra/modules/responder/record_mac.tf` creates it for the
+/// prior-state record MAC.
+pub async fn hmac_key(aws: &Aws) -> String {
+    aws_sdk_kms::Client::new(&aws.config)
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .expect("key id")
+}

@@ -54,6 +54,12 @@ const MOTO_CANNOT_CREATE: &[(&str, &str)] = &[(
     "moto 5.2.5 has no EKS access-entry API (CreateAccessEntry answers 404): create_eks_access_entries = false",
 )];
 
+/// Protections the test turns off because it destroys what it applied: (variable, reason).
+const TURNED_OFF_TO_DESTROY: &[(&str, &str)] = &[(
+    "rate_limit_table_deletion_protection",
+    "DeleteTable refuses a table with deletion protection (moto enforces it like AWS)",
+)];
+
 /// Perpetual plan differences that come only from moto: (type, attribute, reason).
 const MOTO_ONLY_DIFFS: &[(&str, &str, &str)] = &[(
     "aws_lambda_function",
@@ -159,8 +165,12 @@ fn combos_root(deployments: &[(String, BTreeSet<&str>)], zips: &Path) -> String 
             .iter()
             .map(|f| format!("{f} = {{ enabled = {} }}", enabled.contains(f)))
             .collect();
+        let turned_off: String = TURNED_OFF_TO_DESTROY
+            .iter()
+            .map(|(v, _)| format!("  {v} = false\n"))
+            .collect();
         out += &format!(
-            "\nmodule \"{prefix}\" {{\n  source         = \"../../modules/responder\"\n  name_prefix    = \"{prefix}\"\n  lambda_zip_dir = \"{}\"\n  functions      = {{ {} }}\n}}\n",
+            "\nmodule \"{prefix}\" {{\n  source         = \"../../modules/responder\"\n  name_prefix    = \"{prefix}\"\n  lambda_zip_dir = \"{}\"\n  functions      = {{ {} }}\n{turned_off}}}\n",
             zips.display(),
             functions.join(", ")
         );
@@ -208,6 +218,11 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
                 &provider_override(&endpoint, &["member"]),
             )?;
             vars.push("create_eks_access_entries=false".into());
+            vars.extend(
+                TURNED_OFF_TO_DESTROY
+                    .iter()
+                    .map(|(v, _)| format!("{v}=false")),
+            );
             if tfvars {
                 let example = root.dir.join("terraform.tfvars.example");
                 std::fs::copy(&example, root.dir.join("terraform.tfvars"))

@@ -17,19 +17,6 @@ use std::collections::BTreeMap;
 const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
 const REGION: &str = "us-east-1";
 
-async fn mac_key(aws: &Aws) -> String {
-    aws_sdk_kms::Client::new(&aws.config)
-        .create_key()
-        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
-        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
-        .send()
-        .await
-        .expect("CreateKey")
-        .key_metadata()
-        .map(|m| m.key_id().to_owned())
-        .expect("key id")
-}
-
 fn show(outcomes: &[Outcome]) -> String {
     outcomes
         .iter()
@@ -195,7 +182,10 @@ async fn a_foreign_auto_scaling_group_is_refused() {
     let (own, foreign) = (format!("web-{suffix}"), format!("public-{suffix}"));
     let inst = world::asg_member(&aws, &net, &own).await;
     world::asg_member(&aws, &net, &foreign).await;
-    quarantine(&aws, &net, &inst, None).await;
+    // Detaching removes `aws:autoscaling:groupName` in moto, so the launch-tag binding
+    // (unit-tested in release_checks) has nothing to compare: the MAC is what refuses.
+    let key = world::hmac_key(&aws).await;
+    quarantine(&aws, &net, &inst, Some(&key)).await;
     // Untampered and without a key: the dry run warns that the record is unverified.
     let dry = executor(&aws, None)
         .release(&inst.id, false)
@@ -209,8 +199,8 @@ async fn a_foreign_auto_scaling_group_is_refused() {
     set_tag(&aws, &inst.id, "guardduty-responder:prior:asg", &foreign).await;
     let before = world_state(&aws, &inst, &[], &[], &[&own, &foreign]).await;
     refused(
-        executor(&aws, None).release(&inst.id, true).await,
-        "launched by",
+        executor(&aws, Some(&key)).release(&inst.id, true).await,
+        "MAC does not verify",
     );
     assert_eq!(
         world_state(&aws, &inst, &[], &[], &[&own, &foreign]).await,
@@ -221,7 +211,7 @@ async fn a_foreign_auto_scaling_group_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_or_unsigned_record_fails_its_mac() {
     let aws = Aws::moto(REGION).await;
-    let key = mac_key(&aws).await;
+    let key = world::hmac_key(&aws).await;
     let net = world::network(&aws).await;
     let inst = world::two_eni_instance(&aws, &net).await;
     quarantine(&aws, &net, &inst, Some(&key)).await;
@@ -269,7 +259,7 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_copied_from_another_instance_fails_its_mac() {
     let aws = Aws::moto(REGION).await;
-    let key = mac_key(&aws).await;
+    let key = world::hmac_key(&aws).await;
     let net = world::network(&aws).await;
     let source = world::two_eni_instance(&aws, &net).await;
     let target = world::two_eni_instance(&aws, &net).await;
@@ -302,7 +292,7 @@ async fn a_record_copied_from_another_instance_fails_its_mac() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivery_replaces_a_record_edited_after_quarantine() {
     let aws = Aws::moto(REGION).await;
-    let key = mac_key(&aws).await;
+    let key = world::hmac_key(&aws).await;
     let net = world::network(&aws).await;
     let inst = world::two_eni_instance(&aws, &net).await;
     let mut config = Config::default();
@@ -342,7 +332,7 @@ async fn a_redelivery_replaces_a_record_edited_after_quarantine() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_untampered_signed_record_releases_everything() {
     let aws = Aws::moto(REGION).await;
-    let key = mac_key(&aws).await;
+    let key = world::hmac_key(&aws).await;
     let net = world::network(&aws).await;
     let (inst, alloc) = world::eip_instance(&aws, &net).await;
     let original: BTreeMap<String, Vec<String>> = inst

@@ -363,7 +363,7 @@ fn surface_conditions_match_what_the_code_declares() {
     compare_conditions(
         "coverage",
         responder::coverage::audit::REQUIRED_PERMISSIONS,
-        &[],
+        responder::coverage::audit::CONDITIONS,
     );
 }
 

@@ -63,6 +63,12 @@ variable "create_eks_access_entries" {
   default     = true
 }
 
+variable "rate_limit_table_deletion_protection" {
+  description = "Deletion protection of the rate-limit table (turn off before destroying the deployment)."
+  type        = bool
+  default     = true
+}
+
 variable "enable_runtime_monitoring" {
   description = "Manage the RUNTIME_MONITORING detector feature here."
   type        = bool
@@ -127,7 +133,12 @@ variable "cross_account_external_id" {
   sensitive   = true
 
   validation {
-    condition     = var.cross_account_external_id == null || can(regex("^[A-Za-z0-9+=,.@:/-]{16,1224}$", coalesce(var.cross_account_external_id, "-")))
+    # (RE2 caps a repetition count at 1000: the length is checked apart.)
+    condition = var.cross_account_external_id == null || (
+      length(coalesce(var.cross_account_external_id, "-")) >= 16 &&
+      length(coalesce(var.cross_account_external_id, "-")) <= 1224 &&
+      can(regex("^[A-Za-z0-9+=,.@:/-]+$", coalesce(var.cross_account_external_id, "-")))
+    )
     error_message = "cross_account_external_id must be 16-1224 characters of A-Za-z0-9+=,.@:/-."
   }
 }

@@ -29,8 +29,10 @@ locals {
 
   # The revocable role patterns reach the code as the ecs.revocable_role_arns option, so the
   # function refuses the roles IAM would refuse.
-  responder_config = length(var.ecs_revocable_role_arns) == 0 ? var.responder_config : merge(var.responder_config, {
-    ecs = merge(try(var.responder_config.ecs, {}), { revocable_role_arns = var.ecs_revocable_role_arns })
+  # (A for-filter, not a conditional: the two branches would be objects of different types.)
+  responder_config = merge(var.responder_config, {
+    for k, v in { ecs = merge(try(var.responder_config.ecs, {}), { revocable_role_arns = var.ecs_revocable_role_arns }) } :
+    k => v if length(var.ecs_revocable_role_arns) > 0
   })
 
   # Rule ARNs on the default bus have no bus segment.

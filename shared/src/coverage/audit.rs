@@ -30,6 +30,18 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "cloudwatch:GetMetricStatistics",
 ];
 
+/// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
+/// metrics only in the responder's namespace, so the role cannot write anyone else's.
+pub const CONDITIONS: &[crate::actions::iam_conditions::Conditioned] =
+    &[crate::actions::iam_conditions::Conditioned {
+        action: "cloudwatch:PutMetricData",
+        statements: &[&[(
+            "StringEquals",
+            "cloudwatch:namespace",
+            &["GuardDutyResponder"],
+        )]],
+    }];
+
 /// `KEY=VALUE`: only unhealthy resources with this tag fail the audit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TagFilter {

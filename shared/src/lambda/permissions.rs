@@ -25,13 +25,12 @@ pub const OPTIONAL_PERMISSIONS: &[&str] = &[
 
 /// Conditions on the common actions (`infra/modules/responder/iam.tf` must use exactly
 /// these): member roles assumed only in accounts of the deployment's organisation.
-pub const COMMON_CONDITIONS: &[crate::actions::iam_conditions::Conditioned] = &[
-    crate::actions::iam_conditions::Conditioned {
+pub const COMMON_CONDITIONS: &[crate::actions::iam_conditions::Conditioned] =
+    &[crate::actions::iam_conditions::Conditioned {
         action: "sts:AssumeRole",
         statements: &[&[(
             "StringEquals",
             "aws:ResourceOrgID",
             &[crate::actions::iam_conditions::DEPLOYMENT_VALUE],
         )]],
-    },
-];
+    }];
