@@ -74,12 +74,18 @@ def iam_items(c):
 
 def kms_items(c):
     kms = c("kms")
+    all_aliases = list(pages(kms, "list_aliases", "Aliases"))
+    # AWS-managed keys (alias/aws/<service>): moto creates alias/aws/dynamodb as a
+    # CUSTOMER key when a table is encrypted, where AWS would make an AWS-managed one.
+    managed = {a.get("TargetKeyId") for a in all_aliases
+               if a["AliasName"].startswith("alias/aws/")}
     keys = []
     for k in pages(kms, "list_keys", "Keys"):
         meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
-        if meta.get("KeyManager") == "CUSTOMER" and meta.get("KeyState") != "PendingDeletion":
+        if (meta.get("KeyManager") == "CUSTOMER" and meta.get("KeyState") != "PendingDeletion"
+                and k["KeyId"] not in managed):
             keys.append(k["KeyId"])
-    aliases = [a["AliasName"] for a in pages(kms, "list_aliases", "Aliases")
+    aliases = [a["AliasName"] for a in all_aliases
                if not a["AliasName"].startswith("alias/aws/")]
     return {"aws_kms_key": keys, "aws_kms_alias": aliases}
 
