@@ -587,3 +587,12 @@ pub async fn hmac_key(aws: &Aws) -> String {
         .map(|m| m.key_id().to_owned())
         .expect("key id")
 }
+
+/// Outcomes one per line, for assertion messages.
+pub fn show(outcomes: &[responder::outcome::Outcome]) -> String {
+    outcomes
+        .iter()
+        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

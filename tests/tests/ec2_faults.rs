@@ -3,6 +3,7 @@
 //! executor and release really call, checked against the declared lists.
 
 use integration_tests::proxy::Proxy;
+use integration_tests::world::show;
 use integration_tests::world::{self, Aws, Instance, Network};
 use responder::Config;
 use responder::actions::ec2::isolation_groups::{NO_RULES_GROUP_NAME, Role};
@@ -36,14 +37,6 @@ fn status(outcomes: &[Outcome], kind: ActionKind) -> Status {
         .find(|o| o.kind == kind)
         .map(|o| o.status)
         .unwrap_or_else(|| panic!("no outcome for {}", kind.name()))
-}
-
-fn show(outcomes: &[Outcome]) -> String {
-    outcomes
-        .iter()
-        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn assert_isolated(aws: &Aws, net: &Network, inst: &Instance) {

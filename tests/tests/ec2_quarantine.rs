@@ -1,6 +1,7 @@
 //! EC2 quarantine against moto: a finding from `events/` rewritten to a realistic world,
 //! planned by the pure core, executed, and checked through describe calls.
 
+use integration_tests::world::show;
 use integration_tests::world::{self, Aws, Instance, Network};
 use responder::Config;
 use responder::actions::ec2::isolation_groups::{CONVERSION_GROUP_NAME, NO_RULES_GROUP_NAME};
@@ -38,14 +39,6 @@ fn status_of(outcomes: &[Outcome], kind: ActionKind) -> (Status, String) {
         .find(|o| o.kind == kind)
         .unwrap_or_else(|| panic!("no outcome for {}", kind.name()));
     (o.status, o.detail.clone())
-}
-
-fn show(outcomes: &[Outcome]) -> String {
-    outcomes
-        .iter()
-        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 async fn isolation_group_ids(aws: &Aws, vpc: &str) -> (String, String) {

@@ -6,6 +6,7 @@ use aws_sdk_ec2::types::RuleAction;
 use integration_tests::ecs_world::{self, EcsAws, EcsWorld};
 use integration_tests::proxy::Proxy;
 use integration_tests::world;
+use integration_tests::world::show;
 use responder::Config;
 use responder::actions::ec2::isolation_groups::NO_RULES_GROUP_NAME;
 use responder::actions::ecs::{EcsExecutor, ReleaseError, ReleaseStep};
@@ -31,14 +32,6 @@ async fn setup(name: &str) -> (EcsAws, EcsWorld) {
 fn plan_for(w: &EcsWorld, config: &Config) -> ResponsePlan {
     let (_, event) = ecs_world::finding_event(w);
     world::contain_plan(&event, config)
-}
-
-fn show(outcomes: &[Outcome]) -> String {
-    outcomes
-        .iter()
-        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn status_of(outcomes: &[Outcome], kind: ActionKind) -> Status {

@@ -5,25 +5,18 @@
 //! balancer), an edited record, a record copied from another instance. Each is refused and
 //! moto's world is exactly as before; the untampered record still releases.
 
+use integration_tests::world::show;
 use integration_tests::world::{self, Aws, Instance, Network};
 use responder::Config;
 use responder::actions::ec2::record_mac::MAC_KEY;
 use responder::actions::ec2::{Ec2Executor, ReleaseError};
 use responder::execute::Executor;
 use responder::options::AsgMode;
-use responder::outcome::{Outcome, Status, any_failed};
+use responder::outcome::{Status, any_failed};
 use std::collections::BTreeMap;
 
 const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
 const REGION: &str = "us-east-1";
-
-fn show(outcomes: &[Outcome]) -> String {
-    outcomes
-        .iter()
-        .map(|o| format!("{} {:?} {}", o.kind.name(), o.status, o.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// Quarantines `inst` (Elastic IPs disassociated, Auto Scaling detach) and returns the
 /// finding id.
