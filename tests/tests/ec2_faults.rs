@@ -505,7 +505,10 @@ async fn an_eni_left_in_the_conversion_group_falls_back_to_the_recorded_groups()
         "the alert says the ENI may be open: {}",
         show(&first)
     );
-    assert_eq!(in_conversion_group(&direct, &net).await, [eni.clone()]);
+    assert_eq!(
+        in_conversion_group(&direct, &net).await,
+        std::slice::from_ref(eni)
+    );
     // Run 2 (the re-delivery): both no-rules attempts fail again.
     proxy.clear_faults();
     proxy.fail(SWAP, 403, "UnauthorizedOperation", Some(2));

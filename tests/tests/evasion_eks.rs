@@ -33,8 +33,10 @@ fn network_policy(ns: &str, name: &str, spec: Value) -> Value {
 
 /// Contains the Deployment pod running `cid` in `ns` with `options`.
 async fn contain(w: &EksWorld, ns: &str, cid: &str, options: EksOptions) -> Vec<Outcome> {
-    let mut config = Config::default();
-    config.eks = options.clone();
+    let config = Config {
+        eks: options.clone(),
+        ..Config::default()
+    };
     let plan = world::plan(
         &w.finding(&world::unique_finding_id(), ns, "web", "deployments", cid),
         &config,

@@ -300,15 +300,15 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             .create_tags()
             .resources(&view.id)
             .tags(tag(MAC_KEY, mac));
-        if let Err(e) = sent.send().await {
-            if let Some(s) = out.get_mut(&Ec2RecordPriorState) {
-                s.status = Status::Failed;
-                s.detail = format!(
-                    "{}; MAC not written: {}",
-                    s.detail,
-                    api_error("CreateTags", &e)
-                );
-            }
+        if let Err(e) = sent.send().await
+            && let Some(s) = out.get_mut(&Ec2RecordPriorState)
+        {
+            s.status = Status::Failed;
+            s.detail = format!(
+                "{}; MAC not written: {}",
+                s.detail,
+                api_error("CreateTags", &e)
+            );
         }
     }
     // Kinds this executor does not know (none today) are reported, never dropped.
