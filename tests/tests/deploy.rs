@@ -156,6 +156,27 @@ fn repo() -> PathBuf {
 }
 
 /// The generated root of a combos scenario: one module instance per deployment.
+/// The scenario that also deploys `modules/tag-guard`: its SCP, attached to the root of
+/// an organisation made in moto (which moto's Organizations API can create and delete).
+const TAG_GUARD_SCENARIO: &str = "combos-a";
+
+/// An organisation and the tag-guard SCP for every role of `deployments`, attached to the
+/// organisation's root.
+fn tag_guard_root(deployments: &[(String, BTreeSet<&str>)]) -> String {
+    let roles: Vec<String> = deployments
+        .iter()
+        .flat_map(|(prefix, _)| {
+            FUNCTIONS
+                .iter()
+                .map(move |f| format!("\"arn:aws:iam::*:role/{prefix}-{f}\""))
+        })
+        .collect();
+    format!(
+        "\nresource \"aws_organizations_organization\" \"this\" {{\n  feature_set          = \"ALL\"\n  enabled_policy_types = [\"SERVICE_CONTROL_POLICY\"]\n}}\n\nmodule \"tag_guard\" {{\n  source                   = \"../../modules/tag-guard\"\n  responder_role_arns      = [{}]\n  security_admin_role_arns = [\"arn:aws:iam::*:role/security-admin\"]\n  target_ids               = [aws_organizations_organization.this.roots[0].id]\n}}\n",
+        roles.join(", ")
+    )
+}
+
 fn combos_root(deployments: &[(String, BTreeSet<&str>)], zips: &Path) -> String {
     let mut out = String::from(
         "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n\nprovider \"aws\" {\n  region = \"us-east-1\"\n}\n",
@@ -231,7 +252,11 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             }
         }
         RootKind::Combos => {
-            root.write("main.tf", &combos_root(&s.deployments, &zips))?;
+            let mut main = combos_root(&s.deployments, &zips);
+            if s.name == TAG_GUARD_SCENARIO {
+                main += &tag_guard_root(&s.deployments);
+            }
+            root.write("main.tf", &main)?;
             root.write("zz_moto_override.tf", &provider_override(&endpoint, &[]))?;
             vars.truncate(0);
         }

@@ -90,9 +90,11 @@ resource "aws_organizations_policy" "tag_guard" {
   }
 }
 
+# count, not for_each: the targets are often created in the same apply (an OU, the
+# organisation's root), and for_each needs its keys known at plan time.
 resource "aws_organizations_policy_attachment" "tag_guard" {
-  for_each = toset(var.target_ids)
+  count = length(var.target_ids)
 
   policy_id = aws_organizations_policy.tag_guard.id
-  target_id = each.value
+  target_id = var.target_ids[count.index]
 }
