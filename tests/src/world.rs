@@ -564,6 +564,23 @@ pub async fn shutdown_behavior(aws: &Aws, id: &str) -> Option<String> {
 }
 
 /// The instance's tags as a map.
+/// Sets one tag on `id`, as anyone allowed `ec2:CreateTags` on it could (the workload's
+/// own role included).
+pub async fn set_tag(aws: &Aws, id: &str, key: &str, value: &str) {
+    aws.ec2
+        .create_tags()
+        .resources(id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateTags");
+}
+
 pub async fn tags(aws: &Aws, id: &str) -> std::collections::BTreeMap<String, String> {
     describe(aws, id)
         .await

@@ -59,21 +59,6 @@ async fn finding_with_live_tags(aws: &Aws, net: &world::Network, inst: &Instance
     serde_json::to_vec(&event).unwrap()
 }
 
-async fn tag(aws: &Aws, id: &str, key: &str, value: &str) {
-    aws.ec2
-        .create_tags()
-        .resources(id)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags: the instance role may tag its own instance");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_that_tags_itself_exempt_is_still_contained() {
     let aws = Aws::moto(REGION).await;
@@ -81,7 +66,7 @@ async fn an_instance_that_tags_itself_exempt_is_still_contained() {
     let inst = world::two_eni_instance(&aws, &net).await;
     let mut config = Config::default();
     for value in NEAR_MISSES {
-        tag(&aws, &inst.id, DEFAULT_TAG_KEY, value).await;
+        world::set_tag(&aws, &inst.id, DEFAULT_TAG_KEY, value).await;
         let event = finding_with_live_tags(&aws, &net, &inst).await;
         let p = world::plan(&event, &config);
         assert_eq!(p.decision, Decision::Contain, "{value:?}: {}", p.reason);
@@ -97,7 +82,7 @@ async fn an_instance_that_tags_itself_exempt_is_still_contained() {
     }
 
     // The exact value: still contained by default, and the executor really isolates.
-    tag(&aws, &inst.id, DEFAULT_TAG_KEY, "true").await;
+    world::set_tag(&aws, &inst.id, DEFAULT_TAG_KEY, "true").await;
     let event = finding_with_live_tags(&aws, &net, &inst).await;
     let p = world::contain_plan(&event, &Config::default());
     let outcomes = Ec2Executor::new(&aws.config).execute(&p).await;

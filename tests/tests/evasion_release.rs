@@ -36,21 +36,6 @@ fn executor(aws: &Aws, key: Option<&str>) -> Ec2Executor {
     Ec2Executor::new(&aws.config).with_record_mac_key(key.map(str::to_owned))
 }
 
-async fn set_tag(aws: &Aws, id: &str, key: &str, value: &str) {
-    aws.ec2
-        .create_tags()
-        .resources(id)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateTags");
-}
-
 /// Everything release could change: the instance's tags, the groups of its ENIs and of
 /// `others`, where the Elastic IPs are, and the members of the Auto Scaling groups.
 async fn world_state(
@@ -126,7 +111,7 @@ async fn an_elastic_ip_rewritten_onto_a_foreign_interface_is_refused() {
     // Point the Elastic IP at another instance's interface (the record is not MAC'd:
     // the binding alone must refuse it).
     let v = &victim.enis[0];
-    set_tag(
+    world::set_tag(
         &aws,
         &inst.id,
         &format!("guardduty-responder:prior:eip:{alloc}"),
@@ -152,7 +137,7 @@ async fn a_security_group_of_another_vpc_is_refused() {
     let inst = world::two_eni_instance(&aws, &net).await;
     quarantine(&aws, &net, &inst, None).await;
     let first = &inst.enis[0].id;
-    set_tag(
+    world::set_tag(
         &aws,
         &inst.id,
         &format!("guardduty-responder:prior:eni:{first}"),
@@ -189,7 +174,7 @@ async fn a_foreign_auto_scaling_group_is_refused() {
         "{:?}",
         dry.warnings
     );
-    set_tag(&aws, &inst.id, "guardduty-responder:prior:asg", &foreign).await;
+    world::set_tag(&aws, &inst.id, "guardduty-responder:prior:asg", &foreign).await;
     let before = world_state(&aws, &inst, &[], &[], &[&own, &foreign]).await;
     refused(
         executor(&aws, Some(&key)).release(&inst.id, true).await,
@@ -213,7 +198,7 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
     // A group of the same VPC: bound to the instance, so only the MAC can tell.
     let first = &inst.enis[0].id;
     let prior = format!("guardduty-responder:prior:eni:{first}");
-    set_tag(&aws, &inst.id, &prior, &net.backend_sg).await;
+    world::set_tag(&aws, &inst.id, &prior, &net.backend_sg).await;
     let before = world_state(&aws, &inst, &[], &[], &[]).await;
     refused(
         executor(&aws, Some(&key)).release(&inst.id, true).await,
@@ -221,8 +206,8 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
     );
     assert_eq!(world_state(&aws, &inst, &[], &[], &[]).await, before);
     // Restored to what was MAC'd, then edited MAC: refused too.
-    set_tag(&aws, &inst.id, &prior, &tags[&prior]).await;
-    set_tag(
+    world::set_tag(&aws, &inst.id, &prior, &tags[&prior]).await;
+    world::set_tag(
         &aws,
         &inst.id,
         MAC_KEY,
@@ -271,7 +256,7 @@ async fn a_record_copied_from_another_instance_fails_its_mac() {
     del.send().await.expect("DeleteTags");
     for (k, v) in world::tags(&aws, &source.id).await {
         if k.starts_with("guardduty-responder:") {
-            set_tag(&aws, &target.id, &k, &v).await;
+            world::set_tag(&aws, &target.id, &k, &v).await;
         }
     }
     let before = world_state(&aws, &target, &[], &[], &[]).await;
@@ -297,7 +282,7 @@ async fn a_redelivery_replaces_a_record_edited_after_quarantine() {
     assert!(!any_failed(&exec.execute(&plan).await));
     let first = &inst.enis[0].id;
     let prior = format!("guardduty-responder:prior:eni:{first}");
-    set_tag(&aws, &inst.id, &prior, &net.backend_sg).await;
+    world::set_tag(&aws, &inst.id, &prior, &net.backend_sg).await;
     // The re-delivered finding checks the record's MAC and does not keep the edit.
     let again = exec.execute(&plan).await;
     let detail = again
