@@ -74,6 +74,8 @@ locals {
       "ec2:DescribeAddresses",
       "ec2:ModifyInstanceAttribute",
       "ec2:DeleteTags",
+      "kms:GenerateMac",
+      "kms:VerifyMac",
     ]
 
     eks = [

@@ -24,7 +24,7 @@ pub fn judge_mac(verdict: &MacVerdict) -> Result<Option<String>, String> {
     match verdict {
         MacVerdict::Valid => Ok(None),
         MacVerdict::NotConfigured => Ok(Some(format!(
-            "unverified record: no MAC key configured ({}); only its binding to the live instance was checked",
+            "unverified record: no MAC key configured ({}); only its binding to the live resource was checked",
             super::record_mac::KEY_ENV
         ))),
         MacVerdict::Absent => Err(
@@ -32,7 +32,7 @@ pub fn judge_mac(verdict: &MacVerdict) -> Result<Option<String>, String> {
                 .into(),
         ),
         MacVerdict::Invalid => Err(
-            "the record's MAC does not verify: its tags were edited after quarantine, or it was copied from another instance or finding"
+            "the record's MAC does not verify: its tags were edited after quarantine, or it was copied from another resource or finding"
                 .into(),
         ),
         MacVerdict::Unverifiable(e) => Err(format!("the record's MAC could not be checked: {e}")),

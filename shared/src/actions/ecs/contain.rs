@@ -12,6 +12,7 @@ use super::acl_record;
 use super::evidence::{self, Described, EniView, TaskDefinition, TaskView};
 use super::network_acl::{self, Acl, CreateError, Direction};
 use super::record::{self, NaclEntry, Record};
+use super::record_seal;
 use super::revocation;
 use crate::actions::ec2::isolation_groups::{self, Role};
 use crate::actions::ec2::observe::{Eni, api_error};
@@ -19,6 +20,7 @@ use crate::actions::ec2::quarantine::{
     FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, STATUS_INCOMPLETE, STATUS_KEY,
     STATUS_QUARANTINED, Step, tag_value,
 };
+use crate::actions::ec2::record_mac::MacVerdict;
 use crate::actions::ec2::swap;
 use crate::options::EcsOptions;
 use crate::outcome::Status;
@@ -68,8 +70,9 @@ pub(crate) async fn tag_task(
         ))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| api_error("TagResource", &e))
+        .map_err(|e| api_error("TagResource", &e))?;
+    c.ledger.add(tags);
+    Ok(())
 }
 
 pub(crate) async fn contain(
@@ -78,6 +81,11 @@ pub(crate) async fn contain(
     opts: &EcsOptions,
 ) -> HashMap<ActionKind, Step> {
     use ActionKind::*;
+    // A ledger of its own: the seal covers what this run wrote, not a concurrent run's.
+    let c = &Clients {
+        ledger: Default::default(),
+        ..c.clone()
+    };
     let want = |k: ActionKind| req.kinds.contains(&k);
     let all = |s: Step| -> HashMap<ActionKind, Step> {
         req.kinds.iter().map(|k| (*k, s.clone())).collect()
@@ -103,6 +111,12 @@ pub(crate) async fn contain(
                 format!("{e}; left as is, check the task's tags"),
             ));
         }
+    };
+
+    // An earlier run's record is sealed, or it is not built on silently.
+    let trusted = match c.ec2.mac_key.is_some() && !record.is_empty() {
+        true => Some(Box::pin(record_seal::verify_task(c, &view.arn, &view.tags)).await),
+        false => None,
     };
 
     // Round trip 2: every read at once.
@@ -162,12 +176,20 @@ pub(crate) async fn contain(
             out.insert(k, s);
         }
     }
+    let sealed = record_seal::seal_task(c, &view.arn, &view.tags, trusted.as_ref(), &c.ledger);
+    let sealed = Box::pin(sealed).await;
     if want(EcsTagTask) {
         let failed = out.values().any(|s| s.status == Status::Failed);
-        out.insert(
-            EcsTagTask,
-            Box::pin(tag_status(c, &view, req, failed)).await,
-        );
+        let mut s = Box::pin(tag_status(c, &view, req, failed)).await;
+        match sealed {
+            Ok(None) => {}
+            Ok(Some(note)) => s.detail.push_str(&format!("; {note}")),
+            Err(e) => {
+                s.status = Status::Failed;
+                s.detail.push_str(&format!("; {e}"));
+            }
+        }
+        out.insert(EcsTagTask, s);
     }
     if want(EcsStopTask) {
         out.insert(EcsStopTask, Box::pin(stop(c, &view, req)).await);
@@ -394,13 +416,22 @@ async fn deny_in_acl(
         return step(Status::Failed, "the task ARN names no task id");
     };
     let tag_key = acl_record::key(task_id);
-    let mut on_acl: BTreeSet<NaclEntry> = acl
-        .tags
-        .get(&tag_key)
-        .and_then(|v| acl_record::decode(&acl.id, v).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut on_acl: BTreeSet<NaclEntry> = BTreeSet::new();
+    if let Some(v) = acl.tags.get(&tag_key) {
+        // A record there that our key did not seal is replaced, never built on.
+        match Box::pin(record_seal::verify_acl(c, &acl.id, task_id, v, &acl.tags)).await {
+            MacVerdict::Valid | MacVerdict::NotConfigured => {
+                on_acl.extend(acl_record::decode(&acl.id, v).unwrap_or_default());
+            }
+            other => warnings.push(format!(
+                "the record on {} was replaced: {}",
+                acl.id,
+                crate::actions::ec2::release_checks::judge_mac(&other)
+                    .err()
+                    .unwrap_or_default()
+            )),
+        }
+    }
     let mut written = on_acl.clone();
     for attempt in 0..3 {
         if attempt > 0 {
@@ -548,7 +579,11 @@ async fn record_on_acl(
 ) -> Result<(), String> {
     let entries: Vec<NaclEntry> = entries.iter().cloned().collect();
     let (key, value) = acl_record::encode(task_id, &entries).map_err(|e| e.to_string())?;
-    network_acl::tag(&c.ec2.ec2, acl_id, &key, &value)
+    let seal = record_seal::acl_seal(c, acl_id, task_id, &value)
+        .await
+        .map_err(|e| format!("{e}: entries NOT recorded on {acl_id} (no seal)"))?;
+    let tags: Vec<(String, String)> = std::iter::once((key, value)).chain(seal).collect();
+    network_acl::tag(&c.ec2.ec2, acl_id, &tags)
         .await
         .map_err(|e| {
             format!(

@@ -15,6 +15,7 @@ mod host;
 pub mod network_acl;
 pub mod permissions;
 pub mod record;
+pub mod record_seal;
 pub mod release;
 mod release_checks;
 pub mod revocation;
@@ -39,6 +40,8 @@ pub(crate) struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub ec2: crate::actions::ec2::Clients,
+    /// The tags one containment run wrote (fresh per run), for its seal.
+    pub ledger: record_seal::Ledger,
 }
 
 impl Clients {
@@ -55,6 +58,7 @@ impl Clients {
             // IAM is global; its client needs no region override.
             iam: aws_sdk_iam::Client::new(config),
             ec2: crate::actions::ec2::Clients::new(config, region),
+            ledger: record_seal::Ledger::default(),
         }
     }
 }
@@ -91,11 +95,19 @@ impl EcsExecutor {
         }
     }
 
+    /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that seals task records.
+    pub fn with_record_mac_key(mut self, key_id: Option<String>) -> EcsExecutor {
+        self.clients.ec2.mac_key = key_id;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
-            Clients::new(&self.config, Some(region))
+            let mut c = Clients::new(&self.config, Some(region));
+            c.ec2.mac_key = self.clients.ec2.mac_key.clone();
+            c
         }
     }
 

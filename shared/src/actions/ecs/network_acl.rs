@@ -191,25 +191,31 @@ pub(crate) async fn acls_tagged(ec2: &Ec2Client, key: &str) -> Result<Vec<Acl>, 
     Ok(out.network_acls().iter().filter_map(acl_from).collect())
 }
 
+/// Writes `tags` on the ACL in one `CreateTags` (a record and its seal land together).
 pub(crate) async fn tag(
     ec2: &Ec2Client,
     acl_id: &str,
-    key: &str,
-    value: &str,
+    tags: &[(String, String)],
 ) -> Result<(), String> {
     ec2.create_tags()
         .resources(acl_id)
-        .tags(Tag::builder().key(key).value(value).build())
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
         .send()
         .await
         .map(|_| ())
         .map_err(|e| api_error("CreateTags", &e))
 }
 
-pub(crate) async fn untag(ec2: &Ec2Client, acl_id: &str, key: &str) -> Result<(), String> {
+pub(crate) async fn untag(ec2: &Ec2Client, acl_id: &str, keys: &[String]) -> Result<(), String> {
     ec2.delete_tags()
         .resources(acl_id)
-        .tags(Tag::builder().key(key).build())
+        .set_tags(Some(
+            keys.iter().map(|k| Tag::builder().key(k).build()).collect(),
+        ))
         .send()
         .await
         .map(|_| ())

@@ -43,6 +43,10 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DescribeAddresses",
     "ec2:ModifyInstanceAttribute",
     "ec2:DeleteTags",
+    // Seal the record on the task and on the ACL (when a key is configured); check an
+    // earlier run's seal before building on it.
+    "kms:GenerateMac",
+    "kms:VerifyMac",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these).
@@ -91,6 +95,8 @@ mod tests {
             record::TARGET_KEY,
             record::PRIOR_ENI_KEY,
             record::REVOKED_ROLE_KEY,
+            crate::actions::ecs::record_seal::ACL_MAC_KEY,
+            crate::actions::ec2::record_mac::MAC_KEY,
         ]
         .iter()
         .chain(crate::actions::ec2::quarantine::STATUS_KEYS)
@@ -112,7 +118,7 @@ mod tests {
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
             assert!(
-                ["ecs", "ec2", "elasticloadbalancing", "iam"].contains(&svc),
+                ["ecs", "ec2", "elasticloadbalancing", "iam", "kms"].contains(&svc),
                 "{p}"
             );
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");

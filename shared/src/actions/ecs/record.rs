@@ -10,6 +10,7 @@
 //! | `guardduty-responder:target:<tg-name>/<tg-id>:<target-id>:<port>` | the target group ARN |
 //! | `guardduty-responder:prior:eni:<eni-id>` | the ENI's groups before the swap, space separated |
 //! | `guardduty-responder:revoked-role` | the task role whose older sessions were revoked |
+//! | `guardduty-responder:mac` | the record's seal ([`super::record_seal`]) |
 //!
 //! plus the status tags of the EC2 executor (`guardduty-responder:status`, `…:finding-id`,
 //! `…:finding-type`, `…:quarantined-at`). Anyone allowed `ecs:TagResource` can write these,
@@ -154,6 +155,7 @@ pub fn is_record_key(k: &str) -> bool {
         || k.starts_with(TARGET_KEY)
         || k.starts_with(PRIOR_ENI_KEY)
         || k == REVOKED_ROLE_KEY
+        || k == crate::actions::ec2::record_mac::MAC_KEY
         || STATUS_KEYS.contains(&k)
 }
 

@@ -13,6 +13,7 @@ use super::acl_record;
 use super::evidence::{self, Described, TaskView};
 use super::network_acl::{self, Acl};
 use super::record::{self, NaclEntry, Record, RecordError};
+use super::record_seal;
 use super::release_checks;
 use super::revocation;
 use crate::actions::ec2::observe::api_error;
@@ -63,6 +64,8 @@ pub struct Released {
     /// False when ECS no longer knows the task: the record came from the network ACL.
     pub task_found: bool,
     pub record: Record,
+    /// E.g. that the record is unverified because no MAC key is configured.
+    pub warnings: Vec<String>,
     pub outcomes: Vec<ReleaseOutcome>,
 }
 
@@ -177,6 +180,16 @@ pub(crate) async fn release(
         ),
         _ => None,
     };
+    let seals = Box::pin(check_seals(
+        c,
+        view.filter(|_| on_task),
+        &tagged,
+        &key,
+        task_id,
+    ));
+    let warnings = seals
+        .await
+        .map_err(|why| ReleaseError::Refused(task_arn.to_owned(), why))?;
     let violations = release_checks::binding_violations(&record, view, task_acl.as_deref());
     if !violations.is_empty() {
         return Err(ReleaseError::Refused(task_arn.to_owned(), violations));
@@ -213,6 +226,7 @@ pub(crate) async fn release(
             view,
             acls: &tagged,
             acl_key: &key,
+            task_id,
             keep_revoked_role: revocation_kept,
         };
         Box::pin(remove_tags(c, &tags, execute)).await
@@ -229,8 +243,56 @@ pub(crate) async fn release(
         executed: execute,
         task_found: view.is_some(),
         record,
+        warnings,
         outcomes,
     })
+}
+
+/// The seals of the record on the task and of each copy on an ACL: `Err` refuses (nothing
+/// changed yet), `Ok` carries the warnings to show.
+async fn check_seals(
+    c: &Clients,
+    task: Option<&TaskView>,
+    acls: &[Acl],
+    acl_key: &str,
+    task_id: &str,
+) -> Result<Vec<String>, Vec<String>> {
+    let on_task = async {
+        match task {
+            Some(v) => Some(record_seal::verify_task(c, &v.arn, &v.tags).await),
+            None => None,
+        }
+    };
+    let on_acls = futures::future::join_all(acls.iter().filter_map(|a| {
+        let value = a.tags.get(acl_key)?;
+        Some(async move {
+            let verdict = record_seal::verify_acl(c, &a.id, task_id, value, &a.tags).await;
+            (a.id.as_str(), verdict)
+        })
+    }));
+    let (on_task, on_acls) = futures::join!(Box::pin(on_task), on_acls);
+    let verdicts = on_task
+        .map(|v| ("the task".to_owned(), v))
+        .into_iter()
+        .chain(
+            on_acls
+                .into_iter()
+                .map(|(id, v)| (format!("network ACL {id}"), v)),
+        );
+    let (mut warnings, mut refusals) = (Vec::new(), Vec::new());
+    for (place, verdict) in verdicts {
+        match crate::actions::ec2::release_checks::judge_mac(&verdict) {
+            Ok(None) => {}
+            Ok(Some(w)) if warnings.is_empty() => warnings.push(w),
+            Ok(Some(_)) => {}
+            Err(why) => refusals.push(format!("record on {place}: {why}")),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(refusals)
+    }
 }
 
 async fn remove_acl_entries(c: &Clients, record: &Record, execute: bool) -> R {
@@ -437,6 +499,7 @@ struct Tags<'a> {
     view: Option<&'a TaskView>,
     acls: &'a [Acl],
     acl_key: &'a str,
+    task_id: &'a str,
     /// The revocation stays, so does the task's record of it (a later release finds it).
     keep_revoked_role: bool,
 }
@@ -491,8 +554,10 @@ async fn remove_tags(c: &Clients, t: &Tags<'_>, execute: bool) -> R {
             .map(|_| Some(format!("removed {} tags from the task", keys.len())))
             .map_err(|e| api_error("UntagResource", &e))
     };
+    let acl_keys = [t.acl_key.to_owned(), record_seal::acl_mac_key(t.task_id)];
+    let acl_keys = &acl_keys;
     let on_acls = futures::future::join_all(t.acls.iter().map(|a| async move {
-        network_acl::untag(&c.ec2.ec2, &a.id, t.acl_key)
+        network_acl::untag(&c.ec2.ec2, &a.id, acl_keys)
             .await
             .map(|_| format!("removed tag {} from {}", t.acl_key, a.id))
             .map_err(|e| format!("{}: {e}", a.id))
@@ -502,6 +567,21 @@ async fn remove_tags(c: &Clients, t: &Tags<'_>, execute: bool) -> R {
     match task {
         Ok(d) => done.extend(d),
         Err(e) => errors.push(e),
+    }
+    // The record of a revocation that stays is sealed again on its own.
+    if let (true, Some(v)) = (kept, t.view) {
+        let left: std::collections::BTreeMap<String, String> = v
+            .tags
+            .iter()
+            .filter(|(k, _)| k.as_str() == record::REVOKED_ROLE_KEY)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let ledger = Default::default();
+        let sealed = record_seal::seal_task(c, &v.arn, &left, None, &ledger);
+        match Box::pin(sealed).await {
+            Ok(note) => done.extend(note),
+            Err(e) => errors.push(e),
+        }
     }
     for r in acls {
         match r {
