@@ -75,6 +75,12 @@ pub struct EksOptions {
     /// selects it and allows traffic, or it uses the host's network (no NetworkPolicy
     /// applies). Either way the policy step is never reported `done`.
     pub escalation: EksEscalation,
+    /// When the node is contained (a `hostNetwork` pod, or `escalation: contain_node`), also
+    /// quarantine its EC2 instance with the EC2 quarantine (every ENI of the node isolated,
+    /// so its pods' VPC CNI addresses too). Off by default: it cuts every pod on the node,
+    /// and the eks function's role then needs the EC2 quarantine permissions (Terraform
+    /// grants them when this is on).
+    pub quarantine_node_instance: bool,
 }
 
 /// The escalation when a quarantined pod is still reachable.
@@ -85,8 +91,9 @@ pub enum EksEscalation {
     /// that someone acts (the Lambda retries and the notification says `[FAILED]`).
     #[default]
     Fail,
-    /// Also contain the node: cordon it and request the EC2 quarantine of its instance
-    /// (the outcome says the eks function does not perform it; the step stays `failed`).
+    /// Also contain the node: cordon it and, with `quarantine_node_instance`, quarantine its
+    /// EC2 instance. Once that quarantine is done the pod is contained by its node and the
+    /// step is no longer `failed`.
     ContainNode,
 }
 
@@ -97,6 +104,7 @@ impl Default for EksOptions {
             cordon_node: true,
             protect_node: true,
             escalation: EksEscalation::Fail,
+            quarantine_node_instance: false,
         }
     }
 }

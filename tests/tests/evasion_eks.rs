@@ -75,7 +75,7 @@ async fn a_pre_existing_allow_all_policy_is_not_reported_done() {
     );
     assert!(
         o.detail
-            .contains("EC2 quarantine of the node's instance not requested"),
+            .contains("node not contained and its instance not quarantined (eks.escalation: fail)"),
         "{}",
         o.detail
     );
@@ -145,10 +145,9 @@ async fn policies_selecting_the_stripped_pod_by_absence_are_reported_and_escalat
     assert!(node_cordoned(&w));
     assert!(
         o.detail.contains("node containment: cordon done")
-            && o.detail.contains(&format!(
-                "EC2 quarantine of the node's instance {} requested",
-                w.instance.id
-            )),
+            && o.detail.contains(
+                "EC2 quarantine of the node's instance not performed (eks.quarantine_node_instance is off)"
+            ),
         "{}",
         o.detail
     );
@@ -181,7 +180,7 @@ async fn a_host_network_pod_is_contained_by_its_node() {
             && o.detail.contains("no NetworkPolicy applies")
             && o.detail.contains("node containment: cordon done")
             && o.detail
-                .contains("EC2 quarantine of the node's instance not requested"),
+                .contains("EC2 quarantine of the node's instance not performed"),
         "{}",
         o.detail
     );
@@ -192,6 +191,57 @@ async fn a_host_network_pod_is_contained_by_its_node() {
         json!("true"),
         "recorded for release"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_network_pod_is_contained_by_quarantining_its_node_instance_when_configured() {
+    let w = eks_world(true).await;
+    let ns = "shop";
+    let cid = eks_world::container_id();
+    let mut pod = eks_world::pod_object(
+        ns,
+        "web-7d4b9c8f5-h0stq",
+        &w.node,
+        &cid,
+        json!({"app": "web"}),
+        Some(("ReplicaSet", "web-7d4b9c8f5")),
+    );
+    pod["spec"]["hostNetwork"] = json!(true);
+    w.api.put(pod);
+    let groups_before: Vec<Vec<String>> = {
+        let mut v = Vec::new();
+        for e in &w.instance.enis {
+            v.push(world::eni_groups(&w.aws, &e.id).await);
+        }
+        v
+    };
+    let options = EksOptions {
+        quarantine_node_instance: true,
+        ..EksOptions::default()
+    };
+    let outcomes = contain(&w, ns, &cid, options).await;
+    let o = policy_step(&outcomes);
+    assert_ne!(o.status, Status::Failed, "{o:?}");
+    assert!(
+        o.detail.contains("CONTAINED BY THE NODE")
+            && o.detail.contains(&format!(
+                "EC2 quarantine of the node's instance {} done",
+                w.instance.id
+            )),
+        "{}",
+        o.detail
+    );
+    // The EC2 quarantine itself: recorded on the instance, every ENI's groups changed.
+    let tags = world::tags(&w.aws, &w.instance.id).await;
+    assert_eq!(
+        tags.get("guardduty-responder:status").map(String::as_str),
+        Some("quarantined"),
+        "{tags:?}"
+    );
+    for (e, before) in w.instance.enis.iter().zip(groups_before) {
+        assert_ne!(world::eni_groups(&w.aws, &e.id).await, before, "{}", e.id);
+    }
+    assert!(node_cordoned(&w));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,7 +65,7 @@ module "surface_policy" {
   source   = "../surface-policy"
   for_each = toset(local.surfaces)
 
-  surface             = each.key
+  surface             = each.key == "eks" && var.eks_node_quarantine ? "eks-node-quarantine" : each.key
   actions             = var.permissions[each.key]
   partition           = local.partition
   account_id          = local.account_id

@@ -77,3 +77,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "eks_node_quarantine" {
+  description = "Set as the responder's responder_config.eks.quarantine_node_instance: the eks role then also runs the EC2 quarantine of a node's instance, with the ec2 role's scoping."
+  type        = bool
+  default     = false
+}

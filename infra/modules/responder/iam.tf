@@ -39,12 +39,26 @@ resource "aws_iam_role" "function" {
   tags                 = var.tags
 }
 
+locals {
+  # eks.quarantine_node_instance: the eks function also runs the EC2 quarantine of a node
+  # whose pod no NetworkPolicy holds, so it gets the ec2 function's actions, scoped as the
+  # ec2 function's (not the eks-only "termination protection on" scope).
+  eks_node_quarantine = try(var.responder_config.eks.quarantine_node_instance, false)
+  function_permissions = {
+    for name in keys(local.functions) : name => (
+      name == "eks" && local.eks_node_quarantine
+      ? distinct(concat(local.permissions.eks, local.permissions.ec2))
+      : local.permissions[name]
+    )
+  }
+}
+
 module "surface_policy" {
   source   = "../surface-policy"
   for_each = local.functions
 
-  surface           = each.key
-  actions           = local.permissions[each.key]
+  surface           = each.key == "eks" && local.eks_node_quarantine ? "eks-node-quarantine" : each.key
+  actions           = local.function_permissions[each.key]
   partition         = local.partition
   account_id        = local.account_id
   region            = local.region

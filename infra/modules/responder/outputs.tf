@@ -50,7 +50,7 @@ output "test_event_rule_arns" {
 
 output "surface_permissions" {
   description = "IAM actions per deployed surface (local.permissions), for ../member-role's permissions variable."
-  value       = { for name in keys(local.functions) : name => local.permissions[name] }
+  value       = local.function_permissions
 }
 
 output "eks_kubernetes_group" {

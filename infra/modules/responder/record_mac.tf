@@ -68,8 +68,11 @@ data "aws_iam_policy_document" "record_mac" {
 
 locals {
   # Functions that MAC the records they write: EC2 instances, ECS tasks and their copies on
-  # network ACLs (the EKS function writes no record that release trusts in AWS).
-  record_mac_functions = [for name in ["ec2", "ecs"] : name if contains(keys(local.functions), name)]
+  # network ACLs, and with eks.quarantine_node_instance the EKS nodes' instances.
+  record_mac_functions = [
+    for name in concat(["ec2", "ecs"], local.eks_node_quarantine ? ["eks"] : []) : name
+    if contains(keys(local.functions), name)
+  ]
   record_mac_principals = concat(
     [for name in local.record_mac_functions : aws_iam_role.function[name].arn],
     var.record_mac_member_role_arns,

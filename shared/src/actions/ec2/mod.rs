@@ -4,6 +4,7 @@
 //! EBS snapshots), and record what it changed on the instance itself so that
 //! [`Ec2Executor::release`] can undo it. See `quarantine.rs` for the call sequence.
 
+pub(crate) mod host;
 pub mod isolation_groups;
 pub(crate) mod observe;
 pub mod permissions;

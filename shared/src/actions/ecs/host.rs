@@ -6,13 +6,12 @@
 use super::Clients;
 use super::contain::step;
 use super::evidence::TaskView;
+use crate::actions::ec2::host;
 use crate::actions::ec2::observe::api_error;
-use crate::actions::ec2::quarantine::{self, Step};
+use crate::actions::ec2::quarantine::Step;
 use crate::options::EcsOptions;
 use crate::outcome::Status;
-use crate::plan::ActionKind;
 use aws_sdk_ecs::types::ContainerInstanceStatus;
-use std::collections::HashSet;
 
 pub(crate) async fn contain_host(
     c: &Clients,
@@ -56,20 +55,13 @@ pub(crate) async fn contain_host(
             "the container instance names no EC2 instance",
         );
     };
-    let req = quarantine::Request {
-        instance_id: &instance_id,
-        vpc_hint: None,
-        finding_id,
-        finding_type,
-        kinds: HashSet::from([
-            ActionKind::Ec2RecordPriorState,
-            ActionKind::Ec2IsolateNetwork,
-            ActionKind::Ec2ProtectInstance,
-            ActionKind::Ec2TagInstance,
-        ]),
-    };
-    let (steps, drained) = futures::join!(
-        Box::pin(quarantine::quarantine(&c.ec2, &req)),
+    let (host, drained) = futures::join!(
+        Box::pin(host::quarantine_host(
+            &c.ec2,
+            &instance_id,
+            finding_id,
+            finding_type
+        )),
         Box::pin(async {
             c.ecs
                 .update_container_instances_state()
@@ -81,19 +73,7 @@ pub(crate) async fn contain_host(
                 .map_err(|e| api_error("UpdateContainerInstancesState", &e))
         })
     );
-    let mut parts = Vec::new();
-    let mut failed = false;
-    for k in [
-        ActionKind::Ec2RecordPriorState,
-        ActionKind::Ec2IsolateNetwork,
-        ActionKind::Ec2ProtectInstance,
-        ActionKind::Ec2TagInstance,
-    ] {
-        if let Some(s) = steps.get(&k) {
-            failed |= s.status == Status::Failed;
-            parts.push(format!("{} {}: {}", k.name(), s.status.as_str(), s.detail));
-        }
-    }
+    let (mut failed, mut parts) = (host.failed, host.steps);
     match drained {
         Ok(_) => parts.push("container instance DRAINING".into()),
         Err(e) => {

@@ -6,10 +6,11 @@
 //! * the pod uses the host's network (`hostNetwork: true`): NetworkPolicies do not apply
 //!   to it at all, its containment is the node's.
 //!
-//! Either way the step is `failed`, naming why, and the node is cordoned when the pod is
-//! on the host network or [`EksEscalation::ContainNode`] asks for it. The EC2 quarantine
-//! of the node's instance is not performed by the eks function: the outcome says whether
-//! it was requested, so that someone runs it.
+//! Either way the step is `failed`, naming why, and the node is contained when the pod is
+//! on the host network or [`EksEscalation::ContainNode`] asks for it: cordoned, and with
+//! `eks.quarantine_node_instance` its EC2 instance quarantined. Once that quarantine is
+//! done the pod is contained by its node (every ENI of the instance is isolated), and the
+//! step is no longer `failed`; the outcome says which of these happened.
 
 use super::k8s::ApiError;
 use super::node::{self, Nodes};
@@ -29,6 +30,8 @@ pub(crate) enum Reach {
     Isolated,
     /// Still reachable, and why (for the outcome).
     Reachable(String),
+    /// Reachable through the pod network, but its node's instance is quarantined.
+    ContainedByNode(String),
     /// Could not tell (a read failed): not done either.
     Unknown(String),
 }
@@ -89,18 +92,39 @@ pub(crate) async fn check(
             cordoned.detail
         ));
     }
-    parts.push(match (escalation, node::instance_of_known(nodes, p)) {
-        (EksEscalation::ContainNode, Some(i)) => format!(
-            "EC2 quarantine of the node's instance {i} requested: not performed by the eks function, run it (`responder replay --execute` on an EC2 finding for {i}, or by hand)"
+    let instance = node::instance_of_known(nodes, p);
+    let quarantine = contain && ctx.executor.options.quarantine_node_instance;
+    match (quarantine, instance) {
+        (true, Some(i)) => {
+            let c = crate::actions::ec2::Clients::new(&ctx.executor.config, Some(&ctx.plan.region));
+            let host = crate::actions::ec2::host::quarantine_host(
+                &c,
+                &i,
+                &ctx.plan.finding_id,
+                &ctx.plan.finding_type,
+            );
+            let host = Box::pin(host).await;
+            parts.push(format!(
+                "EC2 quarantine of the node's instance {i} {} (release with `responder release ec2 {i}`): {}",
+                if host.failed { "FAILED" } else { "done" },
+                host.steps.join("; ")
+            ));
+            if !host.failed {
+                return Reach::ContainedByNode(parts.join("; "));
+            }
+        }
+        (true, None) => parts.push(
+            "EC2 quarantine of the node's instance not possible: the node names no EC2 instance"
+                .into(),
         ),
-        (EksEscalation::ContainNode, None) => {
-            "EC2 quarantine of the node's instance requested, but the node names no EC2 instance"
-                .into()
-        }
-        (EksEscalation::Fail, _) => {
-            "EC2 quarantine of the node's instance not requested (eks.escalation: fail)".into()
-        }
-    });
+        (false, _) if contain => parts.push(
+            "EC2 quarantine of the node's instance not performed (eks.quarantine_node_instance is off)"
+                .into(),
+        ),
+        (false, _) => parts.push(
+            "node not contained and its instance not quarantined (eks.escalation: fail)".into(),
+        ),
+    }
     Reach::Reachable(parts.join("; "))
 }
 
@@ -127,12 +151,23 @@ pub(crate) fn verdict(status: Status, detail: &str, found: &[Reach]) -> (Status,
     let problems: Vec<&str> = found
         .iter()
         .filter_map(|r| match r {
-            Reach::Isolated => None,
+            Reach::Isolated | Reach::ContainedByNode(_) => None,
             Reach::Reachable(w) | Reach::Unknown(w) => Some(w.as_str()),
         })
         .collect();
+    let by_node: Vec<&str> = found
+        .iter()
+        .filter_map(|r| match r {
+            Reach::ContainedByNode(w) => Some(w.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut detail = detail.to_owned();
+    if !by_node.is_empty() {
+        detail.push_str(&format!("; CONTAINED BY THE NODE: {}", by_node.join("; ")));
+    }
     if problems.is_empty() {
-        return (status, detail.to_owned());
+        return (status, detail);
     }
     (
         Status::Failed,
