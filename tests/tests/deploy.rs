@@ -69,13 +69,13 @@ const MOTO_ONLY_DIFFS: &[(&str, &str, &str)] = &[(
 
 const FUNCTIONS: [&str; 4] = ["ec2", "ecs", "eks", "coverage"];
 
-/// The function that takes a Runtime finding whose surface's function is off.
-///
-/// Today there is none: such a finding is dropped. The never-drop issue adds a
-/// notify-only catch-all; when it lands, return its function name here (e.g.
-/// `Some("catch-all")` whenever it is deployed) and the expectations follow.
-fn catch_all(_enabled: &BTreeSet<&str>) -> Option<&'static str> {
-    None
+/// The function that notifies a Runtime finding whose surface's function is off: the first
+/// enabled of ec2, ecs, eks (`aws_cloudwatch_event_rule.unhandled`); none when no surface
+/// function is deployed (the module's check block warns).
+fn catch_all(enabled: &BTreeSet<&str>) -> Option<&'static str> {
+    ["ec2", "ecs", "eks"]
+        .into_iter()
+        .find(|s| enabled.contains(s))
 }
 
 /// The functions (names without prefix) a sample must reach when `enabled` are deployed:

@@ -107,7 +107,8 @@ async fn dry_run_changes_nothing_and_other_surfaces_are_only_notified() {
         .unwrap();
     assert_eq!(r[0].plan.decision, responder::Decision::Notify);
     assert!(
-        r[0].plan.reason.contains("only ec2"),
+        r[0].plan.reason.contains("no executor deployed for eks")
+            && r[0].plan.reason.contains("only ec2"),
         "{}",
         r[0].plan.reason
     );

@@ -94,3 +94,61 @@ resource "aws_lambda_permission" "test_events" {
   source_arn     = aws_cloudwatch_event_rule.test[each.key].arn
   source_account = local.account_id
 }
+
+# Never drop a Runtime finding. A surface whose function is off keeps its rule, aimed at a
+# notifying function: the first enabled of ec2, ecs, eks. Its handler does not contain
+# another surface's resources: it decides `notify` ("no executor deployed for ecs").
+
+locals {
+  surfaces = ["ec2", "ecs", "eks"]
+  notifier = try([for s in local.surfaces : s if contains(keys(local.functions), s)][0], null)
+  unhandled_surfaces = local.notifier == null ? {} : {
+    for s in local.surfaces : s => local.notifier if !contains(keys(local.functions), s)
+  }
+}
+
+check "runtime_findings_have_a_receiver" {
+  assert {
+    condition     = local.notifier != null
+    error_message = "No ec2, ecs or eks function is enabled: Runtime findings reach no function and are not even notified."
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "unhandled" {
+  for_each = local.unhandled_surfaces
+
+  name           = "${var.name_prefix}-${each.key}-notify-only"
+  description    = "GuardDuty Runtime Monitoring ${each.key} findings, notified by the ${each.value} function (no ${each.key} function deployed)"
+  event_bus_name = var.event_bus_name
+  event_pattern  = file("${local.patterns_dir}/${each.key}.json")
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "unhandled" {
+  for_each = local.unhandled_surfaces
+
+  rule           = aws_cloudwatch_event_rule.unhandled[each.key].name
+  event_bus_name = var.event_bus_name
+  target_id      = "responder-${each.value}"
+  arn            = aws_lambda_function.this[each.value].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "unhandled" {
+  for_each = local.unhandled_surfaces
+
+  statement_id   = "AllowEventBridgeRuleNotifyOnly-${each.key}"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this[each.value].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.unhandled[each.key].arn
+  source_account = local.account_id
+}

@@ -157,8 +157,10 @@ impl<F: ExecutorFactory> Handler<F> {
     ) -> Response {
         let started = Instant::now();
         if plan.decision == Decision::Contain && plan.surface != self.factory.surface() {
+            // Terraform aims a surface's findings here only when its function is off.
             plan.downgrade(format!(
-                "this function contains only {} resources",
+                "no executor deployed for {}: this function contains only {} resources",
+                plan.surface.as_str(),
                 self.factory.surface().as_str()
             ));
         }
