@@ -47,6 +47,20 @@ async fn contain(w: &EksWorld, ns: &str, cid: &str, options: EksOptions) -> Vec<
         .await
 }
 
+/// A Deployment's pod with `hostNetwork: true` on the world's node.
+fn host_network_pod(w: &EksWorld, ns: &str, suffix: &str, cid: &str) {
+    let mut pod = eks_world::pod_object(
+        ns,
+        &format!("web-7d4b9c8f5-{suffix}"),
+        &w.node,
+        cid,
+        json!({"app": "web"}),
+        Some(("ReplicaSet", "web-7d4b9c8f5")),
+    );
+    pod["spec"]["hostNetwork"] = json!(true);
+    w.api.put(pod);
+}
+
 fn node_cordoned(w: &EksWorld) -> bool {
     w.api.get("nodes", "", &w.node).unwrap()["spec"]["unschedulable"] == json!(true)
 }
@@ -158,16 +172,7 @@ async fn a_host_network_pod_is_contained_by_its_node() {
     let w = eks_world(true).await;
     let ns = "shop";
     let cid = eks_world::container_id();
-    let mut pod = eks_world::pod_object(
-        ns,
-        "web-7d4b9c8f5-h0stn",
-        &w.node,
-        &cid,
-        json!({"app": "web"}),
-        Some(("ReplicaSet", "web-7d4b9c8f5")),
-    );
-    pod["spec"]["hostNetwork"] = json!(true);
-    w.api.put(pod);
+    host_network_pod(&w, ns, "h0stn", &cid);
     let options = EksOptions {
         cordon_node: false,
         ..EksOptions::default()
@@ -198,16 +203,7 @@ async fn a_host_network_pod_is_contained_by_quarantining_its_node_instance_when_
     let w = eks_world(true).await;
     let ns = "shop";
     let cid = eks_world::container_id();
-    let mut pod = eks_world::pod_object(
-        ns,
-        "web-7d4b9c8f5-h0stq",
-        &w.node,
-        &cid,
-        json!({"app": "web"}),
-        Some(("ReplicaSet", "web-7d4b9c8f5")),
-    );
-    pod["spec"]["hostNetwork"] = json!(true);
-    w.api.put(pod);
+    host_network_pod(&w, ns, "h0stq", &cid);
     let groups_before: Vec<Vec<String>> = {
         let mut v = Vec::new();
         for e in &w.instance.enis {

@@ -66,6 +66,19 @@ async fn state(e: &EcsAws, w: &EcsWorld) -> String {
     format!("{denies:?} {targets:?}")
 }
 
+/// The CIDR and rule number of the ingress DENY isolating `w`'s task.
+async fn ingress_deny(e: &EcsAws, w: &EcsWorld) -> (String, i32) {
+    let cidr = format!("{}/32", w.task_ip);
+    let rule = ecs_world::acl_of(e, &w.subnet_id)
+        .await
+        .entries()
+        .iter()
+        .find(|x| x.cidr_block() == Some(cidr.as_str()) && x.egress() == Some(false))
+        .and_then(|x| x.rule_number())
+        .expect("the task is isolated");
+    (cidr, rule)
+}
+
 async fn tag_task(e: &EcsAws, arn: &str, key: &str, value: &str) {
     e.ecs
         .tag_resource()
@@ -99,14 +112,7 @@ async fn a_record_naming_another_tasks_deny_entries_is_refused() {
     let (mine, ex) = isolated(&e, "evade-a").await;
     let (theirs, _) = isolated(&e, "evade-b").await;
     // The other task's ingress DENY, as its own record would name it.
-    let cidr = format!("{}/32", theirs.task_ip);
-    let rule = ecs_world::acl_of(&e, &theirs.subnet_id)
-        .await
-        .entries()
-        .iter()
-        .find(|x| x.cidr_block() == Some(cidr.as_str()) && x.egress() == Some(false))
-        .and_then(|x| x.rule_number())
-        .expect("the other task is isolated");
+    let (cidr, rule) = ingress_deny(&e, &theirs).await;
     let (k, v) = record::nacl_tag(&NaclEntry {
         acl_id: theirs.acl_id.clone(),
         direction: Direction::Ingress,
@@ -202,14 +208,7 @@ async fn a_forged_acl_record_for_a_forgotten_task_is_refused() {
         "the ACL's copy is sealed"
     );
     // Rewrite my task's copy on the ACL to name the other task's ingress DENY.
-    let cidr = format!("{}/32", theirs.task_ip);
-    let rule = ecs_world::acl_of(&e, &theirs.subnet_id)
-        .await
-        .entries()
-        .iter()
-        .find(|x| x.cidr_block() == Some(cidr.as_str()) && x.egress() == Some(false))
-        .and_then(|x| x.rule_number())
-        .expect("the other task is isolated");
+    let (cidr, rule) = ingress_deny(&e, &theirs).await;
     let task_id = acl_record::task_id(&mine.task_arn).expect("a task id");
     let (k, v) = acl_record::encode(
         task_id,
