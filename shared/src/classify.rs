@@ -21,6 +21,8 @@ pub enum ThreatFamily {
     Trojan,
     UnauthorizedAccess,
     Discovery,
+    /// `AttackSequence:*`: Extended Threat Detection's correlation of many signals.
+    AttackSequence,
     /// A purpose GuardDuty adds later: handled, never an error.
     Unknown(String),
 }
@@ -40,6 +42,9 @@ impl ThreatFamily {
     ];
 
     pub fn parse(purpose: &str) -> ThreatFamily {
+        if purpose == "AttackSequence" {
+            return ThreatFamily::AttackSequence;
+        }
         Self::KNOWN
             .iter()
             .find(|f| f.as_str() == purpose)
@@ -59,6 +64,7 @@ impl ThreatFamily {
             ThreatFamily::Trojan => "Trojan",
             ThreatFamily::UnauthorizedAccess => "UnauthorizedAccess",
             ThreatFamily::Discovery => "Discovery",
+            ThreatFamily::AttackSequence => "AttackSequence",
             ThreatFamily::Unknown(name) => name,
         }
     }
@@ -180,6 +186,8 @@ pub struct Classification {
     pub severity: f64,
     pub severity_label: SeverityLabel,
     pub is_runtime: bool,
+    /// `AttackSequence:*` (routed although its type is not `*:Runtime/*`).
+    pub is_attack_sequence: bool,
     /// `FARGATE` or `EC2` for ECS findings.
     pub launch_type: Option<String>,
     pub parsed_type: Option<FindingType>,
@@ -211,12 +219,14 @@ pub fn classify(finding: &Finding) -> Classification {
     } else {
         0.0
     };
+    let is_attack_sequence = family == ThreatFamily::AttackSequence;
     Classification {
         family,
         surface,
         severity,
         severity_label: SeverityLabel::from_score(severity),
         is_runtime: parsed_type.as_ref().is_some_and(FindingType::is_runtime),
+        is_attack_sequence,
         launch_type,
         parsed_type,
     }

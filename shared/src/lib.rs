@@ -27,6 +27,7 @@ pub mod render;
 #[cfg(feature = "notify")]
 pub mod respond;
 pub mod sanitize;
+pub mod sequence_targets;
 pub mod target;
 
 pub use config::Config;

@@ -7,7 +7,7 @@ use crate::classify::{Classification, SeverityLabel, Surface, ThreatFamily, clas
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::options::AsgMode;
-use crate::playbook::{Decision, decide};
+use crate::playbook::{Decision, Verdict, decide};
 use crate::render::{Notification, render};
 use crate::target::{Target, ec2_target, ecs_target, eks_target};
 use serde::Serialize;
@@ -121,7 +121,9 @@ pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
     let c = classify(&finding);
     let mut verdict = decide(&finding, &c, &config.playbook, &config.guardrails);
     let mut actions = Vec::new();
-    if verdict.decision == Decision::Contain {
+    if verdict.decision == Decision::Contain && c.is_attack_sequence {
+        (actions, verdict) = sequence_actions(&finding, config, verdict);
+    } else if verdict.decision == Decision::Contain {
         match surface_actions(&finding, &c, config) {
             Ok(list) => actions = list,
             Err(e) => {
@@ -154,7 +156,32 @@ pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
     plan
 }
 
-fn surface_actions(
+/// The actions for every containable resource of an attack sequence; the reason names
+/// each resource left out and why, and no containable resource at all means `notify`.
+fn sequence_actions(f: &Finding, config: &Config, verdict: Verdict) -> (Vec<Action>, Verdict) {
+    let parts = crate::sequence_targets::plan_parts(f, config);
+    let mut actions = Vec::new();
+    let mut left_out = Vec::new();
+    for p in parts {
+        match p.planned {
+            Ok(list) => actions.extend(list),
+            Err(why) => left_out.push(format!("{}: {why}", p.label)),
+        }
+    }
+    let mut reason = verdict.reason;
+    if !left_out.is_empty() {
+        reason = format!("{reason}; not contained: {}", left_out.join("; "));
+    }
+    let decision = if actions.is_empty() {
+        reason = format!("{reason}; no resource of the sequence can be contained");
+        Decision::Notify
+    } else {
+        Decision::Contain
+    };
+    (actions, Verdict { decision, reason })
+}
+
+pub(crate) fn surface_actions(
     f: &Finding,
     c: &Classification,
     config: &Config,

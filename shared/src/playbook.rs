@@ -67,7 +67,8 @@ pub struct Playbook {
 }
 
 impl Default for Playbook {
-    /// Contain High and Critical findings of every known family except Discovery; notify the rest.
+    /// Contain High and Critical findings of every known family except Discovery; notify
+    /// the rest, and attack sequences.
     fn default() -> Self {
         let notify = |family: &str| Rule {
             families: vec![family.into()],
@@ -79,6 +80,9 @@ impl Default for Playbook {
         };
         Playbook {
             rules: vec![
+                // Notified always, with the story; containing their resources is a choice
+                // (a rule for `AttackSequence` with `contain`, before these defaults).
+                notify("AttackSequence"),
                 notify("Discovery"),
                 notify("Unknown"),
                 Rule {
@@ -170,10 +174,10 @@ pub fn decide(
         decision,
         reason: reason.to_owned(),
     };
-    if !c.is_runtime {
+    if !c.is_runtime && !c.is_attack_sequence {
         return verdict(
             Decision::Ignore,
-            "not a Runtime Monitoring finding type (*:Runtime/*)",
+            "not a Runtime Monitoring finding type (*:Runtime/*) or an attack sequence",
         );
     }
     if finding.is_archived() {
@@ -183,11 +187,15 @@ pub fn decide(
     if decision != Decision::Contain {
         return Verdict { decision, reason };
     }
-    if finding.is_sample() {
-        return verdict(
-            Decision::Notify,
-            "SAMPLE finding: samples are never contained",
-        );
+    // An attack sequence's resources are guarded one by one when they are planned.
+    if c.is_attack_sequence {
+        return match finding.is_sample() {
+            true => verdict(
+                Decision::Notify,
+                "SAMPLE finding: samples are never contained",
+            ),
+            false => Verdict { decision, reason },
+        };
     }
     if c.surface == Surface::Unknown {
         return verdict(
@@ -195,31 +203,37 @@ pub fn decide(
             "this resource type has no containment executor",
         );
     }
-    if let Some(reason) = guard.exemptions.configured(finding) {
-        return Verdict {
+    guardrail(finding, c, guard).unwrap_or(Verdict { decision, reason })
+}
+
+/// What stops the containment of one resource whatever the playbook says: a sample, a
+/// configured or tag exemption, a protected namespace.
+pub fn guardrail(finding: &Finding, c: &Classification, guard: &Guardrails) -> Option<Verdict> {
+    let notify = |reason: String| {
+        Some(Verdict {
             decision: Decision::Notify,
             reason,
-        };
+        })
+    };
+    if finding.is_sample() {
+        return notify("SAMPLE finding: samples are never contained".into());
+    }
+    if let Some(reason) = guard.exemptions.configured(finding) {
+        return notify(reason);
     }
     if guard.exemptions.tagged(finding) {
-        return Verdict {
-            decision: Decision::Notify,
-            reason: format!(
-                "resource carries the exemption tag {} = true",
-                guard.exemptions.tag_key
-            ),
-        };
+        return notify(format!(
+            "resource carries the exemption tag {} = true",
+            guard.exemptions.tag_key
+        ));
     }
     if c.surface == Surface::Eks
         && let Some(ns) = finding.workload().and_then(|w| w.namespace.as_ref())
         && guard.protected_namespaces.iter().any(|p| p == ns.as_raw())
     {
-        return verdict(
-            Decision::Notify,
-            "the workload runs in a protected Kubernetes namespace",
-        );
+        return notify("the workload runs in a protected Kubernetes namespace".into());
     }
-    Verdict { decision, reason }
+    None
 }
 
 #[cfg(test)]

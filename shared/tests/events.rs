@@ -13,6 +13,24 @@ use responder::sanitize::is_dangerous;
 const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ("archived-finding.json", "Execution", "ec2", "ignore"),
     (
+        "attack-sequence-ec2-compromised-instance-group.json",
+        "AttackSequence",
+        "ec2",
+        "notify",
+    ),
+    (
+        "attack-sequence-ecs-compromised-cluster.json",
+        "AttackSequence",
+        "ecs",
+        "notify",
+    ),
+    (
+        "attack-sequence-eks-compromised-cluster.json",
+        "AttackSequence",
+        "eks",
+        "notify",
+    ),
+    (
         "container-defense-evasion-ptrace-injection.json",
         "DefenseEvasion",
         "ec2",
@@ -124,6 +142,12 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "Backdoor",
         "ec2",
         "contain",
+    ),
+    (
+        "hostile-attack-sequence.json",
+        "AttackSequence",
+        "eks",
+        "notify",
     ),
     (
         "hostile-backtick-breakout.json",

@@ -200,6 +200,17 @@ pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_option(V)
 }
 
+/// A number that may arrive as a numeric string; anything else, or a non-finite value, is
+/// "not set".
+pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n: &f64| n.is_finite()))
+}
+
 fn skip_map<'de, A: de::MapAccess<'de>>(mut m: A) -> Result<(), A::Error> {
     while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
     Ok(())

@@ -5,6 +5,7 @@ pub mod lenient;
 pub mod model;
 mod pascal;
 mod repair;
+pub mod sequence;
 pub mod text;
 
 pub use input::{Entry, FindingEvent, ParseError, parse_input, parse_input_from};

@@ -197,6 +197,8 @@ pub struct Service {
     pub additional_info: Option<Box<AdditionalInfo>>,
     pub action: Option<Box<ServiceAction>>,
     pub runtime_details: Option<Box<RuntimeDetails>>,
+    /// Extended Threat Detection: the attack sequence of an `AttackSequence:*` finding.
+    pub detection: Option<Box<super::sequence::Detection>>,
 }
 
 /// `additionalInfo` is `{type, value: "<JSON string>"}` with the keys of `value` often
@@ -353,6 +355,11 @@ impl Finding {
             .additional_info
             .as_ref()
             .is_some_and(|a| a.is_sample())
+    }
+
+    /// The attack sequence, when this is an `AttackSequence:*` finding that carries one.
+    pub fn sequence(&self) -> Option<&super::sequence::Sequence> {
+        self.service.detection.as_ref()?.sequence.as_deref()
     }
 
     pub fn is_archived(&self) -> bool {

@@ -14,7 +14,7 @@ pub struct Fact<'a> {
 }
 
 impl<'a> Fact<'a> {
-    fn new(label: &'static str, raw: &'a str, kind: FieldKind) -> Fact<'a> {
+    pub(super) fn new(label: &'static str, raw: &'a str, kind: FieldKind) -> Fact<'a> {
         Fact {
             label,
             plain: neutralise(raw, kind.max_chars()),
@@ -22,7 +22,7 @@ impl<'a> Fact<'a> {
         }
     }
     /// For a value built here rather than read from the finding.
-    fn built(label: &'static str, raw: String, kind: FieldKind) -> Fact<'a> {
+    pub(super) fn built(label: &'static str, raw: String, kind: FieldKind) -> Fact<'a> {
         let plain = match neutralise(&raw, kind.max_chars()) {
             Cow::Borrowed(_) => raw,
             Cow::Owned(changed) => changed,

@@ -15,7 +15,8 @@ fn row(s: &mut String, label: &str, value: impl FnOnce(&mut String)) {
 pub(crate) fn page(v: &View) -> String {
     let p = v.plan;
     let mut s = String::with_capacity(4096);
-    s.push_str("<h2>GuardDuty Runtime finding: ");
+    s.push_str("<h2>");
+    s.push_str(super::kind_title(p));
     push_escaped(&mut s, &v.headline);
     s.push_str("</h2><p><b>Decision:</b> ");
     s.push_str(decision_word(p.decision));

@@ -6,6 +6,7 @@ mod facts;
 mod html;
 mod plain;
 mod slack;
+mod story;
 mod update;
 
 use crate::outcome::{Outcome, Status};
@@ -81,6 +82,15 @@ pub(crate) fn step_lines<'a>(
 }
 
 /// Words for the headline, from trusted parts only.
+/// What the notification is about, in its first line.
+pub(crate) fn kind_title(plan: &ResponsePlan) -> &'static str {
+    if plan.classification.is_attack_sequence {
+        "GuardDuty attack sequence: "
+    } else {
+        "GuardDuty Runtime finding: "
+    }
+}
+
 pub(crate) fn headline(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> String {
     let family = plan.classification.family_label();
     let mut head = String::with_capacity(64 + family.len());
@@ -157,7 +167,8 @@ pub(crate) fn console_url(plan: &ResponsePlan) -> Option<String> {
 /// Renders every channel.
 pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification {
     let resource = facts::resource_facts(&plan.finding);
-    let activity = facts::activity_facts(&plan.finding);
+    let mut activity = facts::activity_facts(&plan.finding);
+    activity.extend(story::sequence_facts(&plan.finding));
     let steps = step_lines(plan, outcomes);
     let id = View::ID.max_chars();
     let view = View {

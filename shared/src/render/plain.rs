@@ -33,7 +33,7 @@ pub(crate) fn body(v: &View) -> String {
         parts.iter().for_each(|part| s.push_str(part));
         s.push('\n');
     };
-    line(&["GuardDuty Runtime finding: ", &v.headline]);
+    line(&[super::kind_title(p), &v.headline]);
     line(&["Type: ", &v.finding_type]);
     line(&["Account: ", &v.account, "  Region: ", &v.region]);
     line(&[
