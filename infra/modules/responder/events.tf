@@ -3,14 +3,27 @@
 #   ecs      GuardDuty Finding, *:Runtime/*, resourceType ECSCluster
 #   eks      GuardDuty Finding, *:Runtime/*, resourceType EKSCluster
 #   coverage GuardDuty Runtime Protection Unhealthy | Healthy
+# With finding_source = "securityhub", the finding rules take infra/patterns/securityhub/<name>.json
+# instead (Security Hub Findings - Imported from GuardDuty, Types *:Runtime-*, by resource
+# type): a finding rule listens to one source only, so no finding is contained twice.
+
+locals {
+  pattern_files = {
+    for name in keys(local.functions) : name => (
+      var.finding_source == "securityhub" && name != "coverage"
+      ? "${local.patterns_dir}/securityhub/${name}.json"
+      : "${local.patterns_dir}/${name}.json"
+    )
+  }
+}
 
 resource "aws_cloudwatch_event_rule" "this" {
   for_each = local.functions
 
   name           = local.function_names[each.key]
-  description    = "GuardDuty Runtime Monitoring events for the ${each.key} responder"
+  description    = "GuardDuty Runtime Monitoring events (from ${each.key == "coverage" ? "guardduty" : var.finding_source}) for the ${each.key} responder"
   event_bus_name = var.event_bus_name
-  event_pattern  = file("${local.patterns_dir}/${each.key}.json")
+  event_pattern  = file(local.pattern_files[each.key])
   tags           = var.tags
 }
 
@@ -60,7 +73,7 @@ resource "aws_cloudwatch_event_rule" "test" {
   description    = "TEST ONLY: ${var.test_event_source} events shaped like GuardDuty's, for the ${each.key} responder"
   event_bus_name = var.event_bus_name
   event_pattern = jsonencode(merge(
-    jsondecode(file("${local.patterns_dir}/${each.key}.json")),
+    jsondecode(file(local.pattern_files[each.key])),
     { source = [var.test_event_source] },
   ))
   tags = var.tags
