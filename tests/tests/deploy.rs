@@ -338,8 +338,8 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             let handled = plan_input(&bytes, &Config::default())
                 .map_err(|e| format!("{file}: {e}"))?
                 .remove(0);
-            let sample: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| format!("{file}: {e}"))?;
+            // serde_json rejects degraded-fields.json's lone surrogates: Null reads as GuardDuty's.
+            let sample = serde_json::from_slice(&bytes).unwrap_or_default();
             // Every deployment here listens to GuardDuty (finding_source's default).
             let want = match delivered_from(&sample) {
                 Some("guardduty") => expected_targets(&handled, enabled),
