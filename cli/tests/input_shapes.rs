@@ -7,21 +7,66 @@ use std::process::Command;
 
 /// (EventBridge sample, the same finding in another shape); `events/gen-shapes.py` made them.
 const SHAPES: &[(&str, &str)] = &[
-    ("ec2-defense-evasion-kernel-module.json", "shape-eventbridge-pascal-detail.json"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-sns-notification.json"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-sqs-records.json"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-put-events-entries.json"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-s3-export.jsonl"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-s3-export.jsonl.gz"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-securityhub-imported.json"),
-    ("ec2-defense-evasion-kernel-module.json", "shape-securityhub-get-findings.json"),
-    ("hostile-control-chars.json", "hostile-shape-eventbridge-pascal-detail.json"),
-    ("hostile-slack-injection.json", "hostile-shape-sns-notification.json"),
-    ("hostile-bidi-zero-width.json", "hostile-shape-sqs-records.json"),
-    ("hostile-invisible-chars.json", "hostile-shape-put-events-entries.json"),
-    ("hostile-html-injection.json", "hostile-shape-s3-export.jsonl.gz"),
-    ("hostile-html-injection.json", "hostile-shape-securityhub-imported.json"),
-    ("hostile-control-chars.json", "hostile-shape-securityhub-get-findings.json"),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-eventbridge-pascal-detail.json",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-sns-notification.json",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-sqs-records.json",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-put-events-entries.json",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-s3-export.jsonl",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-s3-export.jsonl.gz",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-securityhub-imported.json",
+    ),
+    (
+        "ec2-defense-evasion-kernel-module.json",
+        "shape-securityhub-get-findings.json",
+    ),
+    (
+        "hostile-control-chars.json",
+        "hostile-shape-eventbridge-pascal-detail.json",
+    ),
+    (
+        "hostile-slack-injection.json",
+        "hostile-shape-sns-notification.json",
+    ),
+    (
+        "hostile-bidi-zero-width.json",
+        "hostile-shape-sqs-records.json",
+    ),
+    (
+        "hostile-invisible-chars.json",
+        "hostile-shape-put-events-entries.json",
+    ),
+    (
+        "hostile-html-injection.json",
+        "hostile-shape-s3-export.jsonl.gz",
+    ),
+    (
+        "hostile-html-injection.json",
+        "hostile-shape-securityhub-imported.json",
+    ),
+    (
+        "hostile-control-chars.json",
+        "hostile-shape-securityhub-get-findings.json",
+    ),
 ];
 
 fn event(name: &str) -> String {
@@ -75,7 +120,11 @@ fn every_shape_of_one_finding_gives_the_same_plan() {
 fn the_canonical_finding_is_contained_so_the_comparison_covers_actions() {
     let canonical = summary(SHAPES[0].0);
     assert_eq!(canonical[0]["decision"], "contain");
-    assert!(canonical[0]["actions"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(
+        canonical[0]["actions"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
 }
 
 #[test]
@@ -97,7 +146,10 @@ fn security_hub_with_two_instances_is_notified_with_the_reason() {
     assert_eq!(plan["decision"], "notify");
     assert!(plan["actions"].as_array().is_some_and(|a| a.is_empty()));
     let reason = plan["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("2 EC2 instances") && reason.contains("ambiguous"), "{reason}");
+    assert!(
+        reason.contains("2 EC2 instances") && reason.contains("ambiguous"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -118,7 +170,10 @@ fn an_unknown_shape_is_one_error_line_listing_the_accepted_shapes() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("error: ") && stderr.contains("Records[0]"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("Records[0]"),
+        "{stderr}"
+    );
     assert_eq!(unknown.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

@@ -4,9 +4,9 @@
 //! own pipeline classifies each event into; and with `finding_source = "securityhub"`, the
 //! patterns in `infra/patterns/securityhub/` the same way for Security Hub imports.
 
+use integration_tests::deploy::delivered_from;
 use responder::Config;
 use responder::pipeline::{Handled, plan_input};
-use integration_tests::deploy::delivered_from;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;

@@ -33,10 +33,7 @@ pub enum ParseError {
     TooDeep(u8),
     /// An error inside a wrapper (`Message`, `Records[2].body`, `line 7`), with where it was.
     #[error("{at}: {error}")]
-    Within {
-        at: String,
-        error: Box<ParseError>,
-    },
+    Within { at: String, error: Box<ParseError> },
 }
 
 impl ParseError {

@@ -155,7 +155,10 @@ fn get_findings_output_is_pascal_case_and_every_finding_counts() {
 
 #[test]
 fn sample_flag_is_found_inside_the_value_string() {
-    let s = BARE.replace(r#""resource""#, r#""service":{"additionalInfo":{"value":"{\"sample\":true}","type":"default"}},"resource""#);
+    let s = BARE.replace(
+        r#""resource""#,
+        r#""service":{"additionalInfo":{"value":"{\"sample\":true}","type":"default"}},"resource""#,
+    );
     assert!(one(&s).is_sample());
     assert!(!one(BARE).is_sample());
 }
@@ -190,7 +193,14 @@ fn an_event_with_a_pascal_case_detail_reads_like_a_camel_case_one() {
 #[test]
 fn an_unknown_shape_lists_every_accepted_one() {
     let message = parse_input(br#"{"hello":1}"#).unwrap_err().to_string();
-    for shape in ["EventBridge", "SNS", "SQS", "Entries", "Security Hub", "JSON Lines"] {
+    for shape in [
+        "EventBridge",
+        "SNS",
+        "SQS",
+        "Entries",
+        "Security Hub",
+        "JSON Lines",
+    ] {
         assert!(message.contains(shape), "{shape} missing from {message}");
     }
 }

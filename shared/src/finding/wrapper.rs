@@ -160,7 +160,10 @@ mod tests {
             quoted(&in_sns),
             in_sns
         );
-        let received = format!(r#"{{"Messages":[{{"MessageId":"1","Body":{}}}]}}"#, quoted(&in_sns));
+        let received = format!(
+            r#"{{"Messages":[{{"MessageId":"1","Body":{}}}]}}"#,
+            quoted(&in_sns)
+        );
         let detail: serde_json::Value = serde_json::from_str(EVENT).unwrap();
         let put = format!(
             r#"{{"Entries":[{{"Source":"aws.guardduty","DetailType":"GuardDuty Finding","Detail":{}}}]}}"#,
@@ -204,9 +207,15 @@ mod tests {
     fn wrapped(inner: &str, how: u8) -> String {
         match how {
             0 => sns(inner),
-            1 => format!(r#"{{"Records":[{{"eventSource":"aws:sqs","body":{}}}]}}"#, quoted(inner)),
+            1 => format!(
+                r#"{{"Records":[{{"eventSource":"aws:sqs","body":{}}}]}}"#,
+                quoted(inner)
+            ),
             2 => format!(r#"{{"Messages":[{{"Body":{}}}]}}"#, quoted(inner)),
-            _ => format!(r#"{{"Records":[{{"Sns":{{"Type":"Notification","Message":{}}}}}]}}"#, quoted(inner)),
+            _ => format!(
+                r#"{{"Records":[{{"Sns":{{"Type":"Notification","Message":{}}}}}]}}"#,
+                quoted(inner)
+            ),
         }
     }
 

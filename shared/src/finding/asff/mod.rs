@@ -108,9 +108,7 @@ pub fn entry(json: &str, at: &str) -> Result<Entry, ParseError> {
         service.insert("archived".into(), true.into());
     }
     if a.sample.as_bool() == Some(true) {
-        let info = service
-            .entry("additionalInfo")
-            .or_insert_with(|| json!({}));
+        let info = service.entry("additionalInfo").or_insert_with(|| json!({}));
         if let Value::Object(info) = info {
             info.insert("sample".into(), true.into());
         }
@@ -145,7 +143,8 @@ fn path(at: &str, member: &str) -> String {
 
 /// GuardDuty's product ARN in any partition and region: `arn:<p>:securityhub:<r>::product/aws/guardduty`.
 fn from_guardduty(product_arn: &Value) -> bool {
-    text(product_arn).is_some_and(|p| p.starts_with("arn:") && p.ends_with(":product/aws/guardduty"))
+    text(product_arn)
+        .is_some_and(|p| p.starts_with("arn:") && p.ends_with(":product/aws/guardduty"))
 }
 
 /// GuardDuty's own type from a `Types` entry, where Security Hub wrote it as the last

@@ -58,7 +58,9 @@ pub fn map(resources: &Value, mut base: Map<String, Value>) -> Option<Mapped> {
     }
     let ambiguity = match base.get("resourceType").and_then(Value::as_str) {
         Some("Instance" | "Container") => several(&instances, "EC2 instances"),
-        Some("ECSCluster") => several(&tasks, "ECS tasks").or_else(|| several(&clusters, "ECS clusters")),
+        Some("ECSCluster") => {
+            several(&tasks, "ECS tasks").or_else(|| several(&clusters, "ECS clusters"))
+        }
         Some("EKSCluster") => several(&eks, "EKS clusters").or_else(|| unnamed_pod(&base)),
         _ => None,
     };
@@ -80,9 +82,7 @@ fn several(found: &[&Value], what: &str) -> Option<String> {
 /// ASFF has no pod resource: only the workload GuardDuty flattened into `ProductFields`
 /// names it, and without both its namespace and name no pod can be isolated.
 fn unnamed_pod(resource: &Map<String, Value>) -> Option<String> {
-    let w = &resource
-        .get("kubernetesDetails")
-        .unwrap_or(&Value::Null)["kubernetesWorkloadDetails"];
+    let w = &resource.get("kubernetesDetails").unwrap_or(&Value::Null)["kubernetesWorkloadDetails"];
     let named = text(&w["namespace"]).is_some() && text(&w["name"]).is_some();
     (!named).then(|| {
         "the Security Hub finding does not name the pod (namespace and name), so the target is ambiguous"
@@ -113,7 +113,9 @@ fn instance(r: &Value) -> Value {
 
 fn ecs_cluster(r: &Value) -> Map<String, Value> {
     let d = &r["Details"]["AwsEcsCluster"];
-    let name = text(&d["ClusterName"]).map(Value::from).unwrap_or_else(|| id_tail(r, "cluster/"));
+    let name = text(&d["ClusterName"])
+        .map(Value::from)
+        .unwrap_or_else(|| id_tail(r, "cluster/"));
     let mut m = Map::new();
     m.insert("name".into(), name);
     m.insert("arn".into(), r["Id"].clone());
@@ -137,7 +139,9 @@ fn task(r: &Value) -> Value {
 
 fn eks_cluster(r: &Value) -> Value {
     let d = &r["Details"]["AwsEksCluster"];
-    let name = text(&d["Name"]).map(Value::from).unwrap_or_else(|| id_tail(r, "cluster/"));
+    let name = text(&d["Name"])
+        .map(Value::from)
+        .unwrap_or_else(|| id_tail(r, "cluster/"));
     json!({"name": name, "arn": r["Id"], "tags": tags(r)})
 }
 
@@ -157,11 +161,7 @@ fn id_tail(r: &Value, marker: &str) -> Value {
 /// ASFF tags are a map; the model reads GuardDuty's `[{key, value}]`.
 fn tags(r: &Value) -> Value {
     let pairs = r["Tags"].as_object().into_iter().flatten();
-    Value::Array(
-        pairs
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect(),
-    )
+    Value::Array(pairs.map(|(k, v)| json!({"key": k, "value": v})).collect())
 }
 
 pub fn text(v: &Value) -> Option<&str> {

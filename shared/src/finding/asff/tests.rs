@@ -44,7 +44,10 @@ fn a_guardduty_asff_finding_maps_onto_the_model() {
     assert_eq!(f.service.count, Some(2));
     assert_eq!(f.process().unwrap().name.as_ref().unwrap().as_raw(), "sh");
     let i = f.resource.instance_details.as_ref().unwrap();
-    assert_eq!(i.instance_id.as_ref().unwrap().as_raw(), "i-0a1b2c3d4e5f60718");
+    assert_eq!(
+        i.instance_id.as_ref().unwrap().as_raw(),
+        "i-0a1b2c3d4e5f60718"
+    );
     assert_eq!(i.tags[0].value.as_raw(), "web");
     assert_eq!(f.resource.resource_type.as_raw(), "Instance");
     assert!(f.target_ambiguity.is_none());
@@ -56,7 +59,10 @@ fn types_severity_and_state_fall_back_as_documented() {
         from_asff_type("TTPs/Command and Control/Backdoor:Runtime-C&CActivity.B!DNS").as_deref(),
         Some("Backdoor:Runtime/C&CActivity.B!DNS")
     );
-    assert_eq!(from_asff_type("Software and Configuration Checks/Vulnerabilities"), None);
+    assert_eq!(
+        from_asff_type("Software and Configuration Checks/Vulnerabilities"),
+        None
+    );
     let mut v = asff();
     v["Severity"] = json!({"Label": "CRITICAL"});
     v["FindingProviderFields"] = json!({"Severity": {"Original": "9.5"}});
@@ -76,7 +82,10 @@ fn types_severity_and_state_fall_back_as_documented() {
 fn other_products_are_not_acted_on_and_required_members_are_named() {
     let mut v = asff();
     v["ProductArn"] = json!("arn:aws:securityhub:us-east-1::product/aws/inspector");
-    assert!(matches!(entry(&v.to_string(), "").unwrap(), Entry::NotAFinding { .. }));
+    assert!(matches!(
+        entry(&v.to_string(), "").unwrap(),
+        Entry::NotAFinding { .. }
+    ));
     for member in ["Id", "AwsAccountId", "Resources"] {
         let mut v = asff();
         v.as_object_mut().unwrap().remove(member);
@@ -92,12 +101,21 @@ fn several_targets_or_an_unnamed_pod_are_ambiguous() {
     let mut v = asff();
     let second = v["Resources"][0].clone();
     v["Resources"].as_array_mut().unwrap().push(second);
-    assert!(one(&v).target_ambiguity.unwrap().contains("2 EC2 instances"));
+    assert!(
+        one(&v)
+            .target_ambiguity
+            .unwrap()
+            .contains("2 EC2 instances")
+    );
     let eks = json!([{"Type": "AwsEksCluster", "Id": "arn:aws:eks:us-east-1:1:cluster/prod"}]);
     v["Resources"] = eks;
     let f = one(&v);
     assert_eq!(f.resource.resource_type.as_raw(), "EKSCluster");
-    assert!(f.target_ambiguity.unwrap().contains("does not name the pod"));
+    assert!(
+        f.target_ambiguity
+            .unwrap()
+            .contains("does not name the pod")
+    );
     let w = "aws/guardduty/resource/kubernetesDetails/kubernetesWorkloadDetails";
     v["ProductFields"][format!("{w}/namespace")] = json!("default");
     v["ProductFields"][format!("{w}/name")] = json!("web");
@@ -122,10 +140,16 @@ fn security_hub_get_findings_and_guardduty_get_findings_share_a_key() {
     assert_eq!(ids, ["f1", "g1"]);
     let event = json!({"detail-type": IMPORTED_DETAIL_TYPE, "source": SECURITY_HUB_SOURCE,
         "detail": {"findings": [asff()]}});
-    assert!(matches!(&parse_input(event.to_string().as_bytes()).unwrap()[..], [Entry::Finding(_)]));
+    assert!(matches!(
+        &parse_input(event.to_string().as_bytes()).unwrap()[..],
+        [Entry::Finding(_)]
+    ));
     let empty = json!({"detail-type": IMPORTED_DETAIL_TYPE, "source": SECURITY_HUB_SOURCE,
         "detail": {"findings": []}});
-    assert_eq!(parse_input(empty.to_string().as_bytes()).unwrap_err(), ParseError::NoFindings);
+    assert_eq!(
+        parse_input(empty.to_string().as_bytes()).unwrap_err(),
+        ParseError::NoFindings
+    );
 }
 
 fn odd_value() -> impl proptest::strategy::Strategy<Value = Value> {
