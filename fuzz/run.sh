@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-300}
 mkdir -p corpus/pipeline
-cp ../events/*.json corpus/pipeline/
+cp ../events/*.json ../events/*.jsonl ../events/*.jsonl.gz corpus/pipeline/
 cargo +nightly fuzz run pipeline corpus/pipeline -- -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 2>&1 | tee /tmp/fuzz-pipeline.log | tail -n 20

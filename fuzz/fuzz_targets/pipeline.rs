@@ -1,5 +1,7 @@
 //! Arbitrary bytes through parse → classify → decide → plan → render: must never panic,
-//! and every rendered channel must stay free of control and bidi characters.
+//! and every rendered channel must stay free of control and bidi characters. `plan_input` is
+//! the entry point that recognises every input shape (wrappers, gzip JSON Lines, Security Hub
+//! ASFF), so each parser is reached; `run.sh` seeds the corpus with a sample of each.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

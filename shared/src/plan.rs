@@ -187,6 +187,9 @@ pub(crate) fn surface_actions(
     config: &Config,
 ) -> Result<Vec<Action>, crate::target::TargetError> {
     use ActionKind::*;
+    if let Some(why) = &f.target_ambiguity {
+        return Err(crate::target::TargetError::Ambiguous(why.clone()));
+    }
     let (target, kinds): (Target, Vec<ActionKind>) = match c.surface {
         Surface::Ec2 => {
             let o = &config.ec2;

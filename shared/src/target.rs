@@ -73,6 +73,9 @@ pub enum TargetError {
     Missing(&'static str),
     #[error("the finding's {0} is not a valid identifier")]
     Invalid(&'static str),
+    /// The finding's source shape lists several candidates (or none it can name).
+    #[error("{0}")]
+    Ambiguous(String),
 }
 
 fn valid(

@@ -171,6 +171,37 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "contain",
     ),
     (
+        "hostile-shape-eventbridge-pascal-detail.json",
+        "Execution",
+        "ec2",
+        "contain",
+    ),
+    (
+        "hostile-shape-put-events-entries.json",
+        "Execution",
+        "ec2",
+        "contain",
+    ),
+    (
+        "hostile-shape-securityhub-get-findings.json",
+        "Execution",
+        "ec2",
+        "contain",
+    ),
+    (
+        "hostile-shape-securityhub-imported.json",
+        "Execution",
+        "ec2",
+        "contain",
+    ),
+    (
+        "hostile-shape-sns-notification.json",
+        "DefenseEvasion",
+        "eks",
+        "notify",
+    ),
+    ("hostile-shape-sqs-records.json", "Impact", "eks", "notify"),
+    (
         "hostile-slack-injection.json",
         "DefenseEvasion",
         "eks",
@@ -184,6 +215,37 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "notify",
     ),
     ("sample-flag-in-value.json", "Execution", "eks", "notify"),
+    (
+        "shape-eventbridge-pascal-detail.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    (
+        "shape-put-events-entries.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    (
+        "shape-securityhub-get-findings.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    (
+        "shape-securityhub-imported.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    (
+        "shape-sns-notification.json",
+        "DefenseEvasion",
+        "ec2",
+        "contain",
+    ),
+    ("shape-sqs-records.json", "DefenseEvasion", "ec2", "contain"),
 ];
 
 fn plans_of(file: &str) -> Vec<ResponsePlan> {

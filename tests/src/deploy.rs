@@ -40,6 +40,20 @@ fn run_python(script: &str, args: &[&str]) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The module's `finding_source` whose rules can deliver a sample: `"securityhub"` for a
+/// Security Hub import; none for an envelope with a PascalCase `detail` (a replay file:
+/// EventBridge only carries GuardDuty's camelCase); else `"guardduty"`.
+pub fn delivered_from(event: &serde_json::Value) -> Option<&'static str> {
+    let detail = &event["detail"];
+    if event["source"] == "aws.securityhub" {
+        Some("securityhub")
+    } else if detail.get("id").is_none() && detail.get("Id").is_some() {
+        None
+    } else {
+        Some("guardduty")
+    }
+}
+
 /// Everything in moto's default account and in the account of each of `roles`.
 pub fn inventory(endpoint: &str, roles: &[String]) -> Result<Inventory, String> {
     let mut args = vec![endpoint];

@@ -3,14 +3,28 @@
 #   ecs      GuardDuty Finding, *:Runtime/*, resourceType ECSCluster
 #   eks      GuardDuty Finding, *:Runtime/*, resourceType EKSCluster
 #   coverage GuardDuty Runtime Protection Unhealthy | Healthy
+# plus attack-sequence.json (AttackSequence:*), aimed at the notifying function below.
+# With finding_source = "securityhub", the finding rules take infra/patterns/securityhub/<name>.json
+# instead (Security Hub Findings - Imported from GuardDuty, Types *:Runtime-*, by resource
+# type): a finding rule listens to one source only, so no finding is contained twice.
+
+locals {
+  pattern_files = {
+    for name in distinct(concat(keys(local.functions), local.surfaces)) : name => (
+      var.finding_source == "securityhub" && name != "coverage"
+      ? "${local.patterns_dir}/securityhub/${name}.json"
+      : "${local.patterns_dir}/${name}.json"
+    )
+  }
+}
 
 resource "aws_cloudwatch_event_rule" "this" {
   for_each = local.functions
 
   name           = local.function_names[each.key]
-  description    = "GuardDuty Runtime Monitoring events for the ${each.key} responder"
+  description    = "GuardDuty Runtime Monitoring events (from ${each.key == "coverage" ? "guardduty" : var.finding_source}) for the ${each.key} responder"
   event_bus_name = var.event_bus_name
-  event_pattern  = file("${local.patterns_dir}/${each.key}.json")
+  event_pattern  = file(local.pattern_files[each.key])
   tags           = var.tags
 }
 
@@ -60,7 +74,7 @@ resource "aws_cloudwatch_event_rule" "test" {
   description    = "TEST ONLY: ${var.test_event_source} events shaped like GuardDuty's, for the ${each.key} responder"
   event_bus_name = var.event_bus_name
   event_pattern = jsonencode(merge(
-    jsondecode(file("${local.patterns_dir}/${each.key}.json")),
+    jsondecode(file(local.pattern_files[each.key])),
     { source = [var.test_event_source] },
   ))
   tags = var.tags
@@ -120,7 +134,7 @@ resource "aws_cloudwatch_event_rule" "unhandled" {
   name           = "${var.name_prefix}-${each.key}-notify-only"
   description    = "GuardDuty Runtime Monitoring ${each.key} findings, notified by the ${each.value} function (no ${each.key} function deployed)"
   event_bus_name = var.event_bus_name
-  event_pattern  = file("${local.patterns_dir}/${each.key}.json")
+  event_pattern  = file(local.pattern_files[each.key])
   tags           = var.tags
 }
 
@@ -150,5 +164,48 @@ resource "aws_lambda_permission" "unhandled" {
   function_name  = aws_lambda_function.this[each.value].function_name
   principal      = "events.amazonaws.com"
   source_arn     = aws_cloudwatch_event_rule.unhandled[each.key].arn
+  source_account = local.account_id
+}
+
+# Attack sequences (Extended Threat Detection) span surfaces: one rule, aimed at the
+# notifying function, which notifies them with their story (and contains the resources of
+# its own surface when a playbook rule says `contain`; see docs/playbook.md).
+
+resource "aws_cloudwatch_event_rule" "attack_sequences" {
+  count = local.notifier == null ? 0 : 1
+
+  name           = "${var.name_prefix}-attack-sequences"
+  description    = "GuardDuty AttackSequence findings, notified by the ${local.notifier} function"
+  event_bus_name = var.event_bus_name
+  event_pattern  = file("${local.patterns_dir}/attack-sequence.json")
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "attack_sequences" {
+  count = local.notifier == null ? 0 : 1
+
+  rule           = aws_cloudwatch_event_rule.attack_sequences[0].name
+  event_bus_name = var.event_bus_name
+  target_id      = "responder-${local.notifier}"
+  arn            = aws_lambda_function.this[local.notifier].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "attack_sequences" {
+  count = local.notifier == null ? 0 : 1
+
+  statement_id   = "AllowEventBridgeRuleAttackSequences"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this[local.notifier].function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.attack_sequences[0].arn
   source_account = local.account_id
 }

@@ -284,6 +284,17 @@ variable "tags" {
   default     = {}
 }
 
+variable "finding_source" {
+  description = "Where the finding rules listen: \"guardduty\" (GuardDuty Finding events) or \"securityhub\" (Security Hub Findings - Imported events of GuardDuty findings, for organisations that send GuardDuty to Security Hub and subscribe there). One or the other, never both, so no finding is contained twice. Coverage (Runtime Protection health) always listens to GuardDuty."
+  type        = string
+  default     = "guardduty"
+
+  validation {
+    condition     = contains(["guardduty", "securityhub"], var.finding_source)
+    error_message = "finding_source is \"guardduty\" or \"securityhub\"."
+  }
+}
+
 variable "enable_test_event_rules" {
   description = "Also route events with source test_event_source (same patterns otherwise), so `aws events put-events` of an events/ sample reaches the functions. For a verification window only: whoever may call events:PutEvents can then forge findings."
   type        = bool

@@ -1,13 +1,17 @@
 //! Stage 1 — parse: the finding model and the accepted input shapes.
 
+mod asff;
+mod error;
 pub mod input;
+mod jsonl;
 pub mod lenient;
 pub mod model;
 mod pascal;
 mod repair;
 pub mod sequence;
 pub mod text;
+mod wrapper;
 
-pub use input::{Entry, FindingEvent, ParseError, parse_input, parse_input_from};
+pub use input::{ACCEPTED_SHAPES, Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;
 pub use model::*;

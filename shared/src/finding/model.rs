@@ -40,6 +40,10 @@ pub struct Finding {
     pub resource: Resource,
     #[serde(default, deserialize_with = "null_as_default")]
     pub service: Service,
+    /// Why containment has no single target, when the shape the finding came in (Security
+    /// Hub's ASFF) cannot name one; the finding is then notified with this reason.
+    #[serde(skip)]
+    pub target_ambiguity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
