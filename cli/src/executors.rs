@@ -14,6 +14,8 @@ pub enum AnyExecutor {
     Eks(EksExecutor),
     /// No executor for this surface in this build: every action is reported skipped.
     Missing(Surface),
+    /// One per surface of a plan whose actions span surfaces (an attack sequence).
+    Many(Vec<(Surface, AnyExecutor)>),
 }
 
 impl AnyExecutor {
@@ -35,21 +37,41 @@ impl AnyExecutor {
     }
 }
 
-impl Executor for AnyExecutor {
-    fn required_permissions(&self) -> &'static [&'static str] {
-        match self {
-            AnyExecutor::Ec2(e) => e.required_permissions(),
-            AnyExecutor::Ecs(e) => e.required_permissions(),
-            AnyExecutor::Eks(e) => e.required_permissions(),
-            AnyExecutor::Missing(_) => &[],
+impl AnyExecutor {
+    /// The executor of the plan's surface, or of each surface its actions name.
+    pub fn for_plan(
+        plan: &ResponsePlan,
+        sdk: &aws_config::SdkConfig,
+        config: &responder::Config,
+    ) -> AnyExecutor {
+        let mut surfaces: Vec<Surface> = Vec::new();
+        for a in &plan.actions {
+            let s = a.target.surface();
+            if !surfaces.contains(&s) {
+                surfaces.push(s);
+            }
+        }
+        match surfaces[..] {
+            [] => AnyExecutor::for_surface(plan.surface, sdk, config),
+            [one] => AnyExecutor::for_surface(one, sdk, config),
+            _ => AnyExecutor::Many(
+                surfaces
+                    .into_iter()
+                    .map(|s| (s, AnyExecutor::for_surface(s, sdk, config)))
+                    .collect(),
+            ),
         }
     }
+}
 
-    async fn execute(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+impl AnyExecutor {
+    /// One surface's executor (a `Many` inside a `Many` is never built: nothing to run).
+    async fn execute_one(&self, plan: &ResponsePlan) -> Vec<Outcome> {
         match self {
             AnyExecutor::Ec2(e) => e.execute(plan).await,
             AnyExecutor::Ecs(e) => e.execute(plan).await,
             AnyExecutor::Eks(e) => e.execute(plan).await,
+            AnyExecutor::Many(_) => Vec::new(),
             AnyExecutor::Missing(surface) => plan
                 .actions
                 .iter()
@@ -63,5 +85,36 @@ impl Executor for AnyExecutor {
                 })
                 .collect(),
         }
+    }
+}
+
+impl Executor for AnyExecutor {
+    fn required_permissions(&self) -> &'static [&'static str] {
+        match self {
+            AnyExecutor::Ec2(e) => e.required_permissions(),
+            AnyExecutor::Ecs(e) => e.required_permissions(),
+            AnyExecutor::Eks(e) => e.required_permissions(),
+            AnyExecutor::Missing(_) | AnyExecutor::Many(_) => &[],
+        }
+    }
+
+    async fn execute(&self, plan: &ResponsePlan) -> Vec<Outcome> {
+        let AnyExecutor::Many(all) = self else {
+            return self.execute_one(plan).await;
+        };
+        // Each executor answers every action (others' as skipped); keep each action's
+        // answer from its own surface's executor.
+        let mut answers = Vec::with_capacity(all.len());
+        for (surface, e) in all {
+            answers.push((*surface, e.execute_one(plan).await));
+        }
+        plan.actions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let own = answers.iter().find(|(s, _)| *s == a.target.surface())?;
+                own.1.get(i).cloned()
+            })
+            .collect()
     }
 }

@@ -16,7 +16,7 @@ pub async fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Vec<Reported>
     let mut reported = Vec::with_capacity(plans.len());
     for plan in plans {
         let sdk = responder::execute::aws::sdk_config(&plan.region).await;
-        let executor = AnyExecutor::for_surface(plan.surface, &sdk, config);
+        let executor = AnyExecutor::for_plan(&plan, &sdk, config);
         let r = respond(plan, Some(&executor), &notifier, RepeatPolicy::Update).await;
         reported.push(Reported {
             plan: r.plan,

@@ -112,6 +112,36 @@ impl ResponsePlan {
         self.actions.clear();
         self.notification = render(self, None);
     }
+
+    /// Keeps only the actions `surface`'s executor carries out (an attack sequence may
+    /// span surfaces; one function has one executor). Returns the other surfaces left out;
+    /// with nothing left, the plan is lowered to notify-only.
+    pub fn keep_surface(&mut self, surface: Surface) -> Vec<Surface> {
+        let mut others: Vec<Surface> = Vec::new();
+        self.actions.retain(|a| {
+            let s = a.target.surface();
+            if s != surface && !others.contains(&s) {
+                others.push(s);
+            }
+            s == surface
+        });
+        if others.is_empty() {
+            return others;
+        }
+        let names: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
+        let why = format!(
+            "no executor deployed for {}: this function contains only {} resources",
+            names.join(", "),
+            surface.as_str()
+        );
+        if self.actions.is_empty() {
+            self.downgrade(why);
+        } else {
+            self.reason = format!("{}; not contained here: {why}", self.reason);
+            self.notification = render(self, None);
+        }
+        others
+    }
 }
 
 /// Builds the plan for one finding. Pure and total: every finding yields a plan.

@@ -33,6 +33,16 @@ pub enum Target {
 }
 
 impl Target {
+    /// The surface whose executor contains this target.
+    pub fn surface(&self) -> crate::classify::Surface {
+        use crate::classify::Surface;
+        match self {
+            Target::Ec2 { .. } => Surface::Ec2,
+            Target::Ecs { .. } => Surface::Ecs,
+            Target::Eks { .. } => Surface::Eks,
+        }
+    }
+
     /// How messages name the target: the instance id, the task ARN, or
     /// `cluster/namespace/type/name`.
     pub fn name(&self) -> std::borrow::Cow<'_, str> {

@@ -53,13 +53,16 @@ fn settings(vars: &[(&str, &str)]) -> Settings {
     Settings::from_env(|k| map.get(k).cloned()).unwrap()
 }
 
-async fn handler(
-    vars: &[(&str, &str)],
-    hook: &Webhook,
-) -> Handler<(
+type TestHandler = Handler<(
     Surface,
     fn(&aws_config::SdkConfig, &Config) -> FailingExecutor,
-)> {
+)>;
+
+async fn handler(vars: &[(&str, &str)], hook: &Webhook) -> TestHandler {
+    handler_with(Config::default(), vars, hook).await
+}
+
+async fn handler_with(config: Config, vars: &[(&str, &str)], hook: &Webhook) -> TestHandler {
     let sdk = sdk_config(&moto::shared().endpoint(), "us-east-1").await;
     let mut vars = vars.to_vec();
     let url = hook.url();
@@ -67,7 +70,39 @@ async fn handler(
     let s = settings(&vars);
     let notifier = Notifier::new(&sdk, &s.notify).await;
     let build: fn(&aws_config::SdkConfig, &Config) -> FailingExecutor = |_, _| FailingExecutor;
-    Handler::new(Config::default(), s, (Surface::Ec2, build), notifier, sdk)
+    Handler::new(config, s, (Surface::Ec2, build), notifier, sdk)
+}
+
+/// An attack sequence spans surfaces; the ec2 function contains only EC2 resources and
+/// says which surfaces it left to no one.
+#[tokio::test]
+async fn an_attack_sequence_on_another_surface_is_notified_with_why() {
+    let hook = Webhook::start(vec![]).await;
+    let config = Config::from_document(
+        r#"{"playbook": {"rules": [{"families": ["AttackSequence"], "decision": "contain"}]}}"#,
+        "test",
+    )
+    .unwrap();
+    let h = handler_with(config, &[("RESPONDER_MODE", "enforce")], &hook).await;
+    let r = h
+        .handle(&event("attack-sequence-ecs-compromised-cluster.json"), None)
+        .await
+        .unwrap();
+    assert_eq!(r[0].plan.decision, responder::Decision::Notify);
+    assert!(r[0].outcomes.is_empty());
+    assert!(
+        r[0].plan.reason.contains("no executor deployed for ecs"),
+        "{}",
+        r[0].plan.reason
+    );
+    assert!(
+        r[0].plan
+            .notification
+            .text
+            .starts_with("GuardDuty attack sequence"),
+        "{}",
+        r[0].plan.notification.text
+    );
 }
 
 #[tokio::test]

@@ -156,13 +156,10 @@ impl<F: ExecutorFactory> Handler<F> {
         own_account: Option<&str>,
     ) -> Response {
         let started = Instant::now();
-        if plan.decision == Decision::Contain && plan.surface != self.factory.surface() {
-            // Terraform aims a surface's findings here only when its function is off.
-            plan.downgrade(format!(
-                "no executor deployed for {}: this function contains only {} resources",
-                plan.surface.as_str(),
-                self.factory.surface().as_str()
-            ));
+        if plan.decision == Decision::Contain {
+            // Terraform aims a surface's findings here only when its function is off; an
+            // attack sequence's resources may span surfaces.
+            plan.keep_surface(self.factory.surface());
         }
         let token = if plan.decision == Decision::Contain && self.settings.mode == Mode::Enforce {
             self.admit(&mut plan).await
