@@ -47,6 +47,29 @@ pub struct DeliveryLine {
 }
 
 impl Reported {
+    /// Not acted on: another run holds the finding's exactly-once record.
+    #[cfg(feature = "aws")]
+    pub fn busy(plan: ResponsePlan, why: &str) -> Reported {
+        let outcomes = plan
+            .actions
+            .iter()
+            .map(|a| {
+                Outcome::new(
+                    a.kind,
+                    a.target.to_string(),
+                    responder::outcome::Status::Skipped,
+                    why,
+                )
+            })
+            .collect();
+        Reported {
+            plan,
+            outcomes,
+            deliveries: Vec::new(),
+            repeat: false,
+        }
+    }
+
     fn dry_run(plan: ResponsePlan) -> Reported {
         Reported {
             plan,

@@ -4,20 +4,41 @@
 use crate::executors::AnyExecutor;
 use crate::replay::{DeliveryLine, Reported};
 use responder::Config;
+use responder::idempotency::{Idempotency, RecordSettings, respond_once};
 use responder::notify::{Notifier, NotifySettings};
 use responder::plan::ResponsePlan;
-use responder::respond::{RepeatPolicy, respond};
+use responder::respond::RepeatPolicy;
 
 pub async fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Vec<Reported> {
     let settings = NotifySettings::from_env(|k| std::env::var(k).ok());
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let base = responder::execute::aws::sdk_config(&region).await;
     let notifier = Notifier::new(&base, &settings).await;
+    // Shared with the Lambda functions (RESPONDER_IDEMPOTENCY_TABLE): a finding they are
+    // containing, or have contained, is not contained again from here.
+    let once =
+        RecordSettings::from_env(|k| std::env::var(k).ok()).map(|s| Idempotency::new(&base, &s));
     let mut reported = Vec::with_capacity(plans.len());
     for plan in plans {
         let sdk = responder::execute::aws::sdk_config(&plan.region).await;
         let executor = AnyExecutor::for_plan(&plan, &sdk, config);
-        let r = respond(plan, Some(&executor), &notifier, RepeatPolicy::Update).await;
+        let kept = plan.clone();
+        let r = match respond_once(
+            plan,
+            &executor,
+            &notifier,
+            RepeatPolicy::Update,
+            once.as_ref(),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(busy) => {
+                eprintln!("{busy}");
+                reported.push(Reported::busy(kept, &busy.to_string()));
+                continue;
+            }
+        };
         reported.push(Reported {
             plan: r.plan,
             outcomes: r.outcomes,

@@ -31,6 +31,7 @@ pub mod eks_front;
 pub mod eks_world;
 pub mod function_env;
 pub mod guardduty_api;
+pub mod idempotency_table;
 pub mod kube_api;
 pub mod moto;
 pub mod moto_data;

@@ -55,10 +55,16 @@ const MOTO_CANNOT_CREATE: &[(&str, &str)] = &[(
 )];
 
 /// Protections the test turns off because it destroys what it applied: (variable, reason).
-const TURNED_OFF_TO_DESTROY: &[(&str, &str)] = &[(
-    "rate_limit_table_deletion_protection",
-    "DeleteTable refuses a table with deletion protection (moto enforces it like AWS)",
-)];
+const TURNED_OFF_TO_DESTROY: &[(&str, &str)] = &[
+    (
+        "rate_limit_table_deletion_protection",
+        "DeleteTable refuses a table with deletion protection (moto enforces it like AWS)",
+    ),
+    (
+        "idempotency_table_deletion_protection",
+        "DeleteTable refuses a table with deletion protection (moto enforces it like AWS)",
+    ),
+];
 
 /// Perpetual plan differences that come only from moto: (type, attribute, reason).
 const MOTO_ONLY_DIFFS: &[(&str, &str, &str)] = &[(

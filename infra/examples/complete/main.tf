@@ -34,26 +34,27 @@ locals {
 module "responder" {
   source = "../../modules/responder"
 
-  name_prefix                          = var.name_prefix
-  lambda_zip_dir                       = var.lambda_zip_dir
-  functions                            = var.functions
-  mode                                 = var.mode
-  responder_config                     = var.responder_config
-  protected_namespaces                 = var.protected_namespaces
-  max_containments_per_hour            = var.max_containments_per_hour
-  eks_cluster_names                    = var.eks_cluster_names
-  create_eks_access_entries            = var.create_eks_access_entries
-  rate_limit_table_deletion_protection = var.rate_limit_table_deletion_protection
-  enable_runtime_monitoring            = var.enable_runtime_monitoring
-  enable_coverage_schedule             = var.enable_coverage_schedule
-  coverage_detector_id                 = var.coverage_detector_id
-  coverage_resource_type               = var.coverage_resource_type
-  coverage_require_tag                 = var.coverage_require_tag
-  enable_test_event_rules              = var.enable_test_event_rules
-  cross_account_role_name              = local.cross_account ? var.cross_account_role_name : ""
-  cross_account_external_id            = local.cross_account ? var.cross_account_external_id : ""
-  organization_id                      = var.organization_id
-  ecs_revocable_role_arns              = var.ecs_revocable_role_arns
+  name_prefix                           = var.name_prefix
+  lambda_zip_dir                        = var.lambda_zip_dir
+  functions                             = var.functions
+  mode                                  = var.mode
+  responder_config                      = var.responder_config
+  protected_namespaces                  = var.protected_namespaces
+  max_containments_per_hour             = var.max_containments_per_hour
+  eks_cluster_names                     = var.eks_cluster_names
+  create_eks_access_entries             = var.create_eks_access_entries
+  rate_limit_table_deletion_protection  = var.rate_limit_table_deletion_protection
+  idempotency_table_deletion_protection = var.idempotency_table_deletion_protection
+  enable_runtime_monitoring             = var.enable_runtime_monitoring
+  enable_coverage_schedule              = var.enable_coverage_schedule
+  coverage_detector_id                  = var.coverage_detector_id
+  coverage_resource_type                = var.coverage_resource_type
+  coverage_require_tag                  = var.coverage_require_tag
+  enable_test_event_rules               = var.enable_test_event_rules
+  cross_account_role_name               = local.cross_account ? var.cross_account_role_name : ""
+  cross_account_external_id             = local.cross_account ? var.cross_account_external_id : ""
+  organization_id                       = var.organization_id
+  ecs_revocable_role_arns               = var.ecs_revocable_role_arns
 }
 
 module "member_role" {

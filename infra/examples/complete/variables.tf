@@ -156,3 +156,9 @@ variable "tags" {
     Project = "guardduty-responder"
   }
 }
+
+variable "idempotency_table_deletion_protection" {
+  description = "Deletion protection of the idempotency table (turn off before destroying the deployment)."
+  type        = bool
+  default     = true
+}

@@ -84,7 +84,10 @@ locals {
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
     # Resources per function (its own surface's member role), see common_statements.
     "sts:AssumeRole"      = { resources = [], condition = { StringEquals = { "aws:ResourceOrgID" = [var.organization_id] } } }
-    "dynamodb:UpdateItem" = { resources = [aws_dynamodb_table.rate_limit.arn], condition = {} }
+    "dynamodb:UpdateItem" = { resources = [aws_dynamodb_table.rate_limit.arn, aws_dynamodb_table.idempotency.arn], condition = {} }
+    "dynamodb:PutItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
+    "dynamodb:GetItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
+    "dynamodb:DeleteItem" = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
   }
 
   # sts:AssumeRole only for functions that act in member accounts, on their surface's role

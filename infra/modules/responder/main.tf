@@ -42,16 +42,18 @@ locals {
 
   environment = merge(
     {
-      RESPONDER_MODE                      = var.mode
-      RESPONDER_CONFIG                    = jsonencode(local.responder_config)
-      RESPONDER_EXEMPT_TAG                = var.exempt_tag
-      RESPONDER_HONOUR_EXEMPT_TAGS        = tostring(var.honour_exempt_tags)
-      RESPONDER_PROTECTED_NAMESPACES      = join(",", var.protected_namespaces)
-      RESPONDER_SNS_TOPIC_ARN             = aws_sns_topic.notifications.arn
-      RESPONDER_SLACK_SECRET_ARN          = aws_secretsmanager_secret.slack_webhook.arn
-      RESPONDER_MAX_CONTAINMENTS_PER_HOUR = tostring(var.max_containments_per_hour)
-      RESPONDER_RATE_LIMIT_TABLE          = aws_dynamodb_table.rate_limit.name
-      RESPONDER_RECORD_MAC_KEY_ID         = aws_kms_key.record_mac.arn
+      RESPONDER_MODE                            = var.mode
+      RESPONDER_CONFIG                          = jsonencode(local.responder_config)
+      RESPONDER_EXEMPT_TAG                      = var.exempt_tag
+      RESPONDER_HONOUR_EXEMPT_TAGS              = tostring(var.honour_exempt_tags)
+      RESPONDER_PROTECTED_NAMESPACES            = join(",", var.protected_namespaces)
+      RESPONDER_SNS_TOPIC_ARN                   = aws_sns_topic.notifications.arn
+      RESPONDER_SLACK_SECRET_ARN                = aws_secretsmanager_secret.slack_webhook.arn
+      RESPONDER_MAX_CONTAINMENTS_PER_HOUR       = tostring(var.max_containments_per_hour)
+      RESPONDER_RATE_LIMIT_TABLE                = aws_dynamodb_table.rate_limit.name
+      RESPONDER_IDEMPOTENCY_TABLE               = aws_dynamodb_table.idempotency.name
+      RESPONDER_IDEMPOTENCY_IN_PROGRESS_SECONDS = tostring(local.idempotency_in_progress_seconds)
+      RESPONDER_RECORD_MAC_KEY_ID               = aws_kms_key.record_mac.arn
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
     # The functions accept the test rules' source only while those rules exist.

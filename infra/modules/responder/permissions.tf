@@ -106,6 +106,9 @@ locals {
     "sqs:SendMessage",
     "sts:AssumeRole",
     "dynamodb:UpdateItem",
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:DeleteItem",
   ]
 
   runtime_permissions = [

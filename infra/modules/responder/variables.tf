@@ -323,3 +323,9 @@ variable "record_mac_member_role_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "idempotency_table_deletion_protection" {
+  description = "Deletion protection of the idempotency (exactly-once) DynamoDB table."
+  type        = bool
+  default     = true
+}

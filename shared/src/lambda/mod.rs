@@ -55,6 +55,9 @@ pub enum HandlerError {
     Parse(#[from] crate::finding::ParseError),
     #[error("containment failed for finding(s) {0}; the event will be retried")]
     ContainmentFailed(String),
+    /// Another run holds the finding's record: retried by Lambda, acted on by one run.
+    #[error(transparent)]
+    InProgress(#[from] crate::idempotency::Busy),
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -62,6 +65,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         let error_type = match e {
             HandlerError::Parse(_) => "UnreadableEvent",
             HandlerError::ContainmentFailed(_) => "ContainmentFailed",
+            HandlerError::InProgress(_) => "ContainmentInProgress",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
@@ -77,6 +81,7 @@ pub struct Handler<F: ExecutorFactory> {
     notifier: Notifier,
     accounts: Accounts,
     rate: Option<RateLimit>,
+    once: Option<crate::idempotency::Idempotency>,
 }
 
 impl<F: ExecutorFactory> Handler<F> {
@@ -91,6 +96,10 @@ impl<F: ExecutorFactory> Handler<F> {
             .budgets
             .any()
             .then(|| RateLimit::new(&base, settings.rate_limit_table.clone(), settings.budgets));
+        let once = settings
+            .idempotency
+            .as_ref()
+            .map(|s| crate::idempotency::Idempotency::new(&base, s));
         let accounts = Accounts::new(
             base,
             settings.cross_account_role.clone(),
@@ -103,6 +112,7 @@ impl<F: ExecutorFactory> Handler<F> {
             notifier,
             accounts,
             rate,
+            once,
         }
     }
 
@@ -133,7 +143,7 @@ impl<F: ExecutorFactory> Handler<F> {
                 Handled::NotAFinding { detail_type } => {
                     tracing::info!(detail_type = %crate::sanitize::ascii_line(&detail_type, 80), "not a finding; nothing to do");
                 }
-                Handled::Plan(plan) => responses.push(self.respond_one(*plan, own_account).await),
+                Handled::Plan(plan) => responses.push(self.respond_one(*plan, own_account).await?),
             }
         }
         let failed: Vec<&str> = responses
@@ -154,7 +164,7 @@ impl<F: ExecutorFactory> Handler<F> {
         &self,
         mut plan: crate::plan::ResponsePlan,
         own_account: Option<&str>,
-    ) -> Response {
+    ) -> Result<Response, HandlerError> {
         let started = Instant::now();
         if plan.decision == Decision::Contain {
             // Terraform aims a surface's findings here only when its function is off; an
@@ -179,8 +189,23 @@ impl<F: ExecutorFactory> Handler<F> {
                 .await;
             let sdk = with_region(sdk, &plan.region);
             let executor = self.factory.build(&sdk, &self.config);
-            let response =
-                respond(plan, Some(&executor), &self.notifier, self.settings.repeat).await;
+            let once = crate::idempotency::respond_once(
+                plan,
+                &executor,
+                &self.notifier,
+                self.settings.repeat,
+                self.once.as_ref(),
+            );
+            let response = match Box::pin(once).await {
+                Ok(r) => r,
+                Err(busy) => {
+                    if let (Some(rate), Some(token)) = (&self.rate, token) {
+                        rate.release(token).await;
+                    }
+                    tracing::warn!(finding_id = %busy.finding_id, until = busy.until, "another run is containing this finding; retry");
+                    return Err(busy.into());
+                }
+            };
             if let (Some(rate), Some(token)) = (&self.rate, token)
                 && !response
                     .outcomes
@@ -194,7 +219,7 @@ impl<F: ExecutorFactory> Handler<F> {
             respond::<F::Executor>(plan, None, &self.notifier, self.settings.repeat).await
         };
         log_response(&response, self.settings.mode, started);
-        response
+        Ok(response)
     }
 }
 

@@ -13,8 +13,12 @@ pub const COMMON_PERMISSIONS: &[&str] = &[
     "sqs:SendMessage",
     // lambda::accounts — cross-account credentials (only granted when a role name is set).
     "sts:AssumeRole",
-    // lambda::rate_limit — the containment budgets (one table; its metrics are EMF log lines).
+    // lambda::rate_limit — the containment budgets (one table; its metrics are EMF log lines);
+    // idempotency — the exactly-once records (claim, read, complete, drop after a failure).
     "dynamodb:UpdateItem",
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:DeleteItem",
 ];
 
 /// Needed only by deployments that configure them; not in the default policy.

@@ -29,6 +29,8 @@ pub struct Settings {
     pub rate_limit_table: Option<String>,
     /// The function's name, the dimension of the responder's metrics.
     pub function_name: String,
+    /// The exactly-once records (`RESPONDER_IDEMPOTENCY_TABLE`); none: not deduplicated.
+    pub idempotency: Option<crate::idempotency::RecordSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,7 @@ impl Settings {
             rate_limit_table: set("RESPONDER_RATE_LIMIT_TABLE"),
             function_name: set("AWS_LAMBDA_FUNCTION_NAME")
                 .unwrap_or_else(|| "guardduty-responder".into()),
+            idempotency: crate::idempotency::RecordSettings::from_env(&var),
         })
     }
 }
