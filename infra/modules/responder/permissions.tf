@@ -45,6 +45,10 @@ locals {
       "autoscaling:EnterStandby",
       "kms:GenerateMac",
       "kms:VerifyMac",
+      "ec2:DescribeVpcEndpoints",
+      "ec2:DescribeNetworkInterfaces",
+      "guardduty:ListDetectors",
+      "guardduty:ListCoverage",
     ]
 
     ecs = [
@@ -76,6 +80,9 @@ locals {
       "ec2:DeleteTags",
       "kms:GenerateMac",
       "kms:VerifyMac",
+      "ec2:DescribeVpcEndpoints",
+      "guardduty:ListDetectors",
+      "guardduty:ListCoverage",
     ]
 
     eks = [

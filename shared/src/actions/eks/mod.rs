@@ -91,6 +91,8 @@ pub struct EksExecutor {
     /// The label/annotation key that exempts a pod; `None` while tags are not honoured.
     exempt_label: Option<String>,
     options: EksOptions,
+    /// Which VPC endpoints a node's EC2 quarantine keeps reachable.
+    isolation: crate::options::IsolationOptions,
 }
 
 impl EksExecutor {
@@ -116,7 +118,14 @@ impl EksExecutor {
             protected_namespaces: protected,
             exempt_label: guardrails.exemptions.kubernetes_label(),
             options: EksOptions::default(),
+            isolation: Default::default(),
         }
+    }
+
+    /// The configuration's `isolation` section (for a node's EC2 quarantine).
+    pub fn with_isolation(mut self, options: crate::options::IsolationOptions) -> EksExecutor {
+        self.isolation = options;
+        self
     }
 
     /// With the deployment's EKS options (the escalation when a pod stays reachable).
