@@ -120,5 +120,13 @@ locals {
     "logs:PutLogEvents",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
+    # Only with eks_vpc_config, only for the eks function: the Lambda service manages its
+    # ENIs in the subnets (what AWSLambdaVPCAccessExecutionRole grants).
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
   ]
 }
