@@ -130,26 +130,35 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     // Round trip 1: every read at once.
     // Each concurrent branch is boxed: SDK futures are large, and a join of them inline
     // would sit on the caller's stack (a debug build overflows a 2 MiB thread stack).
-    let (described, tp, sb, eips, asg, groups_seen, snaps) = futures::join!(
-        Box::pin(observe::describe_instance(&c.ec2, id)),
-        Box::pin(maybe(
-            attrs_wanted,
-            observe::termination_protection(&c.ec2, id)
-        )),
-        Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
-        Box::pin(maybe(
-            want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
-            observe::addresses_of_instance(&c.ec2, id)
-        )),
-        Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
-        Box::pin(maybe(
-            want(Ec2IsolateNetwork) && !hint.is_empty(),
-            isolation_groups::first_look(&c.ec2, &hint)
-        )),
-        Box::pin(maybe(
-            want(Ec2SnapshotVolumes),
-            existing_snapshots(&c.ec2, &finding_tag, id)
-        )),
+    let links_seen = Box::pin(maybe(
+        want(Ec2IsolateNetwork) && !hint.is_empty(),
+        sensor_link::discover_all(&c.ec2, &hint, c.isolation.keep_ssm_endpoints),
+    ));
+    let ((described, tp, sb, eips, asg, groups_seen, snaps), links_seen) = futures::join!(
+        Box::pin(async {
+            futures::join!(
+                Box::pin(observe::describe_instance(&c.ec2, id)),
+                Box::pin(maybe(
+                    attrs_wanted,
+                    observe::termination_protection(&c.ec2, id)
+                )),
+                Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
+                Box::pin(maybe(
+                    want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
+                    observe::addresses_of_instance(&c.ec2, id)
+                )),
+                Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
+                Box::pin(maybe(
+                    want(Ec2IsolateNetwork) && !hint.is_empty(),
+                    isolation_groups::first_look(&c.ec2, &hint)
+                )),
+                Box::pin(maybe(
+                    want(Ec2SnapshotVolumes),
+                    existing_snapshots(&c.ec2, &finding_tag, id)
+                )),
+            )
+        }),
+        links_seen,
     );
     let view = match described {
         Described::Found(v) => v,
@@ -222,7 +231,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         if !want(Ec2IsolateNetwork) {
             return (BTreeMap::new(), BTreeMap::new());
         }
-        Box::pin(prepare_groups(c, &view, &hint, groups_seen)).await
+        Box::pin(prepare_groups(c, &view, &hint, groups_seen, links_seen)).await
     };
     let snapshots = async {
         match snaps {
@@ -568,6 +577,7 @@ async fn prepare_groups(
     view: &InstanceView,
     hint: &BTreeSet<String>,
     seen: Option<Result<FirstLook, String>>,
+    links_seen: Option<Links>,
 ) -> (Groups, Links) {
     let vpcs = view.vpcs();
     // Reuse the first round trip's look when it covered the right VPC(s).
@@ -583,8 +593,17 @@ async fn prepare_groups(
             false => Some(isolation_groups::first_look(&c.ec2, &missing).await),
         }
     };
-    let links = sensor_link::discover_all(&c.ec2, &vpcs, c.isolation.keep_ssm_endpoints);
-    let (more, links) = futures::join!(Box::pin(more), Box::pin(links));
+    // The first round trip found the hinted VPC's endpoints; only the others are looked up.
+    let mut links = links_seen.unwrap_or_default();
+    links.retain(|v, _| vpcs.contains(v));
+    let unlooked: BTreeSet<String> = vpcs
+        .iter()
+        .filter(|v| !links.contains_key(*v))
+        .cloned()
+        .collect();
+    let found = sensor_link::discover_all(&c.ec2, &unlooked, c.isolation.keep_ssm_endpoints);
+    let (more, found) = futures::join!(Box::pin(more), Box::pin(found));
+    links.extend(found);
     match more {
         Some(Ok(more)) => {
             look.observed.extend(more.observed);
