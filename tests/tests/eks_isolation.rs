@@ -468,16 +468,7 @@ async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_no
     // Somebody deleted the evidence anyway.
     w.api.remove("pods", ns, &name);
     let released = ex
-        .release(
-            &ReleaseRequest {
-                region: REGION,
-                partition: "aws",
-                cluster: &w.cluster,
-                namespace: ns,
-                pod: &name,
-            },
-            true,
-        )
+        .release(&release_request(&w, ns, &name), true)
         .await
         .expect("release");
     let status = |k: eks::ReleaseStep| {
@@ -549,16 +540,7 @@ async fn a_do_not_disrupt_annotation_set_by_its_owner_survives_release() {
     );
 
     let released = ex
-        .release(
-            &ReleaseRequest {
-                region: REGION,
-                partition: "aws",
-                cluster: &w.cluster,
-                namespace: ns,
-                pod: "batch-1",
-            },
-            true,
-        )
+        .release(&release_request(&w, ns, "batch-1"), true)
         .await
         .expect("release");
     assert!(
@@ -573,4 +555,14 @@ async fn a_do_not_disrupt_annotation_set_by_its_owner_survives_release() {
         ann("nodes", "", &w.node)[eks::DO_NOT_DISRUPT],
         json!("true")
     );
+}
+
+fn release_request<'a>(w: &'a EksWorld, ns: &'a str, pod: &'a str) -> ReleaseRequest<'a> {
+    ReleaseRequest {
+        region: REGION,
+        partition: "aws",
+        cluster: &w.cluster,
+        namespace: ns,
+        pod,
+    }
 }
