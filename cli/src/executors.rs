@@ -25,12 +25,18 @@ impl AnyExecutor {
         config: &responder::Config,
     ) -> AnyExecutor {
         match surface {
-            Surface::Ec2 => AnyExecutor::Ec2(Ec2Executor::new(sdk)),
-            Surface::Ecs => AnyExecutor::Ecs(EcsExecutor::new(sdk, config.ecs.clone())),
+            Surface::Ec2 => {
+                AnyExecutor::Ec2(Ec2Executor::new(sdk).with_isolation(config.isolation.clone()))
+            }
+            Surface::Ecs => AnyExecutor::Ecs(
+                EcsExecutor::new(sdk, config.ecs.clone()).with_isolation(config.isolation.clone()),
+            ),
             // The plan already applied the configured guardrails; the executor re-checks
             // the protected namespaces and, when tags are honoured, the exemption label.
             Surface::Eks => AnyExecutor::Eks(
-                EksExecutor::new(sdk, &config.guardrails).with_options(config.eks.clone()),
+                EksExecutor::new(sdk, &config.guardrails)
+                    .with_options(config.eks.clone())
+                    .with_isolation(config.isolation.clone()),
             ),
             other => AnyExecutor::Missing(other),
         }

@@ -2,7 +2,7 @@
 //! optional), with environment variables layered on top. Read once at cold start.
 
 use crate::exemption::{DEFAULT_TAG_KEY, Exemptions};
-use crate::options::{Ec2Options, EcsOptions, EksOptions};
+use crate::options::{Ec2Options, EcsOptions, EksOptions, IsolationOptions};
 use crate::playbook::{Guardrails, Playbook, Rule};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +13,8 @@ pub struct Config {
     pub ec2: Ec2Options,
     pub ecs: EcsOptions,
     pub eks: EksOptions,
+    /// What isolation keeps reachable (the VPC endpoints), on every surface.
+    pub isolation: IsolationOptions,
     /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
     /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
     pub test_event_source: Option<String>,
@@ -34,6 +36,7 @@ struct Document {
     ec2: Ec2Options,
     ecs: EcsOptions,
     eks: EksOptions,
+    isolation: IsolationOptions,
     test_event_source: Option<String>,
 }
 
@@ -102,6 +105,7 @@ impl Config {
             ec2: doc.ec2,
             ecs: doc.ecs,
             eks: doc.eks,
+            isolation: doc.isolation,
             test_event_source,
         })
     }

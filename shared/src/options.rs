@@ -108,3 +108,16 @@ impl Default for EksOptions {
         }
     }
 }
+
+/// Isolation shared by every surface that swaps groups or writes network-ACL entries (the
+/// EC2 isolation groups are per VPC, so one setting for all, or two functions would keep
+/// rewriting each other's rules).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IsolationOptions {
+    /// Also keep tcp 443 to the VPC's `ssm`, `ssmmessages` and `ec2messages` endpoints open
+    /// from isolation, so responders can investigate with Session Manager. Off by default:
+    /// a shell on the isolated workload is also the attacker's way to it, should they hold
+    /// SSM credentials. The `guardduty-data` endpoint is always kept.
+    pub keep_ssm_endpoints: bool,
+}

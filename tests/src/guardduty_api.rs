@@ -104,6 +104,26 @@ impl GuardDutyApi {
             )
             .build()
     }
+
+    /// `config` with GuardDuty (only) sent to this server: the executors' EC2 calls still
+    /// go to moto, their coverage check here.
+    pub fn route_guardduty(&self, config: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+        config
+            .to_builder()
+            .service_config(GuardDutyEndpoint(self.endpoint()))
+            .build()
+    }
+}
+
+/// Answers the SDK's per-service endpoint look-up (`AWS_ENDPOINT_URL_GUARDDUTY`) with the
+/// fake, for GuardDuty only.
+#[derive(Debug)]
+struct GuardDutyEndpoint(String);
+
+impl aws_types::service_config::LoadServiceConfig for GuardDutyEndpoint {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "GuardDuty" && key.env() == "AWS_ENDPOINT_URL").then(|| self.0.clone())
+    }
 }
 
 impl Drop for GuardDutyApi {
@@ -131,7 +151,8 @@ fn bad_request(message: &str) -> Response<Full<Bytes>> {
     )
 }
 
-/// `filterCriteria.filterCriterion[]` with `equals` on COVERAGE_STATUS / RESOURCE_TYPE.
+/// `filterCriteria.filterCriterion[]` with `equals` on COVERAGE_STATUS, RESOURCE_TYPE,
+/// ACCOUNT_ID, INSTANCE_ID, ECS_CLUSTER_NAME, EKS_CLUSTER_NAME.
 fn matches(resource: &Value, filter: &Value) -> bool {
     let Some(list) = filter["filterCriterion"].as_array() else {
         return true;
@@ -141,6 +162,13 @@ fn matches(resource: &Value, filter: &Value) -> bool {
             Some("COVERAGE_STATUS") => &resource["coverageStatus"],
             Some("RESOURCE_TYPE") => &resource["resourceDetails"]["resourceType"],
             Some("ACCOUNT_ID") => &resource["accountId"],
+            Some("INSTANCE_ID") => &resource["resourceDetails"]["ec2InstanceDetails"]["instanceId"],
+            Some("ECS_CLUSTER_NAME") => {
+                &resource["resourceDetails"]["ecsClusterDetails"]["clusterName"]
+            }
+            Some("EKS_CLUSTER_NAME") => {
+                &resource["resourceDetails"]["eksClusterDetails"]["clusterName"]
+            }
             _ => return true,
         };
         c["filterCondition"]["equals"]

@@ -3,7 +3,8 @@
 //! body, and logs every call with its timing, for fault-injection tests and the round-trip
 //! benchmark. Actions are recognised in both wire protocols: Query (`Action=` in the form
 //! body: EC2, Auto Scaling, ELBv2, IAM, SNS, STS) and JSON (`X-Amz-Target:
-//! <Prefix>.<Action>`: ECS, Secrets Manager, SSM...); errors are answered in the caller's.
+//! <Prefix>.<Action>`: ECS, Secrets Manager, SSM...), and the GuardDuty REST calls the
+//! responder sends (by method and path); errors are answered in the caller's.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -89,6 +90,18 @@ fn action_of(body: &[u8], query: Option<&str>) -> String {
         .find_map(|kv| kv.strip_prefix("Action="))
         .unwrap_or("")
         .to_owned()
+}
+
+/// The action of a GuardDuty REST-JSON call the responder sends, from its method and path.
+fn rest_action_of(method: &str, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let action = match (method, parts.as_slice()) {
+        ("GET", ["detector"]) => "ListDetectors",
+        ("POST", ["detector", _, "coverage"]) => "ListCoverage",
+        ("POST", ["detector", _, "coverage", "statistics"]) => "GetCoverageStatistics",
+        _ => return None,
+    };
+    Some(action.to_owned())
 }
 
 /// The service from the SigV4 credential scope: `Credential=AK/date/region/<service>/aws4_request`.
@@ -244,13 +257,19 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
     let json = target.is_some();
-    let action = json_action_of(target).unwrap_or_else(|| action_of(&body, parts.uri.query()));
     let service = service_of(
         parts
             .headers
             .get(hyper::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
     );
+    let rest = match service.as_str() {
+        "guardduty" => rest_action_of(parts.method.as_str(), parts.uri.path()),
+        _ => None,
+    };
+    let action = json_action_of(target)
+        .or(rest)
+        .unwrap_or_else(|| action_of(&body, parts.uri.query()));
     let (delay, fault, epoch) = {
         let mut s = lock(state);
         let fault = s

@@ -304,6 +304,24 @@ async fn throttled_calls_succeed_on_retry() {
 async fn iam_actions_called_are_exactly_the_declared_ones() {
     let (direct, proxy, via) = setup("us-west-2").await;
     let net = world::network(&direct).await;
+    // A detector, so the coverage check lists coverage.
+    aws_sdk_guardduty::Client::new(&direct.config)
+        .create_detector()
+        .enable(true)
+        .send()
+        .await
+        .expect("CreateDetector");
+    // A GuardDuty endpoint, so isolation reads its ENIs' addresses.
+    direct
+        .ec2
+        .create_vpc_endpoint()
+        .vpc_id(&net.vpc_id)
+        .service_name("com.amazonaws.us-west-2.guardduty-data")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .subnet_ids(&net.subnet_b)
+        .send()
+        .await
+        .expect("CreateVpcEndpoint");
     // A tampered no-rules group (somebody added an SSH rule): quarantine must repair it.
     let tampered = direct
         .ec2

@@ -137,6 +137,12 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
         json!("eks.privileged"),
         "other annotations kept"
     );
+    assert_eq!(
+        ann[eks::DO_NOT_DISRUPT],
+        json!("true"),
+        "Karpenter keeps the pod"
+    );
+    assert_eq!(ann[eks::DO_NOT_DISRUPT_ADDED_ANNOTATION], json!("true"));
     // The other replica is untouched.
     assert_eq!(
         w.api
@@ -217,6 +223,11 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
     assert_eq!(
         n["metadata"]["annotations"][eks::PROTECTED_ANNOTATION],
         json!("scale-in,termination")
+    );
+    assert_eq!(
+        n["metadata"]["annotations"][eks::DO_NOT_DISRUPT],
+        json!("true"),
+        "Karpenter keeps the node"
     );
     assert_eq!(w.termination_protected().await, Some(true));
     assert_eq!(w.scale_in_protected().await, Some(true));
@@ -457,16 +468,7 @@ async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_no
     // Somebody deleted the evidence anyway.
     w.api.remove("pods", ns, &name);
     let released = ex
-        .release(
-            &ReleaseRequest {
-                region: REGION,
-                partition: "aws",
-                cluster: &w.cluster,
-                namespace: ns,
-                pod: &name,
-            },
-            true,
-        )
+        .release(&release_request(&w, ns, &name), true)
         .await
         .expect("release");
     let status = |k: eks::ReleaseStep| {
@@ -493,4 +495,74 @@ async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_no
             .is_none()
     );
     assert_eq!(w.termination_protected().await, Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_do_not_disrupt_annotation_set_by_its_owner_survives_release() {
+    let w = eks_world(true).await;
+    let ns = "shop";
+    let cid = eks_world::container_id();
+    let mut pod = eks_world::pod_object(
+        ns,
+        "batch-1",
+        &w.node,
+        &cid,
+        json!({"run": "batch-1"}),
+        None,
+    );
+    pod["metadata"]["annotations"] = json!({ eks::DO_NOT_DISRUPT: "true" });
+    w.api.put(pod);
+    let mut node = w.api.get("nodes", "", &w.node).unwrap();
+    node["metadata"]["annotations"] = json!({ eks::DO_NOT_DISRUPT: "true" });
+    w.api.put(node);
+
+    let plan =
+        eks_world::plan(&w.finding(&world::unique_finding_id(), ns, "batch-1", "pods", &cid));
+    let ex = w.executor(&Guardrails::default());
+    let outcomes = ex.execute(&plan).await;
+    assert!(
+        outcomes.iter().all(|o| o.status == Status::Done),
+        "{outcomes:?}"
+    );
+    let ann = |kind: &str, ns: &str, name: &str| {
+        w.api.get(kind, ns, name).unwrap()["metadata"]["annotations"].clone()
+    };
+    // Already there: nothing recorded, so release has no claim on it.
+    assert!(
+        ann("pods", ns, "batch-1")
+            .get(eks::DO_NOT_DISRUPT_ADDED_ANNOTATION)
+            .is_none()
+    );
+    assert!(
+        ann("nodes", "", &w.node)
+            .get(eks::DO_NOT_DISRUPT_ADDED_ANNOTATION)
+            .is_none()
+    );
+
+    let released = ex
+        .release(&release_request(&w, ns, "batch-1"), true)
+        .await
+        .expect("release");
+    assert!(
+        released.outcomes.iter().all(|o| o.status == Status::Done),
+        "{released:?}"
+    );
+    assert_eq!(
+        ann("pods", ns, "batch-1")[eks::DO_NOT_DISRUPT],
+        json!("true")
+    );
+    assert_eq!(
+        ann("nodes", "", &w.node)[eks::DO_NOT_DISRUPT],
+        json!("true")
+    );
+}
+
+fn release_request<'a>(w: &'a EksWorld, ns: &'a str, pod: &'a str) -> ReleaseRequest<'a> {
+    ReleaseRequest {
+        region: REGION,
+        partition: "aws",
+        cluster: &w.cluster,
+        namespace: ns,
+        pod,
+    }
 }

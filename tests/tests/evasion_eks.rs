@@ -336,6 +336,9 @@ fn quarantined(p: &Value) -> Value {
     q["metadata"]["annotations"][eks::FINDING_ID_ANNOTATION] = json!("f1");
     q["metadata"]["annotations"][eks::PRIOR_LABELS_ANNOTATION] =
         json!(r#"{"app":"web","tier":"frontend"}"#);
+    for (k, v) in eks::do_not_disrupt(None) {
+        q["metadata"]["annotations"][k] = json!(v);
+    }
     q
 }
 
@@ -415,8 +418,29 @@ fn admission_lets_the_responder_cordon_and_mark_a_node_and_nothing_else() {
         c["metadata"]["labels"][eks::UNDER_INVESTIGATION_LABEL] = json!("true");
         c["metadata"]["annotations"][eks::CORDONED_ANNOTATION] = json!("true");
         c["metadata"]["annotations"][eks::PROTECTED_ANNOTATION] = json!("termination");
+        c["metadata"]["annotations"][eks::DO_NOT_DISRUPT] = json!("true");
         c
     };
+    // Karpenter's annotation: only "true", and release may remove it.
+    let disruptable = with(
+        cordoned.clone(),
+        &["metadata", "annotations", eks::DO_NOT_DISRUPT],
+        json!("false"),
+    );
+    assert!(
+        denied(
+            &a,
+            Request::update(RESPONDER, "nodes", n.clone(), disruptable)
+        )
+        .contains("do-not-disrupt")
+    );
+    a.admit(&Request::update(
+        RESPONDER,
+        "nodes",
+        cordoned.clone(),
+        n.clone(),
+    ))
+    .expect("release removes the responder's marks");
     a.admit(&Request::update(
         RESPONDER,
         "nodes",

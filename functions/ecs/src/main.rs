@@ -7,7 +7,7 @@ use responder::classify::Surface;
 #[tokio::main]
 async fn main() -> Result<(), responder::lambda::Error> {
     responder::lambda::run((Surface::Ecs, |sdk: &_, config: &Config| {
-        EcsExecutor::new(sdk, config.ecs.clone())
+        EcsExecutor::new(sdk, config.ecs.clone()).with_isolation(config.isolation.clone())
     }))
     .await
 }

@@ -7,7 +7,9 @@ use responder::classify::Surface;
 #[tokio::main]
 async fn main() -> Result<(), responder::lambda::Error> {
     responder::lambda::run((Surface::Eks, |sdk: &_, config: &Config| {
-        EksExecutor::new(sdk, &config.guardrails).with_options(config.eks.clone())
+        EksExecutor::new(sdk, &config.guardrails)
+            .with_options(config.eks.clone())
+            .with_isolation(config.isolation.clone())
     }))
     .await
 }

@@ -114,7 +114,7 @@ locals {
   }
 
   runtime_statements = {
-    for name in keys(local.functions) : name => [
+    for name in keys(local.functions) : name => concat([
       {
         Sid      = "RuntimeLogsToOwnLogGroup"
         Effect   = "Allow"
@@ -127,8 +127,28 @@ locals {
         Action   = [for a in local.runtime_permissions : a if startswith(a, "xray:")]
         Resource = ["*"]
       },
-    ]
+    ], name == "eks" && var.eks_vpc_config != null ? local.vpc_runtime_statements : [])
   }
+
+  # The eks function in a VPC (eks_vpc_config): its ENIs, in its own subnets and groups.
+  vpc_runtime_statements = [
+    {
+      Sid      = "RuntimeVpcDescribe" # Describe calls have no resource type.
+      Effect   = "Allow"
+      Action   = [for a in local.runtime_permissions : a if startswith(a, "ec2:Describe")]
+      Resource = ["*"]
+    },
+    {
+      Sid    = "RuntimeVpcNetworkInterfaces"
+      Effect = "Allow"
+      Action = [for a in local.runtime_permissions : a if startswith(a, "ec2:") && !startswith(a, "ec2:Describe")]
+      Resource = concat(
+        ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"],
+        [for s in try(var.eks_vpc_config.subnet_ids, []) : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${s}"],
+        [for g in try(var.eks_vpc_config.security_group_ids, []) : "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${g}"],
+      )
+    },
+  ]
 
   function_policies = {
     for name in keys(local.functions) : name => jsonencode({

@@ -8,7 +8,7 @@ resource "aws_cloudwatch_log_group" "function" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:The functions call public AWS APIs and the Slack webhook; a VPC would add NAT or endpoints and reach nothing they need.
+  #checkov:skip=CKV_AWS_117:The functions call public AWS APIs and the Slack webhook; a VPC would add NAT or endpoints. The eks function takes one (eks_vpc_config) for private cluster endpoints.
   #checkov:skip=CKV_AWS_116:Failures go to the on-failure destination (aws_lambda_function_event_invoke_config), which records the request and the error; a legacy DLQ as well would duplicate every record.
   #checkov:skip=CKV_AWS_272:Zips come from this repository's own cargo-lambda build; add a code_signing_config_arn where AWS Signer is in use.
   for_each = local.functions
@@ -41,6 +41,15 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  # Only the eks function, only when asked: private cluster API endpoints.
+  dynamic "vpc_config" {
+    for_each = each.key == "eks" && var.eks_vpc_config != null ? [var.eks_vpc_config] : []
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
   }
 
   tags = var.tags

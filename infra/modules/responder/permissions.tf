@@ -45,6 +45,10 @@ locals {
       "autoscaling:EnterStandby",
       "kms:GenerateMac",
       "kms:VerifyMac",
+      "ec2:DescribeVpcEndpoints",
+      "ec2:DescribeNetworkInterfaces",
+      "guardduty:ListDetectors",
+      "guardduty:ListCoverage",
     ]
 
     ecs = [
@@ -76,6 +80,9 @@ locals {
       "ec2:DeleteTags",
       "kms:GenerateMac",
       "kms:VerifyMac",
+      "ec2:DescribeVpcEndpoints",
+      "guardduty:ListDetectors",
+      "guardduty:ListCoverage",
     ]
 
     eks = [
@@ -116,5 +123,13 @@ locals {
     "logs:PutLogEvents",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
+    # Only with eks_vpc_config, only for the eks function: the Lambda service manages its
+    # ENIs in the subnets (what AWSLambdaVPCAccessExecutionRole grants).
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
   ]
 }

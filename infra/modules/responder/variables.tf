@@ -329,3 +329,17 @@ variable "idempotency_table_deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "eks_vpc_config" {
+  description = "Run the eks function in these subnets with these security groups, to reach clusters whose API endpoint is private or CIDR-restricted (see infra/README.md for the endpoint access it then needs). null: outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.eks_vpc_config == null || (length(try(var.eks_vpc_config.subnet_ids, [])) > 0 && length(try(var.eks_vpc_config.security_group_ids, [])) > 0)
+    error_message = "eks_vpc_config needs at least one subnet id and one security group id."
+  }
+}

@@ -16,6 +16,7 @@
 //! or one somebody loosened by hand, is repaired before use.
 
 use super::observe::{api_error, error_code};
+use super::sensor_link;
 use aws_sdk_ec2::Client as Ec2Client;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, Tag, TagSpecification,
@@ -227,8 +228,15 @@ impl RuleFix {
     }
 }
 
-/// Pure: the calls that bring `ingress`/`egress` to `role`'s rule set.
-fn plan_fix(role: Role, ingress: &[IpPermission], egress: &[IpPermission]) -> RuleFix {
+/// Pure: the calls that bring `ingress`/`egress` to `role`'s rule set. The no-rules group
+/// allows one thing: tcp 443 to `keep`, the VPC's GuardDuty (and SSM) endpoint addresses
+/// ([`sensor_link`]).
+fn plan_fix(
+    role: Role,
+    ingress: &[IpPermission],
+    egress: &[IpPermission],
+    keep: &BTreeSet<String>,
+) -> RuleFix {
     match role {
         Role::Conversion => {
             let missing = |perms: &[IpPermission]| {
@@ -241,12 +249,67 @@ fn plan_fix(role: Role, ingress: &[IpPermission], egress: &[IpPermission]) -> Ru
                 ..RuleFix::default()
             }
         }
-        Role::NoRules => RuleFix {
-            revoke_ingress: ingress.to_vec(),
-            revoke_egress: egress.to_vec(),
-            ..RuleFix::default()
-        },
+        Role::NoRules => {
+            let (revoke_egress, present) = egress_beyond(egress, keep);
+            let missing: BTreeSet<String> = keep.difference(&present).cloned().collect();
+            RuleFix {
+                revoke_ingress: ingress.to_vec(),
+                revoke_egress,
+                authorize_egress: sensor_link::egress_permissions(&missing).pop(),
+                ..RuleFix::default()
+            }
+        }
     }
+}
+
+/// Pure: the parts of `egress` beyond tcp 443 to the `keep` addresses (to revoke), and the
+/// `keep` addresses already allowed.
+fn egress_beyond(
+    egress: &[IpPermission],
+    keep: &BTreeSet<String>,
+) -> (Vec<IpPermission>, BTreeSet<String>) {
+    let mut revoke = Vec::new();
+    let mut present = BTreeSet::new();
+    for p in egress {
+        let https = p.ip_protocol() == Some("tcp")
+            && p.from_port() == Some(sensor_link::HTTPS)
+            && p.to_port() == Some(sensor_link::HTTPS);
+        let (kept, other): (Vec<&IpRange>, Vec<&IpRange>) = p
+            .ip_ranges()
+            .iter()
+            .partition(|r| https && r.cidr_ip().is_some_and(|c| keep.contains(c)));
+        present.extend(kept.iter().filter_map(|r| r.cidr_ip().map(str::to_owned)));
+        if kept.is_empty() {
+            revoke.push(p.clone());
+            continue;
+        }
+        let rest = IpPermission::builder()
+            .set_ip_protocol(p.ip_protocol().map(str::to_owned))
+            .set_from_port(p.from_port())
+            .set_to_port(p.to_port())
+            .set_ip_ranges(Some(
+                other
+                    .iter()
+                    .map(|r| {
+                        IpRange::builder()
+                            .set_cidr_ip(r.cidr_ip().map(str::to_owned))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_ipv6_ranges(Some(p.ipv6_ranges().to_vec()))
+            .set_prefix_list_ids(Some(p.prefix_list_ids().to_vec()))
+            .set_user_id_group_pairs(Some(p.user_id_group_pairs().to_vec()))
+            .build();
+        let empty = rest.ip_ranges().is_empty()
+            && rest.ipv6_ranges().is_empty()
+            && rest.prefix_list_ids().is_empty()
+            && rest.user_id_group_pairs().is_empty();
+        if !empty {
+            revoke.push(rest);
+        }
+    }
+    (revoke, present)
 }
 
 /// One rule call of a fix.
@@ -373,9 +436,14 @@ fn fresh_rules() -> (Vec<IpPermission>, Vec<IpPermission>) {
 }
 
 /// Gives a group this run created its role's rules.
-async fn converge_fresh(ec2: &Ec2Client, id: &str, role: Role) -> Result<(), String> {
+async fn converge_fresh(
+    ec2: &Ec2Client,
+    id: &str,
+    role: Role,
+    keep: &BTreeSet<String>,
+) -> Result<(), String> {
     let (ingress, egress) = fresh_rules();
-    let fix = plan_fix(role, &ingress, &egress);
+    let fix = plan_fix(role, &ingress, &egress, keep);
     if role == Role::NoRules {
         // Revoked in its own call so a VPC without the IPv6 default rule cannot fail the
         // IPv4 revoke.
@@ -395,8 +463,12 @@ async fn converge_fresh(ec2: &Ec2Client, id: &str, role: Role) -> Result<(), Str
     }
 }
 
-async fn converge_observed(ec2: &Ec2Client, o: &Observed) -> Result<(String, bool), String> {
-    let fix = plan_fix(o.role, &o.ingress, &o.egress);
+async fn converge_observed(
+    ec2: &Ec2Client,
+    o: &Observed,
+    keep: &BTreeSet<String>,
+) -> Result<(String, bool), String> {
+    let fix = plan_fix(o.role, &o.ingress, &o.egress, keep);
     let changed = !fix.is_empty();
     apply_fix(ec2, &o.id, fix).await?;
     Ok((o.id.clone(), changed))
@@ -407,13 +479,14 @@ async fn ensure_one(
     vpc_id: &str,
     role: Role,
     look: &FirstLook,
+    keep: &BTreeSet<String>,
 ) -> Result<(String, bool), String> {
     if let Some(c) = look
         .created
         .iter()
         .find(|c| c.role == role && c.vpc_id == vpc_id)
     {
-        converge_fresh(ec2, &c.id, role).await?;
+        converge_fresh(ec2, &c.id, role, keep).await?;
         return Ok((c.id.clone(), true));
     }
     if let Some(o) = look
@@ -421,11 +494,11 @@ async fn ensure_one(
         .iter()
         .find(|o| o.role == role && o.vpc_id == vpc_id)
     {
-        return converge_observed(ec2, o).await;
+        return converge_observed(ec2, o, keep).await;
     }
     match create(ec2, vpc_id, role).await? {
         Some(id) => {
-            converge_fresh(ec2, &id, role).await?;
+            converge_fresh(ec2, &id, role, keep).await?;
             Ok((id, true))
         }
         None => {
@@ -442,7 +515,7 @@ async fn ensure_one(
                         role.group_name()
                     )
                 })?;
-            converge_observed(ec2, o).await
+            converge_observed(ec2, o, keep).await
         }
     }
 }
@@ -453,12 +526,13 @@ pub(crate) async fn ensure(
     ec2: &Ec2Client,
     vpc_id: &str,
     observed: &[Observed],
+    keep: &BTreeSet<String>,
 ) -> Result<IsolationGroups, String> {
     let look = FirstLook {
         observed: observed.to_vec(),
         created: vec![],
     };
-    ensure_looked(ec2, vpc_id, &look).await
+    ensure_looked(ec2, vpc_id, &look, keep).await
 }
 
 /// [`ensure`] after a [`first_look`]: groups it created are only given their rules.
@@ -466,10 +540,11 @@ pub(crate) async fn ensure_looked(
     ec2: &Ec2Client,
     vpc_id: &str,
     look: &FirstLook,
+    keep: &BTreeSet<String>,
 ) -> Result<IsolationGroups, String> {
     let (conv, none) = futures::join!(
-        Box::pin(ensure_one(ec2, vpc_id, Role::Conversion, look)),
-        Box::pin(ensure_one(ec2, vpc_id, Role::NoRules, look)),
+        Box::pin(ensure_one(ec2, vpc_id, Role::Conversion, look, keep)),
+        Box::pin(ensure_one(ec2, vpc_id, Role::NoRules, look, keep)),
     );
     match (conv, none) {
         (Ok((conversion, c1)), Ok((no_rules, c2))) => {
@@ -492,12 +567,12 @@ mod tests {
 
     #[test]
     fn conversion_gets_only_what_is_missing() {
-        let fix = plan_fix(Role::Conversion, &[], &[all_traffic(true, false)]);
+        let fix = plan_fix(Role::Conversion, &[], &[all_traffic(true, false)], &none());
         assert_eq!(fix.authorize_ingress, Some(all_traffic(true, true)));
         assert_eq!(fix.authorize_egress, Some(all_traffic(false, true)));
         assert!(fix.revoke_egress.is_empty() && fix.revoke_ingress.is_empty());
         let complete = [all_traffic(true, true)];
-        assert!(plan_fix(Role::Conversion, &complete, &complete).is_empty());
+        assert!(plan_fix(Role::Conversion, &complete, &complete, &none()).is_empty());
     }
 
     #[test]
@@ -512,10 +587,56 @@ mod tests {
             Role::NoRules,
             std::slice::from_ref(&extra),
             &[all_traffic(true, false)],
+            &none(),
         );
         assert_eq!(fix.revoke_ingress, vec![extra]);
         assert_eq!(fix.revoke_egress, vec![all_traffic(true, false)]);
-        assert!(plan_fix(Role::NoRules, &[], &[]).is_empty());
+        assert!(plan_fix(Role::NoRules, &[], &[], &none()).is_empty());
+    }
+
+    fn none() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+
+    fn https_to(cidrs: &[&str]) -> IpPermission {
+        let keep: BTreeSet<String> = cidrs.iter().map(|c| c.to_string()).collect();
+        sensor_link::egress_permissions(&keep).remove(0)
+    }
+
+    #[test]
+    fn no_rules_keeps_only_https_to_the_endpoints() {
+        let keep: BTreeSet<String> = ["10.0.1.9/32".to_owned()].into();
+        // A fresh group: the default egress goes, the endpoint rule comes.
+        let fix = plan_fix(Role::NoRules, &[], &[all_traffic(true, false)], &keep);
+        assert_eq!(fix.revoke_egress, vec![all_traffic(true, false)]);
+        assert_eq!(fix.authorize_egress, Some(https_to(&["10.0.1.9/32"])));
+        // Converged: nothing to do.
+        let done = [https_to(&["10.0.1.9/32"])];
+        assert!(plan_fix(Role::NoRules, &[], &done, &keep).is_empty());
+        // A stale endpoint address next to the live one: only the stale one is revoked.
+        let stale = [https_to(&["10.0.1.9/32", "10.0.3.3/32"])];
+        let fix = plan_fix(Role::NoRules, &[], &stale, &keep);
+        assert_eq!(fix.authorize_egress, None);
+        assert_eq!(fix.revoke_egress.len(), 1);
+        let revoked: Vec<_> = fix.revoke_egress[0]
+            .ip_ranges()
+            .iter()
+            .filter_map(|r| r.cidr_ip())
+            .collect();
+        assert_eq!(revoked, ["10.0.3.3/32"]);
+        // No endpoint any more: the rule goes.
+        let fix = plan_fix(Role::NoRules, &[], &done, &none());
+        assert_eq!(fix.revoke_egress, done.to_vec());
+        // The same address on another port is not the sensor link.
+        let ssh = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(IpRange::builder().cidr_ip("10.0.1.9/32").build())
+            .build();
+        let fix = plan_fix(Role::NoRules, &[], std::slice::from_ref(&ssh), &keep);
+        assert_eq!(fix.revoke_egress, vec![ssh]);
+        assert!(fix.authorize_egress.is_some());
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod quarantine;
 pub mod record_mac;
 pub mod release;
 pub mod release_checks;
+pub mod sensor_coverage;
+pub mod sensor_link;
 pub(crate) mod swap;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
@@ -20,6 +22,7 @@ pub use prior_state::PriorState;
 pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
+use crate::options::IsolationOptions;
 use crate::outcome::{Outcome, Status};
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::target::Target;
@@ -37,6 +40,10 @@ pub(crate) struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// The KMS key that MACs prior-state records ([`record_mac`]); none: records are unsigned.
     pub mac_key: Option<String>,
+    /// Reads the contained resource's Runtime Monitoring coverage ([`sensor_coverage`]).
+    pub guardduty: aws_sdk_guardduty::Client,
+    /// Which VPC endpoints isolation keeps reachable ([`sensor_link`]).
+    pub isolation: IsolationOptions,
 }
 
 impl Clients {
@@ -45,17 +52,21 @@ impl Clients {
         let mut ec2 = aws_sdk_ec2::config::Builder::from(config).retry_config(retry.clone());
         let mut asg =
             aws_sdk_autoscaling::config::Builder::from(config).retry_config(retry.clone());
-        let mut kms = aws_sdk_kms::config::Builder::from(config).retry_config(retry);
+        let mut kms = aws_sdk_kms::config::Builder::from(config).retry_config(retry.clone());
+        let mut gd = aws_sdk_guardduty::config::Builder::from(config).retry_config(retry);
         if let Some(r) = region {
             ec2 = ec2.region(Region::new(r.to_owned()));
             asg = asg.region(Region::new(r.to_owned()));
             kms = kms.region(Region::new(r.to_owned()));
+            gd = gd.region(Region::new(r.to_owned()));
         }
         Clients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             asg: aws_sdk_autoscaling::Client::from_conf(asg.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
             mac_key: record_mac::key_from_env(),
+            guardduty: aws_sdk_guardduty::Client::from_conf(gd.build()),
+            isolation: IsolationOptions::default(),
         }
     }
 }
@@ -112,12 +123,19 @@ impl Ec2Executor {
         self
     }
 
+    /// The configuration's `isolation` section (which VPC endpoints stay reachable).
+    pub fn with_isolation(mut self, options: IsolationOptions) -> Ec2Executor {
+        self.clients.isolation = options;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
             Clients {
                 mac_key: self.clients.mac_key.clone(),
+                isolation: self.clients.isolation.clone(),
                 ..Clients::new(&self.config, Some(region))
             }
         }

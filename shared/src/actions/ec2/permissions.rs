@@ -36,6 +36,12 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     // MAC over the prior-state record (when a key is configured); verified on re-delivery.
     "kms:GenerateMac",
     "kms:VerifyMac",
+    // The VPC endpoints isolation keeps reachable (sensor_link), and whether GuardDuty
+    // still sees the instance afterwards (sensor_coverage).
+    "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeNetworkInterfaces",
+    "guardduty:ListDetectors",
+    "guardduty:ListCoverage",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
@@ -98,7 +104,10 @@ mod tests {
         assert!(q.is_disjoint(&r));
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
-            assert!(svc == "ec2" || svc == "autoscaling" || svc == "kms", "{p}");
+            assert!(
+                ["ec2", "autoscaling", "kms", "guardduty"].contains(&svc),
+                "{p}"
+            );
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");
             assert!(!action.contains('*'), "no wildcards: {p}");
         }

@@ -19,6 +19,8 @@ use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
 use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_resource_id};
 use super::record_mac::{self, MAC_KEY, MacVerdict};
+use super::sensor_coverage;
+use super::sensor_link::{self, SensorLink};
 use super::swap;
 use crate::outcome::Status;
 use crate::plan::ActionKind;
@@ -128,26 +130,35 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     // Round trip 1: every read at once.
     // Each concurrent branch is boxed: SDK futures are large, and a join of them inline
     // would sit on the caller's stack (a debug build overflows a 2 MiB thread stack).
-    let (described, tp, sb, eips, asg, groups_seen, snaps) = futures::join!(
-        Box::pin(observe::describe_instance(&c.ec2, id)),
-        Box::pin(maybe(
-            attrs_wanted,
-            observe::termination_protection(&c.ec2, id)
-        )),
-        Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
-        Box::pin(maybe(
-            want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
-            observe::addresses_of_instance(&c.ec2, id)
-        )),
-        Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
-        Box::pin(maybe(
-            want(Ec2IsolateNetwork) && !hint.is_empty(),
-            isolation_groups::first_look(&c.ec2, &hint)
-        )),
-        Box::pin(maybe(
-            want(Ec2SnapshotVolumes),
-            existing_snapshots(&c.ec2, &finding_tag, id)
-        )),
+    let links_seen = Box::pin(maybe(
+        want(Ec2IsolateNetwork) && !hint.is_empty(),
+        sensor_link::discover_all(&c.ec2, &hint, c.isolation.keep_ssm_endpoints),
+    ));
+    let ((described, tp, sb, eips, asg, groups_seen, snaps), links_seen) = futures::join!(
+        Box::pin(async {
+            futures::join!(
+                Box::pin(observe::describe_instance(&c.ec2, id)),
+                Box::pin(maybe(
+                    attrs_wanted,
+                    observe::termination_protection(&c.ec2, id)
+                )),
+                Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
+                Box::pin(maybe(
+                    want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
+                    observe::addresses_of_instance(&c.ec2, id)
+                )),
+                Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
+                Box::pin(maybe(
+                    want(Ec2IsolateNetwork) && !hint.is_empty(),
+                    isolation_groups::first_look(&c.ec2, &hint)
+                )),
+                Box::pin(maybe(
+                    want(Ec2SnapshotVolumes),
+                    existing_snapshots(&c.ec2, &finding_tag, id)
+                )),
+            )
+        }),
+        links_seen,
     );
     let view = match described {
         Described::Found(v) => v,
@@ -218,9 +229,9 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     };
     let groups = async {
         if !want(Ec2IsolateNetwork) {
-            return BTreeMap::new();
+            return (BTreeMap::new(), BTreeMap::new());
         }
-        Box::pin(prepare_groups(c, &view, &hint, groups_seen)).await
+        Box::pin(prepare_groups(c, &view, &hint, groups_seen, links_seen)).await
     };
     let snapshots = async {
         match snaps {
@@ -559,13 +570,15 @@ async fn record_prior_state(
     (s, mac)
 }
 
-/// The isolation groups of every VPC the instance's ENIs are in.
+/// The isolation groups of every VPC the instance's ENIs are in, and the endpoints each
+/// keeps reachable ([`sensor_link`]; found concurrently with the groups).
 async fn prepare_groups(
     c: &Clients,
     view: &InstanceView,
     hint: &BTreeSet<String>,
     seen: Option<Result<FirstLook, String>>,
-) -> BTreeMap<String, Result<IsolationGroups, String>> {
+    links_seen: Option<Links>,
+) -> (Groups, Links) {
     let vpcs = view.vpcs();
     // Reuse the first round trip's look when it covered the right VPC(s).
     let mut look = FirstLook::default();
@@ -574,14 +587,35 @@ async fn prepare_groups(
         look = first;
         missing.retain(|v| !hint.contains(v));
     }
-    if !missing.is_empty() {
-        match isolation_groups::first_look(&c.ec2, &missing).await {
-            Ok(more) => {
-                look.observed.extend(more.observed);
-                look.created.extend(more.created);
-            }
-            Err(e) => return vpcs.into_iter().map(|v| (v, Err(e.clone()))).collect(),
+    let more = async {
+        match missing.is_empty() {
+            true => None,
+            false => Some(isolation_groups::first_look(&c.ec2, &missing).await),
         }
+    };
+    // The first round trip found the hinted VPC's endpoints; only the others are looked up.
+    let mut links = links_seen.unwrap_or_default();
+    links.retain(|v, _| vpcs.contains(v));
+    let unlooked: BTreeSet<String> = vpcs
+        .iter()
+        .filter(|v| !links.contains_key(*v))
+        .cloned()
+        .collect();
+    let found = sensor_link::discover_all(&c.ec2, &unlooked, c.isolation.keep_ssm_endpoints);
+    let (more, found) = futures::join!(Box::pin(more), Box::pin(found));
+    links.extend(found);
+    match more {
+        Some(Ok(more)) => {
+            look.observed.extend(more.observed);
+            look.created.extend(more.created);
+        }
+        Some(Err(e)) => {
+            return (
+                vpcs.into_iter().map(|v| (v, Err(e.clone()))).collect(),
+                links,
+            );
+        }
+        None => {}
     }
     // Groups created in a VPC the finding named but the instance is not in get their
     // rules too, so no half-set-up group is left behind.
@@ -590,21 +624,48 @@ async fn prepare_groups(
         .cloned()
         .chain(look.created.iter().map(|g| g.vpc_id.clone()))
         .collect();
-    let ensured = futures::future::join_all(
-        all.iter()
-            .map(|v| isolation_groups::ensure_looked(&c.ec2, v, &look)),
-    )
+    let ensured = futures::future::join_all(all.iter().map(|v| {
+        let keep = sensor_link::keep_of(links.get(v));
+        let look = &look;
+        async move { isolation_groups::ensure_looked(&c.ec2, v, look, &keep).await }
+    }))
     .await;
-    all.into_iter()
+    let groups = all
+        .into_iter()
         .zip(ensured)
         .filter(|(v, _)| vpcs.contains(v))
-        .collect()
+        .collect();
+    (groups, links)
 }
 
+type Groups = BTreeMap<String, Result<IsolationGroups, String>>;
+type Links = BTreeMap<String, Result<SensorLink, String>>;
+
+/// Isolates every ENI, then says what stays reachable and whether GuardDuty still sees
+/// the instance.
 async fn isolate(
     c: &Clients,
     view: &InstanceView,
-    groups: &BTreeMap<String, Result<IsolationGroups, String>>,
+    (groups, links): &(Groups, Links),
+    existing: &Record<'_>,
+) -> Step {
+    let mut step = Box::pin(isolate_enis(c, view, groups, existing)).await;
+    if step.status == Status::Skipped {
+        return step;
+    }
+    let kept = sensor_link::notes(links, &mut step.detail);
+    if step.status != Status::Failed {
+        let subject = sensor_coverage::Subject::Ec2Instance(&view.id);
+        let seen = sensor_coverage::check(&c.guardduty, subject, kept).await;
+        step.detail.push_str(&format!("; {seen}"));
+    }
+    step
+}
+
+async fn isolate_enis(
+    c: &Clients,
+    view: &InstanceView,
+    groups: &Groups,
     existing: &Record<'_>,
 ) -> Step {
     if view.enis.is_empty() {

@@ -22,6 +22,7 @@ use crate::actions::ec2::quarantine::{
 };
 use crate::actions::ec2::record_mac::MacVerdict;
 use crate::actions::ec2::swap;
+use crate::actions::ec2::{sensor_coverage, sensor_link};
 use crate::options::EcsOptions;
 use crate::outcome::Status;
 use crate::plan::ActionKind;
@@ -314,25 +315,45 @@ async fn isolate(
     if swap_possible && !opts.force_network_acl {
         let e = described.expect("checked above");
         match Box::pin(swap(c, view, e, record)).await {
-            Ok(s) => return s,
+            Ok((s, kept)) => return with_coverage(c, req.cluster, s, kept).await,
             // Never assume a swap works on an ENI another service manages: fall back.
             Err(err) => {
                 let mut s = Box::pin(deny_in_acl(c, view, described, acl, record)).await;
                 s.detail = format!(
-                    "group swap failed ({err}); network-ACL method instead: {}",
+                    "group swap failed ({err}); network-ACL method instead: {}; {ACL_CUTS_SENSOR}",
                     s.detail
                 );
-                return s;
+                return with_coverage(c, req.cluster, s, false).await;
             }
         }
     }
     let mut s = Box::pin(deny_in_acl(c, view, described, acl, record)).await;
-    s.detail = format!("{why_acl}: {}", s.detail);
+    s.detail = format!("{why_acl}: {}; {ACL_CUTS_SENSOR}", s.detail);
+    with_coverage(c, req.cluster, s, false).await
+}
+
+/// The network-ACL method denies every address of the task, the GuardDuty endpoint's too.
+const ACL_CUTS_SENSOR: &str = "the DENY entries also cut the GuardDuty agent's link to its \
+     VPC endpoint: GuardDuty is now blind to this task";
+
+/// Appends whether GuardDuty still sees the task's cluster (not after a failure).
+async fn with_coverage(c: &Clients, cluster: &str, mut s: Step, kept: bool) -> Step {
+    if s.status != Status::Failed {
+        let subject = sensor_coverage::Subject::EcsCluster(cluster);
+        let seen = sensor_coverage::check(&c.ec2.guardduty, subject, kept).await;
+        s.detail.push_str(&format!("; {seen}"));
+    }
     s
 }
 
 /// The EC2 executor's isolation groups and two-step swap, on the task's ENI.
-async fn swap(c: &Clients, view: &TaskView, e: &EniView, record: &Record) -> Result<Step, String> {
+/// Returns the step and whether GuardDuty's endpoint stays reachable.
+async fn swap(
+    c: &Clients,
+    view: &TaskView,
+    e: &EniView,
+    record: &Record,
+) -> Result<(Step, bool), String> {
     let vpc = e.vpc_id.clone().unwrap_or_default();
     let in_isolation = !e.groups.is_empty()
         && e.groups
@@ -345,8 +366,14 @@ async fn swap(c: &Clients, view: &TaskView, e: &EniView, record: &Record) -> Res
             .await
             .map_err(|x| format!("{x}; groups not recorded, so not changed"))?;
     }
-    let observed = isolation_groups::lookup(&c.ec2.ec2, &BTreeSet::from([vpc.clone()])).await?;
-    let groups = isolation_groups::ensure(&c.ec2.ec2, &vpc, &observed).await?;
+    let vpcs = BTreeSet::from([vpc.clone()]);
+    let keep_ssm = c.ec2.isolation.keep_ssm_endpoints;
+    let (observed, links) = futures::join!(
+        Box::pin(isolation_groups::lookup(&c.ec2.ec2, &vpcs)),
+        Box::pin(sensor_link::discover_all(&c.ec2.ec2, &vpcs, keep_ssm)),
+    );
+    let keep = sensor_link::keep_of(links.get(&vpc));
+    let groups = isolation_groups::ensure(&c.ec2.ec2, &vpc, &observed?, &keep).await?;
     let eni = Eni {
         id: e.id.clone(),
         vpc_id: Some(vpc.clone()),
@@ -366,11 +393,13 @@ async fn swap(c: &Clients, view: &TaskView, e: &EniView, record: &Record) -> Res
             ids.join(",")
         }
     );
-    Ok(if changed {
+    let mut s = if changed {
         step(Status::Done, how)
     } else {
         step(Status::AlreadyDone, format!("already isolated; {how}"))
-    })
+    };
+    let kept = sensor_link::notes(&links, &mut s.detail);
+    Ok((s, kept))
 }
 
 async fn deny_in_acl(

@@ -101,12 +101,19 @@ impl EcsExecutor {
         self
     }
 
+    /// The configuration's `isolation` section (which VPC endpoints stay reachable).
+    pub fn with_isolation(mut self, options: crate::options::IsolationOptions) -> EcsExecutor {
+        self.clients.ec2.isolation = options;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
             let mut c = Clients::new(&self.config, Some(region));
             c.ec2.mac_key = self.clients.ec2.mac_key.clone();
+            c.ec2.isolation = self.clients.ec2.isolation.clone();
             c
         }
     }

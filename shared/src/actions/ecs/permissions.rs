@@ -47,6 +47,11 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     // earlier run's seal before building on it.
     "kms:GenerateMac",
     "kms:VerifyMac",
+    // The VPC endpoints isolation keeps reachable (ec2::sensor_link; their ENIs through
+    // ec2:DescribeNetworkInterfaces above), and the cluster's coverage afterwards.
+    "ec2:DescribeVpcEndpoints",
+    "guardduty:ListDetectors",
+    "guardduty:ListCoverage",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these).
@@ -118,7 +123,15 @@ mod tests {
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
             assert!(
-                ["ecs", "ec2", "elasticloadbalancing", "iam", "kms"].contains(&svc),
+                [
+                    "ecs",
+                    "ec2",
+                    "elasticloadbalancing",
+                    "iam",
+                    "kms",
+                    "guardduty"
+                ]
+                .contains(&svc),
                 "{p}"
             );
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");

@@ -71,6 +71,45 @@ pub const NODE_ANNOTATION: &str = "guardduty-responder/node";
 pub const UNDER_INVESTIGATION_LABEL: &str = "guardduty-responder/under-investigation";
 /// Node annotation `true` when the responder (not somebody before it) cordoned the node.
 pub const CORDONED_ANNOTATION: &str = "guardduty-responder/cordoned";
+/// Karpenter (and EKS Auto Mode) neither consolidates nor replaces a node, nor evicts a pod,
+/// carrying this annotation with the value `true`: set on the contained node and the
+/// quarantined pod so the evidence is not destroyed.
+pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
+/// `true` when the responder (not somebody before it) set [`DO_NOT_DISRUPT`]; release
+/// removes that annotation only then.
+pub const DO_NOT_DISRUPT_ADDED_ANNOTATION: &str = "guardduty-responder/do-not-disrupt-added";
+
+/// Pure: the annotations that make Karpenter leave an object alone, unless `current`
+/// already has them (then nothing is recorded, and release leaves them).
+pub fn do_not_disrupt(
+    current: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<(&'static str, &'static str)> {
+    let set = current
+        .and_then(|a| a.get(DO_NOT_DISRUPT))
+        .is_some_and(|v| v == "true");
+    match set {
+        true => vec![],
+        false => vec![
+            (DO_NOT_DISRUPT, "true"),
+            (DO_NOT_DISRUPT_ADDED_ANNOTATION, "true"),
+        ],
+    }
+}
+
+/// Pure: the release patch's annotations for [`do_not_disrupt`]: the marker always, the
+/// Karpenter annotation only when the marker says the responder added it.
+pub fn release_do_not_disrupt(
+    current: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<&'static str> {
+    let ours = current
+        .and_then(|a| a.get(DO_NOT_DISRUPT_ADDED_ANNOTATION))
+        .is_some_and(|v| v == "true");
+    match ours {
+        true => vec![DO_NOT_DISRUPT_ADDED_ANNOTATION, DO_NOT_DISRUPT],
+        false => vec![DO_NOT_DISRUPT_ADDED_ANNOTATION],
+    }
+}
+
 /// Node annotation listing the instance protections the responder turned on.
 pub const PROTECTED_ANNOTATION: &str = "guardduty-responder/protected";
 /// Namespaces never acted on, whatever the configuration says.
@@ -91,6 +130,8 @@ pub struct EksExecutor {
     /// The label/annotation key that exempts a pod; `None` while tags are not honoured.
     exempt_label: Option<String>,
     options: EksOptions,
+    /// Which VPC endpoints a node's EC2 quarantine keeps reachable.
+    isolation: crate::options::IsolationOptions,
 }
 
 impl EksExecutor {
@@ -116,7 +157,14 @@ impl EksExecutor {
             protected_namespaces: protected,
             exempt_label: guardrails.exemptions.kubernetes_label(),
             options: EksOptions::default(),
+            isolation: Default::default(),
         }
+    }
+
+    /// The configuration's `isolation` section (for a node's EC2 quarantine).
+    pub fn with_isolation(mut self, options: crate::options::IsolationOptions) -> EksExecutor {
+        self.isolation = options;
+        self
     }
 
     /// With the deployment's EKS options (the escalation when a pod stays reachable).

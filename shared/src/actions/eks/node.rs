@@ -130,6 +130,9 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
     if !was_cordoned {
         annotations.insert(CORDONED_ANNOTATION.into(), json!("true"));
     }
+    for (k, v) in super::do_not_disrupt(current.metadata.annotations.as_ref()) {
+        annotations.insert(k.into(), json!(v));
+    }
     let patch = json!({
         "metadata": {
             "labels": { UNDER_INVESTIGATION_LABEL: "true" },
@@ -145,14 +148,16 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
             target,
             Status::Done,
             format!(
-                "node {node} was already cordoned (not by the responder, so release leaves it cordoned); labelled {UNDER_INVESTIGATION_LABEL}=true"
+                "node {node} was already cordoned (not by the responder, so release leaves it cordoned); labelled {UNDER_INVESTIGATION_LABEL}=true, annotated {}=true",
+                super::DO_NOT_DISRUPT
             ),
         ),
         Ok(_) => Step::new(
             target,
             Status::Done,
             format!(
-                "cordoned node {node} and labelled it {UNDER_INVESTIGATION_LABEL}=true (running pods stay; nothing new is scheduled there)"
+                "cordoned node {node}, labelled it {UNDER_INVESTIGATION_LABEL}=true and annotated it {}=true (running pods stay; nothing new is scheduled there, and Karpenter does not replace it)",
+                super::DO_NOT_DISRUPT
             ),
         ),
         Err(e) if e_code(&e) == Some(404) => {

@@ -228,7 +228,7 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
             format!("already labelled {QUARANTINE_LABEL}={}{by}", p.uid),
         );
     }
-    let patch = json!({
+    let mut patch = json!({
         "metadata": {
             "labels": { QUARANTINE_LABEL: p.uid },
             "annotations": {
@@ -238,6 +238,9 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
             }
         }
     });
+    for (k, v) in super::do_not_disrupt(Some(&p.annotations)) {
+        patch["metadata"]["annotations"][k] = json!(v);
+    }
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &p.namespace);
     match api
         .patch(&p.name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -247,8 +250,9 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
             target,
             Status::Done,
             format!(
-                "labelled {QUARANTINE_LABEL}={} and annotated with the finding",
-                p.uid
+                "labelled {QUARANTINE_LABEL}={} and annotated with the finding and {}=true",
+                p.uid,
+                super::DO_NOT_DISRUPT
             ),
         )
         .with_evidence(json!({ "pod": p.name, "labels_before": p.labels, "node": p.node_name })),

@@ -96,7 +96,9 @@ pub(crate) async fn check(
     let quarantine = contain && ctx.executor.options.quarantine_node_instance;
     match (quarantine, instance) {
         (true, Some(i)) => {
-            let c = crate::actions::ec2::Clients::new(&ctx.executor.config, Some(&ctx.plan.region));
+            let mut c =
+                crate::actions::ec2::Clients::new(&ctx.executor.config, Some(&ctx.plan.region));
+            c.isolation = ctx.executor.isolation.clone();
             let host = crate::actions::ec2::host::quarantine_host(
                 &c,
                 &i,

@@ -362,7 +362,10 @@ async fn restore_labels(
             FINDING_ID_ANNOTATION,
             FINDING_TYPE_ANNOTATION,
             QUARANTINED_AT_ANNOTATION,
-        ] {
+        ]
+        .into_iter()
+        .chain(super::release_do_not_disrupt(Some(&current.annotations)))
+        {
             annotations.insert(a.into(), serde_json::Value::Null);
         }
         let patch = json!({
@@ -520,6 +523,9 @@ async fn release_node(
                     "annotations": { CORDONED_ANNOTATION: null, FINDING_ID_ANNOTATION: null },
                 }
             });
+            for a in super::release_do_not_disrupt(Some(&annotations)) {
+                patch["metadata"]["annotations"][a] = serde_json::Value::Null;
+            }
             if we_cordoned {
                 patch["spec"] = json!({ "unschedulable": null });
             }
