@@ -481,3 +481,92 @@ async fn access_denied_on_ecs_tag_resource_fails_the_tag_step_and_containment_st
             .is_empty()
     );
 }
+
+/// The task's DENY entries in each network ACL of its VPC: (ACL id, egress?) pairs.
+async fn denies_in_vpc(e: &EcsAws, w: &EcsWorld) -> Vec<(String, bool)> {
+    let cidr = format!("{}/32", w.task_ip);
+    let acls = e
+        .aws
+        .ec2
+        .describe_network_acls()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&w.vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeNetworkAcls");
+    let mut out = Vec::new();
+    for acl in acls.network_acls() {
+        for x in acl.entries() {
+            if x.rule_action() == Some(&RuleAction::Deny) && x.cidr_block() == Some(cidr.as_str()) {
+                out.push((
+                    acl.network_acl_id().unwrap_or_default().to_owned(),
+                    x.egress().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An ACL matches the source inbound and the destination outbound where a packet crosses a
+/// subnet's edge: the task's own subnet ACL never sees its address there. Its address is
+/// denied in every ACL of the VPC (here also the VPC's default one, which the other
+/// subnets use), both ways, and release removes every entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_is_denied_in_every_network_acl_of_its_vpc() {
+    let (e, w) = setup("acl-vpc").await;
+    // Another ACL of the VPC, as a database or NAT subnet would have.
+    e.aws
+        .ec2
+        .create_network_acl()
+        .vpc_id(&w.vpc_id)
+        .send()
+        .await
+        .expect("CreateNetworkAcl");
+    let acls: std::collections::BTreeSet<String> = e
+        .aws
+        .ec2
+        .describe_network_acls()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&w.vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .network_acls()
+        .iter()
+        .filter_map(|a| a.network_acl_id().map(str::to_owned))
+        .collect();
+    assert!(
+        acls.len() >= 2,
+        "the world has the task's ACL and another: {acls:?}"
+    );
+    let c = config(true);
+    let outcomes = EcsExecutor::new(&e.aws.config, c.ecs.clone())
+        .execute(&plan_for(&w, &c))
+        .await;
+    assert!(!any_failed(&outcomes), "{}", show(&outcomes));
+    let denied = denies_in_vpc(&e, &w).await;
+    let expected: Vec<(String, bool)> = acls
+        .iter()
+        .flat_map(|a| [(a.clone(), false), (a.clone(), true)])
+        .collect();
+    assert_eq!(denied, expected);
+    let released = EcsExecutor::new(&e.aws.config, c.ecs.clone())
+        .release(&w.cluster, &w.task_arn, true)
+        .await
+        .expect("release");
+    assert!(
+        released.outcomes.iter().all(|o| o.status != Status::Failed),
+        "{released:?}"
+    );
+    assert!(denies_in_vpc(&e, &w).await.is_empty());
+}

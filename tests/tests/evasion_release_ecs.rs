@@ -124,7 +124,7 @@ async fn a_record_naming_another_tasks_deny_entries_is_refused() {
     let before = (state(&e, &mine).await, state(&e, &theirs).await);
     refused(
         ex.release(&mine.cluster, &mine.task_arn, true).await,
-        "not the network ACL of the task's subnet",
+        "not a network ACL of the task's VPC",
     );
     assert_eq!((state(&e, &mine).await, state(&e, &theirs).await), before);
 }

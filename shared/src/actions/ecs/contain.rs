@@ -8,10 +8,9 @@
 //! 4. the status tags; then, when configured, `StopTask`.
 
 use super::Clients;
-use super::acl_record;
 use super::evidence::{self, Described, EniView, TaskDefinition, TaskView};
-use super::network_acl::{self, Acl, CreateError, Direction};
-use super::record::{self, NaclEntry, Record};
+use super::network_acl::{self, Acl};
+use super::record::{self, Record};
 use super::record_seal;
 use super::revocation;
 use crate::actions::ec2::isolation_groups::{self, Role};
@@ -20,7 +19,6 @@ use crate::actions::ec2::quarantine::{
     FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, STATUS_INCOMPLETE, STATUS_KEY,
     STATUS_QUARANTINED, Step, tag_value,
 };
-use crate::actions::ec2::record_mac::MacVerdict;
 use crate::actions::ec2::swap;
 use crate::actions::ec2::{sensor_coverage, sensor_link};
 use crate::options::EcsOptions;
@@ -318,7 +316,10 @@ async fn isolate(
             Ok((s, kept)) => return with_coverage(c, req.cluster, s, kept).await,
             // Never assume a swap works on an ENI another service manages: fall back.
             Err(err) => {
-                let mut s = Box::pin(deny_in_acl(c, view, described, acl, record)).await;
+                let mut s = Box::pin(super::vpc_deny::deny_in_vpc(
+                    c, view, described, acl, record,
+                ))
+                .await;
                 s.detail = format!(
                     "group swap failed ({err}); network-ACL method instead: {}; {ACL_CUTS_SENSOR}",
                     s.detail
@@ -327,7 +328,10 @@ async fn isolate(
             }
         }
     }
-    let mut s = Box::pin(deny_in_acl(c, view, described, acl, record)).await;
+    let mut s = Box::pin(super::vpc_deny::deny_in_vpc(
+        c, view, described, acl, record,
+    ))
+    .await;
     s.detail = format!("{why_acl}: {}; {ACL_CUTS_SENSOR}", s.detail);
     with_coverage(c, req.cluster, s, false).await
 }
@@ -400,226 +404,6 @@ async fn swap(
     };
     let kept = sensor_link::notes(&links, &mut s.detail);
     Ok((s, kept))
-}
-
-async fn deny_in_acl(
-    c: &Clients,
-    view: &TaskView,
-    eni: Option<&EniView>,
-    acl: Option<Result<Acl, String>>,
-    record: &Record,
-) -> Step {
-    let subnet = view
-        .subnet_id
-        .clone()
-        .or_else(|| eni.and_then(|e| e.subnet_id.clone()));
-    let Some(subnet) = subnet else {
-        return step(Status::Failed, "the task's subnet is unknown");
-    };
-    let mut addresses: BTreeSet<String> = view.addresses().into_iter().collect();
-    addresses.extend(eni.map(|e| e.ipv6.clone()).unwrap_or_default());
-    let cidrs: Vec<String> = addresses
-        .iter()
-        .filter_map(|a| network_acl::host_cidr(a))
-        .collect();
-    if cidrs.is_empty() {
-        return step(Status::Failed, "the task has no private IP address to deny");
-    }
-    let mut acl = match acl {
-        Some(Ok(a)) => a,
-        Some(Err(e)) => return step(Status::Failed, e),
-        None => match network_acl::acl_of_subnet(&c.ec2.ec2, &subnet).await {
-            Ok(a) => a,
-            Err(e) => return step(Status::Failed, e),
-        },
-    };
-    let mut pending: Vec<(Direction, String)> = Direction::BOTH
-        .iter()
-        .flat_map(|d| cidrs.iter().map(move |c| (*d, c.clone())))
-        .collect();
-    let (mut done, mut already, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    // Either record lets release find the entries: one failing is a warning, both an error.
-    let mut warnings: Vec<String> = Vec::new();
-    // The second record, on the ACL itself: what it holds now, and what it should hold.
-    let Some(task_id) = acl_record::task_id(&view.arn) else {
-        return step(Status::Failed, "the task ARN names no task id");
-    };
-    let tag_key = acl_record::key(task_id);
-    let mut on_acl: BTreeSet<NaclEntry> = BTreeSet::new();
-    if let Some(v) = acl.tags.get(&tag_key) {
-        // A record there that our key did not seal is replaced, never built on.
-        match Box::pin(record_seal::verify_acl(c, &acl.id, task_id, v, &acl.tags)).await {
-            MacVerdict::Valid | MacVerdict::NotConfigured => {
-                on_acl.extend(acl_record::decode(&acl.id, v).unwrap_or_default());
-            }
-            other => warnings.push(format!(
-                "the record on {} was replaced: {}",
-                acl.id,
-                crate::actions::ec2::release_checks::judge_mac(&other)
-                    .err()
-                    .unwrap_or_default()
-            )),
-        }
-    }
-    let mut written = on_acl.clone();
-    for attempt in 0..3 {
-        if attempt > 0 {
-            acl = match network_acl::acl_of_subnet(&c.ec2.ec2, &subnet).await {
-                Ok(a) => a,
-                Err(e) => {
-                    errors.push(e);
-                    break;
-                }
-            };
-        }
-        let mut planned: Vec<NaclEntry> = Vec::new();
-        for (d, cidr) in pending.drain(..) {
-            if let Some(n) = network_acl::existing_deny(&acl.entries, d, &cidr) {
-                let ours = record
-                    .nacl
-                    .iter()
-                    .chain(on_acl.iter())
-                    .any(|r| r.acl_id == acl.id && r.direction == d && r.rule_number == n);
-                if ours {
-                    // Recorded on the task only (isolated before the ACL record existed).
-                    on_acl.insert(NaclEntry {
-                        acl_id: acl.id.clone(),
-                        direction: d,
-                        rule_number: n,
-                        cidr: cidr.clone(),
-                    });
-                }
-                already.push(format!(
-                    "{cidr} {d} #{n}{}",
-                    if ours {
-                        ""
-                    } else {
-                        " (not ours: release keeps it)"
-                    }
-                ));
-                continue;
-            }
-            let taken: Vec<i32> = planned
-                .iter()
-                .filter(|p| p.direction == d)
-                .map(|p| p.rule_number)
-                .collect();
-            match network_acl::allocate(&acl.entries, d, &taken) {
-                Ok(n) => planned.push(NaclEntry {
-                    acl_id: acl.id.clone(),
-                    direction: d,
-                    rule_number: n,
-                    cidr,
-                }),
-                Err(e) => errors.push(format!("{}: {e} ({cidr} not denied)", acl.id)),
-            }
-        }
-        if planned.is_empty() {
-            break;
-        }
-        // Record first, on the task and on the ACL: an entry that exists but is not
-        // recorded would outlive release, and the task's record goes when ECS forgets it.
-        on_acl.extend(planned.iter().cloned());
-        let tags: Result<Vec<_>, _> = planned.iter().map(record::nacl_tag).collect();
-        let (recorded, on_acl_recorded) = futures::join!(
-            async {
-                match tags {
-                    Ok(t) => tag_task(c, &view.arn, &t).await,
-                    Err(e) => Err(e.to_string()),
-                }
-            },
-            record_on_acl(c, &acl.id, task_id, &on_acl),
-        );
-        // Containment still matters more; say loudly what release cannot find.
-        match (recorded, on_acl_recorded) {
-            (Ok(()), Ok(())) => written = on_acl.clone(),
-            (Err(e), Ok(())) => {
-                written = on_acl.clone();
-                warnings.push(format!("{e}: recorded on {} only, not on the task", acl.id));
-            }
-            (Ok(()), Err(e)) => warnings.push(e),
-            (Err(e), Err(f)) => errors.push(format!(
-                "{e}; {f}: entries below are NOT recorded; remove them by hand on release"
-            )),
-        }
-        let results = futures::future::join_all(planned.iter().map(|p| {
-            network_acl::create_deny(&c.ec2.ec2, &p.acl_id, p.rule_number, p.direction, &p.cidr)
-        }))
-        .await;
-        for (p, r) in planned.into_iter().zip(results) {
-            match r {
-                Ok(()) => done.push(format!("{} {} #{}", p.cidr, p.direction, p.rule_number)),
-                Err(CreateError::NumberTaken) => {
-                    on_acl.remove(&p);
-                    pending.push((p.direction, p.cidr));
-                }
-                Err(CreateError::Other(e)) => errors.push(e),
-            }
-        }
-        if pending.is_empty() {
-            break;
-        }
-    }
-    for (d, cidr) in pending {
-        errors.push(format!(
-            "{cidr} {d}: rule numbers kept being taken by concurrent writers"
-        ));
-    }
-    if on_acl != written
-        && let Err(e) = record_on_acl(c, &acl.id, task_id, &on_acl).await
-    {
-        warnings.push(e);
-    }
-    let acl_id = acl.id;
-    let mut s = if !errors.is_empty() {
-        step(
-            Status::Failed,
-            format!(
-                "network ACL {acl_id}: {}; denied: [{}]; already denied: [{}]",
-                errors.join("; "),
-                done.join(", "),
-                already.join(", ")
-            ),
-        )
-    } else if !done.is_empty() {
-        let mut d = format!("network ACL {acl_id}: DENY {}", done.join(", "));
-        if !already.is_empty() {
-            d.push_str(&format!("; already: {}", already.join(", ")));
-        }
-        step(Status::Done, d)
-    } else {
-        step(
-            Status::AlreadyDone,
-            format!("network ACL {acl_id}: already DENY {}", already.join(", ")),
-        )
-    };
-    for w in warnings {
-        s.detail.push_str(&format!("; warning: {w}"));
-    }
-    s
-}
-
-/// Writes the task's entries as one tag on the ACL ([`acl_record`]).
-async fn record_on_acl(
-    c: &Clients,
-    acl_id: &str,
-    task_id: &str,
-    entries: &BTreeSet<NaclEntry>,
-) -> Result<(), String> {
-    let entries: Vec<NaclEntry> = entries.iter().cloned().collect();
-    let (key, value) = acl_record::encode(task_id, &entries).map_err(|e| e.to_string())?;
-    let seal = record_seal::acl_seal(c, acl_id, task_id, &value)
-        .await
-        .map_err(|e| format!("{e}: entries NOT recorded on {acl_id} (no seal)"))?;
-    let tags: Vec<(String, String)> = std::iter::once((key, value)).chain(seal).collect();
-    network_acl::tag(&c.ec2.ec2, acl_id, &tags)
-        .await
-        .map_err(|e| {
-            format!(
-                "{e}: entries NOT recorded on {acl_id}; release needs the task's own record, \
-                 which ECS drops about an hour after the task stops"
-            )
-        })
 }
 
 async fn deregister(

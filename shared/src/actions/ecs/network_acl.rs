@@ -1,6 +1,6 @@
 //! In-place network containment of a task whose ENI's groups cannot be changed (Fargate):
-//! DENY entries for the task's address (`/32`, `/128`) in its subnet's network ACL,
-//! inbound and outbound, at free rule numbers ahead of the first allow rule. NACLs are
+//! DENY entries for the task's address (`/32`, `/128`) in the network ACLs of its VPC
+//! (see [`super::vpc_deny`] for why not only its own subnet's), inbound and outbound, at free rule numbers ahead of the first allow rule. NACLs are
 //! stateless, so established flows drop too. Every entry added is recorded on the task
 //! (before it is created) so release removes exactly those.
 //!
@@ -62,6 +62,7 @@ pub struct AclEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acl {
     pub id: String,
+    pub vpc_id: Option<String>,
     pub entries: Vec<AclEntry>,
     /// The ACL's tags (the per-task records of [`super::acl_record`] among them).
     pub tags: BTreeMap<String, String>,
@@ -123,6 +124,7 @@ pub fn host_cidr(ip: &str) -> Option<String> {
 fn acl_from(a: &aws_sdk_ec2::types::NetworkAcl) -> Option<Acl> {
     Some(Acl {
         id: a.network_acl_id()?.to_owned(),
+        vpc_id: a.vpc_id().map(str::to_owned),
         entries: a
             .entries()
             .iter()
@@ -164,6 +166,17 @@ pub(crate) async fn acl_of_subnet(ec2: &Ec2Client, subnet_id: &str) -> Result<Ac
         .iter()
         .find_map(acl_from)
         .ok_or_else(|| format!("no network ACL is associated with {subnet_id}"))
+}
+
+/// Every network ACL of `vpc_id` (where a task's address is denied).
+pub(crate) async fn acls_of_vpc(ec2: &Ec2Client, vpc_id: &str) -> Result<Vec<Acl>, String> {
+    let out = ec2
+        .describe_network_acls()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .send()
+        .await
+        .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
+    Ok(out.network_acls().iter().filter_map(acl_from).collect())
 }
 
 /// Network ACLs by id (release).

@@ -171,13 +171,20 @@ pub(crate) async fn release(
     let nacl: BTreeSet<NaclEntry> = record.nacl.drain(..).chain(on_acls).collect();
     record.nacl = nacl.into_iter().collect();
     let view = view.as_ref();
-    let task_acl = match view.and_then(|v| v.subnet_id.as_deref()) {
-        Some(subnet) if !record.nacl.is_empty() => Some(
-            network_acl::acl_of_subnet(&c.ec2.ec2, subnet)
+    // The ACLs of the task's VPC: the only ones its isolation writes to.
+    let task_acls: Option<Vec<String>> = match view.and_then(|v| v.subnet_id.as_deref()) {
+        Some(subnet) if !record.nacl.is_empty() => {
+            let own = network_acl::acl_of_subnet(&c.ec2.ec2, subnet)
                 .await
-                .map_err(ReleaseError::Api)?
-                .id,
-        ),
+                .map_err(ReleaseError::Api)?;
+            let all = match &own.vpc_id {
+                Some(vpc) => network_acl::acls_of_vpc(&c.ec2.ec2, vpc)
+                    .await
+                    .map_err(ReleaseError::Api)?,
+                None => vec![own],
+            };
+            Some(all.into_iter().map(|a| a.id).collect())
+        }
         _ => None,
     };
     let seals = Box::pin(check_seals(
@@ -190,7 +197,7 @@ pub(crate) async fn release(
     let warnings = seals
         .await
         .map_err(|why| ReleaseError::Refused(task_arn.to_owned(), why))?;
-    let violations = release_checks::binding_violations(&record, view, task_acl.as_deref());
+    let violations = release_checks::binding_violations(&record, view, task_acls.as_deref());
     if !violations.is_empty() {
         return Err(ReleaseError::Refused(task_arn.to_owned(), violations));
     }

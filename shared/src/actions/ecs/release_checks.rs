@@ -9,12 +9,12 @@ use super::evidence::TaskView;
 use super::network_acl::host_cidr;
 use super::record::Record;
 
-/// Every way the record is not bound to the task (empty: it is). `task_acl` is the
-/// network ACL of the task's subnet (`None`: the task is gone or has no subnet of its own).
+/// Every way the record is not bound to the task (empty: it is). `task_acls` are the
+/// network ACLs of the task's VPC (`None`: the task is gone or has no subnet of its own).
 pub(crate) fn binding_violations(
     record: &Record,
     view: Option<&TaskView>,
-    task_acl: Option<&str>,
+    task_acls: Option<&[String]>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     // A stopped task may no longer show its address: then only the ACL's record counts.
@@ -24,7 +24,7 @@ pub(crate) fn binding_violations(
         .unwrap_or_default();
     for e in &record.nacl {
         let label = format!("{} {} #{} {}", e.acl_id, e.direction, e.rule_number, e.cidr);
-        match (view, task_acl) {
+        match (view, task_acls) {
             // Gone from ECS: the entries come from the ACL's own tag (bound to that ACL);
             // still, only single-host DENYs are ever removed.
             (None, _) => {
@@ -35,11 +35,9 @@ pub(crate) fn binding_violations(
             (Some(_), None) => out.push(format!(
                 "{label}: the task has no subnet (and network ACL) of its own"
             )),
-            (Some(_), Some(acl)) => {
-                if e.acl_id != acl {
-                    out.push(format!(
-                        "{label}: not the network ACL of the task's subnet ({acl})"
-                    ));
+            (Some(_), Some(acls)) => {
+                if !acls.contains(&e.acl_id) {
+                    out.push(format!("{label}: not a network ACL of the task's VPC"));
                 }
                 if !own.contains(&e.cidr) {
                     out.push(format!("{label}: not the task's own address"));
@@ -116,7 +114,7 @@ mod tests {
     fn the_tasks_own_entries_and_targets_pass() {
         let r = record(ACL, "10.0.1.5/32", "10.0.1.5");
         assert_eq!(
-            binding_violations(&r, Some(&view()), Some(ACL)),
+            binding_violations(&r, Some(&view()), Some(&[ACL.to_owned()])),
             Vec::<String>::new()
         );
     }
@@ -125,14 +123,17 @@ mod tests {
     fn another_acl_another_cidr_or_another_target_is_refused() {
         let v = view();
         let other_acl = record("acl-0fffffffffffffff0", "10.0.1.5/32", "10.0.1.5");
-        assert_eq!(binding_violations(&other_acl, Some(&v), Some(ACL)).len(), 1);
+        assert_eq!(
+            binding_violations(&other_acl, Some(&v), Some(&[ACL.to_owned()])).len(),
+            1
+        );
         let other_cidr = record(ACL, "0.0.0.0/0", "10.0.1.5");
         assert_eq!(
-            binding_violations(&other_cidr, Some(&v), Some(ACL)).len(),
+            binding_violations(&other_cidr, Some(&v), Some(&[ACL.to_owned()])).len(),
             1
         );
         let other_target = record(ACL, "10.0.1.5/32", "10.0.9.9");
-        let found = binding_violations(&other_target, Some(&v), Some(ACL));
+        let found = binding_violations(&other_target, Some(&v), Some(&[ACL.to_owned()]));
         assert!(
             found.len() == 1 && found[0].contains("10.0.9.9"),
             "{found:?}"
