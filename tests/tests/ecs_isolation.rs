@@ -482,11 +482,9 @@ async fn access_denied_on_ecs_tag_resource_fails_the_tag_step_and_containment_st
     );
 }
 
-/// The task's DENY entries in each network ACL of its VPC: (ACL id, egress?) pairs.
-async fn denies_in_vpc(e: &EcsAws, w: &EcsWorld) -> Vec<(String, bool)> {
-    let cidr = format!("{}/32", w.task_ip);
-    let acls = e
-        .aws
+/// Every network ACL of `w`'s VPC.
+async fn vpc_acls(e: &EcsAws, w: &EcsWorld) -> Vec<aws_sdk_ec2::types::NetworkAcl> {
+    e.aws
         .ec2
         .describe_network_acls()
         .filters(
@@ -497,9 +495,16 @@ async fn denies_in_vpc(e: &EcsAws, w: &EcsWorld) -> Vec<(String, bool)> {
         )
         .send()
         .await
-        .expect("DescribeNetworkAcls");
+        .expect("DescribeNetworkAcls")
+        .network_acls()
+        .to_vec()
+}
+
+/// The task's DENY entries in each network ACL of its VPC: (ACL id, egress?) pairs.
+async fn denies_in_vpc(e: &EcsAws, w: &EcsWorld) -> Vec<(String, bool)> {
+    let cidr = format!("{}/32", w.task_ip);
     let mut out = Vec::new();
-    for acl in acls.network_acls() {
+    for acl in vpc_acls(e, w).await {
         for x in acl.entries() {
             if x.rule_action() == Some(&RuleAction::Deny) && x.cidr_block() == Some(cidr.as_str()) {
                 out.push((
@@ -528,20 +533,8 @@ async fn the_task_is_denied_in_every_network_acl_of_its_vpc() {
         .send()
         .await
         .expect("CreateNetworkAcl");
-    let acls: std::collections::BTreeSet<String> = e
-        .aws
-        .ec2
-        .describe_network_acls()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&w.vpc_id)
-                .build(),
-        )
-        .send()
+    let acls: std::collections::BTreeSet<String> = vpc_acls(&e, &w)
         .await
-        .unwrap()
-        .network_acls()
         .iter()
         .filter_map(|a| a.network_acl_id().map(str::to_owned))
         .collect();

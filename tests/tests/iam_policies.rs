@@ -141,11 +141,22 @@ fn attr(block: &hcl::Block, key: &str) -> hcl::Value {
 /// responder's roles, and the roles themselves may only `UpdateItem` that one table.
 #[test]
 fn only_the_responder_roles_may_write_the_rate_limit_table() {
-    let blocks = module_blocks("rate_limit.tf");
+    only_the_responder_roles_write("rate_limit.tf", "rate_limit_table");
+}
+
+/// The same for the exactly-once records: a workload that could write a COMPLETED record
+/// for its own finding would switch its containment off.
+#[test]
+fn only_the_responder_roles_may_write_the_idempotency_table() {
+    only_the_responder_roles_write("idempotency.tf", "idempotency_table");
+}
+
+fn only_the_responder_roles_write(file: &str, document_label: &str) {
+    let blocks = module_blocks(file);
     let document = blocks
         .iter()
         .find(|b| {
-            b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == "rate_limit_table")
+            b.identifier() == "data" && b.labels().iter().any(|l| l.as_str() == document_label)
         })
         .expect("the table's resource policy document");
     let statement = document.body().blocks().next().expect("a statement");
@@ -190,14 +201,26 @@ fn only_the_responder_roles_may_write_the_rate_limit_table() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let scope = iam
+    // Every DynamoDB action of the roles is scoped to the responder's own tables.
+    let scopes: Vec<&str> = iam
         .lines()
-        .find(|l| l.trim_start().starts_with("\"dynamodb:UpdateItem\""))
-        .expect("a scope for dynamodb:UpdateItem");
-    assert!(
-        scope.contains("resources = [aws_dynamodb_table.rate_limit.arn]"),
-        "{scope}"
-    );
+        .filter(|l| l.trim_start().starts_with("\"dynamodb:"))
+        .collect();
+    assert!(!scopes.is_empty());
+    for scope in scopes {
+        let resources = scope
+            .split("resources = [")
+            .nth(1)
+            .and_then(|r| r.split(']').next())
+            .unwrap_or_else(|| panic!("no resources: {scope}"));
+        for r in resources.split(',').map(str::trim) {
+            assert!(
+                r == "aws_dynamodb_table.rate_limit.arn"
+                    || r == "aws_dynamodb_table.idempotency.arn",
+                "{scope}"
+            );
+        }
+    }
 }
 
 // ---- Conditions: each statement's Condition in Terraform is the one the code declares.

@@ -55,7 +55,7 @@ pub(crate) async fn deny_in_vpc(
     };
     let steps = futures::future::join_all(
         acls.into_iter()
-            .map(|a| Box::pin(deny_in_acl(c, view, eni, Some(Ok(a)), record))),
+            .map(|a| Box::pin(deny_in_acl(c, view, eni, a, record))),
     )
     .await;
     let mut s = merge(steps);
@@ -85,20 +85,15 @@ fn merge(steps: Vec<Step>) -> Step {
     step(status, detail.join("; "))
 }
 
+/// The task's addresses denied in one ACL (retrying when concurrent writers take the
+/// chosen rule numbers).
 async fn deny_in_acl(
     c: &Clients,
     view: &TaskView,
     eni: Option<&EniView>,
-    acl: Option<Result<Acl, String>>,
+    mut acl: Acl,
     record: &Record,
 ) -> Step {
-    let subnet = view
-        .subnet_id
-        .clone()
-        .or_else(|| eni.and_then(|e| e.subnet_id.clone()));
-    let Some(subnet) = subnet else {
-        return step(Status::Failed, "the task's subnet is unknown");
-    };
     let mut addresses: BTreeSet<String> = view.addresses().into_iter().collect();
     addresses.extend(eni.map(|e| e.ipv6.clone()).unwrap_or_default());
     let cidrs: Vec<String> = addresses
@@ -108,14 +103,6 @@ async fn deny_in_acl(
     if cidrs.is_empty() {
         return step(Status::Failed, "the task has no private IP address to deny");
     }
-    let mut acl = match acl {
-        Some(Ok(a)) => a,
-        Some(Err(e)) => return step(Status::Failed, e),
-        None => match network_acl::acl_of_subnet(&c.ec2.ec2, &subnet).await {
-            Ok(a) => a,
-            Err(e) => return step(Status::Failed, e),
-        },
-    };
     let mut pending: Vec<(Direction, String)> = Direction::BOTH
         .iter()
         .flat_map(|d| cidrs.iter().map(move |c| (*d, c.clone())))
