@@ -220,3 +220,37 @@ async fn a_run_killed_between_steps_is_taken_over_after_its_record_expires() {
         env.volumes(&instance).await
     );
 }
+
+/// GuardDuty re-publishes an active finding with a higher count: a notify-only finding gets
+/// one full alert, then short updates, and a full alert again when its severity changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_republished_notify_only_finding_gets_short_updates_until_it_changes() {
+    let env = Env::new().await;
+    let h = env.handler(&[]).await;
+    let (id, event, _) = env.finding().await;
+    let publish = |severity: f64, count: i64| {
+        let mut v: serde_json::Value = serde_json::from_slice(&event).unwrap();
+        v["detail"]["severity"] = severity.into();
+        v["detail"]["service"]["count"] = count.into();
+        serde_json::to_vec(&v).unwrap()
+    };
+    let mut repeats = Vec::new();
+    for (severity, count) in [(5.0, 1), (5.0, 2), (5.0, 3), (6.0, 4)] {
+        let r = h.handle(&publish(severity, count), None).await.unwrap();
+        assert_eq!(r[0].plan.decision, Decision::Notify);
+        repeats.push(r[0].repeat);
+    }
+    assert_eq!(repeats, [false, true, true, false]);
+    let bodies: Vec<String> = env
+        .hook
+        .received()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .filter(|b| b.contains(&id))
+        .collect();
+    let short = bodies
+        .iter()
+        .filter(|b| b.contains("still active (count"))
+        .count();
+    assert_eq!((bodies.len() - short, short), (2, 2), "{bodies:#?}");
+}

@@ -14,7 +14,7 @@ use crate::execute::Executor;
 use crate::notify::Notifier;
 use crate::pipeline::{Handled, plan_input};
 use crate::playbook::Decision;
-use crate::respond::{Response, respond};
+use crate::respond::Response;
 use accounts::Accounts;
 use aws_config::{Region, SdkConfig};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -216,7 +216,13 @@ impl<F: ExecutorFactory> Handler<F> {
             }
             response
         } else {
-            respond::<F::Executor>(plan, None, &self.notifier, self.settings.repeat).await
+            let once = crate::idempotency::notify_once(
+                plan,
+                &self.notifier,
+                self.settings.repeat,
+                self.once.as_ref(),
+            );
+            Box::pin(once).await
         };
         log_response(&response, self.settings.mode, started);
         Ok(response)

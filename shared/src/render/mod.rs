@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 pub use plain::subject;
 pub use slack::{Block, SlackMessage, Text};
-pub use update::still_active;
+pub use update::{still_active, still_notified};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Notification {
