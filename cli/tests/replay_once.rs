@@ -3,6 +3,7 @@
 //! one run contains (one snapshot per volume, one full Slack alert), the others report
 //! `already_done` or that another run is containing it.
 
+use integration_tests::proxy::Proxy;
 use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws};
 use integration_tests::{idempotency_table, moto};
@@ -13,6 +14,8 @@ async fn ten_overlapping_replays_contain_once() {
     let net = world::network(&aws).await;
     let table = idempotency_table::create(&aws.config).await;
     let hook = Webhook::start(vec![]).await;
+    // Through the test proxy, which makes moto's conditional writes atomic as DynamoDB's are.
+    let proxy = Proxy::start(&moto::shared().endpoint()).await;
     let instance = world::two_eni_instance(&aws, &net).await;
     let id = world::unique_finding_id();
     let event = world::finding_event(
@@ -32,7 +35,7 @@ async fn ten_overlapping_replays_contain_once() {
             .arg(&file)
             .env("RESPONDER_IDEMPOTENCY_TABLE", &table)
             .env("RESPONDER_SLACK_WEBHOOK_URL", hook.url())
-            .env("AWS_ENDPOINT_URL", moto::shared().endpoint())
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")

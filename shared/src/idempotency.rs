@@ -34,6 +34,7 @@ const COMPLETED: &str = "COMPLETED";
 pub const TABLE_ENV: &str = "RESPONDER_IDEMPOTENCY_TABLE";
 pub const IN_PROGRESS_ENV: &str = "RESPONDER_IDEMPOTENCY_IN_PROGRESS_SECONDS";
 pub const KEEP_ENV: &str = "RESPONDER_IDEMPOTENCY_KEEP_SECONDS";
+pub const NOTIFY_KEEP_ENV: &str = "RESPONDER_IDEMPOTENCY_NOTIFY_KEEP_SECONDS";
 
 #[derive(Clone, Debug)]
 pub struct Idempotency {
@@ -43,6 +44,7 @@ pub struct Idempotency {
     /// died.
     in_progress_for: Duration,
     keep_for: Duration,
+    notify_keep_for: Duration,
 }
 
 /// What claiming a plan found.
@@ -100,7 +102,14 @@ pub fn summary(outcomes: &[Outcome]) -> String {
 pub struct RecordSettings {
     pub table: String,
     pub in_progress_for: Duration,
+    /// How long a COMPLETED containment answers `already_done` without asking the
+    /// resource. Short on purpose: it only has to outlive the retries of one delivery
+    /// (EventBridge retries for an hour); a finding re-published after someone released
+    /// the resource must be contained again, and the executors' own checks do that.
     pub keep_for: Duration,
+    /// How long a notify-only finding's last alert is remembered (GuardDuty re-publishes
+    /// active findings every 15 minutes to 6 hours).
+    pub notify_keep_for: Duration,
 }
 
 impl RecordSettings {
@@ -120,7 +129,8 @@ impl RecordSettings {
             // The longest Lambda timeout (900 s) plus a margin; Terraform sets the
             // function's own timeout plus a margin.
             in_progress_for: Duration::from_secs(secs(IN_PROGRESS_ENV, 960)),
-            keep_for: Duration::from_secs(secs(KEEP_ENV, 7 * 24 * 3600)),
+            keep_for: Duration::from_secs(secs(KEEP_ENV, 2 * 3600)),
+            notify_keep_for: Duration::from_secs(secs(NOTIFY_KEEP_ENV, 7 * 24 * 3600)),
         })
     }
 }
@@ -132,6 +142,7 @@ impl Idempotency {
             table: settings.table.clone(),
             in_progress_for: settings.in_progress_for,
             keep_for: settings.keep_for,
+            notify_keep_for: settings.notify_keep_for,
         }
     }
 
@@ -146,10 +157,14 @@ impl Idempotency {
             .item(STATUS, AttributeValue::S(IN_PROGRESS.into()))
             .item(EXPIRY, n(now + self.in_progress_for.as_secs()))
             .item(TTL, n(now + self.keep_for.as_secs()))
-            .condition_expression("attribute_not_exists(#id) OR (#s = :p AND #x < :now)")
+            // DynamoDB deletes expired items up to days late: the expiry itself decides.
+            .condition_expression(
+                "attribute_not_exists(#id) OR (#s = :p AND #x < :now) OR #t < :now",
+            )
             .expression_attribute_names("#id", ID)
             .expression_attribute_names("#s", STATUS)
             .expression_attribute_names("#x", EXPIRY)
+            .expression_attribute_names("#t", TTL)
             .expression_attribute_values(":p", AttributeValue::S(IN_PROGRESS.into()))
             .expression_attribute_values(":now", n(now))
             .send()
@@ -325,13 +340,21 @@ impl Idempotency {
             .expression_attribute_names("#t", TTL)
             .expression_attribute_values(":v", AttributeValue::S(severity.clone()))
             .expression_attribute_values(":d", AttributeValue::S(plan.decision.as_str().into()))
-            .expression_attribute_values(":t", n(now() + self.keep_for.as_secs()))
+            .expression_attribute_values(":t", n(now() + self.notify_keep_for.as_secs()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
             .map_err(|e| DisplayErrorContext(e).to_string())?;
         let old = out.attributes.unwrap_or_default();
         let text = |k: &str| old.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let expired = old
+            .get(TTL)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|t| t < now());
+        if expired {
+            return Ok(Seen::First);
+        }
         Ok(match (text("severity"), text("decision")) {
             (None, None) => Seen::First,
             (Some(v), Some(d)) if v == severity && d == plan.decision.as_str() => Seen::Same,

@@ -240,6 +240,11 @@ impl Drop for Proxy {
 
 type Reply = Result<Response<Full<Bytes>>, std::convert::Infallible>;
 
+fn dynamodb_serial() -> &'static tokio::sync::Mutex<()> {
+    static SERIAL: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    SERIAL.get_or_init(|| tokio::sync::Mutex::new(()))
+}
+
 async fn handle(
     req: Request<Incoming>,
     state: &Mutex<State>,
@@ -311,6 +316,13 @@ async fn handle(
                 .unwrap_or_default(),
             true,
         ),
+        // moto checks a DynamoDB condition and writes without a lock, so two overlapping
+        // conditional writes can both succeed; DynamoDB is atomic per item. Serialised
+        // here, moto answers as DynamoDB would.
+        None if service == "dynamodb" => {
+            let _one_at_a_time = dynamodb_serial().lock().await;
+            (forward(parts, body, client, upstream).await, false)
+        }
         None => (forward(parts, body, client, upstream).await, false),
     };
     let status = response.status().as_u16();

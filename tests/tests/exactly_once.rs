@@ -6,6 +6,7 @@
 //! between steps is taken over once its record expires, without duplicates.
 
 use integration_tests::idempotency_table;
+use integration_tests::proxy::Proxy;
 use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws, Instance, Network};
 use responder::Config;
@@ -25,6 +26,9 @@ type Build = fn(&aws_config::SdkConfig, &Config) -> Ec2Executor;
 
 struct Env {
     aws: Aws,
+    /// The functions' AWS, through the test proxy (moto's conditional writes made atomic).
+    via: aws_config::SdkConfig,
+    _proxy: Proxy,
     net: Network,
     hook: Webhook,
     table: String,
@@ -33,7 +37,11 @@ struct Env {
 impl Env {
     async fn new() -> Env {
         let aws = Aws::moto("us-east-1").await;
+        let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
+        let via = world::sdk_config(&proxy.endpoint(), "us-east-1").await;
         Env {
+            via,
+            _proxy: proxy,
             net: world::network(&aws).await,
             table: idempotency_table::create(&aws.config).await,
             hook: Webhook::start(vec![]).await,
@@ -57,14 +65,14 @@ impl Env {
     async fn handler(&self, extra: &[(&str, &str)]) -> Handler<(Surface, Build)> {
         let env = self.vars(extra);
         let settings = Settings::from_env(|k| env.get(k).cloned()).unwrap();
-        let notifier = Notifier::new(&self.aws.config, &settings.notify).await;
+        let notifier = Notifier::new(&self.via, &settings.notify).await;
         let build: Build = |sdk, _| Ec2Executor::new(sdk);
         Handler::new(
             Config::default(),
             settings,
             (Surface::Ec2, build),
             notifier,
-            self.aws.config.clone(),
+            self.via.clone(),
         )
     }
 
@@ -174,6 +182,7 @@ async fn a_run_killed_between_steps_is_taken_over_after_its_record_expires() {
             table: env.table.clone(),
             in_progress_for: Duration::from_secs(2),
             keep_for: Duration::from_secs(3600),
+            notify_keep_for: Duration::from_secs(3600),
         },
     );
     assert!(matches!(
