@@ -203,12 +203,21 @@ async fn a_run_killed_between_steps_is_taken_over_after_its_record_expires() {
     assert!(world::evidence_snapshots(&env.aws, &id).await.is_empty());
 
     // Re-delivered while the record is fresh: not acted on, retried.
-    match h.handle(&event, None).await {
-        Err(HandlerError::InProgress(_)) => {}
+    let until = match h.handle(&event, None).await {
+        Err(HandlerError::InProgress(busy)) => busy.until,
         other => panic!("not told to retry: {other:?}"),
-    }
-    // After expiry the re-delivery takes over and completes the containment.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    };
+    // After expiry (whole seconds: strictly past `until`) the re-delivery takes over and
+    // completes the containment.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let wait = Duration::from_secs(until + 1).saturating_sub(now) + Duration::from_millis(100);
+    assert!(
+        wait <= Duration::from_secs(4),
+        "expiry {until} is not 2 s away"
+    );
+    tokio::time::sleep(wait).await;
     let r = h.handle(&event, None).await.expect("takes over").remove(0);
     assert!(
         !responder::outcome::any_failed(&r.outcomes),
