@@ -20,10 +20,6 @@ pub struct Part {
     pub planned: Result<Vec<crate::plan::Action>, String>,
 }
 
-fn raw(v: &Option<Untrusted>) -> Option<&str> {
-    v.as_ref().map(Untrusted::as_raw).filter(|s| !s.is_empty())
-}
-
 fn tags(r: &ResourceV2) -> Value {
     Value::Array(
         r.tags
@@ -39,22 +35,22 @@ fn eks_cluster<'a>(s: &'a Sequence, f: &'a Finding) -> Option<&'a str> {
     let mut clusters = s
         .resources
         .iter()
-        .filter(|r| raw(&r.resource_type) == Some("EKS_CLUSTER"));
+        .filter(|r| Untrusted::raw_of(&r.resource_type) == Some("EKS_CLUSTER"));
     match (clusters.next(), clusters.next()) {
-        (Some(c), None) => raw(&c.name).or(raw(&c.uid)),
+        (Some(c), None) => Untrusted::raw_of(&c.name).or(Untrusted::raw_of(&c.uid)),
         (None, _) => f
             .resource
             .eks_cluster_details
             .as_ref()
-            .and_then(|c| raw(&c.name)),
+            .and_then(|c| Untrusted::raw_of(&c.name)),
         _ => None,
     }
 }
 
 /// The `resource` of a Runtime finding on `r`; `None` for types no executor contains.
 fn runtime_resource(r: &ResourceV2, s: &Sequence, f: &Finding) -> Option<Value> {
-    let uid = raw(&r.uid).unwrap_or_default();
-    Some(match raw(&r.resource_type)? {
+    let uid = Untrusted::raw_of(&r.uid).unwrap_or_default();
+    Some(match Untrusted::raw_of(&r.resource_type)? {
         "EC2_INSTANCE" => {
             let id = uid.rsplit('/').next().unwrap_or(uid);
             json!({"resourceType": "Instance",
@@ -67,8 +63,8 @@ fn runtime_resource(r: &ResourceV2, s: &Sequence, f: &Finding) -> Option<Value> 
             json!({"resourceType": "ECSCluster",
                    "ecsClusterDetails": {"name": cluster, "tags": tags(r), "taskDetails": {
                        "arn": uid,
-                       "definitionArn": task.and_then(|t| raw(&t.task_definition_arn)),
-                       "launchType": task.and_then(|t| raw(&t.launch_type))}}})
+                       "definitionArn": task.and_then(|t| Untrusted::raw_of(&t.task_definition_arn)),
+                       "launchType": task.and_then(|t| Untrusted::raw_of(&t.launch_type))}}})
         }
         "KUBERNETES_WORKLOAD" => {
             let w = r.data.kubernetes_workload.as_ref();
@@ -83,9 +79,9 @@ fn runtime_resource(r: &ResourceV2, s: &Sequence, f: &Finding) -> Option<Value> 
             json!({"resourceType": "EKSCluster",
                    "eksClusterDetails": {"name": eks_cluster(s, f), "tags": tags(r)},
                    "kubernetesDetails": {"kubernetesWorkloadDetails": {
-                       "name": raw(&r.name),
-                       "namespace": w.and_then(|w| raw(&w.namespace)),
-                       "type": w.and_then(|w| raw(&w.kubernetes_resources_types)),
+                       "name": Untrusted::raw_of(&r.name),
+                       "namespace": w.and_then(|w| Untrusted::raw_of(&w.namespace)),
+                       "type": w.and_then(|w| Untrusted::raw_of(&w.kubernetes_resources_types)),
                        "containers": containers}}})
         }
         _ => return None,
@@ -112,8 +108,10 @@ pub fn plan_parts(f: &Finding, config: &Config) -> Vec<Part> {
             let resource = runtime_resource(r, s, f)?;
             let label = format!(
                 "{} {}",
-                raw(&r.resource_type).unwrap_or_default(),
-                raw(&r.uid).or(raw(&r.name)).unwrap_or("?")
+                Untrusted::raw_of(&r.resource_type).unwrap_or_default(),
+                Untrusted::raw_of(&r.uid)
+                    .or(Untrusted::raw_of(&r.name))
+                    .unwrap_or("?")
             );
             let label = neutralise(&label, FieldKind::Path.max_chars()).into_owned();
             let planned = on_resource(f, resource).and_then(|sub| {

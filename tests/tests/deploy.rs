@@ -76,7 +76,7 @@ const MOTO_ONLY_DIFFS: &[(&str, &str, &str)] = &[(
 const FUNCTIONS: [&str; 4] = ["ec2", "ecs", "eks", "coverage"];
 
 /// The function that notifies a Runtime finding whose surface's function is off: the first
-/// enabled of ec2, ecs, eks (`aws_cloudwatch_event_rule.unhandled`); none when no surface
+/// enabled of ec2, ecs, eks (`aws_cloudwatch_event_rule.notifier`); none when no surface
 /// function is deployed (the module's check block warns).
 fn catch_all(enabled: &BTreeSet<&str>) -> Option<&'static str> {
     ["ec2", "ecs", "eks"]

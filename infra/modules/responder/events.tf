@@ -112,13 +112,30 @@ resource "aws_lambda_permission" "test_events" {
 # Never drop a Runtime finding. A surface whose function is off keeps its rule, aimed at a
 # notifying function: the first enabled of ec2, ecs, eks. Its handler does not contain
 # another surface's resources: it decides `notify` ("no executor deployed for ecs").
+# Attack sequences (Extended Threat Detection) span surfaces: one rule, aimed at the same
+# function, which notifies them with their story (and contains the resources of its own
+# surface when a playbook rule says `contain`; see docs/playbook.md).
 
 locals {
   surfaces = ["ec2", "ecs", "eks"]
   notifier = try([for s in local.surfaces : s if contains(keys(local.functions), s)][0], null)
-  unhandled_surfaces = local.notifier == null ? {} : {
-    for s in local.surfaces : s => local.notifier if !contains(keys(local.functions), s)
-  }
+  # Rules aimed at the notifier: key => { name, description, pattern file }.
+  notifier_rules = local.notifier == null ? {} : merge(
+    {
+      for s in local.surfaces : s => {
+        name        = "${var.name_prefix}-${s}-notify-only"
+        description = "GuardDuty Runtime Monitoring ${s} findings, notified by the ${local.notifier} function (no ${s} function deployed)"
+        pattern     = local.pattern_files[s]
+      } if !contains(keys(local.functions), s)
+    },
+    {
+      attack-sequences = {
+        name        = "${var.name_prefix}-attack-sequences"
+        description = "GuardDuty AttackSequence findings, notified by the ${local.notifier} function"
+        pattern     = "${local.patterns_dir}/attack-sequence.json"
+      }
+    },
+  )
 }
 
 check "runtime_findings_have_a_receiver" {
@@ -128,63 +145,20 @@ check "runtime_findings_have_a_receiver" {
   }
 }
 
-resource "aws_cloudwatch_event_rule" "unhandled" {
-  for_each = local.unhandled_surfaces
+resource "aws_cloudwatch_event_rule" "notifier" {
+  for_each = local.notifier_rules
 
-  name           = "${var.name_prefix}-${each.key}-notify-only"
-  description    = "GuardDuty Runtime Monitoring ${each.key} findings, notified by the ${each.value} function (no ${each.key} function deployed)"
+  name           = each.value.name
+  description    = each.value.description
   event_bus_name = var.event_bus_name
-  event_pattern  = file(local.pattern_files[each.key])
+  event_pattern  = file(each.value.pattern)
   tags           = var.tags
 }
 
-resource "aws_cloudwatch_event_target" "unhandled" {
-  for_each = local.unhandled_surfaces
+resource "aws_cloudwatch_event_target" "notifier" {
+  for_each = local.notifier_rules
 
-  rule           = aws_cloudwatch_event_rule.unhandled[each.key].name
-  event_bus_name = var.event_bus_name
-  target_id      = "responder-${each.value}"
-  arn            = aws_lambda_function.this[each.value].arn
-
-  retry_policy {
-    maximum_event_age_in_seconds = 3600
-    maximum_retry_attempts       = 10
-  }
-
-  dead_letter_config {
-    arn = aws_sqs_queue.dlq.arn
-  }
-}
-
-resource "aws_lambda_permission" "unhandled" {
-  for_each = local.unhandled_surfaces
-
-  statement_id   = "AllowEventBridgeRuleNotifyOnly-${each.key}"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this[each.value].function_name
-  principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.unhandled[each.key].arn
-  source_account = local.account_id
-}
-
-# Attack sequences (Extended Threat Detection) span surfaces: one rule, aimed at the
-# notifying function, which notifies them with their story (and contains the resources of
-# its own surface when a playbook rule says `contain`; see docs/playbook.md).
-
-resource "aws_cloudwatch_event_rule" "attack_sequences" {
-  count = local.notifier == null ? 0 : 1
-
-  name           = "${var.name_prefix}-attack-sequences"
-  description    = "GuardDuty AttackSequence findings, notified by the ${local.notifier} function"
-  event_bus_name = var.event_bus_name
-  event_pattern  = file("${local.patterns_dir}/attack-sequence.json")
-  tags           = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "attack_sequences" {
-  count = local.notifier == null ? 0 : 1
-
-  rule           = aws_cloudwatch_event_rule.attack_sequences[0].name
+  rule           = aws_cloudwatch_event_rule.notifier[each.key].name
   event_bus_name = var.event_bus_name
   target_id      = "responder-${local.notifier}"
   arn            = aws_lambda_function.this[local.notifier].arn
@@ -199,13 +173,13 @@ resource "aws_cloudwatch_event_target" "attack_sequences" {
   }
 }
 
-resource "aws_lambda_permission" "attack_sequences" {
-  count = local.notifier == null ? 0 : 1
+resource "aws_lambda_permission" "notifier" {
+  for_each = local.notifier_rules
 
-  statement_id   = "AllowEventBridgeRuleAttackSequences"
+  statement_id   = "AllowEventBridgeRule-${each.key}"
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this[local.notifier].function_name
   principal      = "events.amazonaws.com"
-  source_arn     = aws_cloudwatch_event_rule.attack_sequences[0].arn
+  source_arn     = aws_cloudwatch_event_rule.notifier[each.key].arn
   source_account = local.account_id
 }

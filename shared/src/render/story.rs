@@ -31,10 +31,6 @@ const RESOURCES: [&str; 6] = [
 const ACTORS: [&str; 4] = ["Actor 1", "Actor 2", "Actor 3", "Actor 4"];
 const ENDPOINTS: [&str; 4] = ["Endpoint 1", "Endpoint 2", "Endpoint 3", "Endpoint 4"];
 
-fn raw(v: &Option<Untrusted>) -> Option<&str> {
-    v.as_ref().map(Untrusted::as_raw).filter(|s| !s.is_empty())
-}
-
 fn when(s: &Signal) -> String {
     let at = |t: &Option<crate::finding::Timestamp>| match t {
         Some(crate::finding::Timestamp::At(t)) => t.format("%Y-%m-%d %H:%M:%SZ").to_string(),
@@ -48,10 +44,12 @@ fn signal_line(s: &Signal) -> String {
     let mut line = format!(
         "{}: {}",
         when(s),
-        raw(&s.name).or(raw(&s.uid)).unwrap_or("?")
+        Untrusted::raw_of(&s.name)
+            .or(Untrusted::raw_of(&s.uid))
+            .unwrap_or("?")
     );
     let mut about = Vec::new();
-    if let Some(t) = raw(&s.signal_type) {
+    if let Some(t) = Untrusted::raw_of(&s.signal_type) {
         about.push(t.to_owned());
     }
     if let Some(sev) = s.severity {
@@ -81,7 +79,7 @@ fn indicator(s: &Sequence, key: &str) -> Option<String> {
     let values: Vec<&str> = s
         .sequence_indicators
         .iter()
-        .filter(|i| raw(&i.key) == Some(key))
+        .filter(|i| Untrusted::raw_of(&i.key) == Some(key))
         .flat_map(|i| i.values.iter().map(Untrusted::as_raw))
         .take(12)
         .collect();
@@ -94,7 +92,7 @@ pub fn sequence_facts(f: &Finding) -> Vec<Fact<'_>> {
         return Vec::new();
     };
     let mut out = Vec::with_capacity(32);
-    if let Some(d) = raw(&s.description) {
+    if let Some(d) = Untrusted::raw_of(&s.description) {
         out.push(Fact::new("Sequence", d, FieldKind::Text));
     }
     for (label, key) in [
@@ -114,8 +112,10 @@ pub fn sequence_facts(f: &Finding) -> Vec<Fact<'_>> {
     for (label, r) in RESOURCES.iter().zip(&s.resources) {
         let line = format!(
             "{} {}",
-            raw(&r.resource_type).unwrap_or("?"),
-            raw(&r.uid).or(raw(&r.name)).unwrap_or("?")
+            Untrusted::raw_of(&r.resource_type).unwrap_or("?"),
+            Untrusted::raw_of(&r.uid)
+                .or(Untrusted::raw_of(&r.name))
+                .unwrap_or("?")
         );
         out.push(Fact::built(label, line, FieldKind::Path));
     }
@@ -123,18 +123,25 @@ pub fn sequence_facts(f: &Finding) -> Vec<Fact<'_>> {
         let user = a.user.as_ref();
         let process = a.process.as_ref();
         let who = user
-            .and_then(|u| raw(&u.name).or(raw(&u.uid)))
-            .or(process.and_then(|p| raw(&p.path).or(raw(&p.name))))
-            .or(raw(&a.id))
+            .and_then(|u| Untrusted::raw_of(&u.name).or(Untrusted::raw_of(&u.uid)))
+            .or(process.and_then(|p| Untrusted::raw_of(&p.path).or(Untrusted::raw_of(&p.name))))
+            .or(Untrusted::raw_of(&a.id))
             .unwrap_or("?");
         out.push(Fact::built(label, who.to_owned(), FieldKind::Path));
     }
     for (label, e) in ENDPOINTS.iter().zip(&s.endpoints) {
-        let mut line = raw(&e.domain).or(raw(&e.ip)).unwrap_or("?").to_owned();
+        let mut line = Untrusted::raw_of(&e.domain)
+            .or(Untrusted::raw_of(&e.ip))
+            .unwrap_or("?")
+            .to_owned();
         if let Some(p) = e.port {
             line.push_str(&format!(":{p}"));
         }
-        if let Some(c) = e.location.as_ref().and_then(|l| raw(&l.country)) {
+        if let Some(c) = e
+            .location
+            .as_ref()
+            .and_then(|l| Untrusted::raw_of(&l.country))
+        {
             line.push_str(&format!(" ({c})"));
         }
         out.push(Fact::built(label, line, FieldKind::Path));

@@ -64,6 +64,12 @@ impl Untrusted {
         self.0.is_empty()
     }
 
+    /// The raw text of an optional field, `None` when absent or empty (for data: ids and
+    /// parts that are neutralised later, never for display as is).
+    pub fn raw_of(v: &Option<Untrusted>) -> Option<&str> {
+        v.as_ref().map(Untrusted::as_raw).filter(|s| !s.is_empty())
+    }
+
     /// Plain text (SNS body, terminal): neutralised and bounded, nothing escaped.
     pub fn plain(&self, kind: FieldKind) -> String {
         neutralise(&self.0, kind.max_chars()).into_owned()
