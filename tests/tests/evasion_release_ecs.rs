@@ -118,6 +118,7 @@ async fn a_record_naming_another_tasks_deny_entries_is_refused() {
         direction: Direction::Ingress,
         rule_number: rule,
         cidr,
+        allow: false,
     })
     .expect("a valid entry");
     tag_task(&e, &mine.task_arn, &k, &v).await;
@@ -217,6 +218,7 @@ async fn a_forged_acl_record_for_a_forgotten_task_is_refused() {
             direction: Direction::Ingress,
             rule_number: rule,
             cidr,
+            allow: false,
         }],
     )
     .expect("a valid record");

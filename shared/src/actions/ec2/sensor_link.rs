@@ -34,6 +34,8 @@ pub struct Endpoint {
     pub service: String,
     /// Private IPv4 addresses of its ENIs.
     pub addresses: Vec<String>,
+    /// The subnets of those ENIs (where the network-ACL method opens the way in).
+    pub subnets: Vec<String>,
 }
 
 /// The endpoints of one VPC that isolation keeps reachable.
@@ -58,6 +60,23 @@ impl SensorLink {
             .flat_map(|e| e.addresses.iter())
             .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
             .map(|a| format!("{a}/32"))
+            .collect()
+    }
+
+    /// The subnets holding the GuardDuty endpoint's addresses, sorted.
+    pub fn guardduty_subnets(&self) -> BTreeSet<String> {
+        self.endpoints
+            .iter()
+            .filter(|e| e.service == GUARDDUTY_DATA)
+            .flat_map(|e| e.subnets.iter().cloned())
+            .collect()
+    }
+
+    /// The subnets of every kept endpoint, sorted.
+    pub fn subnets(&self) -> BTreeSet<String> {
+        self.endpoints
+            .iter()
+            .flat_map(|e| e.subnets.iter().cloned())
             .collect()
     }
 
@@ -171,6 +190,7 @@ pub async fn discover(ec2: &Ec2Client, vpc_id: &str, keep_ssm: bool) -> Result<S
                 Some((
                     n.network_interface_id()?.to_owned(),
                     n.private_ip_address()?.to_owned(),
+                    n.subnet_id().map(str::to_owned),
                 ))
             })
             .collect()
@@ -224,21 +244,20 @@ pub fn notes(links: &BTreeMap<String, Result<SensorLink, String>>, detail: &mut 
 fn link_of(
     vpc_id: &str,
     endpoints: Vec<(String, String, Vec<String>)>,
-    addresses: &[(String, String)],
+    addresses: &[(String, String, Option<String>)],
 ) -> SensorLink {
     let mut endpoints: Vec<Endpoint> = endpoints
         .into_iter()
         .map(|(id, service, enis)| {
-            let mut a: Vec<String> = addresses
-                .iter()
-                .filter(|(eni, _)| enis.contains(eni))
-                .map(|(_, ip)| ip.clone())
-                .collect();
+            let mine = || addresses.iter().filter(|(eni, _, _)| enis.contains(eni));
+            let mut a: Vec<String> = mine().map(|(_, ip, _)| ip.clone()).collect();
             a.sort();
+            let subnets: BTreeSet<String> = mine().filter_map(|(_, _, s)| s.clone()).collect();
             Endpoint {
                 id,
                 service,
                 addresses: a,
+                subnets: subnets.into_iter().collect(),
             }
         })
         .collect();
@@ -265,9 +284,9 @@ mod tests {
                 ),
             ],
             &[
-                ("eni-2".into(), "10.0.2.9".into()),
-                ("eni-1".into(), "10.0.1.9".into()),
-                ("eni-3".into(), "10.0.1.7".into()),
+                ("eni-2".into(), "10.0.2.9".into(), Some("subnet-2".into())),
+                ("eni-1".into(), "10.0.1.9".into(), Some("subnet-1".into())),
+                ("eni-3".into(), "10.0.1.7".into(), Some("subnet-1".into())),
             ],
         )
     }
@@ -278,6 +297,12 @@ mod tests {
         assert!(l.guardduty_reachable());
         assert_eq!(l.endpoints[0].service, GUARDDUTY_DATA);
         assert_eq!(l.endpoints[0].addresses, ["10.0.1.9", "10.0.2.9"]);
+        assert_eq!(l.endpoints[0].subnets, ["subnet-1", "subnet-2"]);
+        assert_eq!(
+            l.guardduty_subnets().into_iter().collect::<Vec<_>>(),
+            ["subnet-1", "subnet-2"]
+        );
+        assert_eq!(l.endpoints[1].subnets, ["subnet-1"]);
         assert_eq!(
             l.host_cidrs().into_iter().collect::<Vec<_>>(),
             ["10.0.1.7/32", "10.0.1.9/32", "10.0.2.9/32"]

@@ -6,7 +6,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `guardduty-responder:task:<task-id>` | `i99=10.0.1.5/32 e99=10.0.1.5/32` (`i`ngress/`e`gress, rule number, CIDR) |
+//! | `guardduty-responder:task:<task-id>` | `i99=10.0.1.5/32 e99=10.0.1.5/32 I98=10.0.1.5/32` (`i`ngress/`e`gress DENY, upper case for the sensor link's ALLOW; rule number, CIDR) |
 //!
 //! EC2 tag keys are at most 128 characters, values 256; an ACL holds at most 50 tags, so
 //! at most 50 tasks isolated in one subnet at once keep this second record (the record on
@@ -34,11 +34,12 @@ pub fn key(task_id: &str) -> String {
     format!("{ACL_TASK_KEY}{task_id}")
 }
 
-fn letter(d: Direction) -> char {
-    match d {
+fn letter(e: &NaclEntry) -> char {
+    let l = match e.direction {
         Direction::Ingress => 'i',
         Direction::Egress => 'e',
-    }
+    };
+    if e.allow { l.to_ascii_uppercase() } else { l }
 }
 
 fn cidr_ok(v: &str) -> bool {
@@ -61,12 +62,7 @@ pub fn encode(task_id: &str, entries: &[NaclEntry]) -> Result<(String, String), 
         {
             return Err(RecordError(format!("cannot record {e:?} on the ACL")));
         }
-        parts.push(format!(
-            "{}{}={}",
-            letter(e.direction),
-            e.rule_number,
-            e.cidr
-        ));
+        parts.push(format!("{}{}={}", letter(e), e.rule_number, e.cidr));
     }
     let value = parts.join(" ");
     if value.len() > MAX_VALUE {
@@ -87,9 +83,11 @@ pub fn decode(acl_id: &str, value: &str) -> Result<Vec<NaclEntry>, RecordError> 
     let mut out = Vec::new();
     for p in value.split(' ').filter(|p| !p.is_empty()) {
         let (head, cidr) = p.split_once('=').ok_or_else(|| bad(p))?;
-        let direction = match head.chars().next() {
-            Some('i') => Direction::Ingress,
-            Some('e') => Direction::Egress,
+        let (direction, allow) = match head.chars().next() {
+            Some('i') => (Direction::Ingress, false),
+            Some('e') => (Direction::Egress, false),
+            Some('I') => (Direction::Ingress, true),
+            Some('E') => (Direction::Egress, true),
             _ => return Err(bad(p)),
         };
         let rule_number: i32 = head[1..].parse().map_err(|_| bad(p))?;
@@ -101,6 +99,7 @@ pub fn decode(acl_id: &str, value: &str) -> Result<Vec<NaclEntry>, RecordError> 
             direction,
             rule_number,
             cidr: cidr.to_owned(),
+            allow,
         });
     }
     out.sort();
@@ -118,6 +117,7 @@ mod tests {
             direction: d,
             rule_number: n,
             cidr: cidr.into(),
+            allow: false,
         }
     }
 
@@ -142,6 +142,10 @@ mod tests {
         let entries = vec![
             entry(Direction::Ingress, 99, "10.0.1.5/32"),
             entry(Direction::Egress, 99, "10.0.1.5/32"),
+            NaclEntry {
+                allow: true,
+                ..entry(Direction::Ingress, 97, "10.0.1.5/32")
+            },
             entry(
                 Direction::Ingress,
                 98,
@@ -182,6 +186,7 @@ mod tests {
         assert!(encode("t", &many).is_err(), "over 256 characters");
         for v in [
             "x99=10.0.1.5/32",
+            "A99=10.0.1.5/32",
             "i0=10.0.1.5/32",
             "i99=10.0.1.5",
             "i99",

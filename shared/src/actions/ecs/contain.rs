@@ -316,29 +316,25 @@ async fn isolate(
             Ok((s, kept)) => return with_coverage(c, req.cluster, s, kept).await,
             // Never assume a swap works on an ENI another service manages: fall back.
             Err(err) => {
-                let mut s = Box::pin(super::vpc_deny::deny_in_vpc(
+                let (mut s, kept) = Box::pin(super::vpc_deny::deny_in_vpc(
                     c, view, described, acl, record,
                 ))
                 .await;
                 s.detail = format!(
-                    "group swap failed ({err}); network-ACL method instead: {}; {ACL_CUTS_SENSOR}",
+                    "group swap failed ({err}); network-ACL method instead: {}",
                     s.detail
                 );
-                return with_coverage(c, req.cluster, s, false).await;
+                return with_coverage(c, req.cluster, s, kept).await;
             }
         }
     }
-    let mut s = Box::pin(super::vpc_deny::deny_in_vpc(
+    let (mut s, kept) = Box::pin(super::vpc_deny::deny_in_vpc(
         c, view, described, acl, record,
     ))
     .await;
-    s.detail = format!("{why_acl}: {}; {ACL_CUTS_SENSOR}", s.detail);
-    with_coverage(c, req.cluster, s, false).await
+    s.detail = format!("{why_acl}: {}", s.detail);
+    with_coverage(c, req.cluster, s, kept).await
 }
-
-/// The network-ACL method denies every address of the task, the GuardDuty endpoint's too.
-const ACL_CUTS_SENSOR: &str = "the DENY entries also cut the GuardDuty agent's link to its \
-     VPC endpoint: GuardDuty is now blind to this task";
 
 /// Appends whether GuardDuty still sees the task's cluster (not after a failure).
 async fn with_coverage(c: &Clients, cluster: &str, mut s: Step, kept: bool) -> Step {

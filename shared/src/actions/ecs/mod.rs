@@ -19,6 +19,7 @@ pub mod record_seal;
 pub mod release;
 mod release_checks;
 pub mod revocation;
+pub mod sensor_allow;
 mod vpc_deny;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};

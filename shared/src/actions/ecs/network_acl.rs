@@ -6,9 +6,10 @@
 //!
 //! The allocation is pure ([`allocate`]); the calls are below it.
 
+use super::record::NaclEntry;
 use crate::actions::ec2::observe::{api_error, error_code};
 use aws_sdk_ec2::Client as Ec2Client;
-use aws_sdk_ec2::types::{Filter, RuleAction, Tag};
+use aws_sdk_ec2::types::{Filter, PortRange, RuleAction, Tag};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -56,6 +57,10 @@ pub struct AclEntry {
     pub allow: bool,
     /// IPv4 or IPv6 CIDR.
     pub cidr: Option<String>,
+    /// The IP protocol number as a string (`-1`: all, `6`: tcp).
+    pub protocol: Option<String>,
+    /// The destination port range (tcp and udp only).
+    pub ports: Option<(i32, i32)>,
 }
 
 /// A network ACL and its entries.
@@ -63,6 +68,8 @@ pub struct AclEntry {
 pub struct Acl {
     pub id: String,
     pub vpc_id: Option<String>,
+    /// The subnets it guards (its associations).
+    pub subnets: Vec<String>,
     pub entries: Vec<AclEntry>,
     /// The ACL's tags (the per-task records of [`super::acl_record`] among them).
     pub tags: BTreeMap<String, String>,
@@ -78,33 +85,55 @@ pub struct AclFull {
     pub first_allow: i32,
 }
 
-/// Pure: a free rule number of `direction` below the first allow rule, avoiding numbers in
-/// use and `taken` (already chosen in this run). Takes the highest such number, so the
-/// low numbers people write by hand stay free and the deny sits just ahead of the allows.
-pub fn allocate(entries: &[AclEntry], direction: Direction, taken: &[i32]) -> Result<i32, AclFull> {
-    let same = || entries.iter().filter(|e| e.direction == direction);
-    let first_allow = same()
-        .filter(|e| e.allow && e.rule_number <= MAX_RULE)
+/// Pure: the lowest allow rule of `direction` that counts for the address `cidr`. The
+/// sensor link's allows for that very address ([`super::sensor_allow`]) sit ahead of its
+/// deny on purpose, so they do not count: a re-delivery still finds the deny behind them.
+fn first_allow(entries: &[AclEntry], direction: Direction, cidr: &str) -> i32 {
+    entries
+        .iter()
+        .filter(|e| e.direction == direction && e.allow && e.rule_number <= MAX_RULE)
+        .filter(|e| e.cidr.as_deref() != Some(cidr))
         .map(|e| e.rule_number)
         .min()
-        .unwrap_or(DEFAULT_RULE);
-    (1..first_allow)
-        .rev()
-        .find(|n| !taken.contains(n) && !same().any(|e| e.rule_number == *n))
-        .ok_or(AclFull {
-            direction,
-            first_allow,
-        })
+        .unwrap_or(DEFAULT_RULE)
+}
+
+/// Pure: a free rule number of `direction` for denying `cidr`, below the first allow rule,
+/// avoiding numbers in use and `taken` (already chosen in this run). Takes the highest such
+/// number, so the low numbers people write by hand stay free and the deny sits just ahead
+/// of the allows.
+pub fn allocate(
+    entries: &[AclEntry],
+    direction: Direction,
+    cidr: &str,
+    taken: &[i32],
+) -> Result<i32, AclFull> {
+    let first_allow = first_allow(entries, direction, cidr);
+    free_below(entries, direction, first_allow, taken).ok_or(AclFull {
+        direction,
+        first_allow,
+    })
+}
+
+/// Pure: the highest rule number of `direction` below `bound` that neither `entries` nor
+/// `taken` uses.
+pub fn free_below(
+    entries: &[AclEntry],
+    direction: Direction,
+    bound: i32,
+    taken: &[i32],
+) -> Option<i32> {
+    (1..bound.min(DEFAULT_RULE)).rev().find(|n| {
+        !taken.contains(n)
+            && !entries
+                .iter()
+                .any(|e| e.direction == direction && e.rule_number == *n)
+    })
 }
 
 /// Pure: an existing DENY of `direction` for exactly `cidr`, ahead of every allow rule.
 pub fn existing_deny(entries: &[AclEntry], direction: Direction, cidr: &str) -> Option<i32> {
-    let first_allow = entries
-        .iter()
-        .filter(|e| e.direction == direction && e.allow)
-        .map(|e| e.rule_number)
-        .min()
-        .unwrap_or(DEFAULT_RULE);
+    let first_allow = first_allow(entries, direction, cidr);
     entries
         .iter()
         .filter(|e| e.direction == direction && !e.allow && e.rule_number < first_allow)
@@ -125,6 +154,11 @@ fn acl_from(a: &aws_sdk_ec2::types::NetworkAcl) -> Option<Acl> {
     Some(Acl {
         id: a.network_acl_id()?.to_owned(),
         vpc_id: a.vpc_id().map(str::to_owned),
+        subnets: a
+            .associations()
+            .iter()
+            .filter_map(|s| s.subnet_id().map(str::to_owned))
+            .collect(),
         entries: a
             .entries()
             .iter()
@@ -138,6 +172,8 @@ fn acl_from(a: &aws_sdk_ec2::types::NetworkAcl) -> Option<Acl> {
                     },
                     allow: e.rule_action() == Some(&RuleAction::Allow),
                     cidr: e.cidr_block().or(e.ipv6_cidr_block()).map(str::to_owned),
+                    protocol: e.protocol().map(str::to_owned),
+                    ports: e.port_range().and_then(|p| Some((p.from()?, p.to()?))),
                 })
             })
             .collect(),
@@ -243,20 +279,23 @@ pub(crate) enum CreateError {
     Other(String),
 }
 
-pub(crate) async fn create_deny(
-    ec2: &Ec2Client,
-    acl_id: &str,
-    rule_number: i32,
-    direction: Direction,
-    cidr: &str,
-) -> Result<(), CreateError> {
+/// Creates `entry`: a DENY of all traffic, or the sensor link's tcp ALLOW.
+pub(crate) async fn create_entry(ec2: &Ec2Client, entry: &NaclEntry) -> Result<(), CreateError> {
+    let acl_id = entry.acl_id.as_str();
     let mut req = ec2
         .create_network_acl_entry()
         .network_acl_id(acl_id)
-        .rule_number(rule_number)
-        .protocol("-1")
-        .rule_action(RuleAction::Deny)
-        .egress(direction.egress());
+        .rule_number(entry.rule_number)
+        .egress(entry.direction.egress());
+    req = if entry.allow {
+        let (from, to) = super::sensor_allow::ports(entry.direction);
+        req.protocol(super::sensor_allow::TCP)
+            .port_range(PortRange::builder().from(from).to(to).build())
+            .rule_action(RuleAction::Allow)
+    } else {
+        req.protocol("-1").rule_action(RuleAction::Deny)
+    };
+    let cidr = entry.cidr.as_str();
     req = if cidr.contains(':') {
         req.ipv6_cidr_block(cidr)
     } else {
@@ -303,6 +342,8 @@ mod tests {
             direction: d,
             allow,
             cidr: Some(cidr.into()),
+            protocol: Some("-1".into()),
+            ports: None,
         }
     }
 
@@ -318,23 +359,44 @@ mod tests {
     #[test]
     fn takes_the_highest_free_number_ahead_of_the_first_allow() {
         let acl = default_acl();
-        assert_eq!(allocate(&acl, Direction::Ingress, &[]), Ok(99));
-        assert_eq!(allocate(&acl, Direction::Egress, &[]), Ok(99));
-        assert_eq!(allocate(&acl, Direction::Ingress, &[99]), Ok(98));
+        assert_eq!(
+            allocate(&acl, Direction::Ingress, "10.0.9.9/32", &[]),
+            Ok(99)
+        );
+        assert_eq!(
+            allocate(&acl, Direction::Egress, "10.0.9.9/32", &[]),
+            Ok(99)
+        );
+        assert_eq!(
+            allocate(&acl, Direction::Ingress, "10.0.9.9/32", &[99]),
+            Ok(98)
+        );
         let mut more = acl.clone();
         more.push(e(99, Direction::Ingress, false, "10.0.1.5/32"));
         more.push(e(98, Direction::Ingress, false, "10.0.1.6/32"));
         more.push(e(50, Direction::Ingress, true, "10.0.0.0/8"));
-        assert_eq!(allocate(&more, Direction::Ingress, &[]), Ok(49));
+        assert_eq!(
+            allocate(&more, Direction::Ingress, "10.0.9.9/32", &[]),
+            Ok(49)
+        );
         // The other direction's numbers do not count.
-        assert_eq!(allocate(&more, Direction::Egress, &[]), Ok(99));
+        assert_eq!(
+            allocate(&more, Direction::Egress, "10.0.9.9/32", &[]),
+            Ok(99)
+        );
     }
 
     #[test]
     fn without_allow_rules_the_default_rule_bounds_it() {
         let acl = vec![e(DEFAULT_RULE, Direction::Egress, false, "0.0.0.0/0")];
-        assert_eq!(allocate(&acl, Direction::Egress, &[]), Ok(MAX_RULE));
-        assert_eq!(allocate(&[], Direction::Ingress, &[]), Ok(MAX_RULE));
+        assert_eq!(
+            allocate(&acl, Direction::Egress, "10.0.9.9/32", &[]),
+            Ok(MAX_RULE)
+        );
+        assert_eq!(
+            allocate(&[], Direction::Ingress, "10.0.9.9/32", &[]),
+            Ok(MAX_RULE)
+        );
     }
 
     #[test]
@@ -343,7 +405,7 @@ mod tests {
         for n in 1..4 {
             acl.push(e(n, Direction::Ingress, false, "192.0.2.1/32"));
         }
-        let err = allocate(&acl, Direction::Ingress, &[]).unwrap_err();
+        let err = allocate(&acl, Direction::Ingress, "10.0.9.9/32", &[]).unwrap_err();
         assert_eq!(
             err,
             AclFull {
@@ -353,10 +415,10 @@ mod tests {
         );
         assert!(err.to_string().contains("full"), "{err}");
         let first = vec![e(1, Direction::Egress, true, "0.0.0.0/0")];
-        assert!(allocate(&first, Direction::Egress, &[]).is_err());
+        assert!(allocate(&first, Direction::Egress, "10.0.9.9/32", &[]).is_err());
         // Numbers taken earlier in this run count too.
         let two = vec![e(3, Direction::Egress, true, "0.0.0.0/0")];
-        assert!(allocate(&two, Direction::Egress, &[1, 2]).is_err());
+        assert!(allocate(&two, Direction::Egress, "10.0.9.9/32", &[1, 2]).is_err());
     }
 
     #[test]

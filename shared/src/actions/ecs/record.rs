@@ -6,7 +6,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `guardduty-responder:nacl:<acl-id>:<ingress\|egress>:<rule>` | the denied CIDR (`10.0.1.5/32`) |
+//! | `guardduty-responder:nacl:<acl-id>:<ingress\|egress>:<rule>` | the denied CIDR (`10.0.1.5/32`), or `allow=` and the CIDR for the sensor link's ALLOW ([`super::sensor_allow`]) |
 //! | `guardduty-responder:target:<tg-name>/<tg-id>:<target-id>:<port>` | the target group ARN |
 //! | `guardduty-responder:prior:eni:<eni-id>` | the ENI's groups before the swap, space separated |
 //! | `guardduty-responder:revoked-role` | the task role whose older sessions were revoked |
@@ -35,7 +35,30 @@ pub struct NaclEntry {
     pub direction: Direction,
     pub rule_number: i32,
     pub cidr: String,
+    /// The sensor link's tcp ALLOW ahead of the deny ([`super::sensor_allow`]), not a DENY.
+    pub allow: bool,
 }
+
+impl NaclEntry {
+    /// How outcomes name it: `acl-… ingress #99 10.0.1.5/32`, and what an ALLOW is for.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} #{} {}{}",
+            self.acl_id,
+            self.direction,
+            self.rule_number,
+            self.cidr,
+            if self.allow {
+                " (GuardDuty sensor-link ALLOW)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Marks the sensor link's ALLOW in a recorded value (`allow=10.0.1.5/32`).
+pub const ALLOW_PREFIX: &str = "allow=";
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Target {
@@ -107,7 +130,11 @@ pub fn nacl_tag(e: &NaclEntry) -> Result<(String, String), RecordError> {
             e.direction.as_str(),
             e.rule_number
         ),
-        e.cidr.clone(),
+        if e.allow {
+            format!("{ALLOW_PREFIX}{}", e.cidr)
+        } else {
+            e.cidr.clone()
+        },
     ))
 }
 
@@ -177,9 +204,13 @@ impl Record {
                 };
                 let direction = Direction::parse(dir).ok_or_else(|| bad(k))?;
                 let rule_number: i32 = n.parse().map_err(|_| bad(k))?;
+                let (allow, cidr) = match v.strip_prefix(ALLOW_PREFIX) {
+                    Some(c) => (true, c),
+                    None => (false, v),
+                };
                 if !is_resource_id("acl-", acl)
                     || !(1..=super::network_acl::MAX_RULE).contains(&rule_number)
-                    || !is_cidr(v)
+                    || !is_cidr(cidr)
                 {
                     return Err(bad(k));
                 }
@@ -187,7 +218,8 @@ impl Record {
                     acl_id: acl.to_owned(),
                     direction,
                     rule_number,
-                    cidr: v.to_owned(),
+                    cidr: cidr.to_owned(),
+                    allow,
                 });
             } else if let Some(rest) = k.strip_prefix(TARGET_KEY) {
                 let (left, port) = rest.rsplit_once(':').ok_or_else(|| bad(k))?;
@@ -247,6 +279,12 @@ mod tests {
             direction: Direction::Egress,
             rule_number: 99,
             cidr: "10.0.1.5/32".into(),
+            allow: false,
+        };
+        let sensor = NaclEntry {
+            rule_number: 98,
+            allow: true,
+            ..nacl.clone()
         };
         let v6 = NaclEntry {
             cidr: "2001:db8::5/128".into(),
@@ -262,6 +300,7 @@ mod tests {
         let tags = [
             nacl_tag(&nacl).unwrap(),
             nacl_tag(&v6).unwrap(),
+            nacl_tag(&sensor).unwrap(),
             target_tag(&t).unwrap(),
             prior_groups_tag("eni-0a1b2c3d", &groups).unwrap(),
             revoked_role_tag("payments-task").unwrap(),
@@ -271,11 +310,11 @@ mod tests {
             assert!(k.len() <= MAX_KEY && v.len() <= MAX_VALUE && tag_safe(k) && tag_safe(v));
         }
         let r = Record::decode(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
-        assert_eq!(r.nacl, vec![v6, nacl]);
+        assert_eq!(r.nacl, vec![v6, sensor, nacl]);
         assert_eq!(r.targets, vec![t]);
         assert_eq!(r.prior_groups["eni-0a1b2c3d"], groups);
         assert_eq!(r.revoked_role.as_deref(), Some("payments-task"));
-        assert!(tags.iter().filter(|(k, _)| is_record_key(k)).count() == 5);
+        assert!(tags.iter().filter(|(k, _)| is_record_key(k)).count() == 6);
     }
 
     #[test]
@@ -294,6 +333,7 @@ mod tests {
                 "guardduty-responder:nacl:acl-0a1b2c3d:ingress:99",
                 "0.0.0.0",
             ),
+            ("guardduty-responder:nacl:acl-0a1b2c3d:ingress:99", "allow="),
             (
                 "guardduty-responder:target:web/1:10.0.1.5:80",
                 "arn:aws:iam::1:role/x",

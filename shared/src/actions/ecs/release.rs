@@ -320,7 +320,7 @@ async fn remove_acl_entries(c: &Clients, record: &Record, execute: bool) -> R {
     };
     let (mut already, mut notes, mut todo) = (Vec::new(), Vec::new(), Vec::new());
     for r in &record.nacl {
-        let label = format!("{} {} #{} {}", r.acl_id, r.direction, r.rule_number, r.cidr);
+        let label = r.label();
         let Some(acl) = acls.iter().find(|a| a.id == r.acl_id) else {
             already.push(format!("{label}: the ACL no longer exists"));
             continue;
@@ -331,7 +331,7 @@ async fn remove_acl_entries(c: &Clients, record: &Record, execute: bool) -> R {
             .find(|e| e.rule_number == r.rule_number && e.direction == r.direction)
         {
             None => already.push(format!("{label}: already removed")),
-            Some(e) if !e.allow && e.cidr.as_deref() == Some(r.cidr.as_str()) => {
+            Some(e) if e.allow == r.allow && e.cidr.as_deref() == Some(r.cidr.as_str()) => {
                 todo.push((r, label))
             }
             Some(_) => notes.push(format!(

@@ -23,7 +23,7 @@ pub(crate) fn binding_violations(
         .map(|v| v.addresses().iter().filter_map(|a| host_cidr(a)).collect())
         .unwrap_or_default();
     for e in &record.nacl {
-        let label = format!("{} {} #{} {}", e.acl_id, e.direction, e.rule_number, e.cidr);
+        let label = e.label();
         match (view, task_acls) {
             // Gone from ECS: the entries come from the ACL's own tag (bound to that ACL);
             // still, only single-host DENYs are ever removed.
@@ -98,6 +98,7 @@ mod tests {
                 direction: Direction::Ingress,
                 rule_number: 99,
                 cidr: cidr.into(),
+                allow: false,
             }],
             targets: vec![Target {
                 target_group_arn:

@@ -17,47 +17,76 @@ use super::evidence::{EniView, TaskView};
 use super::network_acl::{self, Acl, CreateError, Direction};
 use super::record::{self, NaclEntry, Record};
 use super::record_seal;
+use super::sensor_allow;
 use crate::actions::ec2::quarantine::Step;
 use crate::actions::ec2::record_mac::MacVerdict;
+use crate::actions::ec2::sensor_link;
 use crate::outcome::Status;
 use std::collections::BTreeSet;
 
 /// Denies the task's addresses in every network ACL of its VPC (`own`: its subnet's ACL,
-/// read earlier, whose VPC is the task's when the ENI does not say).
+/// read earlier, whose VPC is the task's when the ENI does not say), keeping the sensor
+/// link open ([`sensor_allow`]). Returns the step and whether GuardDuty still sees the task.
 pub(crate) async fn deny_in_vpc(
     c: &Clients,
     view: &TaskView,
     eni: Option<&EniView>,
     own: Option<Result<Acl, String>>,
     record: &Record,
-) -> Step {
+) -> (Step, bool) {
     let subnet = view
         .subnet_id
         .clone()
         .or_else(|| eni.and_then(|e| e.subnet_id.clone()));
     let own = match (own, &subnet) {
         (Some(Ok(a)), _) => a,
-        (Some(Err(e)), _) => return step(Status::Failed, e),
+        (Some(Err(e)), _) => return (step(Status::Failed, e), false),
         (None, Some(s)) => match network_acl::acl_of_subnet(&c.ec2.ec2, s).await {
             Ok(a) => a,
-            Err(e) => return step(Status::Failed, e),
+            Err(e) => return (step(Status::Failed, e), false),
         },
-        (None, None) => return step(Status::Failed, "the task's subnet is unknown"),
+        (None, None) => return (step(Status::Failed, "the task's subnet is unknown"), false),
     };
     let vpc = eni.and_then(|e| e.vpc_id.clone()).or(own.vpc_id.clone());
-    let (acls, note) = match vpc {
-        Some(v) => match network_acl::acls_of_vpc(&c.ec2.ec2, &v).await {
-            Ok(list) if !list.is_empty() => (list, None),
-            Ok(_) => (vec![own], Some(format!("no network ACL listed in {v}"))),
-            Err(e) => (vec![own], Some(e)),
-        },
-        None => (vec![own], Some("the task's VPC is unknown".to_owned())),
+    let keep_ssm = c.ec2.isolation.keep_ssm_endpoints;
+    let (acls, note, link) = match vpc {
+        Some(v) => {
+            let (listed, link) = futures::join!(
+                network_acl::acls_of_vpc(&c.ec2.ec2, &v),
+                Box::pin(sensor_link::discover(&c.ec2.ec2, &v, keep_ssm)),
+            );
+            let link = link.map_err(|e| (v.clone(), e));
+            match listed {
+                Ok(list) if !list.is_empty() => (list, None, link),
+                Ok(_) => (
+                    vec![own],
+                    Some(format!("no network ACL listed in {v}")),
+                    link,
+                ),
+                Err(e) => (vec![own], Some(e), link),
+            }
+        }
+        None => (
+            vec![own],
+            Some("the task's VPC is unknown".to_owned()),
+            Err((String::new(), "the task's VPC is unknown".to_owned())),
+        ),
     };
-    let steps = futures::future::join_all(
-        acls.into_iter()
-            .map(|a| Box::pin(deny_in_acl(c, view, eni, a, record))),
-    )
-    .await;
+    let (kept_subnets, guardduty_subnets) = match &link {
+        Ok(l) => (l.subnets(), l.guardduty_subnets()),
+        Err(_) => Default::default(),
+    };
+    let own_subnet = subnet.as_deref();
+    let work = acls.into_iter().map(|a| {
+        let sensor = sensor_allow::needed(&a.subnets, &kept_subnets, own_subnet);
+        let guards_guardduty = sensor_allow::needed(&a.subnets, &guardduty_subnets, own_subnet);
+        async move {
+            let (s, open) = Box::pin(deny_in_acl(c, view, eni, a, record, sensor)).await;
+            (s, open || !guards_guardduty)
+        }
+    });
+    let (steps, open): (Vec<Step>, Vec<bool>) =
+        futures::future::join_all(work).await.into_iter().unzip();
     let mut s = merge(steps);
     if let Some(n) = note {
         // Only the own subnet's ACL: the task's address is not denied where it matters.
@@ -67,7 +96,28 @@ pub(crate) async fn deny_in_vpc(
             s.detail
         );
     }
-    s
+    let kept = match &link {
+        Ok(l) if l.guardduty_reachable() && open.iter().all(|o| *o) => {
+            format!(
+                "{} (ALLOW entries for the task ahead of its DENYs in the endpoints' subnets' \
+                 network ACLs)",
+                l.describe()
+            )
+        }
+        Ok(l) if l.guardduty_reachable() => format!(
+            "the GuardDuty sensor link's ALLOW entries could not all be placed: GuardDuty is \
+             now blind to this task ({})",
+            l.describe()
+        ),
+        Ok(l) => l.describe(),
+        Err((vpc, e)) => format!(
+            "VPC endpoints of {vpc} not found ({e}): isolation is total and GuardDuty is now \
+             blind there"
+        ),
+    };
+    s.detail.push_str(&format!("; {kept}"));
+    let kept = link.is_ok_and(|l| l.guardduty_reachable()) && open.iter().all(|o| *o);
+    (s, kept)
 }
 
 /// One step from the per-ACL steps: failed if any failed, done if any changed.
@@ -85,15 +135,20 @@ fn merge(steps: Vec<Step>) -> Step {
     step(status, detail.join("; "))
 }
 
+/// One entry this run wants in an ACL: a DENY, or the sensor link's ALLOW ahead of it.
+type Want = (Direction, String, bool);
+
 /// The task's addresses denied in one ACL (retrying when concurrent writers take the
-/// chosen rule numbers).
+/// chosen rule numbers), with the sensor link's ALLOWs ahead of them when `sensor`.
+/// Returns the step and whether those ALLOWs are all in place (true without `sensor`).
 async fn deny_in_acl(
     c: &Clients,
     view: &TaskView,
     eni: Option<&EniView>,
     mut acl: Acl,
     record: &Record,
-) -> Step {
+    sensor: bool,
+) -> (Step, bool) {
     let mut addresses: BTreeSet<String> = view.addresses().into_iter().collect();
     addresses.extend(eni.map(|e| e.ipv6.clone()).unwrap_or_default());
     let cidrs: Vec<String> = addresses
@@ -101,18 +156,32 @@ async fn deny_in_acl(
         .filter_map(|a| network_acl::host_cidr(a))
         .collect();
     if cidrs.is_empty() {
-        return step(Status::Failed, "the task has no private IP address to deny");
+        return (
+            step(Status::Failed, "the task has no private IP address to deny"),
+            !sensor,
+        );
     }
-    let mut pending: Vec<(Direction, String)> = Direction::BOTH
+    let allowed = if sensor {
+        sensor_allow::cidrs(&cidrs)
+    } else {
+        vec![]
+    };
+    let mut pending: Vec<Want> = Direction::BOTH
         .iter()
-        .flat_map(|d| cidrs.iter().map(move |c| (*d, c.clone())))
+        .flat_map(|d| {
+            let denies = cidrs.iter().map(move |c| (*d, c.clone(), false));
+            denies.chain(allowed.iter().map(move |c| (*d, c.clone(), true)))
+        })
         .collect();
     let (mut done, mut already, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     // Either record lets release find the entries: one failing is a warning, both an error.
     let mut warnings: Vec<String> = Vec::new();
     // The second record, on the ACL itself: what it holds now, and what it should hold.
     let Some(task_id) = acl_record::task_id(&view.arn) else {
-        return step(Status::Failed, "the task ARN names no task id");
+        return (
+            step(Status::Failed, "the task ARN names no task id"),
+            !sensor,
+        );
     };
     let tag_key = acl_record::key(task_id);
     let mut on_acl: BTreeSet<NaclEntry> = BTreeSet::new();
@@ -132,6 +201,8 @@ async fn deny_in_acl(
         }
     }
     let mut written = on_acl.clone();
+    // The (direction, address) pairs whose ALLOW is in place ahead of the deny.
+    let mut opened: BTreeSet<(Direction, String)> = BTreeSet::new();
     for attempt in 0..3 {
         if attempt > 0 {
             let again = network_acl::acls_by_id(&c.ec2.ec2, std::slice::from_ref(&acl.id)).await;
@@ -144,25 +215,44 @@ async fn deny_in_acl(
                 }
             };
         }
+        // Denies first: each ALLOW is placed ahead of its deny.
+        pending.sort_by_key(|w| w.2);
         let mut planned: Vec<NaclEntry> = Vec::new();
-        for (d, cidr) in pending.drain(..) {
-            if let Some(n) = network_acl::existing_deny(&acl.entries, d, &cidr) {
-                let ours = record
-                    .nacl
+        for (d, cidr, allow) in pending.drain(..) {
+            let entry = |rule_number| NaclEntry {
+                acl_id: acl.id.clone(),
+                direction: d,
+                rule_number,
+                cidr: cidr.clone(),
+                allow,
+            };
+            let deny = network_acl::existing_deny(&acl.entries, d, &cidr);
+            let found = if allow {
+                let planned_deny = planned
                     .iter()
-                    .chain(on_acl.iter())
-                    .any(|r| r.acl_id == acl.id && r.direction == d && r.rule_number == n);
+                    .find(|p| !p.allow && p.direction == d && p.cidr == cidr)
+                    .map(|p| p.rule_number);
+                // No deny (it failed, reported below): nothing to open a way ahead of.
+                let Some(bound) = deny.or(planned_deny) else {
+                    continue;
+                };
+                sensor_allow::existing(&acl.entries, d, &cidr, bound).ok_or(Some(bound))
+            } else {
+                deny.ok_or(None)
+            };
+            if let Ok(n) = found {
+                let e = entry(n);
+                let ours = record.nacl.iter().chain(on_acl.iter()).any(|r| *r == e);
                 if ours {
                     // Recorded on the task only (isolated before the ACL record existed).
-                    on_acl.insert(NaclEntry {
-                        acl_id: acl.id.clone(),
-                        direction: d,
-                        rule_number: n,
-                        cidr: cidr.clone(),
-                    });
+                    on_acl.insert(e.clone());
+                }
+                if allow {
+                    opened.insert((d, cidr.clone()));
                 }
                 already.push(format!(
-                    "{cidr} {d} #{n}{}",
+                    "{}{}",
+                    entry_text(&e),
                     if ours {
                         ""
                     } else {
@@ -176,14 +266,20 @@ async fn deny_in_acl(
                 .filter(|p| p.direction == d)
                 .map(|p| p.rule_number)
                 .collect();
-            match network_acl::allocate(&acl.entries, d, &taken) {
-                Ok(n) => planned.push(NaclEntry {
-                    acl_id: acl.id.clone(),
-                    direction: d,
-                    rule_number: n,
-                    cidr,
-                }),
-                Err(e) => errors.push(format!("{}: {e} ({cidr} not denied)", acl.id)),
+            let number = match found {
+                Err(Some(bound)) => sensor_allow::allocate(&acl.entries, d, bound, &taken)
+                    .ok_or_else(|| format!("no free {d} rule number ahead of #{bound}")),
+                _ => {
+                    network_acl::allocate(&acl.entries, d, &cidr, &taken).map_err(|e| e.to_string())
+                }
+            };
+            match number {
+                Ok(n) => planned.push(entry(n)),
+                Err(e) => errors.push(format!(
+                    "{}: {e} ({cidr} not {})",
+                    acl.id,
+                    if allow { "allowed" } else { "denied" }
+                )),
             }
         }
         if planned.is_empty() {
@@ -214,25 +310,38 @@ async fn deny_in_acl(
                 "{e}; {f}: entries below are NOT recorded; remove them by hand on release"
             )),
         }
-        let results = futures::future::join_all(planned.iter().map(|p| {
-            network_acl::create_deny(&c.ec2.ec2, &p.acl_id, p.rule_number, p.direction, &p.cidr)
-        }))
+        let results = futures::future::join_all(
+            planned
+                .iter()
+                .map(|p| network_acl::create_entry(&c.ec2.ec2, p)),
+        )
         .await;
         for (p, r) in planned.into_iter().zip(results) {
             match r {
-                Ok(()) => done.push(format!("{} {} #{}", p.cidr, p.direction, p.rule_number)),
+                Ok(()) => {
+                    if p.allow {
+                        opened.insert((p.direction, p.cidr.clone()));
+                    }
+                    done.push(entry_text(&p));
+                }
                 Err(CreateError::NumberTaken) => {
                     on_acl.remove(&p);
-                    pending.push((p.direction, p.cidr));
+                    // A deny placed elsewhere needs its allow ahead of it again.
+                    if !p.allow && allowed.contains(&p.cidr) {
+                        opened.remove(&(p.direction, p.cidr.clone()));
+                        pending.push((p.direction, p.cidr.clone(), true));
+                    }
+                    pending.push((p.direction, p.cidr, p.allow));
                 }
                 Err(CreateError::Other(e)) => errors.push(e),
             }
         }
+        pending.dedup();
         if pending.is_empty() {
             break;
         }
     }
-    for (d, cidr) in pending {
+    for (d, cidr, _) in pending {
         errors.push(format!(
             "{cidr} {d}: rule numbers kept being taken by concurrent writers"
         ));
@@ -247,14 +356,14 @@ async fn deny_in_acl(
         step(
             Status::Failed,
             format!(
-                "network ACL {acl_id}: {}; denied: [{}]; already denied: [{}]",
+                "network ACL {acl_id}: {}; added: [{}]; already there: [{}]",
                 errors.join("; "),
                 done.join(", "),
                 already.join(", ")
             ),
         )
     } else if !done.is_empty() {
-        let mut d = format!("network ACL {acl_id}: DENY {}", done.join(", "));
+        let mut d = format!("network ACL {acl_id}: {}", done.join(", "));
         if !already.is_empty() {
             d.push_str(&format!("; already: {}", already.join(", ")));
         }
@@ -262,13 +371,29 @@ async fn deny_in_acl(
     } else {
         step(
             Status::AlreadyDone,
-            format!("network ACL {acl_id}: already DENY {}", already.join(", ")),
+            format!("network ACL {acl_id}: already {}", already.join(", ")),
         )
     };
     for w in warnings {
         s.detail.push_str(&format!("; warning: {w}"));
     }
-    s
+    (s, opened.len() == allowed.len() * Direction::BOTH.len())
+}
+
+/// How an entry reads in the outcome: `DENY 10.0.1.5/32 ingress #99`, or the sensor
+/// link's `ALLOW tcp 443 10.0.1.5/32 ingress #98`.
+fn entry_text(e: &NaclEntry) -> String {
+    let what = if e.allow {
+        let (from, to) = sensor_allow::ports(e.direction);
+        if from == to {
+            format!("ALLOW tcp {from} (sensor link)")
+        } else {
+            format!("ALLOW tcp {from}-{to} (sensor link)")
+        }
+    } else {
+        "DENY".to_owned()
+    };
+    format!("{what} {} {} #{}", e.cidr, e.direction, e.rule_number)
 }
 
 /// Writes the task's entries as one tag on the ACL ([`acl_record`]).
