@@ -29,6 +29,7 @@ pub mod deploy;
 pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
+pub mod fault_matrix;
 pub mod function_env;
 pub mod guardduty_api;
 pub mod idempotency_table;

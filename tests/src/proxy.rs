@@ -34,6 +34,27 @@ pub struct Fault {
     pub body: Option<String>,
     /// How many matching calls to forward before failing (e.g. 1: fail from the second).
     pub skip: usize,
+    /// Forward the call, then answer only after this long (the client's timeout fires
+    /// while AWS has already acted).
+    pub late: Option<Duration>,
+    /// Forward the call, then answer with only the first half of AWS's body.
+    pub truncate: bool,
+}
+
+impl Fault {
+    /// An error answer for `action` (the call is not forwarded).
+    pub fn error(action: &str, status: u16, code: &str, times: Option<usize>) -> Fault {
+        Fault {
+            action: action.into(),
+            status,
+            code: code.into(),
+            times,
+            body: None,
+            skip: 0,
+            late: None,
+            truncate: false,
+        }
+    }
 }
 
 impl Fault {
@@ -173,14 +194,12 @@ impl Proxy {
     }
 
     pub fn fail(&self, action: &str, status: u16, code: &str, times: Option<usize>) {
-        lock(&self.state).faults.push(Fault {
-            action: action.into(),
-            status,
-            code: code.into(),
-            times,
-            body: None,
-            skip: 0,
-        });
+        self.inject(Fault::error(action, status, code, times));
+    }
+
+    /// Adds any fault.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.state).faults.push(fault);
     }
 
     /// Like [`Proxy::fail`], but forwards the first `skip` calls of `action` unharmed, e.g.
@@ -193,26 +212,18 @@ impl Proxy {
         code: &str,
         times: Option<usize>,
     ) {
-        lock(&self.state).faults.push(Fault {
-            action: action.into(),
-            status,
-            code: code.into(),
-            times,
-            body: None,
+        self.inject(Fault {
             skip,
+            ..Fault::error(action, status, code, times)
         });
     }
 
     /// Answers `action` with `status` and `body` (in the caller's protocol's content type)
     /// instead of forwarding it, e.g. what AWS says once a resource is gone.
     pub fn answer(&self, action: &str, status: u16, body: &str, times: Option<usize>) {
-        lock(&self.state).faults.push(Fault {
-            action: action.into(),
-            status,
-            code: String::new(),
-            times,
+        self.inject(Fault {
             body: Some(body.into()),
-            skip: 0,
+            ..Fault::error(action, status, "", times)
         });
     }
 
@@ -298,6 +309,13 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     let (response, injected) = match fault {
+        Some(f) if f.late.is_some() || f.truncate => {
+            let r = forward(parts, body, client, upstream).await;
+            if let Some(d) = f.late {
+                tokio::time::sleep(d).await;
+            }
+            (if f.truncate { truncated(r).await } else { r }, true)
+        }
         Some(f) => (
             Response::builder()
                 .status(f.status)
@@ -335,6 +353,24 @@ async fn handle(
         injected,
     });
     Ok(response)
+}
+
+/// The response with only the first half of its body.
+async fn truncated(r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    let (parts, body) = r.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    let mut out = Response::builder().status(parts.status);
+    for (k, v) in &parts.headers {
+        if k != hyper::header::CONTENT_LENGTH {
+            out = out.header(k, v);
+        }
+    }
+    out.body(Full::new(half)).unwrap_or_default()
 }
 
 async fn forward(
@@ -443,14 +479,7 @@ mod tests {
             Some("TagResource")
         );
         assert_eq!(json_action_of(None), None);
-        let f = Fault {
-            action: "ecs:TagResource".into(),
-            status: 400,
-            code: "AccessDeniedException".into(),
-            times: None,
-            body: None,
-            skip: 0,
-        };
+        let f = Fault::error("ecs:TagResource", 400, "AccessDeniedException", None);
         assert!(f.matches("ecs", "TagResource"));
         assert!(!f.matches("elasticloadbalancing", "TagResource"));
         let body: serde_json::Value =

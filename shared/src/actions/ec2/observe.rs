@@ -149,8 +149,16 @@ pub(crate) async fn describe_instance(ec2: &Ec2Client, id: &str) -> Described {
                 .iter()
                 .flat_map(|r| r.instances())
                 .find(|i| i.instance_id() == Some(id));
+            // AWS names a missing instance with `InvalidInstanceID.NotFound`: an answer
+            // without it (or without its id) is incomplete, e.g. cut short, and is retried
+            // rather than taken for "gone".
+            let incomplete = || {
+                Described::Failed(format!(
+                    "DescribeInstances answered without {id}: an incomplete answer"
+                ))
+            };
             match found {
-                None => Described::NotFound("not found".into()),
+                None => incomplete(),
                 Some(i) => {
                     let gone = matches!(
                         i.state().and_then(|s| s.name()),
@@ -159,7 +167,7 @@ pub(crate) async fn describe_instance(ec2: &Ec2Client, id: &str) -> Described {
                     match view_from(i) {
                         Some(v) if gone => Described::NotFound(format!("not found ({})", v.state)),
                         Some(v) => Described::Found(v),
-                        None => Described::NotFound("not found".into()),
+                        None => incomplete(),
                     }
                 }
             }

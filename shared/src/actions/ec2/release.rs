@@ -307,12 +307,30 @@ async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState, ex
             Some(_) => todo.push((eni_id, groups)),
         }
     }
+    let mut errors = Vec::new();
     for e in &view.enis {
-        if !prior.network_interfaces.contains_key(&e.id) {
+        if prior.network_interfaces.contains_key(&e.id) {
+            continue;
+        }
+        // Quarantined but its groups never recorded (the record's write failed): release
+        // cannot know them, and must not call the instance released.
+        let isolated = e.groups.iter().any(|g| {
+            g.name
+                .as_deref()
+                .and_then(super::isolation_groups::Role::from_name)
+                .is_some()
+        });
+        if isolated {
+            errors.push(format!(
+                "{}: still in an isolation group, and its prior groups were never recorded: \
+                 restore them by hand from the quarantine alert",
+                e.id
+            ));
+        } else {
             notes.push(format!("{}: no groups recorded; left as is", e.id));
         }
     }
-    if !execute && !todo.is_empty() {
+    if !execute && !todo.is_empty() && errors.is_empty() {
         let changes = todo
             .iter()
             .map(|(eni, groups)| format!("set {eni} → {}", groups.join(",")))
@@ -336,10 +354,11 @@ async fn restore_groups(c: &Clients, view: &InstanceView, prior: &PriorState, ex
     }))
     .await;
     let (ok, err): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    errors.extend(err.into_iter().filter_map(Result::err));
     summarize(
         ok.into_iter().filter_map(Result::ok).collect(),
         already,
-        err.into_iter().filter_map(Result::err).collect(),
+        errors,
         notes,
     )
 }

@@ -69,7 +69,10 @@ pub(crate) async fn tag_task(
         ))
         .send()
         .await
-        .map_err(|e| api_error("TagResource", &e))?;
+        .map_err(|e| {
+            c.ledger.unsure(tags);
+            api_error("TagResource", &e)
+        })?;
     c.ledger.add(tags);
     Ok(())
 }
@@ -175,7 +178,14 @@ pub(crate) async fn contain(
             out.insert(k, s);
         }
     }
-    let sealed = record_seal::seal_task(c, &view.arn, &view.tags, trusted.as_ref(), &c.ledger);
+    let sealed = record_seal::seal_task(
+        c,
+        req.cluster,
+        &view.arn,
+        &view.tags,
+        trusted.as_ref(),
+        &c.ledger,
+    );
     let sealed = Box::pin(sealed).await;
     if want(EcsTagTask) {
         let failed = out.values().any(|s| s.status == Status::Failed);

@@ -48,18 +48,43 @@ pub fn acl_message(acl_id: &str, task_id: &str, value: &str) -> Vec<u8> {
 
 /// The tags one containment run wrote on its task.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Ledger(Arc<Mutex<Vec<(String, String)>>>);
+pub(crate) struct Ledger(Arc<Mutex<Writes>>);
+
+#[derive(Clone, Debug, Default)]
+struct Writes {
+    /// Confirmed by AWS.
+    written: Vec<(String, String)>,
+    /// Sent, but the answer was an error: they may have landed all the same (a timeout,
+    /// a 5xx or a cut-short answer after AWS acted).
+    unsure: Vec<(String, String)>,
+}
 
 impl Ledger {
     pub(crate) fn add(&self, tags: &[(String, String)]) {
-        if let Ok(mut written) = self.0.lock() {
-            written.extend_from_slice(tags);
+        if let Ok(mut w) = self.0.lock() {
+            w.written.extend_from_slice(tags);
         }
     }
 
-    fn written(&self) -> Vec<(String, String)> {
+    /// A write whose answer was an error.
+    pub(crate) fn unsure(&self, tags: &[(String, String)]) {
+        if let Ok(mut w) = self.0.lock() {
+            w.unsure.extend_from_slice(tags);
+        }
+    }
+
+    fn writes(&self) -> Writes {
         self.0.lock().map(|w| w.clone()).unwrap_or_default()
     }
+}
+
+/// Pure: the unsure writes that landed, as the task's live tags show them (same value).
+fn landed(unsure: &[(String, String)], live: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    unsure
+        .iter()
+        .filter(|(k, v)| live.get(k) == Some(v))
+        .cloned()
+        .collect()
 }
 
 /// Checks the seal of the record already on the task (an earlier run's).
@@ -113,6 +138,7 @@ pub(crate) async fn acl_seal(
 /// record that was on the task before this run (`None`: there was none).
 pub(crate) async fn seal_task(
     c: &Clients,
+    cluster: &str,
     arn: &str,
     before: &BTreeMap<String, String>,
     trusted: Option<&MacVerdict>,
@@ -121,7 +147,25 @@ pub(crate) async fn seal_task(
     let Some(key) = c.ec2.mac_key.as_deref() else {
         return Ok(None);
     };
-    let written = ledger.written();
+    let Writes {
+        mut written,
+        unsure,
+    } = ledger.writes();
+    if !unsure.is_empty() {
+        // Our own write may be there although its answer was lost: seal it if it is there
+        // with the value we wrote (an unsealed tag of ours would make release refuse).
+        match Box::pin(super::evidence::describe_task(&c.ecs, cluster, arn)).await {
+            super::evidence::Described::Found(v) => written.extend(landed(&unsure, &v.tags)),
+            _ => {
+                return Err(
+                    "record left unsealed: the task's tags could not be read again after a \
+                     write whose answer was lost; release refuses it until a person checks \
+                     the tags"
+                        .into(),
+                );
+            }
+        }
+    }
     match trusted {
         Some(MacVerdict::Valid) if written.is_empty() => return Ok(None),
         None | Some(MacVerdict::Valid) => {}
@@ -167,6 +211,36 @@ mod tests {
             task_message(ARN, [("guardduty-responder:revoked-role", "b")])
         );
         assert_ne!(base, task_message(&ARN.replace("0123", "9999"), record));
+    }
+
+    #[test]
+    fn only_unsure_writes_that_landed_with_our_value_are_sealed() {
+        let unsure = vec![
+            (
+                "guardduty-responder:nacl:acl-1:ingress:99".to_owned(),
+                "10.0.1.5/32".to_owned(),
+            ),
+            (
+                "guardduty-responder:nacl:acl-1:egress:99".to_owned(),
+                "10.0.1.5/32".to_owned(),
+            ),
+            (
+                "guardduty-responder:revoked-role".to_owned(),
+                "app".to_owned(),
+            ),
+        ];
+        let live = BTreeMap::from([
+            (
+                "guardduty-responder:nacl:acl-1:ingress:99".to_owned(),
+                "10.0.1.5/32".to_owned(),
+            ),
+            // Someone else's value under our key: not ours, not sealed.
+            (
+                "guardduty-responder:nacl:acl-1:egress:99".to_owned(),
+                "10.0.0.0/8".to_owned(),
+            ),
+        ]);
+        assert_eq!(landed(&unsure, &live), vec![unsure[0].clone()]);
     }
 
     #[test]

@@ -230,6 +230,7 @@ pub(crate) async fn release(
         )
     } else {
         let tags = Tags {
+            cluster,
             view,
             acls: &tagged,
             acl_key: &key,
@@ -503,6 +504,7 @@ async fn remove_revocation(c: &Clients, record: &Record, execute: bool) -> (Stat
 
 /// The responder's tags to remove: on the task (if ECS still knows it) and on the ACLs.
 struct Tags<'a> {
+    cluster: &'a str,
     view: Option<&'a TaskView>,
     acls: &'a [Acl],
     acl_key: &'a str,
@@ -584,7 +586,7 @@ async fn remove_tags(c: &Clients, t: &Tags<'_>, execute: bool) -> R {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let ledger = Default::default();
-        let sealed = record_seal::seal_task(c, &v.arn, &left, None, &ledger);
+        let sealed = record_seal::seal_task(c, t.cluster, &v.arn, &left, None, &ledger);
         match Box::pin(sealed).await {
             Ok(note) => done.extend(note),
             Err(e) => errors.push(e),
