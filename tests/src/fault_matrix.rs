@@ -6,6 +6,7 @@
 //! matching call, judges what it finds, then clears the fault and checks that a re-delivery
 //! converges and that release restores the world.
 
+use crate::kube_api::KubeFault;
 use crate::proxy::{Call, Fault};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -100,6 +101,54 @@ impl FaultClass {
             },
         }
     }
+}
+
+impl FaultClass {
+    /// The fault for a Kubernetes API call (`"patch pods"`). A timeout is the API server's
+    /// load balancer giving up after the server acted (504): the client's own read timeout
+    /// (15 s) is too long for the matrix.
+    pub fn kube_fault(self, call: &str) -> KubeFault {
+        let fault = |status, times| KubeFault {
+            call: call.into(),
+            status,
+            after: false,
+            truncate: false,
+            retry_after: false,
+            times,
+        };
+        match self {
+            FaultClass::ThrottledThenOk => KubeFault {
+                retry_after: true,
+                ..fault(429, Some(2))
+            },
+            FaultClass::ThrottledAlways => KubeFault {
+                retry_after: true,
+                ..fault(429, None)
+            },
+            FaultClass::ServerError => fault(503, None),
+            FaultClass::Timeout => KubeFault {
+                after: true,
+                ..fault(504, None)
+            },
+            FaultClass::AccessDenied => fault(403, None),
+            FaultClass::NotFound => fault(404, None),
+            FaultClass::Truncated => KubeFault {
+                after: true,
+                truncate: true,
+                ..fault(200, Some(1))
+            },
+        }
+    }
+}
+
+/// The Kubernetes calls a clean run made, as `k8s:<verb> <resource>`, in order.
+pub fn kube_calls_of(log: &[crate::kube_api::Request]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    log.iter()
+        .filter_map(|r| r.call())
+        .map(|c| format!("k8s:{c}"))
+        .filter(|k| seen.insert(k.clone()))
+        .collect()
 }
 
 /// How late a [`FaultClass::Timeout`] answer comes.

@@ -54,7 +54,34 @@ pub struct Request {
     pub status: u16,
 }
 
+/// A fault the server answers for one kind of call (`"patch pods"`), for the fault matrix.
+#[derive(Debug, Clone)]
+pub struct KubeFault {
+    /// `"<verb> <resource>"`, as [`Request::call`] names it.
+    pub call: String,
+    /// The status answered (ignored when `truncate`).
+    pub status: u16,
+    /// Carry the request out first, then answer the fault (the answer was lost).
+    pub after: bool,
+    /// Answer 200 with only the first half of the real body.
+    pub truncate: bool,
+    /// Send `Retry-After: 1` (as the API server's priority and fairness does with 429).
+    pub retry_after: bool,
+    /// How many calls to fail; `None` fails every call.
+    pub times: Option<usize>,
+}
+
 impl Request {
+    /// `"patch pods"`: the verb and resource, as RBAC names them.
+    pub fn call(&self) -> Option<String> {
+        let r = route(&self.path)?;
+        Some(format!(
+            "{} {}",
+            verb(&self.method, r.name.is_some()),
+            r.kind.resource
+        ))
+    }
+
     /// `"PATCH /api/v1/namespaces/web/pods/x"`
     pub fn line(&self) -> String {
         format!("{} {}", self.method, self.path)
@@ -76,6 +103,7 @@ struct State {
     objects: BTreeMap<(String, String, String), Value>,
     requests: Vec<Request>,
     forbidden: Vec<(String, String)>,
+    faults: Vec<KubeFault>,
     /// Answer every request 401, as when the role has no EKS access entry.
     unauthenticated: bool,
     after_get: HashMap<(String, String, String), AfterGet>,
@@ -309,6 +337,15 @@ impl KubeApi {
             .push((verb.into(), resource.into()));
     }
 
+    /// Answers calls matching `fault.call` with the fault.
+    pub fn inject(&self, fault: KubeFault) {
+        self.state.lock().unwrap().faults.push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
     /// Right after the next GET of the object has been answered, applies `change` to the
     /// stored object and bumps its resourceVersion, as a concurrent writer would.
     pub fn change_after_next_get(
@@ -517,6 +554,39 @@ async fn handle(state: &Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respon
         )))
     };
     let mut st = state.lock().unwrap();
+    let call =
+        route(&path).map(|r| format!("{} {}", verb(&method, r.name.is_some()), r.kind.resource));
+    let fault = st
+        .faults
+        .iter_mut()
+        .find(|f| Some(&f.call) == call.as_ref() && f.times != Some(0))
+        .map(|f| {
+            if let Some(n) = f.times.as_mut() {
+                *n -= 1;
+            }
+            f.clone()
+        });
+    if let Some(f) = fault.as_ref().filter(|f| !f.after && !f.truncate) {
+        let (code, answer) = fault_status(f.status);
+        st.requests.push(Request {
+            method,
+            path,
+            query,
+            content_type,
+            authorization,
+            body,
+            status: code,
+        });
+        let mut r = Response::builder()
+            .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header("content-type", "application/json");
+        if f.retry_after {
+            r = r.header("retry-after", "1");
+        }
+        return r
+            .body(Full::new(Bytes::from(answer.to_string())))
+            .expect("response");
+    }
     let (code, answer) = serve(
         &mut st,
         &method,
@@ -536,11 +606,40 @@ async fn handle(state: &Arc<Mutex<State>>, req: HttpRequest<Incoming>) -> Respon
         status: code,
     });
     drop(st);
+    let (code, text) = match fault {
+        Some(f) if f.truncate => {
+            let full = answer.to_string();
+            (code, full[..full.len() / 2].to_owned())
+        }
+        Some(f) => {
+            let (c, a) = fault_status(f.status);
+            (c, a.to_string())
+        }
+        None => (code, answer.to_string()),
+    };
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(answer.to_string())))
+        .body(Full::new(Bytes::from(text)))
         .expect("response")
+}
+
+/// The API server's `Status` for an injected fault.
+fn fault_status(code: u16) -> (u16, Value) {
+    let reason = match code {
+        403 => "Forbidden",
+        404 => "NotFound",
+        429 => "TooManyRequests",
+        504 => "Timeout",
+        _ => "InternalError",
+    };
+    status(
+        code,
+        reason,
+        format!("injected by the test server: {reason}"),
+        None,
+        None,
+    )
 }
 
 fn serve(

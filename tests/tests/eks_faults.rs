@@ -47,9 +47,18 @@ async fn rbac_refusals_are_clear_failures_and_independent_steps_still_run() {
             o.detail
         );
     }
-    // The policy, the node and the event do not depend on the pod patch.
+    // The policy is applied, but selects the pod by the label that did not land: not
+    // isolated, and the step says so.
+    let policy = by_kind(&outcomes, ActionKind::EksApplyDenyAllPolicy);
+    assert_eq!(policy.status, Status::Failed, "{policy:?}");
+    assert!(
+        policy.detail.contains("does not select pod") && policy.detail.contains("NOT ISOLATED"),
+        "{}",
+        policy.detail
+    );
+    assert_eq!(w.api.list("networkpolicies").len(), 1, "the policy is there");
+    // The node and the event do not depend on the pod patch.
     for kind in [
-        ActionKind::EksApplyDenyAllPolicy,
         ActionKind::EksCordonNode,
         ActionKind::EksProtectNode,
         ActionKind::EksRecordEvent,

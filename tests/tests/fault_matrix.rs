@@ -9,8 +9,10 @@
 
 use futures::StreamExt;
 use integration_tests::ecs_world::{self, EcsAws, EcsWorld};
+use integration_tests::eks_world::{self, EksWorld};
 use integration_tests::fault_matrix::{
-    ATTEMPT_TIMEOUT, FaultClass, OPERATION_TIMEOUT, Row, Seen, Verdict, calls_of, judge, table,
+    ATTEMPT_TIMEOUT, FaultClass, OPERATION_TIMEOUT, Row, Seen, Verdict, calls_of, judge,
+    kube_calls_of, table,
 };
 use integration_tests::proxy::Proxy;
 use integration_tests::world::{self, Aws, Instance, Network};
@@ -18,13 +20,18 @@ use responder::Config;
 use responder::actions::ec2::Ec2Executor;
 use responder::actions::ec2::isolation_groups::{NO_RULES_GROUP_NAME, Role};
 use responder::actions::ecs::EcsExecutor;
+use responder::actions::eks::release::Request as EksRelease;
+use responder::actions::eks::{ClusterClients, EksExecutor, QUARANTINE_LABEL};
 use responder::notify::Notifier;
 use responder::outcome::{Outcome, Status};
 use responder::plan::{ActionKind, ResponsePlan};
+use responder::playbook::Guardrails;
 use responder::respond::{RepeatPolicy, respond};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
+/// Longer than any cell needs (the slowest, throttled always, takes a few seconds).
+const CELL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Cells run at once (moto is one Python process; more only queue there).
 const CONCURRENT: usize = 6;
 
@@ -35,6 +42,8 @@ enum Surface {
     EcsSwap,
     /// A Fargate task isolated with network-ACL entries.
     EcsAcl,
+    /// A Deployment's pod (DescribeCluster in moto, the cluster in the local API server).
+    Eks,
 }
 
 impl Surface {
@@ -43,20 +52,37 @@ impl Surface {
             Surface::Ec2 => "EC2 instance",
             Surface::EcsSwap => "ECS task (group swap)",
             Surface::EcsAcl => "ECS task (network ACL)",
+            Surface::Eks => "EKS pod",
         }
     }
     fn isolation(self) -> ActionKind {
         match self {
             Surface::Ec2 => ActionKind::Ec2IsolateNetwork,
+            Surface::Eks => ActionKind::EksApplyDenyAllPolicy,
             _ => ActionKind::EcsIsolateTaskNetwork,
+        }
+    }
+    /// Where its world is (EKS: the EKS world's region; else one per fault class).
+    fn region(self, class: FaultClass) -> &'static str {
+        match self {
+            Surface::Eks => eks_world::REGION,
+            _ => class.region(),
         }
     }
 }
 
 /// A world to contain: the resource and what release restores.
 enum World {
-    Ec2 { net: Network, inst: Instance },
+    Ec2 {
+        net: Network,
+        inst: Instance,
+    },
     Ecs(EcsWorld),
+    Eks {
+        w: EksWorld,
+        ns: &'static str,
+        pod: String,
+    },
 }
 
 /// Clients through the proxy with the matrix's short timeouts.
@@ -87,6 +113,24 @@ async fn build(surface: Surface, region: &str, name: &str) -> (World, ResponsePl
                 world::contain_plan(&event, &config),
             )
         }
+        Surface::Eks => {
+            let w = eks_world::eks_world(true).await;
+            let cid = eks_world::container_id();
+            let suffix = &eks_world::unique("p")[2..7];
+            let pod = w.deployment_pod("pay", "checkout", suffix, &cid)["metadata"]["name"]
+                .as_str()
+                .expect("pod name")
+                .to_owned();
+            let event = w.finding(
+                &world::unique_finding_id(),
+                "pay",
+                "checkout",
+                "deployments",
+                &cid,
+            );
+            let plan = world::contain_plan(&event, &config);
+            (World::Eks { w, ns: "pay", pod }, plan)
+        }
         Surface::EcsSwap | Surface::EcsAcl => {
             config.ecs.force_network_acl = surface == Surface::EcsAcl;
             let w = ecs_world::fargate_world(&EcsAws::moto(region).await, name).await;
@@ -102,10 +146,15 @@ async fn contain(
     surface: Surface,
     sdk: &aws_config::SdkConfig,
     key: &str,
+    w: &World,
     plan: &ResponsePlan,
 ) -> responder::respond::Response {
     let notifier = Notifier::disabled();
     let key = Some(key.to_owned());
+    if let World::Eks { w, .. } = w {
+        let ex = eks_executor(sdk, w);
+        return respond(plan.clone(), Some(&ex), &notifier, RepeatPolicy::Update).await;
+    }
     match surface {
         Surface::Ec2 => {
             let ex = Ec2Executor::new(sdk).with_record_mac_key(key);
@@ -118,6 +167,29 @@ async fn contain(
             respond(plan.clone(), Some(&ex), &notifier, RepeatPolicy::Update).await
         }
     }
+}
+
+/// The EKS executor with AWS through the proxy and the cluster at the local API server.
+fn eks_executor(sdk: &aws_config::SdkConfig, w: &EksWorld) -> EksExecutor {
+    let local = w.api.connection();
+    let clients = ClusterClients::new(sdk)
+        .with_connection_rewrite(std::sync::Arc::new(move |_: &str, _| local.clone()));
+    EksExecutor::with_clients(sdk, &Guardrails::default(), clients)
+}
+
+/// The deny-all policies of `ns` that select `pod`.
+fn policies_selecting(w: &EksWorld, ns: &str, pod: &str) -> usize {
+    w.api
+        .list("networkpolicies")
+        .iter()
+        .filter(|p| p["metadata"]["namespace"] == ns)
+        .filter(|p| {
+            p["spec"]["policyTypes"] == serde_json::json!(["Ingress", "Egress"])
+                && p["spec"]["ingress"] == serde_json::json!([])
+                && p["spec"]["egress"] == serde_json::json!([])
+        })
+        .filter(|p| eks_world::selected_pods(&w.api, p).iter().any(|n| n == pod))
+        .count()
 }
 
 /// (isolated, half-open) as moto holds it.
@@ -140,6 +212,7 @@ async fn state(region: &str, w: &World) -> (bool, Option<String>) {
             }
             (isolated, None)
         }
+        World::Eks { w, ns, pod } => (policies_selecting(w, ns, pod) > 0, None),
         // A failed swap falls back to the network-ACL method: either isolates.
         World::Ecs(w) => {
             let groups = world::eni_groups(&aws, &w.eni_id).await;
@@ -219,6 +292,34 @@ async fn release(
     let aws = Aws::moto(region).await;
     let key = Some(key.to_owned());
     match w {
+        World::Eks { w, ns, pod } => {
+            let req = EksRelease {
+                region,
+                partition: "aws",
+                cluster: &w.cluster,
+                namespace: ns,
+                pod,
+            };
+            let r = match eks_executor(sdk, w).release(&req, true).await {
+                Ok(r) => r,
+                Err(e) => return Ok(Release::Refused(format!("{e:?}"))),
+            };
+            if let Some(o) = r.outcomes.iter().find(|o| o.status == Status::Failed) {
+                return Ok(Release::Refused(format!("a step failed: {}", o.detail)));
+            }
+            let labels = w
+                .api
+                .get("pods", ns, pod)
+                .map(|p| p["metadata"]["labels"].clone())
+                .unwrap_or_default();
+            if policies_selecting(w, ns, pod) > 0 || labels.get(QUARANTINE_LABEL).is_some() {
+                return Err(format!("{pod} still quarantined after release: {labels}"));
+            }
+            let node = w.api.get("nodes", "", &w.node).unwrap_or_default();
+            if node["spec"]["unschedulable"] == serde_json::json!(true) {
+                return Err(format!("{} still cordoned after release", w.node));
+            }
+        }
         World::Ec2 { inst, .. } => {
             let r = Ec2Executor::new(sdk)
                 .with_record_mac_key(key)
@@ -280,15 +381,18 @@ static CELL: AtomicUsize = AtomicUsize::new(0);
 
 /// One cell: contain under the fault, judge, clear it, converge, release.
 async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
-    let region = class.region();
+    let region = surface.region(class);
     let name = format!("fm{}", CELL.fetch_add(1, Ordering::Relaxed));
     let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
     let sdk = via(&proxy, region).await;
     let key = world::hmac_key(&Aws::moto(region).await).await;
     let (w, plan) = build(surface, region, &name).await;
     let (service, action) = call.split_once(':').expect("service:action");
-    proxy.inject(class.fault(service, action));
-    let r = contain(surface, &sdk, &key, &plan).await;
+    match &w {
+        World::Eks { w, .. } if service == "k8s" => w.api.inject(class.kube_fault(action)),
+        _ => proxy.inject(class.fault(service, action)),
+    }
+    let r = contain(surface, &sdk, &key, &w, &plan).await;
     let (isolated, half_open) = state(region, &w).await;
     let seen = Seen {
         isolated,
@@ -301,6 +405,9 @@ async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
     let result = match first {
         Ok(verdict) => {
             proxy.clear_faults();
+            if let World::Eks { w, .. } = &w {
+                w.api.clear_faults();
+            }
             converge(surface, &sdk, &key, region, &w, &plan, &r, verdict).await
         }
         Err(e) => Err(e),
@@ -327,7 +434,7 @@ async fn converge(
     verdict: Verdict,
 ) -> Result<Verdict, String> {
     let runs = || format!("\nfirst run:\n{}", world::show(&first.outcomes));
-    let again = contain(surface, sdk, key, plan).await;
+    let again = contain(surface, sdk, key, w, plan).await;
     let (isolated, half_open) = state(region, w).await;
     if !isolated || half_open.is_some() {
         return Err(format!(
@@ -359,26 +466,35 @@ async fn converge(
 
 /// The calls of a clean containment of `surface`, through a proxy.
 async fn calls(surface: Surface) -> Vec<String> {
-    let region = "us-east-1";
+    let region = surface.region(FaultClass::ThrottledThenOk);
     let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
     let sdk = via(&proxy, region).await;
     let key = world::hmac_key(&Aws::moto(region).await).await;
     let name = format!("fm-clean-{}", CELL.fetch_add(1, Ordering::Relaxed));
-    let (_, plan) = build(surface, region, &name).await;
-    let r = contain(surface, &sdk, &key, &plan).await;
+    let (w, plan) = build(surface, region, &name).await;
+    let r = contain(surface, &sdk, &key, &w, &plan).await;
     assert!(!r.containment_failed(), "{}", world::show(&r.outcomes));
     let log = proxy.calls();
-    calls_of(&log)
+    let mut calls: Vec<String> = calls_of(&log)
         .into_iter()
         .filter(|c| !c.ends_with(':'))
-        .collect()
+        .collect();
+    if let World::Eks { w, .. } = &w {
+        calls.extend(kube_calls_of(&w.api.requests()));
+    }
+    calls
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_of_every_surface_under_every_fault_class() {
     ecs_world::freeze_task_states(&integration_tests::moto::shared().endpoint());
     let mut cells = Vec::new();
-    for surface in [Surface::Ec2, Surface::EcsSwap, Surface::EcsAcl] {
+    for surface in [
+        Surface::Ec2,
+        Surface::EcsSwap,
+        Surface::EcsAcl,
+        Surface::Eks,
+    ] {
         let calls = calls(surface).await;
         assert!(calls.len() >= 5, "{surface:?}: {calls:?}");
         for call in calls {
@@ -391,10 +507,25 @@ async fn every_call_of_every_surface_under_every_fault_class() {
     if let Ok(only) = std::env::var("RESPONDER_FAULT_MATRIX_CALLS") {
         cells.retain(|(_, c, _)| only.split(',').any(|o| o == c));
     }
+    // RESPONDER_FAULT_MATRIX_SURFACES=EKS,… runs only the surfaces whose name starts so.
+    if let Ok(only) = std::env::var("RESPONDER_FAULT_MATRIX_SURFACES") {
+        cells.retain(|(s, _, _)| only.split(',').any(|o| s.name().starts_with(o)));
+    }
     let started = std::time::Instant::now();
     let total = cells.len();
     let mut rows: Vec<Row> = futures::stream::iter(cells)
-        .map(|(s, c, f)| cell(s, c, f))
+        .map(|(s, c, f)| async move {
+            // A containment that hangs would hit the Lambda timeout: a broken cell.
+            match tokio::time::timeout(CELL_LIMIT, cell(s, c.clone(), f)).await {
+                Ok(row) => row,
+                Err(_) => Row {
+                    surface: s.name(),
+                    call: c,
+                    class: f,
+                    result: Err(format!("still running after {CELL_LIMIT:?}")),
+                },
+            }
+        })
         .buffer_unordered(CONCURRENT)
         .collect()
         .await;

@@ -286,5 +286,8 @@ fn build_client(
     config.connect_timeout = Some(Duration::from_secs(5));
     config.read_timeout = Some(Duration::from_secs(15));
     config.write_timeout = Some(Duration::from_secs(15));
-    kube::Client::try_from(config).map_err(|e| err(e.to_string()))
+    // kube's own retry waits up to minutes per call; ours is bounded (retry.rs).
+    config.default_retry = false;
+    let inner = kube::Client::try_from(config).map_err(|e| err(e.to_string()))?;
+    Ok(super::retry::bounded(inner))
 }

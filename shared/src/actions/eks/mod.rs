@@ -32,6 +32,7 @@ pub mod pod;
 pub mod policy;
 mod reach;
 pub mod release;
+mod retry;
 pub mod selector;
 pub mod token;
 

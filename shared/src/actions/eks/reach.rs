@@ -1,5 +1,6 @@
 //! The check behind `eks.apply_deny_all_policy` being reported `done`: after every step,
-//! is the pod really unreachable? Two ways it is not:
+//! is the pod really unreachable? Three ways it is not:
+//! * the pod lacks the quarantine label the deny-all selects it by (the label step failed);
 //! * another NetworkPolicy of the namespace selects the pod as it is labelled now and
 //!   allows traffic (policies add up: its allow rules defeat the deny-all), see
 //!   [`selector::leaks`];
@@ -60,6 +61,15 @@ pub(crate) async fn check(
         format!(
             "pod {} uses the host's network (hostNetwork: true): no NetworkPolicy applies to it, its containment is the node's",
             p.name
+        )
+    } else if labels.get(super::QUARANTINE_LABEL) != Some(&p.uid) {
+        // The deny-all selects the pod by this label: without it, it selects nothing.
+        format!(
+            "the deny-all policy does not select pod {}: the pod lacks its label {}={} (the \
+             label step did not land)",
+            p.name,
+            super::QUARANTINE_LABEL,
+            p.uid
         )
     } else {
         let api: Api<NetworkPolicy> = Api::namespaced(ctx.client.clone(), &p.namespace);
