@@ -79,7 +79,7 @@ enum World {
     },
     Ecs(EcsWorld),
     Eks {
-        w: EksWorld,
+        w: Box<EksWorld>,
         ns: &'static str,
         pod: String,
     },
@@ -129,6 +129,7 @@ async fn build(surface: Surface, region: &str, name: &str) -> (World, ResponsePl
                 &cid,
             );
             let plan = world::contain_plan(&event, &config);
+            let w = Box::new(w);
             (World::Eks { w, ns: "pay", pod }, plan)
         }
         Surface::EcsSwap | Surface::EcsAcl => {
