@@ -25,6 +25,12 @@ pub enum ParseError {
     InvalidField { path: String, message: String },
     #[error("get-findings output has an empty findings list")]
     NoFindings,
+    #[error("the input's top-level list is empty")]
+    EmptyList,
+    #[error("larger than {0} bytes (the bound on one finding or document)")]
+    EntryTooLarge(u64),
+    #[error("cannot read the input: {0}")]
+    Unreadable(String),
     #[error("cannot decompress the gzip input: {0}")]
     Gzip(String),
     #[error("the decompressed export is larger than {0} bytes")]

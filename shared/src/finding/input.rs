@@ -88,7 +88,15 @@ pub struct Context<'a> {
     depth: u8,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a whole input (not inside a wrapper).
+    pub fn root(test_source: Option<&'a str>) -> Context<'a> {
+        Context {
+            test_source,
+            depth: 0,
+        }
+    }
+
     /// Parses a document found at `at` inside a wrapper; its errors say where it was.
     pub fn inner(self, at: &str, bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
         if self.depth >= MAX_DEPTH {
@@ -124,10 +132,7 @@ pub fn accepted_source(source: &str, test_source: Option<&str>) -> bool {
 /// [`parse_input`], also accepting events from `test_source` (the configuration's
 /// `test_event_source`, the same value as the Terraform test rules).
 pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<Entry>, ParseError> {
-    let context = Context {
-        test_source,
-        depth: 0,
-    };
+    let context = Context::root(test_source);
     if jsonl::is_gzip(bytes) {
         return jsonl::gzip_lines(bytes, context);
     }
@@ -135,7 +140,7 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
 }
 
 /// One uncompressed document: a JSON value, or JSON Lines.
-fn parse_document(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseError> {
+pub(super) fn parse_document(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -196,14 +201,7 @@ fn parse_shape(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseEr
         return list
             .iter()
             .enumerate()
-            .map(|(i, raw)| {
-                let at = format!("{name}[{i}]");
-                if name == "Findings" {
-                    return pascal_or_asff(raw.get(), &at);
-                }
-                let finding: Finding = deserialize_at(raw.get().as_bytes(), &at)?;
-                Ok(Entry::Finding(Box::new(finding)))
-            })
+            .map(|(i, raw)| list_element(name, raw.get(), &format!("{name}[{i}]")))
             .collect();
     }
     if sniff.product_arn.is_some() {
@@ -219,6 +217,16 @@ fn parse_shape(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseEr
     Err(ParseError::UnknownShape(
         "a JSON object without detail-type, findings, id or type",
     ))
+}
+
+/// One element of a `Findings` (get-findings: PascalCase or ASFF) or `findings` (the API:
+/// camelCase) list.
+pub(super) fn list_element(list: &str, text: &str, at: &str) -> Result<Entry, ParseError> {
+    if list == "Findings" {
+        return pascal_or_asff(text, at);
+    }
+    let finding: Finding = deserialize_at(text.as_bytes(), at)?;
+    Ok(Entry::Finding(Box::new(finding)))
 }
 
 /// An EventBridge event: a GuardDuty finding (either key case), a Security Hub import,

@@ -9,9 +9,11 @@ pub mod model;
 mod pascal;
 mod repair;
 pub mod sequence;
+pub mod stream;
 pub mod text;
 mod wrapper;
 
 pub use input::{ACCEPTED_SHAPES, Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;
+pub use stream::stream_input;
 pub use model::*;
