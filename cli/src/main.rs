@@ -11,6 +11,7 @@ mod release_ecs;
 #[cfg(feature = "aws")]
 mod release_eks;
 mod replay;
+mod replay_report;
 #[cfg(feature = "aws")]
 mod replay_execute;
 
@@ -32,16 +33,20 @@ struct Cli {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Output {
     Text,
+    /// One document `{"plans": [...], "not_findings": [...]}`.
     Json,
+    /// One plan (or non-finding event) per line.
+    Ndjson,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Plan the response to findings in FILE (or - for stdin). Dry run unless --execute.
     Replay {
-        /// An EventBridge event, a bare finding, the API's `{"findings": [...]}` or
-        /// `aws guardduty get-findings` output;
-        /// `-` reads stdin; omitted, an embedded sample event (an EC2 kernel-module finding).
+        /// An EventBridge event, a bare finding, the API's `{"findings": [...]}`,
+        /// `aws guardduty get-findings` output, a JSON array or JSON Lines of any of these,
+        /// read one finding at a time; `-` reads stdin; omitted, an embedded sample event
+        /// (an EC2 kernel-module finding).
         file: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
