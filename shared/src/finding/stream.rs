@@ -15,7 +15,7 @@
 //! on; only input that is not JSON (or too large, or unreadable) stops the stream.
 
 use super::error::ParseError;
-use super::input::{Context, Entry, list_element, parse_document};
+use super::input::{Context, Entry, parse_document, streamed_element};
 use super::jsonl::is_gzip;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -330,7 +330,7 @@ impl<'de> Visitor<'de> for List<'_, '_, '_, '_> {
             let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
                 break;
             };
-            let entry = list_element(self.name, raw.get(), &state.at);
+            let entry = streamed_element(self.name, raw.get(), &state.at);
             drop(raw);
             (state.each)(entry);
             index += 1;
