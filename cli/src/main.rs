@@ -1,5 +1,8 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
+mod backtest;
+mod backtest_render;
+mod backtest_summary;
 #[cfg(feature = "aws")]
 mod coverage;
 #[cfg(feature = "aws")]
@@ -11,9 +14,9 @@ mod release_ecs;
 #[cfg(feature = "aws")]
 mod release_eks;
 mod replay;
-mod replay_report;
 #[cfg(feature = "aws")]
 mod replay_execute;
+mod replay_report;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -58,6 +61,10 @@ enum Command {
         #[arg(long)]
         execute: bool,
     },
+    /// What the playbook would have done to a history of findings: counts by decision,
+    /// family, surface and account, containments through the rate limit in event time,
+    /// guardrail hits. Reads exports and archives; calls and sends nothing.
+    Backtest(backtest::Args),
     /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
     #[cfg(feature = "aws")]
     Release {
@@ -100,6 +107,7 @@ fn main() -> ExitCode {
             config: config.as_deref(),
             execute,
         }),
+        Command::Backtest(args) => backtest::run(args),
         #[cfg(feature = "aws")]
         Command::Release { target } => block_on(async {
             match target {

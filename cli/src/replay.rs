@@ -4,9 +4,9 @@
 //! This part is pure; `--execute` lives in `replay_execute` (feature `aws`).
 
 use crate::Output;
+use crate::replay_report::Report;
 use responder::Config;
 use responder::outcome::{Outcome, any_failed};
-use crate::replay_report::Report;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
 use serde::Serialize;
@@ -145,7 +145,7 @@ fn execute(_: Vec<ResponsePlan>, _: &Config) -> Result<Vec<Reported>, String> {
     Err(crate::NO_AWS.to_owned())
 }
 
-fn load_config(path: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
     match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -167,4 +167,3 @@ fn open_input(file: Option<&str>) -> Result<Box<dyn Read>, String> {
             .map_err(|e| format!("cannot read {path}: {e}")),
     }
 }
-

@@ -100,22 +100,33 @@ impl<W: Write> Report<W> {
     fn json_plan(&mut self, r: &Reported) -> std::io::Result<()> {
         self.open_json();
         let pretty = serde_json::to_vec_pretty(r)?;
-        self.out
-            .write_all(if self.plans_written { b",\n    " } else { b"\n    " })?;
+        self.out.write_all(if self.plans_written {
+            b",\n    "
+        } else {
+            b"\n    "
+        })?;
         self.plans_written = true;
         indented(&mut self.out, &pretty)
     }
 
     fn close_json(&mut self) -> std::io::Result<()> {
-        self.out
-            .write_all(if self.plans_written { b"\n  ],\n" } else { b"],\n" })?;
+        self.out.write_all(if self.plans_written {
+            b"\n  ],\n"
+        } else {
+            b"],\n"
+        })?;
         self.out.write_all(b"  \"not_findings\": [")?;
         for (i, d) in self.not_findings.iter().enumerate() {
             let pretty = serde_json::to_vec_pretty(&not_a_finding(d))?;
-            self.out.write_all(if i > 0 { b",\n    " } else { b"\n    " })?;
+            self.out
+                .write_all(if i > 0 { b",\n    " } else { b"\n    " })?;
             indented(&mut self.out, &pretty)?;
         }
-        let end: &[u8] = if self.not_findings.is_empty() { b"]\n}\n" } else { b"\n  ]\n}\n" };
+        let end: &[u8] = if self.not_findings.is_empty() {
+            b"]\n}\n"
+        } else {
+            b"\n  ]\n}\n"
+        };
         self.out.write_all(end)
     }
 }
@@ -145,7 +156,11 @@ fn text_block(r: &Reported, executed: bool) -> String {
     let p = &r.plan;
     let mut out = String::new();
     out.push_str(&format!("== {} ==\n", p.notification.subject));
-    out.push_str(&format!("decision: {} — {}\n", p.decision.as_str(), p.reason));
+    out.push_str(&format!(
+        "decision: {} — {}\n",
+        p.decision.as_str(),
+        p.reason
+    ));
     if executed {
         for o in &r.outcomes {
             out.push_str(&format!(

@@ -15,5 +15,5 @@ mod wrapper;
 
 pub use input::{ACCEPTED_SHAPES, Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;
-pub use stream::stream_input;
 pub use model::*;
+pub use stream::stream_input;

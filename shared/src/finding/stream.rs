@@ -166,7 +166,11 @@ fn documents(
             (Parsed::NotAnObject(kind), _) => {
                 let at = std::mem::take(&mut state.at);
                 let error = ParseError::UnknownShape(kind);
-                (state.each)(Err(if at.is_empty() { error } else { error.within(at) }));
+                (state.each)(Err(if at.is_empty() {
+                    error
+                } else {
+                    error.within(at)
+                }));
             }
         }
     }
@@ -263,7 +267,8 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
         if streamed {
             return Ok(Parsed::Streamed);
         }
-        let mut whole = Vec::with_capacity(kept.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum());
+        let mut whole =
+            Vec::with_capacity(kept.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum());
         whole.push(b'{');
         for (i, (key, value)) in kept.iter().enumerate() {
             if i > 0 {

@@ -81,12 +81,19 @@ fn a_single_document_gives_what_the_whole_input_parser_gives() {
 #[test]
 fn a_bad_entry_is_named_and_the_others_are_kept() {
     let broken = pascal("b").replace(r#""Id":"b","#, "");
-    let input = format!(r#"{{"Findings":[{},{broken},{}]}}"#, pascal("a"), pascal("c"));
+    let input = format!(
+        r#"{{"Findings":[{},{broken},{}]}}"#,
+        pascal("a"),
+        pascal("c")
+    );
     let (seen, end) = stream(input.as_bytes());
     assert_eq!(end, Ok(()));
     assert_eq!(seen[0], Ok("a".to_owned()));
     let error = seen[1].as_ref().unwrap_err();
-    assert!(error.contains("Findings[1]") && error.contains("id"), "{error}");
+    assert!(
+        error.contains("Findings[1]") && error.contains("id"),
+        "{error}"
+    );
     assert_eq!(seen[2], Ok("c".to_owned()));
 
     let lines = format!("{}\n{}\n{}\n", camel("x"), r#"{"hello":1}"#, camel("z"));
@@ -94,7 +101,10 @@ fn a_bad_entry_is_named_and_the_others_are_kept() {
     assert_eq!(end, Ok(()));
     assert_eq!(seen.len(), 3);
     assert!(seen[1].as_ref().unwrap_err().starts_with("document 2: "));
-    assert_eq!((seen[0].clone(), seen[2].clone()), (Ok("x".into()), Ok("z".into())));
+    assert_eq!(
+        (seen[0].clone(), seen[2].clone()),
+        (Ok("x".into()), Ok("z".into()))
+    );
     // The first document is named too once a second one shows it is a stream.
     let lines = format!("{}\n{}\n", r#"{"hello":1}"#, camel("y"));
     let (seen, _) = stream(lines.as_bytes());
@@ -109,7 +119,10 @@ fn what_stops_the_stream_says_why() {
     let (seen, end) = stream(truncated.as_bytes());
     assert_eq!(seen, ok(&["a"]));
     assert!(end.unwrap_err().to_string().starts_with("Findings[1]: "));
-    assert_eq!(stream(b"[]").0, vec![Err(ParseError::EmptyList.to_string())]);
+    assert_eq!(
+        stream(b"[]").0,
+        vec![Err(ParseError::EmptyList.to_string())]
+    );
     assert_eq!(
         stream(br#"{"Findings":[]}"#).0,
         vec![Err(ParseError::NoFindings.to_string())]
