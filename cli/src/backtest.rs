@@ -1,7 +1,8 @@
 //! `responder backtest`: what the playbook would have done to a detector's history, before
-//! turning `enforce` on. Findings are read from files (streamed, like `replay`; reading
-//! them from GuardDuty itself is still to come); each is planned and reduced to a small
-//! summary, and the report is computed from those. Nothing is called or sent.
+//! turning `enforce` on. Findings are read from files (streamed, like `replay`) or, with
+//! the `aws` feature and no file, from GuardDuty (`ListFindings` + `GetFindings`: read
+//! calls only); each is planned and reduced to a small summary, and the report is
+//! computed from those. Nothing is changed or sent.
 
 use crate::backtest_summary::{Budgets, FindingSummary, summarise};
 use crate::replay::load_config;
@@ -24,7 +25,7 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct Args {
     /// get-findings exports, JSON Lines, EventBridge archives, … (any `replay` input; `-`
-    /// is stdin).
+    /// is stdin). None: the detector's findings from GuardDuty (`aws` feature).
     files: Vec<String>,
     /// The configuration document to test (playbook, guardrails).
     #[arg(long)]
@@ -38,6 +39,9 @@ pub struct Args {
     /// [default: RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR].
     #[arg(long)]
     max_per_account_per_hour: Option<u32>,
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    aws: crate::backtest_aws::Source,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -64,11 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     let mut collector = Collector::new(&config);
     if args.files.is_empty() {
-        return Err(
-            "name the files to read (get-findings exports, JSON Lines, archives; - is \
-            stdin): reading the findings from GuardDuty itself is not implemented yet"
-                .into(),
-        );
+        read_aws(&args, &mut collector)?;
     }
     for file in &args.files {
         let input: Box<dyn Read> = match file.as_str() {
@@ -91,6 +91,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(feature = "aws")]
+fn read_aws(args: &Args, collector: &mut Collector<'_>) -> Result<(), String> {
+    crate::block_on(crate::backtest_aws::read(&args.aws, collector))
+}
+
+#[cfg(not(feature = "aws"))]
+fn read_aws(_: &Args, _: &mut Collector<'_>) -> Result<(), String> {
+    Err(format!(
+        "no input file (get-findings exports, JSON Lines, archives; - is stdin); reading \
+         the findings from GuardDuty needs the aws feature: {}",
+        crate::NO_AWS
+    ))
 }
 
 /// Plans every finding it is given and keeps only its summary.

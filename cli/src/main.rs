@@ -1,6 +1,8 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
 mod backtest;
+#[cfg(feature = "aws")]
+mod backtest_aws;
 mod backtest_render;
 mod backtest_summary;
 #[cfg(feature = "aws")]
@@ -36,6 +38,13 @@ struct Cli {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Output {
     Text,
+    Json,
+}
+
+/// `replay`'s outputs.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReplayOutput {
+    Text,
     /// One document `{"plans": [...], "not_findings": [...]}`.
     Json,
     /// One plan (or non-finding event) per line.
@@ -52,7 +61,7 @@ enum Command {
         /// (an EC2 kernel-module finding).
         file: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
-        output: Output,
+        output: ReplayOutput,
         /// A configuration document (playbook, guardrails, per-surface options).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -63,7 +72,8 @@ enum Command {
     },
     /// What the playbook would have done to a history of findings: counts by decision,
     /// family, surface and account, containments through the rate limit in event time,
-    /// guardrail hits. Reads exports and archives; calls and sends nothing.
+    /// guardrail hits. Reads exports and archives, or (aws feature) the detector's findings;
+    /// changes and sends nothing.
     Backtest(backtest::Args),
     /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
     #[cfg(feature = "aws")]

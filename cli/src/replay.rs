@@ -3,7 +3,7 @@
 //! Without `--execute` nothing is called and nothing is sent: the output shows what would be.
 //! This part is pure; `--execute` lives in `replay_execute` (feature `aws`).
 
-use crate::Output;
+use crate::ReplayOutput as Output;
 use crate::replay_report::Report;
 use responder::Config;
 use responder::outcome::{Outcome, any_failed};

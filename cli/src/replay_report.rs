@@ -2,7 +2,7 @@
 //! (`{"plans": [...], "not_findings": [...]}`, written incrementally) or NDJSON (one plan
 //! per line). Nothing here keeps a plan after it is written.
 
-use crate::Output;
+use crate::ReplayOutput as Output;
 use crate::replay::Reported;
 use responder::Decision;
 use responder::sanitize::{ascii_line, neutralise};
