@@ -66,7 +66,9 @@ pub fn deserialize_value<T: DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, ParseError> {
-    serde_path_to_error::deserialize(value).map_err(|e| field_error(prefix, e))
+    // As in `deserialize_at`: path tracking only to name the field of a failure.
+    T::deserialize(&value)
+        .or_else(|_| serde_path_to_error::deserialize(value).map_err(|e| field_error(prefix, e)))
 }
 
 pub fn field_error<E: std::fmt::Display>(

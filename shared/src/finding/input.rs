@@ -232,11 +232,10 @@ pub(super) fn list_element(list: &str, text: &str, at: &str) -> Result<Entry, Pa
 /// [`list_element`] for an element read on its own (streamed): a lone surrogate in it is
 /// repaired as in a whole input, and any error names the element.
 pub(super) fn streamed_element(list: &str, text: &str, at: &str) -> Result<Entry, ParseError> {
-    let first = list_element(list, text, at);
-    let result = match (&first, repair(text.as_bytes())) {
-        (Err(_), Some(fixed)) => list_element(list, &String::from_utf8_lossy(&fixed), at),
-        _ => first,
-    };
+    let result = list_element(list, text, at).or_else(|e| match repair(text.as_bytes()) {
+        Some(fixed) => list_element(list, &String::from_utf8_lossy(&fixed), at),
+        None => Err(e),
+    });
     result.map_err(|e| match e {
         ParseError::NotJson(_) => e.within(at),
         named => named,
