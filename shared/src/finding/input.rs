@@ -14,6 +14,7 @@ use super::error::{deserialize_at, json_kind};
 use super::jsonl;
 use super::model::Finding;
 use super::pascal::camel_case_keys;
+use super::pascal_de::Renamed;
 use super::repair::repair;
 use super::wrapper;
 use serde::Deserialize;
@@ -302,6 +303,14 @@ fn as_text(bytes: &[u8]) -> Result<&str, ParseError> {
 }
 
 fn pascal_finding(text: &str, prefix: &str) -> Result<Entry, ParseError> {
+    // Keys renamed as they are read; only a failure takes the slower path below, which
+    // names the failing field.
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Ok(finding) = Finding::deserialize(Renamed(&mut de))
+        && de.end().is_ok()
+    {
+        return Ok(Entry::Finding(Box::new(finding)));
+    }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
     let camel = camel_case_keys(value);

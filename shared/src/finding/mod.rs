@@ -7,6 +7,7 @@ mod jsonl;
 pub mod lenient;
 pub mod model;
 mod pascal;
+mod pascal_de;
 mod repair;
 pub mod sequence;
 pub mod stream;
