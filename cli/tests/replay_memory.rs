@@ -1,7 +1,8 @@
 //! `responder replay` streams: its peak memory does not grow with the number of findings.
 //! The same `get-findings` export (PascalCase, as the AWS CLI prints it) is replayed with N
-//! and 10 N findings through stdin; the child's peak RSS (VmHWM) is read from /proc while
-//! stdin is still open, after every finding but the last pipe-full has been consumed.
+//! and 10 N findings through stdin; the child's peak RSS (VmHWM, less its file-backed
+//! pages) is read from /proc while stdin is still open, after every finding but the last
+//! pipe-full has been consumed.
 
 use serde_json::{Map, Value};
 use std::io::{Read, Write};
@@ -58,7 +59,7 @@ fn export(samples: &[Value], n: usize) -> Vec<u8> {
     out
 }
 
-/// (peak RSS in kB, plans written) of `replay - --output json` on `input`.
+/// (peak anonymous RSS in kB, plans written) of `replay - --output json` on `input`.
 fn peak_rss_kb(input: &[u8]) -> (u64, usize) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_responder"))
         .args(["replay", "-", "--output", "json"])
@@ -81,11 +82,16 @@ fn peak_rss_kb(input: &[u8]) -> (u64, usize) {
     drop(stdin);
     let text = reader.join().unwrap();
     assert!(child.wait().unwrap().success());
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/<pid>/status");
+    let kb = |key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{key} in /proc/<pid>/status"))
+    };
+    // The peak less the pages of the binary itself (a debug build's code is tens of MB,
+    // and which of it runs depends on the findings, not on their number).
+    let hwm = kb("VmHWM:").saturating_sub(kb("RssFile:") + kb("RssShmem:"));
     let doc: Value = serde_json::from_str(&text).unwrap();
     (hwm, doc["plans"].as_array().map_or(0, Vec::len))
 }

@@ -11,6 +11,7 @@ mod pascal_de;
 mod repair;
 pub mod sequence;
 pub mod stream;
+mod stream_source;
 pub mod text;
 mod wrapper;
 

@@ -17,9 +17,10 @@
 use super::error::ParseError;
 use super::input::{Context, Entry, parse_document, streamed_element};
 use super::jsonl::is_gzip;
+use super::stream_source::{Shared, Source, Window, elements};
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -29,8 +30,12 @@ use std::rc::Rc;
 /// so it holds to within one read buffer.
 pub const MAX_ENTRY: u64 = 16 * 1024 * 1024;
 
-/// The read buffer: large enough that serde_json's byte-at-a-time reads stay cheap.
+/// The read buffer of the gzip sniffing.
 const BUFFER: usize = 64 * 1024;
+
+/// A document up to this size is parsed whole from the buffer; a larger one (an export)
+/// is read through serde_json's reader, its list elements from the buffer.
+const SMALL_DOCUMENT: usize = 1024 * 1024;
 
 /// Reads every entry of `reader` in order and hands each (or the error that names it) to
 /// `each`. `Err` only for what stops the whole stream: nothing to read, input that is not
@@ -55,30 +60,13 @@ pub fn stream_input<R: Read>(
     documents(reader, context, each)
 }
 
-/// A reader that fails past its budget, which is renewed at each element: it bounds what
-/// serde_json buffers for one element without bounding the whole input.
-struct Budgeted<R> {
-    inner: R,
-    left: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Budgeted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self.left.get();
-        if left == 0 {
-            return Err(std::io::Error::other("over budget"));
-        }
-        let room = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..room])?;
-        self.left.set(left - n as u64);
-        Ok(n)
-    }
-}
-
 /// What the visitors share: where the reader is, and what went wrong there.
-struct State<'c, 'e> {
+struct State<'c, 'e, 'r> {
     context: Context<'c>,
-    budget: Rc<Cell<u64>>,
+    source: Rc<RefCell<Source<Box<dyn Read + 'r>>>>,
+    /// Whether the document is read through serde_json's reader (its lists' elements are
+    /// then parsed from the buffer), rather than parsed whole from the buffer.
+    through_reader: bool,
     each: &'e mut dyn FnMut(Result<Entry, ParseError>),
     /// The element being read (`Findings[7]`, `[3]`, `document 2`), for an error.
     at: String,
@@ -86,10 +74,16 @@ struct State<'c, 'e> {
     failure: Option<ParseError>,
 }
 
-impl State<'_, '_> {
+impl State<'_, '_, '_> {
     fn enter(&mut self, at: String) {
-        self.budget.set(MAX_ENTRY);
         self.at = at;
+    }
+
+    /// A failure found here, for serde_json to pass back to [`State::explain`].
+    fn fail<E: serde::de::Error>(&mut self, error: ParseError) -> E {
+        let message = error.to_string();
+        self.failure = Some(error);
+        E::custom(message)
     }
 
     /// What a serde_json error means here.
@@ -97,7 +91,7 @@ impl State<'_, '_> {
         if let Some(failure) = self.failure.take() {
             return failure;
         }
-        let error = if e.is_io() && self.budget.get() == 0 {
+        let error = if e.is_io() && self.source.borrow().budget == 0 {
             ParseError::EntryTooLarge(MAX_ENTRY)
         } else if e.is_io() {
             ParseError::Unreadable(e.to_string())
@@ -112,23 +106,16 @@ impl State<'_, '_> {
 }
 
 /// One top-level JSON document after another.
-fn documents(
-    reader: impl Read,
+fn documents<'r>(
+    reader: impl Read + 'r,
     context: Context<'_>,
     each: &mut dyn FnMut(Result<Entry, ParseError>),
 ) -> Result<(), ParseError> {
-    let budget = Rc::new(Cell::new(MAX_ENTRY));
-    let reader = BufReader::with_capacity(
-        BUFFER,
-        Budgeted {
-            inner: reader,
-            left: budget.clone(),
-        },
-    );
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let boxed: Box<dyn Read + 'r> = Box::new(reader);
     let mut state = State {
         context,
-        budget,
+        source: Rc::new(RefCell::new(Source::new(boxed))),
+        through_reader: false,
         each,
         at: String::new(),
         failure: None,
@@ -138,11 +125,17 @@ fn documents(
     let mut first: Option<Result<Vec<Entry>, ParseError>> = None;
     let mut number = 0usize;
     loop {
-        state.budget.set(MAX_ENTRY);
-        match de.end() {
-            Ok(()) => break,
-            Err(e) if e.is_io() => return Err(state.explain(e)),
-            Err(_more) => {}
+        // A document that is not whole JSON is read through serde_json's reader too, which
+        // hands on the entries before the fault and names where it is.
+        let window = match state.source.borrow_mut().window(SMALL_DOCUMENT) {
+            Err(ParseError::NotJson(_)) => Window::Longer,
+            other => other.map_err(|e| match number {
+                0 => e,
+                n => e.within(format!("document {}", n + 1)),
+            })?,
+        };
+        if matches!(window, Window::End) {
+            break;
         }
         number += 1;
         state.at = if number == 1 {
@@ -153,9 +146,22 @@ fn documents(
         if let Some(held) = first.take() {
             emit_all(&mut state, held.map_err(|e| e.within("document 1")));
         }
-        let parsed = Document { state: &mut state }
-            .deserialize(&mut de)
-            .map_err(|e| state.explain(e))?;
+        state.source.borrow_mut().budget = MAX_ENTRY;
+        let parsed = match window {
+            Window::Whole(len) => {
+                let bytes = state.source.borrow().rest()[..len].to_vec();
+                state.source.borrow_mut().consume(len);
+                state.through_reader = false;
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                Document { state: &mut state }.deserialize(&mut de)
+            }
+            _ => {
+                state.through_reader = true;
+                let mut de = serde_json::Deserializer::from_reader(Shared(state.source.clone()));
+                Document { state: &mut state }.deserialize(&mut de)
+            }
+        };
+        let parsed = parsed.map_err(|e| state.explain(e))?;
         match (parsed, number) {
             (Parsed::Streamed, _) => {}
             (Parsed::Whole(bytes), 1) => first = Some(parse_document(&bytes, context)),
@@ -183,7 +189,7 @@ fn documents(
     Ok(())
 }
 
-fn emit_all(state: &mut State<'_, '_>, entries: Result<Vec<Entry>, ParseError>) {
+fn emit_all(state: &mut State<'_, '_, '_>, entries: Result<Vec<Entry>, ParseError>) {
     match entries {
         Ok(list) => list.into_iter().for_each(|e| (state.each)(Ok(e))),
         Err(e) => (state.each)(Err(e)),
@@ -199,18 +205,18 @@ enum Parsed {
     NotAnObject(&'static str),
 }
 
-struct Document<'s, 'c, 'e> {
-    state: &'s mut State<'c, 'e>,
+struct Document<'s, 'c, 'e, 'r> {
+    state: &'s mut State<'c, 'e, 'r>,
 }
 
-impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_, '_> {
     type Value = Parsed;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+impl<'de> Visitor<'de> for Document<'_, '_, '_, '_> {
     type Value = Parsed;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -221,18 +227,26 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed, A::Error> {
         let state = self.state;
         let prefix = std::mem::take(&mut state.at);
-        let mut index = 0usize;
-        loop {
-            state.enter(format!("{prefix}[{index}]"));
-            let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
-                break;
-            };
-            let entries = state.context.inner(&state.at, raw.get().as_bytes());
-            drop(raw);
+        let label = |index: usize| format!("{prefix}[{index}]");
+        let mut count = 0usize;
+        let each = |state: &mut State<'_, '_, '_>, text: &str, index: usize| {
+            state.enter(label(index));
+            let entries = state.context.inner(&state.at, text.as_bytes());
             emit_all(state, entries);
-            index += 1;
+        };
+        if state.through_reader {
+            let source = state.source.clone();
+            count = elements(&source, MAX_ENTRY as usize, &label, &mut |text, i| {
+                each(state, text, i)
+            })
+            .map_err(|e| state.fail(e))?;
+        } else {
+            while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+                each(state, raw.get(), count);
+                count += 1;
+            }
         }
-        if index == 0 {
+        if count == 0 {
             let error = ParseError::EmptyList;
             (state.each)(Err(if prefix.is_empty() {
                 error
@@ -260,6 +274,8 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
                 map.next_value_seed(list)?;
                 streamed = true;
                 state.at.clone_from(&prefix);
+                // The keys after the list have the budget of a document again.
+                state.source.borrow_mut().budget = MAX_ENTRY;
             } else {
                 kept.push((key, map.next_value()?));
             }
@@ -303,20 +319,20 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
 }
 
 /// A `Findings`/`findings` list, element by element.
-struct List<'s, 'c, 'e, 'p> {
-    state: &'s mut State<'c, 'e>,
+struct List<'s, 'c, 'e, 'r, 'p> {
+    state: &'s mut State<'c, 'e, 'r>,
     prefix: &'p str,
     name: &'p str,
 }
 
-impl<'de> DeserializeSeed<'de> for List<'_, '_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for List<'_, '_, '_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for List<'_, '_, '_, '_> {
+impl<'de> Visitor<'de> for List<'_, '_, '_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -325,22 +341,30 @@ impl<'de> Visitor<'de> for List<'_, '_, '_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let state = self.state;
-        let mut index = 0usize;
-        loop {
-            let at = match self.prefix {
-                "" => format!("{}[{index}]", self.name),
-                prefix => format!("{prefix}: {}[{index}]", self.name),
-            };
-            state.enter(at);
-            let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
-                break;
-            };
-            let entry = streamed_element(self.name, raw.get(), &state.at);
-            drop(raw);
+        let (prefix, name) = (self.prefix, self.name);
+        let label = |index: usize| match prefix {
+            "" => format!("{name}[{index}]"),
+            prefix => format!("{prefix}: {name}[{index}]"),
+        };
+        let each = |state: &mut State<'_, '_, '_>, text: &str, index: usize| {
+            state.enter(label(index));
+            let entry = streamed_element(name, text, &state.at);
             (state.each)(entry);
-            index += 1;
+        };
+        let mut count = 0usize;
+        if state.through_reader {
+            let source = state.source.clone();
+            count = elements(&source, MAX_ENTRY as usize, &label, &mut |text, i| {
+                each(state, text, i)
+            })
+            .map_err(|e| state.fail(e))?;
+        } else {
+            while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+                each(state, raw.get(), count);
+                count += 1;
+            }
         }
-        if index == 0 {
+        if count == 0 {
             (state.each)(Err(ParseError::NoFindings));
         }
         Ok(())
@@ -369,7 +393,7 @@ impl<'de> Visitor<'de> for List<'_, '_, '_, '_> {
     }
 }
 
-impl List<'_, '_, '_, '_> {
+impl List<'_, '_, '_, '_, '_> {
     fn not_a_list<E: serde::de::Error>(self) -> Result<(), E> {
         self.state.failure = Some(ParseError::InvalidField {
             path: self.name.to_owned(),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::finding::parse_input;
-use std::io::Write;
+use std::io::{Read, Write};
 
 fn camel(id: &str) -> String {
     format!(
@@ -159,4 +159,103 @@ fn a_gzip_export_streams_line_by_line() {
     let (seen, end) = stream(&enc.finish().unwrap());
     assert_eq!(end, Ok(()));
     assert_eq!(seen, ok(&["g0", "g1", "g2"]));
+}
+
+/// An export larger than a small document is read through serde_json's reader, its list
+/// elements from the buffer: the same entries and errors as a small one.
+#[test]
+fn a_large_export_streams_its_elements_with_the_same_errors() {
+    let n = 12_000;
+    let mut input = String::from(r#"{"Findings": ["#);
+    for i in 0..n {
+        let finding = match i {
+            5 => pascal("x").replace(r#""Id":"x","#, ""),
+            _ => pascal(&format!("f{i}")),
+        };
+        input.push_str(if i > 0 { ",\n " } else { "\n " });
+        input.push_str(&finding);
+    }
+    input.push_str("\n]}\n");
+    assert!(input.len() > SMALL_DOCUMENT, "{}", input.len());
+    let (seen, end) = stream(input.as_bytes());
+    assert_eq!(end, Ok(()));
+    assert_eq!(seen.len(), n);
+    assert_eq!(seen[4], Ok("f4".to_owned()));
+    let error = seen[5].as_ref().unwrap_err();
+    assert!(
+        error.contains("Findings[5]") && error.contains("id"),
+        "{error}"
+    );
+    assert_eq!(seen[n - 1], Ok(format!("f{}", n - 1)));
+
+    // Two exports one after the other; then one cut short.
+    let two = format!("{input}{input}");
+    let (seen, end) = stream(two.as_bytes());
+    assert_eq!((seen.len(), end), (2 * n, Ok(())));
+    let cut = &input[..input.len() - 20];
+    let (seen, end) = stream(cut.as_bytes());
+    assert_eq!(seen.len(), n - 1);
+    let error = end.unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!("Findings[{}]", n - 1)),
+        "{error}"
+    );
+    // A list that is not comma-separated is named where it breaks.
+    let broken = input.replacen(",\n ", "\n ", 3);
+    let error = stream(broken.as_bytes()).1.unwrap_err().to_string();
+    assert!(error.starts_with("Findings[1]"), "{error}");
+}
+
+#[test]
+fn a_large_top_level_array_streams_its_documents() {
+    let n = 10_000;
+    let items: Vec<String> = (0..n).map(|i| camel(&format!("a{i}"))).collect();
+    let input = format!("[{}]", items.join(","));
+    assert!(input.len() > SMALL_DOCUMENT);
+    let (seen, end) = stream(input.as_bytes());
+    assert_eq!(end, Ok(()));
+    assert_eq!(seen.len(), n);
+    assert_eq!(seen[n - 1], Ok(format!("a{}", n - 1)));
+}
+
+/// A reader that hands out a few bytes at a time, as a pipe may: values cut anywhere
+/// (inside a number, a string, an escape) are read whole all the same.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.step = self.step % 13 + 1;
+        let n = self.step.min(out.len()).min(self.bytes.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn input_read_a_few_bytes_at_a_time_gives_the_same_entries() {
+    let mut input = String::from(r#"{"Findings": ["#);
+    for i in 0..9_000 {
+        input.push_str(if i > 0 { "," } else { "" });
+        input.push_str(&pascal(&format!("t{i}")).replace("Severity\":8", "Severity\":8.125"));
+    }
+    input.push_str("]}");
+    assert!(input.len() > SMALL_DOCUMENT);
+    let lines = format!("{}\n{}\n", camel("l1"), camel("l2"));
+    for input in [input.as_str(), lines.as_str()] {
+        let mut seen = Vec::new();
+        let trickle = Trickle {
+            bytes: input.as_bytes(),
+            step: 0,
+        };
+        let end = stream_input(trickle, None, &mut |entry| {
+            seen.push(entry.map(|e| matches!(e, Entry::Finding(_))))
+        });
+        assert_eq!(end, Ok(()));
+        assert_eq!(seen.len(), stream(input.as_bytes()).0.len());
+        assert!(seen.iter().all(|s| s == &Ok(true)));
+    }
 }
