@@ -2,7 +2,9 @@
 //! does not grow with the number of findings (a 100,000-finding `get-findings` export is
 //! half a gigabyte).
 //!
-//! serde_json reads the input from a reader; what is streamed:
+//! The input is buffered ([`super::stream_source`]) and parsed by serde_json: a document
+//! up to [`SMALL_DOCUMENT`] whole from the buffer, a larger one through serde_json's reader.
+//! What is streamed:
 //! - a top-level array: each element is a document of its own (an event, a finding, …);
 //! - a `Findings` (get-findings, PascalCase or ASFF) or `findings` (the API) list: each
 //!   element is parsed as [`super::input`] parses it;
@@ -368,38 +370,6 @@ impl<'de> Visitor<'de> for List<'_, '_, '_, '_, '_> {
             (state.each)(Err(ParseError::NoFindings));
         }
         Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        self.not_a_list()
-    }
-    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
-        self.not_a_list()
-    }
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
-        self.not_a_list()
-    }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        self.not_a_list()
-    }
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
-        self.not_a_list()
-    }
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
-        self.not_a_list()
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.not_a_list()
-    }
-}
-
-impl List<'_, '_, '_, '_, '_> {
-    fn not_a_list<E: serde::de::Error>(self) -> Result<(), E> {
-        self.state.failure = Some(ParseError::InvalidField {
-            path: self.name.to_owned(),
-            message: "not a list".into(),
-        });
-        Err(E::custom("not a list"))
     }
 }
 
