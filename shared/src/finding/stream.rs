@@ -37,7 +37,7 @@ const BUFFER: usize = 64 * 1024;
 
 /// A document up to this size is parsed whole from the buffer; a larger one (an export)
 /// is read through serde_json's reader, its list elements from the buffer.
-const SMALL_DOCUMENT: usize = 1024 * 1024;
+pub(super) const SMALL_DOCUMENT: usize = 1024 * 1024;
 
 /// Reads every entry of `reader` in order and hands each (or the error that names it) to
 /// `each`. `Err` only for what stops the whole stream: nothing to read, input that is not
@@ -129,7 +129,14 @@ fn documents<'r>(
     loop {
         // A document that is not whole JSON is read through serde_json's reader too, which
         // hands on the entries before the fault and names where it is.
-        let window = match state.source.borrow_mut().window(SMALL_DOCUMENT) {
+        let window = state.source.borrow_mut().window(SMALL_DOCUMENT);
+        let window = match window {
+            Err(ParseError::NotJson(_)) if number == 0 && state.source.borrow().is_small_text() => {
+                // A whole small input that is not UTF-8: the whole-input parser repairs it.
+                let bytes = state.source.borrow().rest().to_vec();
+                emit_all(&mut state, parse_document(&bytes, context));
+                return Ok(());
+            }
             Err(ParseError::NotJson(_)) => Window::Longer,
             other => other.map_err(|e| match number {
                 0 => e,

@@ -50,6 +50,14 @@ impl<R: Read> Source<R> {
         &self.buf[self.pos..]
     }
 
+    /// Whether the whole input is buffered, small, and not UTF-8 (serde_json rejects it;
+    /// the whole-input parser repairs it).
+    pub fn is_small_text(&self) -> bool {
+        self.eof
+            && self.buf.len() <= super::stream::SMALL_DOCUMENT
+            && std::str::from_utf8(&self.buf).is_err()
+    }
+
     pub fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.buf.len());
     }

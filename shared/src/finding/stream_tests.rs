@@ -288,3 +288,26 @@ proptest::proptest! {
         let _ = stream(&bytes);
     }
 }
+
+#[test]
+fn a_single_event_that_is_not_utf8_is_repaired_as_before() {
+    let path = format!(
+        "{}/../events/ec2-defense-evasion-kernel-module.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let bytes = text
+        .replacen("\"title\": \"", "\"title\": \"\u{0}", 1)
+        .into_bytes();
+    let mut broken = bytes.clone();
+    let at = broken
+        .iter()
+        .position(|&b| b == 0)
+        .expect("a marker in the title");
+    broken[at] = 0xff;
+    let whole = parse_input(&broken).expect("the whole-input parser repairs it");
+    let (seen, end) = stream(&broken);
+    assert_eq!(end, Ok(()));
+    assert_eq!(seen.len(), whole.len());
+    assert!(seen[0].is_ok(), "{seen:?}");
+}
