@@ -72,7 +72,7 @@ pub fn text(report: &Backtest) -> String {
         report.rate_limited,
         limits(report.budgets)
     );
-    for t in &report.rate_limit_trips {
+    for t in report.rate_limit_trips.iter().take(TEXT_LIST) {
         let _ = writeln!(
             out,
             "  tripped in the hour from {}: {} limit {}, first refused {}, {} refused",
@@ -83,6 +83,7 @@ pub fn text(report: &Backtest) -> String {
             t.refused
         );
     }
+    more(&mut out, report.rate_limit_trips.len());
     let _ = writeln!(
         out,
         "\nGuardrails: {} findings kept from containment (sample, exemption, protected namespace, archived)",
@@ -97,14 +98,19 @@ pub fn text(report: &Backtest) -> String {
             ascii_line(&g.guardrail, 100)
         );
     }
-    if report.guardrails.len() > TEXT_LIST {
+    more(&mut out, report.guardrails.len());
+    out
+}
+
+/// The line that says how many rows of a list were left out of the text.
+fn more(out: &mut String, rows: usize) {
+    if rows > TEXT_LIST {
         let _ = writeln!(
             out,
             "  … and {} more (--output json lists them all)",
-            report.guardrails.len() - TEXT_LIST
+            rows - TEXT_LIST
         );
     }
-    out
 }
 
 fn limits(b: Budgets) -> String {
