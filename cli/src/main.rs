@@ -1,5 +1,10 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
 
+mod backtest;
+#[cfg(feature = "aws")]
+mod backtest_aws;
+mod backtest_render;
+mod backtest_summary;
 #[cfg(feature = "aws")]
 mod coverage;
 #[cfg(feature = "aws")]
@@ -13,6 +18,7 @@ mod release_eks;
 mod replay;
 #[cfg(feature = "aws")]
 mod replay_execute;
+mod replay_report;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -35,16 +41,27 @@ pub enum Output {
     Json,
 }
 
+/// `replay`'s outputs.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReplayOutput {
+    Text,
+    /// One document `{"plans": [...], "not_findings": [...]}`.
+    Json,
+    /// One plan (or non-finding event) per line.
+    Ndjson,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Plan the response to findings in FILE (or - for stdin). Dry run unless --execute.
     Replay {
-        /// An EventBridge event, a bare finding, the API's `{"findings": [...]}` or
-        /// `aws guardduty get-findings` output;
-        /// `-` reads stdin; omitted, an embedded sample event (an EC2 kernel-module finding).
+        /// An EventBridge event, a bare finding, the API's `{"findings": [...]}`,
+        /// `aws guardduty get-findings` output, a JSON array or JSON Lines of any of these,
+        /// read one finding at a time; `-` reads stdin; omitted, an embedded sample event
+        /// (an EC2 kernel-module finding).
         file: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
-        output: Output,
+        output: ReplayOutput,
         /// A configuration document (playbook, guardrails, per-surface options).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -53,6 +70,11 @@ enum Command {
         #[arg(long)]
         execute: bool,
     },
+    /// What the playbook would have done to a history of findings: counts by decision,
+    /// family, surface and account, containments through the rate limit in event time,
+    /// guardrail hits. Reads exports and archives, or (aws feature) the detector's findings;
+    /// changes and sends nothing.
+    Backtest(backtest::Args),
     /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
     #[cfg(feature = "aws")]
     Release {
@@ -95,6 +117,7 @@ fn main() -> ExitCode {
             config: config.as_deref(),
             execute,
         }),
+        Command::Backtest(args) => backtest::run(args),
         #[cfg(feature = "aws")]
         Command::Release { target } => block_on(async {
             match target {

@@ -1,24 +1,22 @@
-//! `responder replay`: parse → plan → (execute → notify) → show, for one file or stdin.
+//! `responder replay`: parse → plan → (execute → notify) → show, for one file or stdin,
+//! one finding at a time: memory does not grow with the input (except with `--execute`).
 //! Without `--execute` nothing is called and nothing is sent: the output shows what would be.
 //! This part is pure; `--execute` lives in `replay_execute` (feature `aws`).
 
-use crate::Output;
+use crate::ReplayOutput as Output;
+use crate::replay_report::Report;
 use responder::Config;
 use responder::outcome::{Outcome, any_failed};
-use responder::pipeline::{Handled, plan_input};
+use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
-use responder::sanitize::{ascii_line, neutralise};
 use serde::Serialize;
-use std::io::Read;
+use std::io::{BufWriter, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// What `responder replay` shows with no file: a real-schema EC2 finding that the default
 /// playbook contains.
 const EMBEDDED_SAMPLE: &str = include_str!("../../events/ec2-defense-evasion-kernel-module.json");
-
-/// Largest input read (EventBridge caps events at 256 KB; get-findings output can be larger).
-const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
 pub struct Replay<'a> {
     pub file: Option<&'a str>,
@@ -82,28 +80,53 @@ impl Reported {
 
 pub fn run(args: Replay<'_>) -> Result<ExitCode, String> {
     let config = load_config(args.config)?;
-    let bytes = match args.file {
-        Some(file) => read_input(file)?,
-        None => EMBEDDED_SAMPLE.as_bytes().to_vec(),
-    };
-    let handled = plan_input(&bytes, &config).map_err(|e| e.to_string())?;
+    let input = open_input(args.file)?;
+    if args.execute {
+        return execute_all(input, &config, args.output);
+    }
+    let stdout = std::io::stdout();
+    let mut report = Report::new(BufWriter::new(stdout.lock()), args.output, false);
+    let mut failed_entries = false;
+    let end = plan_stream(input, &config, &mut |handled| match handled {
+        Ok(Handled::Plan(plan)) => report.plan(&Reported::dry_run(*plan)),
+        Ok(Handled::NotAFinding { detail_type }) => report.not_a_finding(detail_type),
+        Err(e) => {
+            failed_entries = true;
+            eprintln!("error: {e}");
+        }
+    });
+    report.finish(failed_entries || end.is_err());
+    end.map_err(|e| e.to_string())?;
+    Ok(if failed_entries {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--execute`: every entry is read and checked before anything is done (a bad entry
+/// stops the run), then each plan is carried out and shown.
+fn execute_all(input: Box<dyn Read>, config: &Config, output: Output) -> Result<ExitCode, String> {
     let mut plans = Vec::new();
     let mut others = Vec::new();
-    for h in handled {
-        match h {
-            Handled::NotAFinding { detail_type } => others.push(detail_type),
-            Handled::Plan(plan) => plans.push(*plan),
+    let mut first_error = None;
+    plan_stream(input, config, &mut |handled| match handled {
+        Ok(Handled::Plan(plan)) => plans.push(*plan),
+        Ok(Handled::NotAFinding { detail_type }) => others.push(detail_type),
+        Err(e) => {
+            first_error.get_or_insert(e);
         }
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(e) = first_error {
+        return Err(format!("{e} (nothing was executed)"));
     }
-    let reported = if args.execute {
-        execute(plans, &config)?
-    } else {
-        plans.into_iter().map(Reported::dry_run).collect()
-    };
-    match args.output {
-        Output::Json => println!("{}", json_report(&reported, &others)),
-        Output::Text => print!("{}", text_report(&reported, &others, args.execute)),
-    }
+    let reported = execute(plans, config)?;
+    let stdout = std::io::stdout();
+    let mut report = Report::new(BufWriter::new(stdout.lock()), output, true);
+    others.into_iter().for_each(|d| report.not_a_finding(d));
+    reported.iter().for_each(|r| report.plan(r));
+    report.finish(false);
     let failed = reported.iter().any(|r| any_failed(&r.outcomes));
     Ok(if failed {
         ExitCode::FAILURE
@@ -122,7 +145,7 @@ fn execute(_: Vec<ResponsePlan>, _: &Config) -> Result<Vec<Reported>, String> {
     Err(crate::NO_AWS.to_owned())
 }
 
-fn load_config(path: Option<&Path>) -> Result<Config, String> {
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
     match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -133,84 +156,14 @@ fn load_config(path: Option<&Path>) -> Result<Config, String> {
     }
 }
 
-fn read_input(file: &str) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    let read = if file == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| format!("cannot read {file}: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(format!("{file} is larger than {MAX_INPUT} bytes"));
+/// The input as a reader: a file, stdin, or the embedded sample. It is streamed, so its
+/// size is not bounded (each entry is, see `responder::finding::stream`).
+fn open_input(file: Option<&str>) -> Result<Box<dyn Read>, String> {
+    match file {
+        None => Ok(Box::new(EMBEDDED_SAMPLE.as_bytes())),
+        Some("-") => Ok(Box::new(std::io::stdin())),
+        Some(path) => std::fs::File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read>)
+            .map_err(|e| format!("cannot read {path}: {e}")),
     }
-    Ok(bytes)
-}
-
-fn json_report(responses: &[Reported], others: &[String]) -> String {
-    let others: Vec<serde_json::Value> = others
-        .iter()
-        .map(|d| serde_json::json!({"detail_type": d, "handled": "not a finding"}))
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({"plans": responses, "not_findings": others}))
-        .unwrap_or_default()
-}
-
-fn text_report(responses: &[Reported], others: &[String], executed: bool) -> String {
-    let mut out = String::new();
-    for d in others {
-        out.push_str(&format!(
-            "Not a finding: a GuardDuty {:?} event (nothing to do)\n\n",
-            ascii_line(d, 80)
-        ));
-    }
-    for r in responses {
-        let p = &r.plan;
-        out.push_str(&format!("== {} ==\n", p.notification.subject));
-        out.push_str(&format!(
-            "decision: {} — {}\n",
-            p.decision.as_str(),
-            p.reason
-        ));
-        if executed {
-            for o in &r.outcomes {
-                out.push_str(&format!(
-                    "  {} {}: {} {}\n",
-                    o.kind.name(),
-                    neutralise(&o.target, 512),
-                    o.status.as_str(),
-                    neutralise(&o.detail, 1024)
-                ));
-            }
-            for d in &r.deliveries {
-                out.push_str(&format!(
-                    "  notification via {}: {} {}\n",
-                    d.channel,
-                    if d.ok { "sent" } else { "FAILED" },
-                    neutralise(&d.detail, 256)
-                ));
-            }
-        } else {
-            for a in &p.actions {
-                out.push_str(&format!(
-                    "  would run {} on {}\n",
-                    a.kind.name(),
-                    neutralise(&a.target.to_string(), 512)
-                ));
-            }
-        }
-        if p.decision != responder::Decision::Ignore {
-            out.push_str(if executed {
-                "-- notification --\n"
-            } else {
-                "-- notification (dry run: nothing sent) --\n"
-            });
-            out.push_str(&p.notification.text);
-        }
-        out.push('\n');
-    }
-    out
 }

@@ -14,6 +14,7 @@ fn world(resources: Vec<Value>) -> World {
         resources,
         page_size: 1,
         tags: vec![],
+        findings: vec![],
     }
 }
 

@@ -14,6 +14,8 @@ pub mod coverage;
 pub mod execute;
 pub mod exemption;
 pub mod finding;
+#[cfg(feature = "coverage")]
+pub mod history;
 #[cfg(feature = "idempotency")]
 pub mod idempotency;
 #[cfg(feature = "lambda")]

@@ -2,8 +2,9 @@
 //! handler, the fuzz target and the benchmark alike.
 
 use crate::config::Config;
-use crate::finding::{Entry, ParseError, parse_input_from};
+use crate::finding::{Entry, ParseError, parse_input_from, stream_input};
 use crate::plan::{ResponsePlan, plan};
+use std::io::Read;
 
 /// What one input entry became.
 #[derive(Debug)]
@@ -20,10 +21,27 @@ pub fn plan_input(bytes: &[u8], config: &Config) -> Result<Vec<Handled>, ParseEr
     Ok(
         parse_input_from(bytes, config.test_event_source.as_deref())?
             .into_iter()
-            .map(|entry| match entry {
-                Entry::Finding(f) => Handled::Plan(Box::new(plan(f, config))),
-                Entry::NotAFinding { detail_type } => Handled::NotAFinding { detail_type },
-            })
+            .map(|entry| handle(entry, config))
             .collect(),
     )
+}
+
+/// Plans each entry of `reader` as it is read and hands it on, so an input of any size
+/// is planned in constant memory (see [`crate::finding::stream`]). A bad entry is handed
+/// on as its error; `Err` only when the input as a whole cannot be read.
+pub fn plan_stream(
+    reader: impl Read,
+    config: &Config,
+    each: &mut dyn FnMut(Result<Handled, ParseError>),
+) -> Result<(), ParseError> {
+    stream_input(reader, config.test_event_source.as_deref(), &mut |entry| {
+        each(entry.map(|e| handle(e, config)))
+    })
+}
+
+fn handle(entry: Entry, config: &Config) -> Handled {
+    match entry {
+        Entry::Finding(f) => Handled::Plan(Box::new(plan(f, config))),
+        Entry::NotAFinding { detail_type } => Handled::NotAFinding { detail_type },
+    }
 }

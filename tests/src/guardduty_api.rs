@@ -1,7 +1,9 @@
 //! A real local HTTP server speaking the GuardDuty REST-JSON protocol for the coverage
 //! audit — `ListDetectors` (`GET /detector`), `GetCoverageStatistics`
 //! (`POST /detector/{id}/coverage/statistics`) and `ListCoverage`
-//! (`POST /detector/{id}/coverage`, `nextToken` pagination) — plus the Resource Groups
+//! (`POST /detector/{id}/coverage`, `nextToken` pagination), `ListFindings`
+//! (`POST /detector/{id}/findings`, an `updatedAt` criterion, `nextToken` pagination) and
+//! `GetFindings` (`POST /detector/{id}/findings/get`, at most 50 ids) — plus the Resource Groups
 //! Tagging API's `GetResources` (awsJson1.1, `X-Amz-Target`). moto 5.2.5 implements neither
 //! coverage operation, so the real SDK (and the real CLI binary, through
 //! `AWS_ENDPOINT_URL`) talks to this instead. Every request is logged.
@@ -28,6 +30,9 @@ pub struct World {
     pub page_size: usize,
     /// (ARN, tag key, tag value) for `GetResources`.
     pub tags: Vec<(String, String, String)>,
+    /// Findings (camelCase, as the service returns them) with their `updatedAt` in epoch
+    /// milliseconds, for `ListFindings` (`page_size` per page) and `GetFindings`.
+    pub findings: Vec<(i64, Value)>,
 }
 
 /// One request as received.
@@ -260,6 +265,11 @@ async fn answer(
             }
             reply(200, json!({"coverageStatistics": stats}), None)
         }
+        ("POST", ["detector", id, "findings"]) if owned(world, id) => list_findings(world, &body),
+        ("POST", ["detector", id, "findings", "get"]) if owned(world, id) => {
+            get_findings(world, &body)
+        }
+        ("POST", ["detector", _, "findings", ..]) => bad_request(NOT_OWNED),
         ("POST", ["detector", id, "coverage"]) => {
             if !world.detectors.iter().any(|d| d == id) {
                 return Ok(bad_request(
@@ -297,6 +307,56 @@ async fn answer(
             Some("ResourceNotFoundException"),
         ),
     })
+}
+
+const NOT_OWNED: &str =
+    "The request is rejected because the input detectorId is not owned by the current account.";
+
+fn owned(world: &World, id: &str) -> bool {
+    world.detectors.iter().any(|d| d == id)
+}
+
+/// `ListFindings`: ids of the findings whose `updatedAt` meets the criterion, a page at a time.
+fn list_findings(world: &World, body: &Value) -> Response<Full<Bytes>> {
+    let since = &body["findingCriteria"]["criterion"]["updatedAt"]["greaterThanOrEqual"];
+    let ids: Vec<&Value> = world
+        .findings
+        .iter()
+        .filter(|(at, _)| since.as_i64().is_none_or(|s| *at >= s))
+        .map(|(_, f)| &f["id"])
+        .collect();
+    let max = body["maxResults"].as_u64().unwrap_or(50);
+    if !(1..=50).contains(&max) {
+        return bad_request("maxResults must be between 1 and 50");
+    }
+    let start: usize = match body["nextToken"].as_str() {
+        None | Some("") => 0,
+        Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => return bad_request("invalid nextToken"),
+        },
+    };
+    let end = (start + (max as usize).min(world.page_size.max(1))).min(ids.len());
+    let mut out = json!({"findingIds": ids.get(start..end).unwrap_or_default()});
+    if end < ids.len() {
+        out["nextToken"] = json!(format!("page-{end}"));
+    }
+    reply(200, out, None)
+}
+
+/// `GetFindings`: the findings named, at most 50 per call, as the service returns them.
+fn get_findings(world: &World, body: &Value) -> Response<Full<Bytes>> {
+    let ids = body["findingIds"].as_array().cloned().unwrap_or_default();
+    if ids.is_empty() || ids.len() > 50 {
+        return bad_request("findingIds must hold 1 to 50 ids");
+    }
+    let found: Vec<&Value> = world
+        .findings
+        .iter()
+        .map(|(_, f)| f)
+        .filter(|f| ids.contains(&f["id"]))
+        .collect();
+    reply(200, json!({"findings": found}), None)
 }
 
 /// A `ListCoverage` record for an EKS cluster.

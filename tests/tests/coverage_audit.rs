@@ -19,6 +19,7 @@ fn world(resources: Vec<Value>) -> World {
         resources,
         page_size: 2,
         tags: vec![],
+        findings: vec![],
     }
 }
 

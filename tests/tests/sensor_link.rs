@@ -92,6 +92,7 @@ async fn guardduty(instance: &str, status: &str) -> GuardDutyApi {
         ],
         page_size: 50,
         tags: vec![],
+        findings: vec![],
     })
     .await
 }

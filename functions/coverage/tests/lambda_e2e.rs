@@ -55,6 +55,7 @@ fn world(unhealthy_eks: &[&str]) -> World {
         resources: resources(unhealthy_eks),
         page_size: 2,
         tags: vec![],
+        findings: vec![],
     }
 }
 

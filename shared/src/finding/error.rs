@@ -25,6 +25,12 @@ pub enum ParseError {
     InvalidField { path: String, message: String },
     #[error("get-findings output has an empty findings list")]
     NoFindings,
+    #[error("the input's top-level list is empty")]
+    EmptyList,
+    #[error("larger than {0} bytes (the bound on one finding or document)")]
+    EntryTooLarge(u64),
+    #[error("cannot read the input: {0}")]
+    Unreadable(String),
     #[error("cannot decompress the gzip input: {0}")]
     Gzip(String),
     #[error("the decompressed export is larger than {0} bytes")]
@@ -60,7 +66,9 @@ pub fn deserialize_value<T: DeserializeOwned>(
     value: serde_json::Value,
     prefix: &str,
 ) -> Result<T, ParseError> {
-    serde_path_to_error::deserialize(value).map_err(|e| field_error(prefix, e))
+    // As in `deserialize_at`: path tracking only to name the field of a failure.
+    T::deserialize(&value)
+        .or_else(|_| serde_path_to_error::deserialize(value).map_err(|e| field_error(prefix, e)))
 }
 
 pub fn field_error<E: std::fmt::Display>(

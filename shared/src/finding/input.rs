@@ -14,6 +14,7 @@ use super::error::{deserialize_at, json_kind};
 use super::jsonl;
 use super::model::Finding;
 use super::pascal::camel_case_keys;
+use super::pascal_de::Renamed;
 use super::repair::repair;
 use super::wrapper;
 use serde::Deserialize;
@@ -88,7 +89,15 @@ pub struct Context<'a> {
     depth: u8,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a whole input (not inside a wrapper).
+    pub fn root(test_source: Option<&'a str>) -> Context<'a> {
+        Context {
+            test_source,
+            depth: 0,
+        }
+    }
+
     /// Parses a document found at `at` inside a wrapper; its errors say where it was.
     pub fn inner(self, at: &str, bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
         if self.depth >= MAX_DEPTH {
@@ -124,10 +133,7 @@ pub fn accepted_source(source: &str, test_source: Option<&str>) -> bool {
 /// [`parse_input`], also accepting events from `test_source` (the configuration's
 /// `test_event_source`, the same value as the Terraform test rules).
 pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<Entry>, ParseError> {
-    let context = Context {
-        test_source,
-        depth: 0,
-    };
+    let context = Context::root(test_source);
     if jsonl::is_gzip(bytes) {
         return jsonl::gzip_lines(bytes, context);
     }
@@ -135,7 +141,7 @@ pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<E
 }
 
 /// One uncompressed document: a JSON value, or JSON Lines.
-fn parse_document(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseError> {
+pub(super) fn parse_document(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -196,14 +202,7 @@ fn parse_shape(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseEr
         return list
             .iter()
             .enumerate()
-            .map(|(i, raw)| {
-                let at = format!("{name}[{i}]");
-                if name == "Findings" {
-                    return pascal_or_asff(raw.get(), &at);
-                }
-                let finding: Finding = deserialize_at(raw.get().as_bytes(), &at)?;
-                Ok(Entry::Finding(Box::new(finding)))
-            })
+            .map(|(i, raw)| list_element(name, raw.get(), &format!("{name}[{i}]")))
             .collect();
     }
     if sniff.product_arn.is_some() {
@@ -219,6 +218,29 @@ fn parse_shape(bytes: &[u8], context: Context<'_>) -> Result<Vec<Entry>, ParseEr
     Err(ParseError::UnknownShape(
         "a JSON object without detail-type, findings, id or type",
     ))
+}
+
+/// One element of a `Findings` (get-findings: PascalCase or ASFF) or `findings` (the API:
+/// camelCase) list.
+pub(super) fn list_element(list: &str, text: &str, at: &str) -> Result<Entry, ParseError> {
+    if list == "Findings" {
+        return pascal_or_asff(text, at);
+    }
+    let finding: Finding = deserialize_at(text.as_bytes(), at)?;
+    Ok(Entry::Finding(Box::new(finding)))
+}
+
+/// [`list_element`] for an element read on its own (streamed): a lone surrogate in it is
+/// repaired as in a whole input, and any error names the element.
+pub(super) fn streamed_element(list: &str, text: &str, at: &str) -> Result<Entry, ParseError> {
+    let result = list_element(list, text, at).or_else(|e| match repair(text.as_bytes()) {
+        Some(fixed) => list_element(list, &String::from_utf8_lossy(&fixed), at),
+        None => Err(e),
+    });
+    result.map_err(|e| match e {
+        ParseError::NotJson(_) => e.within(at),
+        named => named,
+    })
 }
 
 /// An EventBridge event: a GuardDuty finding (either key case), a Security Hub import,
@@ -281,6 +303,14 @@ fn as_text(bytes: &[u8]) -> Result<&str, ParseError> {
 }
 
 fn pascal_finding(text: &str, prefix: &str) -> Result<Entry, ParseError> {
+    // Keys renamed as they are read; only a failure takes the slower path below, which
+    // names the failing field.
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Ok(finding) = Finding::deserialize(Renamed(&mut de))
+        && de.end().is_ok()
+    {
+        return Ok(Entry::Finding(Box::new(finding)));
+    }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
     let camel = camel_case_keys(value);

@@ -7,11 +7,15 @@ mod jsonl;
 pub mod lenient;
 pub mod model;
 mod pascal;
+mod pascal_de;
 mod repair;
 pub mod sequence;
+pub mod stream;
+mod stream_source;
 pub mod text;
 mod wrapper;
 
 pub use input::{ACCEPTED_SHAPES, Entry, FindingEvent, ParseError, parse_input, parse_input_from};
 pub use lenient::Timestamp;
 pub use model::*;
+pub use stream::stream_input;

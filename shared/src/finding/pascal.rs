@@ -18,7 +18,7 @@ pub fn camel_case_keys(value: Value) -> Value {
 
 /// The JSON name of an SDK member. Most differ only in the first letter; the exceptions
 /// are the documented renames.
-fn json_name(member: &str) -> String {
+pub(super) fn json_name(member: &str) -> String {
     match member {
         "SourceIps" => "sourceIPs".into(),
         "TaskCreatedAt" => "createdAt".into(),

@@ -50,7 +50,9 @@ pub fn is_asff(text: &str) -> bool {
         #[serde(rename = "ProductArn", borrow)]
         product_arn: Option<&'a RawValue>,
     }
-    serde_json::from_str::<Sniff>(text).is_ok_and(|s| s.product_arn.is_some())
+    // The key as the AWS CLI and EventBridge write it; only then is the document scanned.
+    text.contains("\"ProductArn\"")
+        && serde_json::from_str::<Sniff>(text).is_ok_and(|s| s.product_arn.is_some())
 }
 
 /// The `detail` of a `Security Hub Findings - Imported` event: `{"findings": [ASFF…]}`.
