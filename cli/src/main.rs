@@ -1,4 +1,5 @@
 //! `responder`: the on-call engineer's entry point over the same library the Lambda uses.
+#![deny(clippy::unwrap_used)]
 
 mod backtest;
 #[cfg(feature = "aws")]

@@ -3,6 +3,7 @@
 //! The pipeline is a functional core — [`finding`] (parse) → [`classify`] → [`playbook`]
 //! (decide) → [`plan`] → [`render`] — that returns a [`plan::ResponsePlan`] as data, and an
 //! imperative shell of executors and notifiers (behind cargo features) that carries it out.
+#![deny(clippy::unwrap_used)]
 
 #[cfg(feature = "aws")]
 pub mod actions;

@@ -14,7 +14,7 @@ use responder::playbook::Decision;
 use responder::target::Target;
 
 fn plan(file: &str, config: &Config) -> ResponsePlan {
-    match plan_input(&read(file), config).unwrap().remove(0) {
+    match plan_input(&read(file), config).expect("parses").remove(0) {
         Handled::Plan(p) => *p,
         other => panic!("{file}: {other:?}"),
     }
@@ -24,7 +24,7 @@ fn containing(extra: &str) -> Config {
     let doc = format!(
         r#"{{"playbook": {{"rules": [{{"families": ["AttackSequence"], "decision": "contain"}}]}}{extra}}}"#
     );
-    Config::from_document(&doc, "test").unwrap()
+    Config::from_document(&doc, "test").expect("a valid configuration")
 }
 
 fn targets(p: &ResponsePlan) -> Vec<String> {

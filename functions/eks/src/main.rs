@@ -1,4 +1,5 @@
 //! EKS responder: the shared handler with the EKS pod isolation executor.
+#![deny(clippy::unwrap_used)]
 
 use responder::Config;
 use responder::actions::eks::EksExecutor;

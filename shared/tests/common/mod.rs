@@ -29,8 +29,11 @@ pub fn plans(bytes: &[u8]) -> Vec<ResponsePlan> {
 /// Every `*.json` file in `events/`, sorted.
 pub fn event_files() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .expect("events/ is readable")
+        .map(|e| {
+            let name = e.expect("a directory entry").file_name();
+            name.into_string().expect("a UTF-8 file name")
+        })
         .filter(|f| f.ends_with(".json"))
         .collect();
     files.sort();
