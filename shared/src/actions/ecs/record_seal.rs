@@ -10,11 +10,13 @@
 //! looks). The status tags are not sealed: they follow the latest finding and steer nothing.
 
 use super::Clients;
-use super::acl_record::ACL_TASK_KEY;
+use super::acl_record::{self, ACL_TASK_KEY};
+use super::network_acl;
+use super::record::NaclEntry;
 use super::record::is_record_key;
 use crate::actions::ec2::quarantine::STATUS_KEYS;
 use crate::actions::ec2::record_mac::{self, MAC_KEY, MacVerdict};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 /// The ACL tag holding the seal of one task's entries there.
@@ -187,6 +189,29 @@ pub(crate) async fn seal_task(
     let mac = record_mac::generate(&c.ec2.kms, key, task_message(arn, pairs)).await?;
     super::contain::tag_task(c, arn, &[(MAC_KEY.to_owned(), mac)]).await?;
     Ok(Some("record sealed".into()))
+}
+
+/// Writes the task's entries as one tag on the ACL ([`acl_record`]).
+pub(crate) async fn record_on_acl(
+    c: &Clients,
+    acl_id: &str,
+    task_id: &str,
+    entries: &BTreeSet<NaclEntry>,
+) -> Result<(), String> {
+    let entries: Vec<NaclEntry> = entries.iter().cloned().collect();
+    let (key, value) = acl_record::encode(task_id, &entries).map_err(|e| e.to_string())?;
+    let seal = acl_seal(c, acl_id, task_id, &value)
+        .await
+        .map_err(|e| format!("{e}: entries NOT recorded on {acl_id} (no seal)"))?;
+    let tags: Vec<(String, String)> = std::iter::once((key, value)).chain(seal).collect();
+    network_acl::tag(&c.ec2.ec2, acl_id, &tags)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e}: entries NOT recorded on {acl_id}; release needs the task's own record, \
+                 which ECS drops about an hour after the task stops"
+            )
+        })
 }
 
 #[cfg(test)]

@@ -296,7 +296,7 @@ async fn deny_in_acl(
                     Err(e) => Err(e.to_string()),
                 }
             },
-            record_on_acl(c, &acl.id, task_id, &on_acl),
+            record_seal::record_on_acl(c, &acl.id, task_id, &on_acl),
         );
         // Containment still matters more; say loudly what release cannot find.
         match (recorded, on_acl_recorded) {
@@ -347,7 +347,7 @@ async fn deny_in_acl(
         ));
     }
     if on_acl != written
-        && let Err(e) = record_on_acl(c, &acl.id, task_id, &on_acl).await
+        && let Err(e) = record_seal::record_on_acl(c, &acl.id, task_id, &on_acl).await
     {
         warnings.push(e);
     }
@@ -394,27 +394,4 @@ fn entry_text(e: &NaclEntry) -> String {
         "DENY".to_owned()
     };
     format!("{what} {} {} #{}", e.cidr, e.direction, e.rule_number)
-}
-
-/// Writes the task's entries as one tag on the ACL ([`acl_record`]).
-async fn record_on_acl(
-    c: &Clients,
-    acl_id: &str,
-    task_id: &str,
-    entries: &BTreeSet<NaclEntry>,
-) -> Result<(), String> {
-    let entries: Vec<NaclEntry> = entries.iter().cloned().collect();
-    let (key, value) = acl_record::encode(task_id, &entries).map_err(|e| e.to_string())?;
-    let seal = record_seal::acl_seal(c, acl_id, task_id, &value)
-        .await
-        .map_err(|e| format!("{e}: entries NOT recorded on {acl_id} (no seal)"))?;
-    let tags: Vec<(String, String)> = std::iter::once((key, value)).chain(seal).collect();
-    network_acl::tag(&c.ec2.ec2, acl_id, &tags)
-        .await
-        .map_err(|e| {
-            format!(
-                "{e}: entries NOT recorded on {acl_id}; release needs the task's own record, \
-                 which ECS drops about an hour after the task stops"
-            )
-        })
 }
