@@ -9,3 +9,4 @@ pub mod ecs;
 #[cfg(feature = "eks")]
 pub mod eks;
 pub mod iam_conditions;
+pub mod tags;

@@ -18,10 +18,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::actions::tags::PRIOR_ENI_KEY as ENI_KEY;
 /// Prefix of every tag key the responder writes (the exemption tag shares it).
-pub const TAG_PREFIX: &str = "guardduty-responder:";
-pub const PRIOR_KEY: &str = "guardduty-responder:prior";
-const ENI_KEY: &str = "guardduty-responder:prior:eni:";
+pub use crate::actions::tags::{PRIOR_KEY, TAG_PREFIX};
 const EIP_KEY: &str = "guardduty-responder:prior:eip:";
 const ASG_KEY: &str = "guardduty-responder:prior:asg";
 const DOT_KEY: &str = "guardduty-responder:prior:delete-on-termination";
@@ -369,7 +368,7 @@ pub fn is_prior_key(key: &str) -> bool {
 pub fn is_quarantine_key(key: &str) -> bool {
     is_prior_key(key)
         || key == super::record_mac::MAC_KEY
-        || crate::actions::ec2::quarantine::STATUS_KEYS.contains(&key)
+        || crate::actions::tags::STATUS_KEYS.contains(&key)
 }
 
 #[cfg(test)]

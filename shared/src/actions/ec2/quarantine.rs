@@ -31,24 +31,11 @@ use aws_sdk_ec2::types::{
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 
-pub const STATUS_KEY: &str = "guardduty-responder:status";
-pub const FINDING_ID_KEY: &str = "guardduty-responder:finding-id";
-pub const FINDING_TYPE_KEY: &str = "guardduty-responder:finding-type";
-pub const QUARANTINED_AT_KEY: &str = "guardduty-responder:quarantined-at";
-/// Tags the tag step writes on the instance (release removes them).
-pub const STATUS_KEYS: &[&str] = &[
-    STATUS_KEY,
-    FINDING_ID_KEY,
-    FINDING_TYPE_KEY,
-    QUARANTINED_AT_KEY,
-];
-/// Evidence snapshots carry these (plus the finding id key).
-pub const SNAPSHOT_INSTANCE_KEY: &str = "guardduty-responder:instance-id";
-pub const SNAPSHOT_DEVICE_KEY: &str = "guardduty-responder:device-name";
-pub const SNAPSHOT_VOLUME_KEY: &str = "guardduty-responder:volume-id";
-
-pub const STATUS_QUARANTINED: &str = "quarantined";
-pub const STATUS_INCOMPLETE: &str = "quarantine-incomplete";
+pub use crate::actions::tags::{
+    FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, SNAPSHOT_DEVICE_KEY,
+    SNAPSHOT_INSTANCE_KEY, SNAPSHOT_VOLUME_KEY, STATUS_INCOMPLETE, STATUS_KEY, STATUS_KEYS,
+    STATUS_QUARANTINED,
+};
 
 /// One step's result, before it is attached to the plan's action.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,10 +15,7 @@ use super::observe::api_error;
 use base64::Engine;
 
 /// The tag holding the base64 MAC.
-pub const MAC_KEY: &str = "guardduty-responder:mac";
-/// The finding the record was written for, one of the record's own tags (the status tag
-/// `finding-id` moves on to the latest finding; this one stays with the record).
-pub const FINDING_KEY: &str = "guardduty-responder:prior:finding";
+pub use crate::actions::tags::{MAC_KEY, RECORD_FINDING_KEY as FINDING_KEY};
 /// Environment variable naming the KMS key (id, ARN or alias) used for record MACs.
 pub const KEY_ENV: &str = "RESPONDER_RECORD_MAC_KEY_ID";
 const ALGORITHM: aws_sdk_kms::types::MacAlgorithmSpec =

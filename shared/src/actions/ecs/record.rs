@@ -18,13 +18,13 @@
 
 use super::network_acl::Direction;
 use crate::actions::ec2::prior_state::is_resource_id;
-use crate::actions::ec2::quarantine::STATUS_KEYS;
+use crate::actions::tags::STATUS_KEYS;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const NACL_KEY: &str = "guardduty-responder:nacl:";
 pub const TARGET_KEY: &str = "guardduty-responder:target:";
-pub const PRIOR_ENI_KEY: &str = "guardduty-responder:prior:eni:";
+pub use crate::actions::tags::PRIOR_ENI_KEY;
 pub const REVOKED_ROLE_KEY: &str = "guardduty-responder:revoked-role";
 pub const MAX_KEY: usize = 128;
 pub const MAX_VALUE: usize = 256;

@@ -14,8 +14,8 @@ use super::acl_record::{self, ACL_TASK_KEY};
 use super::network_acl;
 use super::record::NaclEntry;
 use super::record::is_record_key;
-use crate::actions::ec2::quarantine::STATUS_KEYS;
 use crate::actions::ec2::record_mac::{self, MAC_KEY, MacVerdict};
+use crate::actions::tags::STATUS_KEYS;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
