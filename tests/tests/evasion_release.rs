@@ -293,18 +293,28 @@ async fn a_redelivery_replaces_a_record_edited_after_quarantine() {
     assert!(detail.contains("replaced"), "{}", show(&again));
     let tags = world::tags(&aws, &inst.id).await;
     assert_ne!(tags.get(&prior), Some(&net.backend_sg), "{tags:?}");
-    // The replacement is MAC'd: release accepts it (and, knowing nothing true about the
-    // isolated ENIs' groups, leaves them isolated).
+    // The replacement is MAC'd: release accepts it, but knows nothing true about the
+    // isolated ENIs' groups: it leaves them isolated, fails that step naming them (a
+    // person restores them from the alert), and keeps the record.
     let released = exec.release(&inst.id, true).await.expect("release runs");
+    let groups = released
+        .outcomes
+        .iter()
+        .find(|o| o.kind == responder::actions::ec2::ReleaseStep::RestoreSecurityGroups)
+        .expect("a groups step");
+    assert_eq!(groups.status, Status::Failed, "{released:#?}");
     assert!(
-        released.outcomes.iter().all(|o| o.status != Status::Failed),
-        "{released:#?}"
+        groups.detail.contains(first.as_str()) && groups.detail.contains("by hand"),
+        "{}",
+        groups.detail
     );
     assert!(
         !world::eni_groups(&aws, first)
             .await
             .contains(&net.backend_sg)
     );
+    let kept = world::tags(&aws, &inst.id).await;
+    assert!(kept.contains_key("guardduty-responder:prior"), "{kept:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
