@@ -1,0 +1,147 @@
+//! The API paths the server knows: kinds, routes, verbs, query strings.
+
+use super::*;
+
+pub(super) struct Kind {
+    pub(super) group_version: &'static str,
+    pub(super) resource: &'static str,
+    pub(super) kind: &'static str,
+    pub(super) namespaced: bool,
+}
+
+pub(super) const KINDS: &[Kind] = &[
+    Kind {
+        group_version: "v1",
+        resource: "pods",
+        kind: "Pod",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "v1",
+        resource: "nodes",
+        kind: "Node",
+        namespaced: false,
+    },
+    Kind {
+        group_version: "v1",
+        resource: "events",
+        kind: "Event",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "networking.k8s.io/v1",
+        resource: "networkpolicies",
+        kind: "NetworkPolicy",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "apps/v1",
+        resource: "daemonsets",
+        kind: "DaemonSet",
+        namespaced: true,
+    },
+];
+
+pub(super) fn kind_of_resource(resource: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.resource == resource)
+}
+
+pub(super) fn kind_of_object(kind: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// Where a path points.
+pub(super) struct Route {
+    pub(super) kind: &'static Kind,
+    pub(super) namespace: Option<String>,
+    pub(super) name: Option<String>,
+}
+
+pub(super) fn route(path: &str) -> Option<Route> {
+    let (gv, rest) = if let Some(r) = path.strip_prefix("/api/v1/") {
+        ("v1", r)
+    } else if let Some(r) = path.strip_prefix("/apis/networking.k8s.io/v1/") {
+        ("networking.k8s.io/v1", r)
+    } else if let Some(r) = path.strip_prefix("/apis/apps/v1/") {
+        ("apps/v1", r)
+    } else {
+        return None;
+    };
+    let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let (namespace, resource, name) = match parts.as_slice() {
+        ["namespaces", ns, res] => (Some(ns.to_string()), *res, None),
+        ["namespaces", ns, res, name] => (Some(ns.to_string()), *res, Some(name.to_string())),
+        [res] => (None, *res, None),
+        [res, name] => (None, *res, Some(name.to_string())),
+        _ => return None,
+    };
+    let kind = kind_of_resource(resource).filter(|k| k.group_version == gv)?;
+    // A namespaced object needs its namespace; a cluster-scoped one has none.
+    if (kind.namespaced && name.is_some() && namespace.is_none())
+        || (!kind.namespaced && namespace.is_some())
+    {
+        return None;
+    }
+    Some(Route {
+        kind,
+        namespace,
+        name,
+    })
+}
+
+pub(super) fn verb(method: &str, has_name: bool) -> &'static str {
+    match (method, has_name) {
+        ("GET", true) => "get",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PATCH", _) => "patch",
+        ("PUT", _) => "update",
+        ("DELETE", _) => "delete",
+        _ => "unknown",
+    }
+}
+
+pub(super) fn parse_query(q: Option<&str>) -> BTreeMap<String, String> {
+    q.unwrap_or_default()
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+pub(super) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

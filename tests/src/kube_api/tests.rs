@@ -1,0 +1,58 @@
+//! The server's own semantics (patches, selectors), checked without a client.
+
+use super::*;
+
+#[test]
+fn selectors_parse_like_the_api_server() {
+    let labels: Map<String, Value> =
+        serde_json::from_value(json!({"app": "web", "tier": "fe"})).unwrap();
+    let m = |s: &str| {
+        parse_label_selector(s)
+            .unwrap()
+            .iter()
+            .all(|r| r.matches(&labels))
+    };
+    assert!(
+        m("app=web")
+            && m("app==web,tier")
+            && m("app in (web, api)")
+            && m("!gone")
+            && m("tier notin (be)")
+    );
+    assert!(!m("app!=web") && !m("gone") && !m("app in (api)"));
+    assert!(parse_field_selector("spec.nodeName=n1").is_ok());
+    assert!(parse_field_selector("spec.hostname=n1").is_err());
+}
+
+#[test]
+fn merge_patch_follows_rfc_7386() {
+    let mut t = json!({"a": {"b": 1, "c": 2}, "l": [1, 2]});
+    merge_patch(&mut t, &json!({"a": {"b": null, "d": 3}, "l": [3]}));
+    assert_eq!(t, json!({"a": {"c": 2, "d": 3}, "l": [3]}));
+}
+
+#[test]
+fn strategic_merge_merges_named_lists() {
+    let mut t =
+        json!({"spec": {"containers": [{"name": "a", "image": "x"}], "unschedulable": null}});
+    strategic_merge(&mut t, &json!({"spec": {"containers": [{"name": "a", "image": "y"}, {"name": "b"}], "unschedulable": true}})).unwrap();
+    assert_eq!(
+        t["spec"]["containers"],
+        json!([{"name": "a", "image": "y"}, {"name": "b"}])
+    );
+    assert_eq!(t["spec"]["unschedulable"], json!(true));
+}
+
+#[test]
+fn paths_route_to_resources() {
+    assert!(
+        route("/api/v1/namespaces/web/pods/x")
+            .is_some_and(|r| r.kind.resource == "pods" && r.name.as_deref() == Some("x"))
+    );
+    assert!(route("/api/v1/pods").is_some_and(|r| r.namespace.is_none() && r.name.is_none()));
+    assert!(route("/api/v1/nodes/n1").is_some());
+    assert!(route("/api/v1/namespaces/web/nodes/n1").is_none());
+    assert!(route("/apis/networking.k8s.io/v1/namespaces/web/networkpolicies").is_some());
+    assert!(route("/api/v1/namespaces/web/pods/x/status").is_none());
+    assert!(route("/api/v1/namespaces/web/secrets/x").is_none());
+}
