@@ -1,0 +1,165 @@
+//! Evidence snapshots of every volume (one per volume per finding), and the status tags.
+
+use super::*;
+
+/// Volume ids that already have an evidence snapshot for this finding. Filtered by our tags
+/// and owned by this account (never a listing of every snapshot the account owns, and
+/// never someone else's public snapshot carrying our tags).
+pub(super) async fn existing_snapshots(
+    ec2: &aws_sdk_ec2::Client,
+    finding: &str,
+    instance_id: &str,
+) -> Result<BTreeSet<String>, String> {
+    let pages = ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(
+            Filter::builder()
+                .name(format!(
+                    "tag:{}",
+                    crate::actions::ec2::prior_state::TAG_PREFIX.to_owned() + "finding-id"
+                ))
+                .values(finding)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{SNAPSHOT_INSTANCE_KEY}"))
+                .values(instance_id)
+                .build(),
+        )
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| api_error("DescribeSnapshots", &e))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.snapshots())
+        .filter(|s| !matches!(s.state(), Some(aws_sdk_ec2::types::SnapshotState::Error)))
+        .filter_map(|s| s.volume_id().map(str::to_owned))
+        .collect())
+}
+
+pub(super) async fn snapshot_volumes(
+    c: &Clients,
+    view: &InstanceView,
+    finding: &str,
+    existing: Result<BTreeSet<String>, String>,
+) -> Step {
+    let existing = match existing {
+        Ok(e) => e,
+        Err(e) => return Step::failed(e),
+    };
+    if view.volumes.is_empty() {
+        return Step::skipped("no EBS volumes attached");
+    }
+    let todo: Vec<_> = view
+        .volumes
+        .iter()
+        .filter(|v| !existing.contains(&v.volume_id))
+        .collect();
+    if todo.is_empty() {
+        return Step::already(format!(
+            "{} volume(s) already have a snapshot for this finding",
+            view.volumes.len()
+        ));
+    }
+    let results = futures::future::join_all(todo.iter().map(|v| async move {
+        let tags = TagSpecification::builder()
+            .resource_type(ResourceType::Snapshot)
+            .tags(tag(
+                "Name",
+                &tag_value(&format!(
+                    "guardduty-responder {} {}",
+                    view.id, v.device_name
+                )),
+            ))
+            .tags(tag(FINDING_ID_KEY, finding))
+            .tags(tag(SNAPSHOT_INSTANCE_KEY, &view.id))
+            .tags(tag(SNAPSHOT_DEVICE_KEY, &tag_value(&v.device_name)))
+            .tags(tag(SNAPSHOT_VOLUME_KEY, &v.volume_id))
+            .build();
+        let description = crate::sanitize::ascii_line(
+            &format!(
+                "GuardDuty responder evidence: finding {finding}, instance {}, device {}",
+                view.id, v.device_name
+            ),
+            255,
+        );
+        c.ec2
+            .create_snapshot()
+            .volume_id(&v.volume_id)
+            .description(description)
+            .tag_specifications(tags)
+            .send()
+            .await
+            .map(|o| {
+                format!(
+                    "{} ({})",
+                    o.snapshot_id().unwrap_or("snapshot"),
+                    v.device_name
+                )
+            })
+            .map_err(|e| format!("{}: {}", v.device_name, api_error("CreateSnapshot", &e)))
+    }))
+    .await;
+    let ok: Vec<String> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    let err: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
+    let kept = if existing.is_empty() {
+        String::new()
+    } else {
+        format!("; {} existed already", existing.len())
+    };
+    if err.is_empty() {
+        Step::done(format!("started {} (not waited for){kept}", ok.join(", ")))
+    } else {
+        Step::failed(format!(
+            "{}; started: [{}]{kept}",
+            err.join("; "),
+            ok.join(", ")
+        ))
+    }
+}
+
+/// The status tags, and the record's MAC when this run wrote one (last: an interrupted
+/// run leaves an unsigned record, which release refuses rather than trusts).
+pub(super) async fn tag_instance(
+    c: &Clients,
+    view: &InstanceView,
+    req: &Request<'_>,
+    failed: bool,
+    mac: Option<&str>,
+) -> Step {
+    let status = if failed {
+        STATUS_INCOMPLETE
+    } else {
+        STATUS_QUARANTINED
+    };
+    let mut wanted = vec![
+        (STATUS_KEY, status.to_owned()),
+        (FINDING_ID_KEY, tag_value(req.finding_id)),
+        (FINDING_TYPE_KEY, tag_value(req.finding_type)),
+    ];
+    wanted.extend(mac.map(|m| (MAC_KEY, m.to_owned())));
+    if wanted
+        .iter()
+        .all(|(k, v)| view.tags.get(*k).map(String::as_str) == Some(v.as_str()))
+    {
+        return Step::already(format!("tagged {status} for this finding earlier"));
+    }
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut tags: Vec<Tag> = wanted.iter().map(|(k, v)| tag(k, v)).collect();
+    tags.push(tag(QUARANTINED_AT_KEY, &now));
+    match c
+        .ec2
+        .create_tags()
+        .resources(&view.id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+    {
+        Ok(_) => Step::done(format!("tagged {STATUS_KEY}={status}")),
+        Err(e) => Step::failed(api_error("CreateTags", &e)),
+    }
+}

@@ -1,0 +1,380 @@
+//! Quarantine of one instance: observe → record → isolate (with everything else alongside).
+//!
+//! Round trips on the critical path from "plan received" to "every ENI isolated":
+//!
+//! 1. `DescribeInstances`, concurrently with every other read (attributes, addresses,
+//!    Auto Scaling membership, existing evidence snapshots, and the isolation groups of the
+//!    VPC the finding names, created at once if this process has not seen them there);
+//! 2. `CreateTags` recording the prior state (nothing is changed before it is recorded);
+//!    new isolation groups get their rules here, and snapshots start;
+//! 3. `ModifyNetworkInterfaceAttribute` → conversion group, on every ENI at once;
+//! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once (retried,
+//!    then back to the prior groups: never left in the conversion group, see `swap.rs`).
+//!
+//! Protection, Auto Scaling, Elastic IPs run concurrently with 3–4; the instance is tagged
+//! last, with a status that says whether anything failed.
+//!
+//! This file is the orchestrator; each step is a file beside it: `record.rs`,
+//! `isolate.rs`, `protect.rs` (protection, Auto Scaling, Elastic IPs), `evidence.rs`
+//! (snapshots and the status tags).
+
+use super::Clients;
+use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
+use super::observe::{self, AsgMember, Described, Eip, Eni, InstanceView, api_error};
+use super::record_mac::{self, MAC_KEY, MacVerdict};
+use super::sensor_coverage;
+use super::sensor_link::{self, SensorLink};
+use super::swap;
+use crate::actions::ec2::prior_state::{
+    EipAssociation, PriorState, PriorStateError, is_resource_id,
+};
+use crate::outcome::Status;
+use crate::plan::ActionKind;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, Filter, InstanceAttributeName,
+    InstanceBlockDeviceMappingSpecification, ResourceType, Tag, TagSpecification,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
+
+pub use crate::actions::tags::{
+    FINDING_ID_KEY, FINDING_TYPE_KEY, QUARANTINED_AT_KEY, SNAPSHOT_DEVICE_KEY,
+    SNAPSHOT_INSTANCE_KEY, SNAPSHOT_VOLUME_KEY, STATUS_INCOMPLETE, STATUS_KEY, STATUS_KEYS,
+    STATUS_QUARANTINED,
+};
+
+mod evidence;
+mod isolate;
+mod protect;
+mod record;
+
+use evidence::*;
+use isolate::*;
+use protect::*;
+use record::*;
+
+/// One step's result, before it is attached to the plan's action.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Step {
+    pub status: Status,
+    pub detail: String,
+    pub evidence: Option<serde_json::Value>,
+}
+
+impl Step {
+    fn new(status: Status, detail: impl Into<String>) -> Step {
+        Step {
+            status,
+            detail: detail.into(),
+            evidence: None,
+        }
+    }
+    fn done(d: impl Into<String>) -> Step {
+        Step::new(Status::Done, d)
+    }
+    fn already(d: impl Into<String>) -> Step {
+        Step::new(Status::AlreadyDone, d)
+    }
+    fn skipped(d: impl Into<String>) -> Step {
+        Step::new(Status::Skipped, d)
+    }
+    fn failed(d: impl Into<String>) -> Step {
+        Step::new(Status::Failed, d)
+    }
+}
+
+/// What one instance's quarantine is asked to do.
+pub(crate) struct Request<'a> {
+    pub instance_id: &'a str,
+    /// The VPC the finding names, used to look the isolation groups up in the first round
+    /// trip. Checked against the instance's real VPCs before use.
+    pub vpc_hint: Option<&'a str>,
+    pub finding_id: &'a str,
+    pub finding_type: &'a str,
+    pub kinds: HashSet<ActionKind>,
+}
+
+/// Restricts a value to the characters every AWS tagging API accepts, at most 256.
+pub(crate) fn tag_value(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " +-=._:/@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(crate::actions::ec2::prior_state::MAX_VALUE)
+        .collect()
+}
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build()
+}
+
+async fn maybe<T>(cond: bool, f: impl Future<Output = T>) -> Option<T> {
+    if cond { Some(f.await) } else { None }
+}
+
+/// Runs the quarantine and reports a step per requested kind.
+pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<ActionKind, Step> {
+    use ActionKind::*;
+    let want = |k: ActionKind| req.kinds.contains(&k);
+    let id = req.instance_id;
+    let asg_wanted = want(Ec2DetachFromAutoScaling) || want(Ec2StandbyInAutoScaling);
+    let attrs_wanted = want(Ec2ProtectInstance) || want(Ec2RecordPriorState);
+    let hint: BTreeSet<String> = req
+        .vpc_hint
+        .filter(|v| is_resource_id("vpc-", v))
+        .map(|v| BTreeSet::from([v.to_owned()]))
+        .unwrap_or_default();
+    let finding_tag = tag_value(req.finding_id);
+
+    // Round trip 1: every read at once.
+    // Each concurrent branch is boxed: SDK futures are large, and a join of them inline
+    // would sit on the caller's stack (a debug build overflows a 2 MiB thread stack).
+    let links_seen = Box::pin(maybe(
+        want(Ec2IsolateNetwork) && !hint.is_empty(),
+        sensor_link::discover_all(&c.ec2, &hint, c.isolation.keep_ssm_endpoints),
+    ));
+    let ((described, tp, sb, eips, asg, groups_seen, snaps), links_seen) = futures::join!(
+        Box::pin(async {
+            futures::join!(
+                Box::pin(observe::describe_instance(&c.ec2, id)),
+                Box::pin(maybe(
+                    attrs_wanted,
+                    observe::termination_protection(&c.ec2, id)
+                )),
+                Box::pin(maybe(attrs_wanted, observe::shutdown_behavior(&c.ec2, id))),
+                Box::pin(maybe(
+                    want(Ec2RecordPriorState) || want(Ec2DisassociateAddresses),
+                    observe::addresses_of_instance(&c.ec2, id)
+                )),
+                Box::pin(maybe(asg_wanted, observe::asg_membership(&c.asg, id))),
+                Box::pin(maybe(
+                    want(Ec2IsolateNetwork) && !hint.is_empty(),
+                    isolation_groups::first_look(&c.ec2, &hint)
+                )),
+                Box::pin(maybe(
+                    want(Ec2SnapshotVolumes),
+                    existing_snapshots(&c.ec2, &finding_tag, id)
+                )),
+            )
+        }),
+        links_seen,
+    );
+    let view = match described {
+        Described::Found(v) => v,
+        Described::NotFound(why) => return all(&req.kinds, || Step::skipped(why.clone())),
+        Described::Failed(e) => return all(&req.kinds, || Step::failed(e.clone())),
+    };
+    let tp = tp.unwrap_or_else(|| Err("not read".into()));
+    let sb = sb.unwrap_or_else(|| Err("not read".into()));
+    let eips = eips.unwrap_or_else(|| Err("not read".into()));
+    // Membership from Auto Scaling; if that read failed, the group tag AWS puts on members.
+    let (asg, asg_note) = match asg {
+        None => (Ok(None), None),
+        Some(Ok(m)) => (Ok(m), None),
+        Some(Err(e)) => match &view.asg_tag {
+            Some(g) => (
+                Ok(Some(AsgMember {
+                    group: g.clone(),
+                    lifecycle_state: String::new(),
+                })),
+                Some(e),
+            ),
+            None => (Err(e), None),
+        },
+    };
+
+    let decoded = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // A record an earlier run wrote is checked against its MAC before it is kept (only
+    // on a re-delivery: a first delivery finds no record of ours).
+    let verdict = match (&c.mac_key, view.tags.get(MAC_KEY)) {
+        (Some(key), Some(mac))
+            if matches!(decoded, Ok(Some(_))) && earlier_run(&view, &finding_tag) =>
+        {
+            let message = record_mac::instance_message(&view);
+            Box::pin(record_mac::verify(
+                &c.kms,
+                Some(key.as_str()),
+                message,
+                Some(mac.as_str()),
+            ))
+            .await
+        }
+        (Some(_), None) => MacVerdict::Absent,
+        (Some(_), Some(_)) => MacVerdict::Unverifiable("not checked".into()),
+        (None, _) => MacVerdict::NotConfigured,
+    };
+    let existing = judge_record(&view, &finding_tag, &decoded, &verdict);
+    let mut out = HashMap::new();
+
+    // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
+    // and start the evidence snapshots (neither changes the instance).
+    let record = async {
+        if !want(Ec2RecordPriorState) {
+            return None;
+        }
+        Some(
+            Box::pin(record_prior_state(
+                c,
+                &view,
+                &finding_tag,
+                &existing,
+                &tp,
+                &sb,
+                &eips,
+                &asg,
+            ))
+            .await,
+        )
+    };
+    let groups = async {
+        if !want(Ec2IsolateNetwork) {
+            return (BTreeMap::new(), BTreeMap::new());
+        }
+        Box::pin(prepare_groups(c, &view, &hint, groups_seen, links_seen)).await
+    };
+    let snapshots = async {
+        match snaps {
+            Some(existing) => {
+                Some(Box::pin(snapshot_volumes(c, &view, &finding_tag, existing)).await)
+            }
+            None => None,
+        }
+    };
+    let after_record = async {
+        let (recorded, groups) = futures::join!(record, groups);
+        let (recorded, mac) = match recorded {
+            Some((step, mac)) => (Some(step), mac),
+            None => (None, None),
+        };
+        // Round trips 3 and 4: isolation, with every other change alongside.
+        let prior_asg = match existing {
+            Record::Ours(p) => p.auto_scaling_group.clone(),
+            _ => None,
+        };
+        let prior_eips = match existing {
+            Record::Ours(p) => p.elastic_ips.as_ref().is_some_and(|e| !e.is_empty()),
+            _ => false,
+        };
+        let (isolated, protected, asg_step, eip_step) = futures::join!(
+            Box::pin(maybe(
+                want(Ec2IsolateNetwork),
+                isolate(c, &view, &groups, &existing)
+            )),
+            Box::pin(maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb))),
+            Box::pin(maybe(
+                asg_wanted,
+                auto_scaling(
+                    c,
+                    id,
+                    &asg,
+                    asg_note.as_deref(),
+                    prior_asg.as_deref(),
+                    want(Ec2StandbyInAutoScaling)
+                )
+            )),
+            Box::pin(maybe(
+                want(Ec2DisassociateAddresses),
+                disassociate(c, &eips, prior_eips)
+            )),
+        );
+        (recorded, mac, isolated, protected, asg_step, eip_step)
+    };
+    let ((recorded, mac, isolated, protected, asg_step, eip_step), snapshot_step) =
+        futures::join!(Box::pin(after_record), Box::pin(snapshots));
+
+    let asg_kind = if want(Ec2StandbyInAutoScaling) {
+        Ec2StandbyInAutoScaling
+    } else {
+        Ec2DetachFromAutoScaling
+    };
+    for (k, s) in [
+        (Ec2RecordPriorState, recorded),
+        (Ec2IsolateNetwork, isolated),
+        (Ec2ProtectInstance, protected),
+        (asg_kind, asg_step),
+        (Ec2DisassociateAddresses, eip_step),
+        (Ec2SnapshotVolumes, snapshot_step),
+    ] {
+        if let Some(s) = s {
+            out.insert(k, s);
+        }
+    }
+
+    if want(Ec2TagInstance) {
+        let failed = out.values().any(|s| s.status == Status::Failed);
+        let step = Box::pin(tag_instance(c, &view, req, failed, mac.as_deref())).await;
+        out.insert(Ec2TagInstance, step);
+    } else if let Some(mac) = &mac {
+        let sent = c
+            .ec2
+            .create_tags()
+            .resources(&view.id)
+            .tags(tag(MAC_KEY, mac));
+        if let Err(e) = sent.send().await
+            && let Some(s) = out.get_mut(&Ec2RecordPriorState)
+        {
+            s.status = Status::Failed;
+            s.detail = format!(
+                "{}; MAC not written: {}",
+                s.detail,
+                api_error("CreateTags", &e)
+            );
+        }
+    }
+    // Kinds this executor does not know (none today) are reported, never dropped.
+    for k in &req.kinds {
+        out.entry(*k)
+            .or_insert_with(|| Step::skipped("not an EC2 quarantine step"));
+    }
+    out
+}
+
+fn all(kinds: &HashSet<ActionKind>, step: impl Fn() -> Step) -> HashMap<ActionKind, Step> {
+    kinds.iter().map(|k| (*k, step())).collect()
+}
+
+/// Pure: the prior state from what was observed.
+pub(crate) fn capture(
+    view: &InstanceView,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+    eips: &Result<Vec<Eip>, String>,
+    asg: &Result<Option<AsgMember>, String>,
+) -> PriorState {
+    PriorState {
+        network_interfaces: view
+            .enis
+            .iter()
+            .filter(|e| !already_in_isolation(e))
+            .map(|e| (e.id.clone(), e.group_ids()))
+            .collect(),
+        termination_protection: tp.as_ref().ok().copied(),
+        shutdown_behavior: sb.as_ref().ok().cloned(),
+        delete_on_termination: view
+            .volumes
+            .iter()
+            .filter(|v| v.delete_on_termination)
+            .map(|v| v.device_name.clone())
+            .collect(),
+        auto_scaling_group: asg.as_ref().ok().cloned().flatten().map(|m| m.group),
+        elastic_ips: eips.as_ref().ok().map(|list| {
+            list.iter()
+                .filter(|e| e.association_id.is_some())
+                .filter_map(|e| {
+                    Some(EipAssociation {
+                        allocation_id: e.allocation_id.clone(),
+                        network_interface_id: e.network_interface_id.clone()?,
+                        private_ip: e.private_ip.clone()?,
+                    })
+                })
+                .collect()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
