@@ -1,0 +1,324 @@
+//! Release: a human decision, taken with `responder release eks <cluster> <namespace> <pod>`.
+//! Deletes the quarantine NetworkPolicy, restores the pod's labels from what quarantine
+//! recorded on it, and — once no other quarantined pod remains on the node — uncordons the
+//! node if the responder cordoned it and turns off the instance protection it turned on.
+//! Everything is read from the objects themselves; a dry run (the default in the CLI)
+//! only reads and says what it would do.
+
+use super::k8s::ApiError;
+use super::node::instance_from_provider_id;
+use super::pod::{PodView, recorded_labels};
+use super::{
+    CORDONED_ANNOTATION, EksExecutor, FIELD_MANAGER, FINDING_ID_ANNOTATION,
+    FINDING_TYPE_ANNOTATION, NODE_ANNOTATION, POD_ANNOTATION, PRIOR_LABELS_ANNOTATION,
+    PROTECTED_ANNOTATION, QUARANTINE_LABEL, QUARANTINED_AT_ANNOTATION, UNDER_INVESTIGATION_LABEL,
+    client::AccessError, is_region, policy_name,
+};
+use crate::outcome::Status;
+use crate::sanitize::neutralise;
+use crate::target::{is_cluster_name, is_k8s_name};
+use aws_config::Region;
+use aws_sdk_ec2::types::AttributeBooleanValue;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+mod labels;
+mod node;
+
+use labels::*;
+use node::*;
+
+/// What to release.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub region: &'a str,
+    pub partition: &'a str,
+    pub cluster: &'a str,
+    pub namespace: &'a str,
+    pub pod: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseStep {
+    DeletePolicy,
+    RestoreLabels,
+    UncordonNode,
+    UnprotectNode,
+}
+
+impl ReleaseStep {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReleaseStep::DeletePolicy => "eks.release.delete_policy",
+            ReleaseStep::RestoreLabels => "eks.release.restore_labels",
+            ReleaseStep::UncordonNode => "eks.release.uncordon_node",
+            ReleaseStep::UnprotectNode => "eks.release.unprotect_node",
+        }
+    }
+}
+
+impl Serialize for ReleaseStep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseOutcome {
+    pub kind: ReleaseStep,
+    pub target: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+/// What release did (or, when `executed` is false, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct Released {
+    pub cluster: String,
+    pub namespace: String,
+    pub pod: String,
+    pub executed: bool,
+    /// The labels quarantine recorded and release puts back.
+    pub restored_labels: BTreeMap<String, String>,
+    pub node: Option<String>,
+    pub outcomes: Vec<ReleaseOutcome>,
+}
+
+/// Why release did not start. Nothing was changed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error("{0}")]
+    Api(String),
+    #[error(
+        "pod {0}: no quarantine label, recorded labels or quarantine NetworkPolicy found: not quarantined by the responder, or already released"
+    )]
+    NotQuarantined(String),
+}
+
+fn outcome(
+    kind: ReleaseStep,
+    target: impl Into<String>,
+    status: Status,
+    detail: impl Into<String>,
+) -> ReleaseOutcome {
+    ReleaseOutcome {
+        kind,
+        target: target.into(),
+        status,
+        detail: detail.into(),
+    }
+}
+
+/// Label values Kubernetes accepts; a recorded value that is not one is not restored.
+fn is_label_value(v: &str) -> bool {
+    v.len() <= 63
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && (v.is_empty()
+            || (v.as_bytes()[0].is_ascii_alphanumeric()
+                && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric()))
+}
+
+fn is_label_key(k: &str) -> bool {
+    let (prefix, name) = k.rsplit_once('/').map_or((None, k), |(p, n)| (Some(p), n));
+    prefix.is_none_or(|p| p.len() <= 253 && is_k8s_name(p))
+        && (1..=63).contains(&name.len())
+        && is_label_value(name)
+        && !k.starts_with("guardduty-responder/")
+}
+
+pub(crate) async fn release(
+    ex: &EksExecutor,
+    req: &Request<'_>,
+    execute: bool,
+) -> Result<Released, ReleaseError> {
+    if !is_cluster_name(req.cluster) {
+        return Err(ReleaseError::Invalid(format!(
+            "{:?} is not a cluster name",
+            req.cluster
+        )));
+    }
+    if !is_k8s_name(req.namespace) || !is_k8s_name(req.pod) {
+        return Err(ReleaseError::Invalid(format!(
+            "{:?}/{:?} is not a namespace/pod name",
+            req.namespace, req.pod
+        )));
+    }
+    if !is_region(req.region) {
+        return Err(ReleaseError::Invalid(format!(
+            "{:?} is not a region",
+            req.region
+        )));
+    }
+    let client = ex
+        .clusters
+        .client(req.region, req.partition, req.cluster)
+        .await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), req.namespace);
+    let policies: Api<NetworkPolicy> = Api::namespaced(client.clone(), req.namespace);
+    let api = |e: kube::Error, verb: &str, what: &str| {
+        ReleaseError::Api(ApiError::new(&e, verb, what).to_string())
+    };
+
+    let pod = pods
+        .get_opt(req.pod)
+        .await
+        .map_err(|e| api(e, "get", "pods"))?
+        .map(|p| PodView::from_pod(&p));
+    // The policy: named by the UID in the pod's label; when the pod is gone, found by the
+    // pod name recorded on it.
+    let policy = match &pod {
+        Some(p) => {
+            let uid = p
+                .labels
+                .get(QUARANTINE_LABEL)
+                .cloned()
+                .unwrap_or_else(|| p.uid.clone());
+            policies
+                .get_opt(&policy_name(&uid))
+                .await
+                .map_err(|e| api(e, "get", "networkpolicies"))?
+        }
+        None => policies
+            .list(
+                &ListParams::default()
+                    .labels(&format!("app.kubernetes.io/managed-by={FIELD_MANAGER}")),
+            )
+            .await
+            .map_err(|e| api(e, "list", "networkpolicies"))?
+            .items
+            .into_iter()
+            .find(|np| {
+                np.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(POD_ANNOTATION))
+                    .map(String::as_str)
+                    == Some(req.pod)
+            }),
+    };
+    let recorded = match &pod {
+        Some(p) => recorded_labels(&p.annotations).map_err(ReleaseError::Api)?,
+        None => BTreeMap::new(),
+    };
+    let quarantined_pod = pod.as_ref().is_some_and(|p| {
+        p.labels.contains_key(QUARANTINE_LABEL)
+            || p.annotations.contains_key(PRIOR_LABELS_ANNOTATION)
+    });
+    if !quarantined_pod && policy.is_none() {
+        return Err(ReleaseError::NotQuarantined(format!(
+            "{}/{}",
+            req.namespace, req.pod
+        )));
+    }
+    let node = pod.as_ref().and_then(|p| p.node_name.clone()).or_else(|| {
+        policy
+            .as_ref()
+            .and_then(|np| np.metadata.annotations.as_ref())
+            .and_then(|a| a.get(NODE_ANNOTATION).cloned())
+    });
+    let pod_target = format!("{}/{}/{}", req.cluster, req.namespace, req.pod);
+    let mut outcomes = Vec::new();
+
+    // 1. The policy.
+    outcomes.push(match &policy {
+        None => outcome(
+            ReleaseStep::DeletePolicy,
+            &pod_target,
+            Status::AlreadyDone,
+            "no quarantine NetworkPolicy",
+        ),
+        Some(np) => {
+            let name = np.metadata.name.clone().unwrap_or_default();
+            let target = format!("{}/{}/networkpolicy/{name}", req.cluster, req.namespace);
+            if !execute {
+                outcome(
+                    ReleaseStep::DeletePolicy,
+                    target,
+                    Status::Skipped,
+                    format!("dry run: would delete NetworkPolicy {name}"),
+                )
+            } else {
+                match policies.delete(&name, &DeleteParams::default()).await {
+                    Ok(_) => outcome(
+                        ReleaseStep::DeletePolicy,
+                        target,
+                        Status::Done,
+                        format!("deleted NetworkPolicy {name}"),
+                    ),
+                    Err(e) if super::k8s::code(&e) == Some(404) => outcome(
+                        ReleaseStep::DeletePolicy,
+                        target,
+                        Status::AlreadyDone,
+                        "already deleted",
+                    ),
+                    Err(e) => outcome(
+                        ReleaseStep::DeletePolicy,
+                        target,
+                        Status::Failed,
+                        ApiError::new(&e, "delete", "networkpolicies").to_string(),
+                    ),
+                }
+            }
+        }
+    });
+
+    // 2. The pod's labels.
+    let (restorable, unrestorable): (BTreeMap<_, _>, BTreeMap<_, _>) = recorded
+        .clone()
+        .into_iter()
+        .partition(|(k, v)| is_label_key(k) && is_label_value(v));
+    outcomes.push(match &pod {
+        None => outcome(
+            ReleaseStep::RestoreLabels,
+            &pod_target,
+            Status::Skipped,
+            "the pod is gone: no labels to restore",
+        ),
+        Some(p) if !quarantined_pod => outcome(
+            ReleaseStep::RestoreLabels,
+            &pod_target,
+            Status::AlreadyDone,
+            format!("pod {} carries no quarantine label", p.name),
+        ),
+        Some(p) => restore_labels(&pods, p, &restorable, &unrestorable, execute).await,
+    });
+
+    // 3 and 4. The node, once no other quarantined pod remains on it.
+    let (uncordon, unprotect) = match &node {
+        None => (
+            outcome(
+                ReleaseStep::UncordonNode,
+                &pod_target,
+                Status::Skipped,
+                "no node known for the pod",
+            ),
+            outcome(
+                ReleaseStep::UnprotectNode,
+                &pod_target,
+                Status::Skipped,
+                "no node known for the pod",
+            ),
+        ),
+        Some(n) => release_node(ex, &client, req, n, execute).await,
+    };
+    outcomes.push(uncordon);
+    outcomes.push(unprotect);
+    Ok(Released {
+        cluster: req.cluster.to_owned(),
+        namespace: req.namespace.to_owned(),
+        pod: req.pod.to_owned(),
+        executed: execute,
+        restored_labels: restorable,
+        node,
+        outcomes,
+    })
+}
