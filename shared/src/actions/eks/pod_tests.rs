@@ -1,0 +1,66 @@
+//! Unit tests of `pod.rs`.
+
+use super::super::EXEMPT;
+use super::*;
+
+fn owners(k: &str, n: &str) -> Vec<(String, String)> {
+    vec![(k.into(), n.into())]
+}
+
+#[test]
+fn owner_matching_follows_generated_names() {
+    assert!(owned_by(
+        &owners("ReplicaSet", "web-7d4b9c8f5"),
+        "deployments",
+        "web"
+    ));
+    assert!(!owned_by(
+        &owners("ReplicaSet", "web-api-7d4b9c8f5"),
+        "deployments",
+        "web"
+    ));
+    assert!(owned_by(&owners("StatefulSet", "db"), "statefulsets", "db"));
+    assert!(!owned_by(&owners("ReplicaSet", "db"), "statefulsets", "db"));
+    assert!(owned_by(
+        &owners("Job", "backup-28391234"),
+        "cronjobs",
+        "backup"
+    ));
+    assert!(!owned_by(
+        &owners("Job", "backup-manual"),
+        "cronjobs",
+        "backup"
+    ));
+    assert!(owned_by(
+        &owners("DaemonSet", "agent"),
+        "DaemonSet",
+        "agent"
+    ));
+}
+
+#[test]
+fn container_ids_match_with_or_without_scheme_and_by_prefix() {
+    let p = PodView {
+        name: "p".into(),
+        namespace: "n".into(),
+        uid: "u".into(),
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::from([(EXEMPT.into(), "False".into())]),
+        node_name: None,
+        resource_version: None,
+        container_ids: vec!["0123456789abcdef0123456789abcdef".into()],
+        owners: vec![],
+    };
+    assert!(p.runs_container(&["containerd://0123456789ABCDEF0123456789abcdef".into()]));
+    assert!(p.runs_container(&["0123456789ab".into()]));
+    assert!(!p.runs_container(&["0123456789".into()]));
+    assert!(!p.is_exempt(EXEMPT));
+    let mut q = p.clone();
+    for value in ["yes", "1", "", "disabled", "TRUE", " true", "true "] {
+        q.labels.insert(EXEMPT.into(), value.into());
+        assert!(!q.is_exempt(EXEMPT), "{value:?}");
+    }
+    q.labels.insert(EXEMPT.into(), "true".into());
+    assert!(q.is_exempt(EXEMPT));
+    assert!(!q.is_exempt("security/exempt"));
+}
