@@ -43,36 +43,20 @@ pub(super) async fn handle(
             }
             f.clone()
         });
-    if let Some(f) = fault.as_ref().filter(|f| !f.after && !f.truncate) {
-        let (code, answer) = fault_status(f.status);
-        st.requests.push(Request {
-            method,
-            path,
-            query,
-            content_type,
-            authorization,
-            body,
-            status: code,
-        });
-        let mut r = Response::builder()
-            .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-            .header("content-type", "application/json");
-        if f.retry_after {
-            r = r.header("retry-after", "1");
-        }
-        return r
-            .body(Full::new(Bytes::from(answer.to_string())))
-            .expect("response");
-    }
-    let (code, answer) = serve(
-        &mut st,
-        &method,
-        &path,
-        &query,
-        content_type.as_deref(),
-        authorization.as_deref(),
-        body.as_ref(),
-    );
+    // A fault answered before the server acts, or after (the answer lost on the way).
+    let before = fault.as_ref().filter(|f| !f.after && !f.truncate);
+    let (code, answer) = match before {
+        Some(f) => fault_status(f.status),
+        None => serve(
+            &mut st,
+            &method,
+            &path,
+            &query,
+            content_type.as_deref(),
+            authorization.as_deref(),
+            body.as_ref(),
+        ),
+    };
     st.requests.push(Request {
         method,
         path,
@@ -83,20 +67,22 @@ pub(super) async fn handle(
         status: code,
     });
     drop(st);
-    let (code, text) = match fault {
+    let (code, text) = match &fault {
         Some(f) if f.truncate => {
             let full = answer.to_string();
             (code, full[..full.len() / 2].to_owned())
         }
-        Some(f) => {
+        Some(f) if f.after => {
             let (c, a) = fault_status(f.status);
             (c, a.to_string())
         }
-        None => (code, answer.to_string()),
+        _ => (code, answer.to_string()),
     };
-    Response::builder()
+    let mut r = Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(text)))
-        .expect("response")
+        .header("content-type", "application/json");
+    if fault.is_some_and(|f| f.retry_after) {
+        r = r.header("retry-after", "1");
+    }
+    r.body(Full::new(Bytes::from(text))).expect("response")
 }

@@ -142,6 +142,22 @@ mod tests {
         assert_eq!(binding_violations(&other_cidr, Some(&v), None).len(), 1);
     }
 
+    /// A forged record naming a sensor-link ALLOW is bound like a DENY: release deletes only
+    /// an ALLOW of the task's own address, never another workload's opening.
+    #[test]
+    fn a_forged_sensor_allow_for_another_address_is_refused() {
+        let mut forged = record(ACL, "10.0.2.7/32", "10.0.1.5");
+        forged.nacl[0].allow = true;
+        let found = binding_violations(&forged, Some(&view()), Some(&[ACL.to_owned()]));
+        assert!(
+            found.len() == 1 && found[0].contains("sensor-link ALLOW"),
+            "{found:?}"
+        );
+        let mut own = record(ACL, "10.0.1.5/32", "10.0.1.5");
+        own.nacl[0].allow = true;
+        assert!(binding_violations(&own, Some(&view()), Some(&[ACL.to_owned()])).is_empty());
+    }
+
     #[test]
     fn without_the_task_only_single_host_entries_are_removed() {
         let r = record(ACL, "10.0.1.5/32", "10.0.1.5");

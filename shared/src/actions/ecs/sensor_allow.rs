@@ -17,7 +17,7 @@
 //! (docs/containment-limits.md). A connection to the task from there still fails: its
 //! answer is not tcp 443 inbound. IPv4 only, like the endpoint addresses we discover.
 
-use super::network_acl::{self, AclEntry, Direction};
+use super::network_acl::{AclEntry, Direction};
 use std::collections::BTreeSet;
 
 /// The IP protocol number of tcp, as the EC2 API writes it.
@@ -63,20 +63,12 @@ pub fn existing(entries: &[AclEntry], direction: Direction, cidr: &str, deny: i3
         .max()
 }
 
-/// A free rule number for the ALLOW just ahead of the deny at `deny`.
-pub fn allocate(
-    entries: &[AclEntry],
-    direction: Direction,
-    deny: i32,
-    taken: &[i32],
-) -> Option<i32> {
-    network_acl::free_below(entries, direction, deny, taken)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::network_acl::{
+        DEFAULT_RULE, allocate as allocate_deny, existing_deny, free_below,
+    };
     use super::*;
-    use network_acl::{DEFAULT_RULE, allocate as allocate_deny, existing_deny};
 
     const TASK: &str = "10.0.1.5/32";
 
@@ -108,10 +100,10 @@ mod tests {
         let acl = contained();
         for d in Direction::BOTH {
             assert_eq!(existing(&acl, d, TASK, 99), Some(98));
-            assert_eq!(allocate(&acl, d, 99, &[]), Some(97));
-            assert_eq!(allocate(&acl, d, 99, &[97]), Some(96));
+            assert_eq!(free_below(&acl, d, 99, &[]), Some(97));
+            assert_eq!(free_below(&acl, d, 99, &[97]), Some(96));
         }
-        assert_eq!(allocate(&acl, Direction::Ingress, 1, &[]), None);
+        assert_eq!(free_below(&acl, Direction::Ingress, 1, &[]), None);
     }
 
     #[test]

@@ -267,7 +267,7 @@ async fn deny_in_acl(
                 .map(|p| p.rule_number)
                 .collect();
             let number = match found {
-                Err(Some(bound)) => sensor_allow::allocate(&acl.entries, d, bound, &taken)
+                Err(Some(bound)) => network_acl::free_below(&acl.entries, d, bound, &taken)
                     .ok_or_else(|| format!("no free {d} rule number ahead of #{bound}")),
                 _ => {
                     network_acl::allocate(&acl.entries, d, &cidr, &taken).map_err(|e| e.to_string())
