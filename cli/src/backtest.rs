@@ -4,13 +4,9 @@
 //! calls only); each is planned and reduced to a small summary, and the report is
 //! computed from those. Nothing is changed or sent.
 
-use crate::backtest_summary::{Budgets, FindingSummary, summarise};
+use crate::backtest_collect::Collector;
+use crate::backtest_summary::{Budgets, summarise};
 use crate::replay::load_config;
-use responder::Config;
-use responder::Decision;
-use responder::pipeline::{Handled, plan_stream};
-use responder::plan::ResponsePlan;
-use responder::playbook::guardrail;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,61 +101,4 @@ fn read_aws(_: &Args, _: &mut Collector<'_>) -> Result<(), String> {
          the findings from GuardDuty needs the aws feature: {}",
         crate::NO_AWS
     ))
-}
-
-/// Plans every finding it is given and keeps only its summary.
-pub struct Collector<'c> {
-    config: &'c Config,
-    pub summaries: Vec<FindingSummary>,
-    pub errors: u64,
-}
-
-impl<'c> Collector<'c> {
-    fn new(config: &'c Config) -> Collector<'c> {
-        Collector {
-            config,
-            summaries: Vec::new(),
-            errors: 0,
-        }
-    }
-
-    /// Reads one input (any shape `replay` reads); a bad entry is reported on stderr and
-    /// counted, the others are kept.
-    pub fn read(&mut self, input: impl Read) -> Result<(), String> {
-        let config = self.config;
-        let (summaries, errors) = (&mut self.summaries, &mut self.errors);
-        plan_stream(input, config, &mut |handled| match handled {
-            Ok(Handled::Plan(plan)) => summaries.push(summary(&plan, config)),
-            Ok(Handled::NotAFinding { .. }) => {}
-            Err(e) => {
-                *errors += 1;
-                eprintln!("error: {e}");
-            }
-        })
-        .map_err(|e| e.to_string())
-    }
-}
-
-fn summary(plan: &ResponsePlan, config: &Config) -> FindingSummary {
-    let guarded = guardrail(&plan.finding, &plan.classification, &config.guardrails)
-        .filter(|g| plan.decision != Decision::Contain && g.reason == plan.reason)
-        .map(|g| g.reason)
-        .or_else(|| {
-            (plan.decision == Decision::Ignore && plan.finding.is_archived())
-                .then(|| plan.reason.clone())
-        });
-    FindingSummary {
-        finding_id: plan.finding_id.clone(),
-        updated_at_ms: plan
-            .finding
-            .updated_at
-            .as_ref()
-            .and_then(|t| t.as_datetime())
-            .map(|t| t.timestamp_millis()),
-        account_id: plan.account_id.clone(),
-        decision: plan.decision.as_str(),
-        family: plan.family.as_str().to_owned(),
-        surface: plan.surface.as_str(),
-        guardrail: guarded,
-    }
 }

@@ -1,7 +1,7 @@
 //! `responder backtest` with no file: the detector's findings from GuardDuty
 //! (`guardduty:ListDetectors`, `ListFindings`, `GetFindings`; nothing else is called).
 
-use crate::backtest::Collector;
+use crate::backtest_collect::Collector;
 use responder::history::{Query, each_page};
 
 #[derive(clap::Args)]

@@ -4,6 +4,7 @@
 mod backtest;
 #[cfg(feature = "aws")]
 mod backtest_aws;
+mod backtest_collect;
 mod backtest_render;
 mod backtest_summary;
 #[cfg(feature = "aws")]

@@ -4,12 +4,11 @@
 //! This part is pure; `--execute` lives in `replay_execute` (feature `aws`).
 
 use crate::ReplayOutput as Output;
-use crate::replay_report::Report;
+use crate::replay_report::{Report, Reported};
 use responder::Config;
-use responder::outcome::{Outcome, any_failed};
+use responder::outcome::any_failed;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
-use serde::Serialize;
 use std::io::{BufWriter, Read};
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,59 +22,6 @@ pub struct Replay<'a> {
     pub output: Output,
     pub config: Option<&'a Path>,
     pub execute: bool,
-}
-
-/// One finding's result as shown: the plan, then what was done and sent (both empty in a
-/// dry run). Field names and order are the replay JSON contract.
-#[derive(Serialize)]
-pub struct Reported {
-    #[serde(flatten)]
-    pub plan: ResponsePlan,
-    pub outcomes: Vec<Outcome>,
-    pub deliveries: Vec<DeliveryLine>,
-    pub repeat: bool,
-}
-
-/// One notification channel's result.
-#[derive(Serialize)]
-pub struct DeliveryLine {
-    pub channel: &'static str,
-    pub ok: bool,
-    pub detail: String,
-}
-
-impl Reported {
-    /// Not acted on: another run holds the finding's exactly-once record.
-    #[cfg(feature = "aws")]
-    pub fn busy(plan: ResponsePlan, why: &str) -> Reported {
-        let outcomes = plan
-            .actions
-            .iter()
-            .map(|a| {
-                Outcome::new(
-                    a.kind,
-                    a.target.to_string(),
-                    responder::outcome::Status::Skipped,
-                    why,
-                )
-            })
-            .collect();
-        Reported {
-            plan,
-            outcomes,
-            deliveries: Vec::new(),
-            repeat: false,
-        }
-    }
-
-    fn dry_run(plan: ResponsePlan) -> Reported {
-        Reported {
-            plan,
-            outcomes: Vec::new(),
-            deliveries: Vec::new(),
-            repeat: false,
-        }
-    }
 }
 
 pub fn run(args: Replay<'_>) -> Result<ExitCode, String> {

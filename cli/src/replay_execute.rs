@@ -2,7 +2,7 @@
 //! notify through what RESPONDER_* configures.
 
 use crate::executors::AnyExecutor;
-use crate::replay::{DeliveryLine, Reported};
+use crate::replay_report::{DeliveryLine, Reported};
 use responder::Config;
 use responder::idempotency::{Idempotency, RecordSettings, respond_once};
 use responder::notify::{Notifier, NotifySettings};

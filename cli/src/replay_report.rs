@@ -3,11 +3,65 @@
 //! per line). Nothing here keeps a plan after it is written.
 
 use crate::ReplayOutput as Output;
-use crate::replay::Reported;
 use responder::Decision;
+use responder::outcome::Outcome;
+use responder::plan::ResponsePlan;
 use responder::sanitize::{ascii_line, neutralise};
 use serde::Serialize;
 use std::io::Write;
+
+/// One finding's result as shown: the plan, then what was done and sent (both empty in a
+/// dry run). Field names and order are the replay JSON contract.
+#[derive(Serialize)]
+pub struct Reported {
+    #[serde(flatten)]
+    pub plan: ResponsePlan,
+    pub outcomes: Vec<Outcome>,
+    pub deliveries: Vec<DeliveryLine>,
+    pub repeat: bool,
+}
+
+/// One notification channel's result.
+#[derive(Serialize)]
+pub struct DeliveryLine {
+    pub channel: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Reported {
+    /// Not acted on: another run holds the finding's exactly-once record.
+    #[cfg(feature = "aws")]
+    pub fn busy(plan: ResponsePlan, why: &str) -> Reported {
+        let outcomes = plan
+            .actions
+            .iter()
+            .map(|a| {
+                Outcome::new(
+                    a.kind,
+                    a.target.to_string(),
+                    responder::outcome::Status::Skipped,
+                    why,
+                )
+            })
+            .collect();
+        Reported {
+            plan,
+            outcomes,
+            deliveries: Vec::new(),
+            repeat: false,
+        }
+    }
+
+    pub(crate) fn dry_run(plan: ResponsePlan) -> Reported {
+        Reported {
+            plan,
+            outcomes: Vec::new(),
+            deliveries: Vec::new(),
+            repeat: false,
+        }
+    }
+}
 
 /// One non-finding event as listed in the JSON outputs.
 #[derive(Serialize)]

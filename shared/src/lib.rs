@@ -5,6 +5,7 @@
 //! imperative shell of executors and notifiers (behind cargo features) that carries it out.
 #![deny(clippy::unwrap_used)]
 
+pub mod action;
 #[cfg(feature = "aws")]
 pub mod actions;
 pub mod classify;
@@ -33,6 +34,7 @@ pub mod render;
 pub mod respond;
 pub mod sanitize;
 pub mod sequence_targets;
+mod surface_actions;
 pub mod target;
 
 pub use config::Config;

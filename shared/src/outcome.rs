@@ -1,6 +1,6 @@
 //! What happened to each planned action: the executors' report and the notification's body.
 
-use crate::plan::ActionKind;
+use crate::action::ActionKind;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +48,52 @@ impl Outcome {
             status,
             detail: detail.into(),
             evidence: None,
+        }
+    }
+}
+
+/// One step's result, before it is attached to the plan's action(s) as an [`Outcome`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub status: Status,
+    pub detail: String,
+    pub evidence: Option<serde_json::Value>,
+}
+
+impl Step {
+    pub fn new(status: Status, detail: impl Into<String>) -> Step {
+        Step {
+            status,
+            detail: detail.into(),
+            evidence: None,
+        }
+    }
+    pub fn done(d: impl Into<String>) -> Step {
+        Step::new(Status::Done, d)
+    }
+    pub fn already(d: impl Into<String>) -> Step {
+        Step::new(Status::AlreadyDone, d)
+    }
+    pub fn skipped(d: impl Into<String>) -> Step {
+        Step::new(Status::Skipped, d)
+    }
+    pub fn failed(d: impl Into<String>) -> Step {
+        Step::new(Status::Failed, d)
+    }
+
+    pub fn with_evidence(mut self, e: serde_json::Value) -> Step {
+        self.evidence = Some(e);
+        self
+    }
+
+    /// The outcome of `kind` on `target`.
+    pub fn into_outcome(self, kind: ActionKind, target: impl Into<String>) -> Outcome {
+        Outcome {
+            kind,
+            target: target.into(),
+            status: self.status,
+            detail: self.detail,
+            evidence: self.evidence,
         }
     }
 }

@@ -3,81 +3,14 @@
 //! Pure: no I/O. Executors carry out `actions`; a dry run prints them; tests assert on
 //! them. The same plan (with outcomes filled in) drives the notification.
 
+pub use crate::action::{Action, ActionKind};
 use crate::classify::{Classification, SeverityLabel, Surface, ThreatFamily, classify};
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::options::AsgMode;
 use crate::playbook::{Decision, Verdict, decide};
 use crate::render::{Notification, render};
-use crate::target::{Target, ec2_target, ecs_target, eks_target};
+use crate::surface_actions::surface_actions;
 use serde::Serialize;
-use std::sync::Arc;
-
-/// One step of containment. The name says the surface and what is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ActionKind {
-    Ec2RecordPriorState,
-    Ec2IsolateNetwork,
-    Ec2ProtectInstance,
-    Ec2DetachFromAutoScaling,
-    Ec2StandbyInAutoScaling,
-    Ec2DisassociateAddresses,
-    Ec2SnapshotVolumes,
-    Ec2TagInstance,
-    EcsCaptureEvidence,
-    EcsIsolateTaskNetwork,
-    EcsDeregisterTargets,
-    EcsTagTask,
-    EcsRevokeRoleSessions,
-    EcsStopTask,
-    EksLabelPod,
-    EksApplyDenyAllPolicy,
-    EksRemoveServiceLabels,
-    EksCordonNode,
-    EksProtectNode,
-    EksRecordEvent,
-}
-
-impl ActionKind {
-    /// The public spelling, used in JSON, logs and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            ActionKind::Ec2RecordPriorState => "ec2.record_prior_state",
-            ActionKind::Ec2IsolateNetwork => "ec2.isolate_network",
-            ActionKind::Ec2ProtectInstance => "ec2.protect_instance",
-            ActionKind::Ec2DetachFromAutoScaling => "ec2.detach_from_auto_scaling",
-            ActionKind::Ec2StandbyInAutoScaling => "ec2.standby_in_auto_scaling",
-            ActionKind::Ec2DisassociateAddresses => "ec2.disassociate_addresses",
-            ActionKind::Ec2SnapshotVolumes => "ec2.snapshot_volumes",
-            ActionKind::Ec2TagInstance => "ec2.tag_instance",
-            ActionKind::EcsCaptureEvidence => "ecs.capture_evidence",
-            ActionKind::EcsIsolateTaskNetwork => "ecs.isolate_task_network",
-            ActionKind::EcsDeregisterTargets => "ecs.deregister_targets",
-            ActionKind::EcsTagTask => "ecs.tag_task",
-            ActionKind::EcsRevokeRoleSessions => "ecs.revoke_role_sessions",
-            ActionKind::EcsStopTask => "ecs.stop_task",
-            ActionKind::EksLabelPod => "eks.label_pod",
-            ActionKind::EksApplyDenyAllPolicy => "eks.apply_deny_all_policy",
-            ActionKind::EksRemoveServiceLabels => "eks.remove_service_labels",
-            ActionKind::EksCordonNode => "eks.cordon_node",
-            ActionKind::EksProtectNode => "eks.protect_node",
-            ActionKind::EksRecordEvent => "eks.record_event",
-        }
-    }
-}
-
-impl Serialize for ActionKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Action {
-    pub kind: ActionKind,
-    /// Shared by the actions of one plan, which all act on the same workload.
-    pub target: Arc<Target>,
-}
 
 /// Everything decided about one finding, ready to execute, print or notify.
 #[derive(Debug, Clone, Serialize)]
@@ -209,74 +142,4 @@ fn sequence_actions(f: &Finding, config: &Config, verdict: Verdict) -> (Vec<Acti
         Decision::Contain
     };
     (actions, Verdict { decision, reason })
-}
-
-pub(crate) fn surface_actions(
-    f: &Finding,
-    c: &Classification,
-    config: &Config,
-) -> Result<Vec<Action>, crate::target::TargetError> {
-    use ActionKind::*;
-    if let Some(why) = &f.target_ambiguity {
-        return Err(crate::target::TargetError::Ambiguous(why.clone()));
-    }
-    let (target, kinds): (Target, Vec<ActionKind>) = match c.surface {
-        Surface::Ec2 => {
-            let o = &config.ec2;
-            let mut k = vec![Ec2RecordPriorState, Ec2IsolateNetwork, Ec2ProtectInstance];
-            match o.asg {
-                AsgMode::Detach => k.push(Ec2DetachFromAutoScaling),
-                AsgMode::Standby => k.push(Ec2StandbyInAutoScaling),
-                AsgMode::Skip => {}
-            }
-            if o.disassociate_eips {
-                k.push(Ec2DisassociateAddresses);
-            }
-            if o.snapshots {
-                k.push(Ec2SnapshotVolumes);
-            }
-            k.push(Ec2TagInstance);
-            (ec2_target(f)?, k)
-        }
-        Surface::Ecs => {
-            let o = &config.ecs;
-            let mut k = vec![
-                EcsCaptureEvidence,
-                EcsIsolateTaskNetwork,
-                EcsDeregisterTargets,
-                EcsTagTask,
-            ];
-            if o.revoke_role_sessions {
-                k.push(EcsRevokeRoleSessions);
-            }
-            if o.stop_task {
-                k.push(EcsStopTask);
-            }
-            (ecs_target(f, c.launch_type.as_deref())?, k)
-        }
-        Surface::Eks => {
-            let o = &config.eks;
-            let mut k = vec![EksLabelPod, EksApplyDenyAllPolicy];
-            if o.remove_service_labels {
-                k.push(EksRemoveServiceLabels);
-            }
-            if o.cordon_node {
-                k.push(EksCordonNode);
-            }
-            if o.protect_node {
-                k.push(EksProtectNode);
-            }
-            k.push(EksRecordEvent);
-            (eks_target(f)?, k)
-        }
-        Surface::Unknown => return Ok(vec![]),
-    };
-    let target = Arc::new(target);
-    Ok(kinds
-        .into_iter()
-        .map(|kind| Action {
-            kind,
-            target: target.clone(),
-        })
-        .collect())
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 pub struct Part {
     /// `EC2_INSTANCE i-0123…`, neutralised.
     pub label: String,
-    pub planned: Result<Vec<crate::plan::Action>, String>,
+    pub planned: Result<Vec<crate::action::Action>, String>,
 }
 
 fn tags(r: &ResourceV2) -> Value {
@@ -119,7 +119,7 @@ pub fn plan_parts(f: &Finding, config: &Config) -> Vec<Part> {
                 if let Some(v) = crate::playbook::guardrail(&sub, &c, &config.guardrails) {
                     return Err(v.reason);
                 }
-                crate::plan::surface_actions(&sub, &c, config).map_err(|e| e.to_string())
+                crate::surface_actions::surface_actions(&sub, &c, config).map_err(|e| e.to_string())
             });
             Some(Part { label, planned })
         })

@@ -34,3 +34,14 @@ pub const PRIOR_ENI_KEY: &str = "guardduty-responder:prior:eni:";
 pub const RECORD_FINDING_KEY: &str = "guardduty-responder:prior:finding";
 /// The record's seal.
 pub const MAC_KEY: &str = "guardduty-responder:mac";
+
+/// Keys of the prior-state record.
+pub fn is_prior_key(key: &str) -> bool {
+    key == PRIOR_KEY || key.starts_with("guardduty-responder:prior:")
+}
+
+/// Keys written by quarantine (prior state and status), which release removes. The
+/// exemption tag shares the prefix and is never removed.
+pub fn is_quarantine_key(key: &str) -> bool {
+    is_prior_key(key) || key == MAC_KEY || STATUS_KEYS.contains(&key)
+}

@@ -20,6 +20,7 @@ use super::wrapper;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+pub use super::entry::{Context, Entry, FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE, accepted_source};
 pub use super::error::{ACCEPTED_SHAPES, ParseError};
 
 /// A GuardDuty finding wrapped in its EventBridge envelope. Only what routing reads is
@@ -31,23 +32,6 @@ pub struct FindingEvent {
     pub detail_type: String,
     pub source: String,
     pub detail: Finding,
-}
-
-pub const GUARDDUTY_SOURCE: &str = "aws.guardduty";
-pub const FINDING_DETAIL_TYPE: &str = "GuardDuty Finding";
-
-/// How many wrappers may nest (an SNS notification in an SQS body in a batch is three).
-const MAX_DEPTH: u8 = 4;
-
-/// One thing found in the input.
-#[derive(Debug, Clone)]
-pub enum Entry {
-    Finding(Box<Finding>),
-    /// An event that is not a finding to act on: an `aws.guardduty` event such as a Runtime
-    /// Protection health change, or a Security Hub finding from another product.
-    NotAFinding {
-        detail_type: String,
-    },
 }
 
 #[derive(Deserialize)]
@@ -81,41 +65,6 @@ struct Sniff<'a> {
     product_arn: Option<&'a RawValue>,
 }
 
-/// What every shape parser is given: the accepted test source and how deep in wrappers
-/// the document sits.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    pub test_source: Option<&'a str>,
-    depth: u8,
-}
-
-impl<'a> Context<'a> {
-    /// The context of a whole input (not inside a wrapper).
-    pub fn root(test_source: Option<&'a str>) -> Context<'a> {
-        Context {
-            test_source,
-            depth: 0,
-        }
-    }
-
-    /// Parses a document found at `at` inside a wrapper; its errors say where it was.
-    pub fn inner(self, at: &str, bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
-        if self.depth >= MAX_DEPTH {
-            return Err(ParseError::TooDeep(MAX_DEPTH).within(at));
-        }
-        let deeper = Context {
-            depth: self.depth + 1,
-            ..self
-        };
-        parse_document(bytes, deeper).map_err(|e| e.within(at))
-    }
-
-    /// Whether an event `source` is accepted (see [`accepted_source`]).
-    pub fn accepts(&self, source: &str) -> bool {
-        accepted_source(source, self.test_source)
-    }
-}
-
 /// Parses any accepted input shape. Every finding is either returned or the whole input
 /// is rejected with an error naming the JSON path, so nothing is silently dropped; only
 /// a field routing needs can be that error (the others degrade, see [`super::text`]).
@@ -124,16 +73,10 @@ pub fn parse_input(bytes: &[u8]) -> Result<Vec<Entry>, ParseError> {
     parse_input_from(bytes, None)
 }
 
-/// Whether an event `source` is accepted: GuardDuty's, or the configured source of
-/// hand-sent verification events (`aws events put-events` cannot use an `aws.` source).
-pub fn accepted_source(source: &str, test_source: Option<&str>) -> bool {
-    source == GUARDDUTY_SOURCE || test_source.is_some_and(|t| t == source)
-}
-
 /// [`parse_input`], also accepting events from `test_source` (the configuration's
 /// `test_event_source`, the same value as the Terraform test rules).
 pub fn parse_input_from(bytes: &[u8], test_source: Option<&str>) -> Result<Vec<Entry>, ParseError> {
-    let context = Context::root(test_source);
+    let context = Context::root(test_source, parse_document);
     if jsonl::is_gzip(bytes) {
         return jsonl::gzip_lines(bytes, context);
     }

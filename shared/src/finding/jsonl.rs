@@ -3,8 +3,8 @@
 //! whole JSON value followed by more lines. Decompression streams line by line, so an
 //! export is never held decompressed, and is bounded against decompression bombs.
 
+use super::entry::{Context, Entry};
 use super::error::ParseError;
-use super::input::{Context, Entry};
 use std::io::{BufRead, BufReader, Read};
 
 /// The gzip member header's magic bytes (RFC 1952).

@@ -1,6 +1,7 @@
 //! Stage 1 — parse: the finding model and the accepted input shapes.
 
 mod asff;
+mod entry;
 mod error;
 pub mod input;
 mod jsonl;

@@ -6,6 +6,7 @@
 //! Field names follow the GuardDuty API reference (`GetFindings` response syntax).
 
 use super::lenient::{Timestamp, flag, int, null_as_default};
+pub use super::text::Tag;
 use super::text::{list, opt_string, required};
 use crate::sanitize::Untrusted;
 use serde::{Deserialize, Serialize};
@@ -61,13 +62,6 @@ pub struct Resource {
     pub kubernetes_details: Option<Box<KubernetesDetails>>,
     #[serde(default)]
     pub container_details: Option<Box<Container>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Tag {
-    pub key: Untrusted,
-    pub value: Untrusted,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -71,7 +71,7 @@ pub struct ResourceV2 {
     pub region: Option<Untrusted>,
     pub service: Option<Untrusted>,
     #[serde(deserialize_with = "list")]
-    pub tags: Vec<super::model::Tag>,
+    pub tags: Vec<super::text::Tag>,
     #[serde(deserialize_with = "null_as_default")]
     pub data: ResourceData,
 }

@@ -19,6 +19,7 @@
 use super::error::ParseError;
 use super::input::{Context, Entry, parse_document, streamed_element};
 use super::jsonl::is_gzip;
+pub(super) use super::stream_source::SMALL_DOCUMENT;
 use super::stream_source::{Shared, Source, Window, elements};
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -35,10 +36,6 @@ pub const MAX_ENTRY: u64 = 16 * 1024 * 1024;
 /// The read buffer of the gzip sniffing.
 const BUFFER: usize = 64 * 1024;
 
-/// A document up to this size is parsed whole from the buffer; a larger one (an export)
-/// is read through serde_json's reader, its list elements from the buffer.
-pub(super) const SMALL_DOCUMENT: usize = 1024 * 1024;
-
 /// Reads every entry of `reader` in order and hands each (or the error that names it) to
 /// `each`. `Err` only for what stops the whole stream: nothing to read, input that is not
 /// JSON, an element past [`MAX_ENTRY`], a read or gzip failure.
@@ -51,7 +48,7 @@ pub fn stream_input<R: Read>(
     let head = reader
         .fill_buf()
         .map_err(|e| ParseError::Unreadable(e.to_string()))?;
-    let context = Context::root(test_source);
+    let context = Context::root(test_source, parse_document);
     if is_gzip(head) {
         let gz = flate2::read::MultiGzDecoder::new(reader);
         return documents(gz, context, each).map_err(|e| match e {

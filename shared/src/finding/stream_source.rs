@@ -12,6 +12,10 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::rc::Rc;
 
+/// A document up to this size is parsed whole from the buffer; a larger one (an export)
+/// is read through serde_json's reader, its list elements from the buffer.
+pub(super) const SMALL_DOCUMENT: usize = 1024 * 1024;
+
 /// Bytes read from the input at a time.
 const CHUNK: usize = 64 * 1024;
 
@@ -53,9 +57,7 @@ impl<R: Read> Source<R> {
     /// Whether the whole input is buffered, small, and not UTF-8 (serde_json rejects it;
     /// the whole-input parser repairs it).
     pub fn is_small_text(&self) -> bool {
-        self.eof
-            && self.buf.len() <= super::stream::SMALL_DOCUMENT
-            && std::str::from_utf8(&self.buf).is_err()
+        self.eof && self.buf.len() <= SMALL_DOCUMENT && std::str::from_utf8(&self.buf).is_err()
     }
 
     pub fn consume(&mut self, n: usize) {

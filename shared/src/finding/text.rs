@@ -183,3 +183,11 @@ mod tests {
         }
     }
 }
+
+/// A resource tag as the finding reports it: both halves are the workload owner's text.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Tag {
+    pub key: Untrusted,
+    pub value: Untrusted,
+}

@@ -4,8 +4,8 @@
 //! EventBridge `Entries` (`aws events put-events` input, archive exports). Each is
 //! unwrapped and what is inside is parsed as any other input, so the shapes compose.
 
+use super::entry::{Context, Entry};
 use super::error::ParseError;
-use super::input::{Context, Entry};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 
 use crate::actions::tags::PRIOR_ENI_KEY as ENI_KEY;
 /// Prefix of every tag key the responder writes (the exemption tag shares it).
-pub use crate::actions::tags::{PRIOR_KEY, TAG_PREFIX};
+pub use crate::actions::tags::{PRIOR_KEY, TAG_PREFIX, is_prior_key, is_quarantine_key};
 const EIP_KEY: &str = "guardduty-responder:prior:eip:";
 const ASG_KEY: &str = "guardduty-responder:prior:asg";
 const DOT_KEY: &str = "guardduty-responder:prior:delete-on-termination";
@@ -356,19 +356,6 @@ impl PriorState {
         }
         Ok(Some(state))
     }
-}
-
-/// Keys of the prior-state record.
-pub fn is_prior_key(key: &str) -> bool {
-    key == PRIOR_KEY || key.starts_with("guardduty-responder:prior:")
-}
-
-/// Keys written by quarantine (prior state and status), which release removes. The
-/// exemption tag shares the prefix and is never removed.
-pub fn is_quarantine_key(key: &str) -> bool {
-    is_prior_key(key)
-        || key == super::record_mac::MAC_KEY
-        || crate::actions::tags::STATUS_KEYS.contains(&key)
 }
 
 #[cfg(test)]

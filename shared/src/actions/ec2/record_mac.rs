@@ -64,7 +64,7 @@ pub(crate) fn instance_message(view: &super::observe::InstanceView) -> Vec<u8> {
         finding,
         view.tags
             .iter()
-            .filter(|(k, _)| super::prior_state::is_prior_key(k))
+            .filter(|(k, _)| crate::actions::tags::is_prior_key(k))
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )
 }

@@ -4,13 +4,13 @@
 //! to `DRAINING` so no new task lands there. Release: `responder release ec2 <instance>`.
 
 use super::Clients;
-use super::contain::step;
+
 use super::evidence::TaskView;
 use crate::actions::ec2::host;
 use crate::actions::ec2::observe::api_error;
-use crate::actions::ec2::quarantine::Step;
 use crate::options::EcsOptions;
 use crate::outcome::Status;
+use crate::outcome::Step;
 use aws_sdk_ecs::types::ContainerInstanceStatus;
 
 pub(crate) async fn contain_host(
@@ -22,13 +22,13 @@ pub(crate) async fn contain_host(
     finding_type: &str,
 ) -> Step {
     if !opts.contain_ec2_host {
-        return step(
+        return Step::new(
             Status::Skipped,
             "no task ENI (bridge/host networking) and contain_ec2_host is off",
         );
     }
     let Some(ci) = view.container_instance_arn.as_deref() else {
-        return step(
+        return Step::new(
             Status::Failed,
             "no task ENI and no container instance: cannot isolate",
         );
@@ -47,10 +47,10 @@ pub(crate) async fn contain_host(
             .find_map(|i| i.ec2_instance_id())
             .filter(|i| crate::target::is_instance_id(i))
             .map(str::to_owned),
-        Err(e) => return step(Status::Failed, api_error("DescribeContainerInstances", &e)),
+        Err(e) => return Step::new(Status::Failed, api_error("DescribeContainerInstances", &e)),
     };
     let Some(instance_id) = instance_id else {
-        return step(
+        return Step::new(
             Status::Failed,
             "the container instance names no EC2 instance",
         );
@@ -85,5 +85,5 @@ pub(crate) async fn contain_host(
         "host {instance_id} quarantined (release with `responder release ec2 {instance_id}`): {}",
         parts.join("; ")
     );
-    step(if failed { Status::Failed } else { Status::Done }, detail)
+    Step::new(if failed { Status::Failed } else { Status::Done }, detail)
 }

@@ -8,6 +8,7 @@
 //! recorded on the task as tags (`record.rs`) so [`EcsExecutor::release`] undoes exactly it;
 //! the ACL entries also on the ACL (`acl_record.rs`), which outlives the task's record.
 
+pub mod acl_entry;
 pub mod acl_record;
 mod contain;
 pub mod evidence;
@@ -20,6 +21,7 @@ pub mod release;
 mod release_checks;
 pub mod revocation;
 pub mod sensor_allow;
+mod tag_task;
 mod vpc_deny;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
@@ -29,7 +31,7 @@ pub use revocation::REVOKE_POLICY_NAME;
 
 use crate::execute::Executor;
 use crate::options::EcsOptions;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status, Step};
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::target::Target;
 use aws_config::{Region, SdkConfig};
@@ -150,8 +152,7 @@ impl EcsExecutor {
                 }
             }
         }
-        let mut results: HashMap<&str, HashMap<ActionKind, crate::actions::ec2::quarantine::Step>> =
-            HashMap::new();
+        let mut results: HashMap<&str, HashMap<ActionKind, crate::outcome::Step>> = HashMap::new();
         if region_ok && !per_task.is_empty() {
             let clients = self.clients_for(&plan.region);
             let runs = futures::future::join_all(per_task.into_iter().map(
@@ -182,7 +183,7 @@ impl EcsExecutor {
                 let step = match &*a.target {
                     Target::Ecs { task_arn, .. } if is_ecs_kind(a.kind) => {
                         if !region_ok {
-                            Some(contain::step(
+                            Some(Step::new(
                                 Status::Failed,
                                 format!(
                                     "region {:?} is not a valid AWS region",
@@ -198,9 +199,8 @@ impl EcsExecutor {
                     }
                     _ => None,
                 };
-                let step = step.unwrap_or_else(|| {
-                    contain::step(Status::Skipped, "not an ECS isolation action")
-                });
+                let step = step
+                    .unwrap_or_else(|| Step::new(Status::Skipped, "not an ECS isolation action"));
                 let mut o = Outcome::new(a.kind, target, step.status, step.detail);
                 o.evidence = step.evidence;
                 o

@@ -6,48 +6,11 @@
 //!
 //! The allocation is pure ([`allocate`]); the calls are below it.
 
-use super::record::NaclEntry;
+pub use super::acl_entry::{DEFAULT_RULE, Direction, MAX_RULE, NaclEntry};
 use crate::actions::ec2::observe::{api_error, error_code};
 use aws_sdk_ec2::Client as Ec2Client;
 use aws_sdk_ec2::types::{Filter, PortRange, RuleAction, Tag};
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// AWS evaluates entries from the lowest number; 32767 is the fixed default `*` rule.
-pub const DEFAULT_RULE: i32 = 32767;
-pub const MAX_RULE: i32 = 32766;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    Ingress,
-    Egress,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        }
-    }
-    pub fn parse(v: &str) -> Option<Direction> {
-        match v {
-            "ingress" => Some(Direction::Ingress),
-            "egress" => Some(Direction::Egress),
-            _ => None,
-        }
-    }
-    pub fn egress(self) -> bool {
-        self == Direction::Egress
-    }
-    pub const BOTH: [Direction; 2] = [Direction::Ingress, Direction::Egress];
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One entry of a network ACL, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,8 +251,8 @@ pub(crate) async fn create_entry(ec2: &Ec2Client, entry: &NaclEntry) -> Result<(
         .rule_number(entry.rule_number)
         .egress(entry.direction.egress());
     req = if entry.allow {
-        let (from, to) = super::sensor_allow::ports(entry.direction);
-        req.protocol(super::sensor_allow::TCP)
+        let (from, to) = super::acl_entry::allow_ports(entry.direction);
+        req.protocol(super::acl_entry::TCP)
             .port_range(PortRange::builder().from(from).to(to).build())
             .rule_action(RuleAction::Allow)
     } else {

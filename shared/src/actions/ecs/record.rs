@@ -16,7 +16,8 @@
 //! `…:finding-type`, `…:quarantined-at`). Anyone allowed `ecs:TagResource` can write these,
 //! so decoding validates every identifier.
 
-use super::network_acl::Direction;
+use super::acl_entry::Direction;
+pub use super::acl_entry::NaclEntry;
 use crate::actions::ec2::prior_state::is_resource_id;
 use crate::actions::tags::STATUS_KEYS;
 use serde::Serialize;
@@ -28,34 +29,6 @@ pub use crate::actions::tags::PRIOR_ENI_KEY;
 pub const REVOKED_ROLE_KEY: &str = "guardduty-responder:revoked-role";
 pub const MAX_KEY: usize = 128;
 pub const MAX_VALUE: usize = 256;
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct NaclEntry {
-    pub acl_id: String,
-    pub direction: Direction,
-    pub rule_number: i32,
-    pub cidr: String,
-    /// The sensor link's tcp ALLOW ahead of the deny ([`super::sensor_allow`]), not a DENY.
-    pub allow: bool,
-}
-
-impl NaclEntry {
-    /// How outcomes name it: `acl-… ingress #99 10.0.1.5/32`, and what an ALLOW is for.
-    pub fn label(&self) -> String {
-        format!(
-            "{} {} #{} {}{}",
-            self.acl_id,
-            self.direction,
-            self.rule_number,
-            self.cidr,
-            if self.allow {
-                " (GuardDuty sensor-link ALLOW)"
-            } else {
-                ""
-            }
-        )
-    }
-}
 
 /// Marks the sensor link's ALLOW in a recorded value (`allow=10.0.1.5/32`).
 pub const ALLOW_PREFIX: &str = "allow=";
@@ -73,12 +46,6 @@ pub struct Record {
     pub targets: Vec<Target>,
     pub prior_groups: BTreeMap<String, Vec<String>>,
     pub revoked_role: Option<String>,
-}
-
-impl Serialize for Direction {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -209,7 +176,7 @@ impl Record {
                     None => (false, v),
                 };
                 if !is_resource_id("acl-", acl)
-                    || !(1..=super::network_acl::MAX_RULE).contains(&rule_number)
+                    || !(1..=super::acl_entry::MAX_RULE).contains(&rule_number)
                     || !is_cidr(cidr)
                 {
                     return Err(bad(k));

@@ -187,7 +187,7 @@ pub(crate) async fn seal_task(
         .collect();
     pairs.extend(written.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mac = record_mac::generate(&c.ec2.kms, key, task_message(arn, pairs)).await?;
-    super::contain::tag_task(c, arn, &[(MAC_KEY.to_owned(), mac)]).await?;
+    super::tag_task::tag_task(c, arn, &[(MAC_KEY.to_owned(), mac)]).await?;
     Ok(Some("record sealed".into()))
 }
 

@@ -11,12 +11,12 @@
 //! affected by it.
 
 use super::Clients;
-use super::contain::{step, tag_task};
 use super::evidence::{TaskDefinition, TaskView};
 use super::record;
+use super::tag_task::tag_task;
 use crate::actions::ec2::observe::{api_error, error_code};
-use crate::actions::ec2::quarantine::Step;
 use crate::outcome::Status;
+use crate::outcome::Step;
 use chrono::{DateTime, Duration, Utc};
 
 pub const REVOKE_POLICY_NAME: &str = "guardduty-responder-revoke-older-sessions";
@@ -173,22 +173,22 @@ pub(crate) async fn revoke(
     patterns: &[String],
 ) -> Step {
     if patterns.is_empty() {
-        return step(Status::Skipped, REVOCATION_OFF);
+        return Step::new(Status::Skipped, REVOCATION_OFF);
     }
     let arn = match (&view.task_role_override, taskdef) {
         (Some(a), _) => a.clone(),
         (None, Some(Ok(d))) => match &d.task_role_arn {
             Some(a) => a.clone(),
-            None => return step(Status::Skipped, "the task has no task role"),
+            None => return Step::new(Status::Skipped, "the task has no task role"),
         },
-        (None, Some(Err(e))) => return step(Status::Failed, e.clone()),
-        (None, None) => return step(Status::Failed, "the task definition is unknown"),
+        (None, Some(Err(e))) => return Step::new(Status::Failed, e.clone()),
+        (None, None) => return Step::new(Status::Failed, "the task definition is unknown"),
     };
     if let Err(why) = revocable(&arn, patterns) {
-        return step(Status::Skipped, why);
+        return Step::new(Status::Skipped, why);
     }
     let Some(role) = role_name(&arn) else {
-        return step(
+        return Step::new(
             Status::Failed,
             format!(
                 "unexpected task role ARN {:?}",
@@ -211,16 +211,16 @@ pub(crate) async fn revoke(
         .await
     {
         Ok(_) => match note {
-            None => step(
+            None => Step::new(
                 Status::Done,
                 format!("role {role}: sessions issued before {now} denied ({REVOKE_POLICY_NAME})"),
             ),
-            Some(e) => step(
+            Some(e) => Step::new(
                 Status::Failed,
                 format!("role {role}: sessions before {now} denied, but not recorded ({e})"),
             ),
         },
-        Err(e) => step(
+        Err(e) => Step::new(
             Status::Failed,
             format!("role {role}: {}", api_error("PutRolePolicy", &e)),
         ),

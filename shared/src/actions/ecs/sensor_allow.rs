@@ -17,19 +17,9 @@
 //! (docs/containment-limits.md). A connection to the task from there still fails: its
 //! answer is not tcp 443 inbound. IPv4 only, like the endpoint addresses we discover.
 
+pub use super::acl_entry::{TCP, allow_ports as ports};
 use super::network_acl::{AclEntry, Direction};
 use std::collections::BTreeSet;
-
-/// The IP protocol number of tcp, as the EC2 API writes it.
-pub const TCP: &str = "6";
-
-/// The destination ports each direction's ALLOW admits.
-pub fn ports(direction: Direction) -> (i32, i32) {
-    match direction {
-        Direction::Ingress => (443, 443),
-        Direction::Egress => (1024, 65535),
-    }
-}
 
 /// Whether the ACL guarding `acl_subnets` needs the ALLOWs: it guards a subnet holding
 /// one of the kept endpoints (`endpoint_subnets`) other than the task's own.

@@ -12,16 +12,16 @@
 
 use super::Clients;
 use super::acl_record;
-use super::contain::{step, tag_task};
 use super::evidence::{EniView, TaskView};
 use super::network_acl::{self, Acl, CreateError, Direction};
 use super::record::{self, NaclEntry, Record};
 use super::record_seal;
 use super::sensor_allow;
-use crate::actions::ec2::quarantine::Step;
+use super::tag_task::tag_task;
 use crate::actions::ec2::record_mac::MacVerdict;
 use crate::actions::ec2::sensor_link;
 use crate::outcome::Status;
+use crate::outcome::Step;
 use std::collections::BTreeSet;
 
 /// Denies the task's addresses in every network ACL of its VPC (`own`: its subnet's ACL,
@@ -40,12 +40,17 @@ pub(crate) async fn deny_in_vpc(
         .or_else(|| eni.and_then(|e| e.subnet_id.clone()));
     let own = match (own, &subnet) {
         (Some(Ok(a)), _) => a,
-        (Some(Err(e)), _) => return (step(Status::Failed, e), false),
+        (Some(Err(e)), _) => return (Step::new(Status::Failed, e), false),
         (None, Some(s)) => match network_acl::acl_of_subnet(&c.ec2.ec2, s).await {
             Ok(a) => a,
-            Err(e) => return (step(Status::Failed, e), false),
+            Err(e) => return (Step::new(Status::Failed, e), false),
         },
-        (None, None) => return (step(Status::Failed, "the task's subnet is unknown"), false),
+        (None, None) => {
+            return (
+                Step::new(Status::Failed, "the task's subnet is unknown"),
+                false,
+            );
+        }
     };
     let vpc = eni.and_then(|e| e.vpc_id.clone()).or(own.vpc_id.clone());
     let keep_ssm = c.ec2.isolation.keep_ssm_endpoints;
@@ -132,7 +137,7 @@ fn merge(steps: Vec<Step>) -> Step {
         Status::Skipped
     };
     let detail: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
-    step(status, detail.join("; "))
+    Step::new(status, detail.join("; "))
 }
 
 /// One entry this run wants in an ACL: a DENY, or the sensor link's ALLOW ahead of it.
@@ -157,7 +162,7 @@ async fn deny_in_acl(
         .collect();
     if cidrs.is_empty() {
         return (
-            step(Status::Failed, "the task has no private IP address to deny"),
+            Step::new(Status::Failed, "the task has no private IP address to deny"),
             !sensor,
         );
     }
@@ -179,7 +184,7 @@ async fn deny_in_acl(
     // The second record, on the ACL itself: what it holds now, and what it should hold.
     let Some(task_id) = acl_record::task_id(&view.arn) else {
         return (
-            step(Status::Failed, "the task ARN names no task id"),
+            Step::new(Status::Failed, "the task ARN names no task id"),
             !sensor,
         );
     };
@@ -353,7 +358,7 @@ async fn deny_in_acl(
     }
     let acl_id = acl.id;
     let mut s = if !errors.is_empty() {
-        step(
+        Step::new(
             Status::Failed,
             format!(
                 "network ACL {acl_id}: {}; added: [{}]; already there: [{}]",
@@ -367,9 +372,9 @@ async fn deny_in_acl(
         if !already.is_empty() {
             d.push_str(&format!("; already: {}", already.join(", ")));
         }
-        step(Status::Done, d)
+        Step::new(Status::Done, d)
     } else {
-        step(
+        Step::new(
             Status::AlreadyDone,
             format!("network ACL {acl_id}: already {}", already.join(", ")),
         )

@@ -7,8 +7,8 @@
 mod fields;
 mod resources;
 
+use super::entry::Entry;
 use super::error::{ParseError, deserialize_value};
-use super::input::Entry;
 use super::model::Finding;
 use resources::text;
 use serde::Deserialize;

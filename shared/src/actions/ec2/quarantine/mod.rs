@@ -53,35 +53,7 @@ use isolate::*;
 use protect::*;
 use record::*;
 
-/// One step's result, before it is attached to the plan's action.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Step {
-    pub status: Status,
-    pub detail: String,
-    pub evidence: Option<serde_json::Value>,
-}
-
-impl Step {
-    fn new(status: Status, detail: impl Into<String>) -> Step {
-        Step {
-            status,
-            detail: detail.into(),
-            evidence: None,
-        }
-    }
-    fn done(d: impl Into<String>) -> Step {
-        Step::new(Status::Done, d)
-    }
-    fn already(d: impl Into<String>) -> Step {
-        Step::new(Status::AlreadyDone, d)
-    }
-    fn skipped(d: impl Into<String>) -> Step {
-        Step::new(Status::Skipped, d)
-    }
-    fn failed(d: impl Into<String>) -> Step {
-        Step::new(Status::Failed, d)
-    }
-}
+pub(crate) use crate::outcome::Step;
 
 /// What one instance's quarantine is asked to do.
 pub(crate) struct Request<'a> {

@@ -123,9 +123,9 @@ pub(super) async fn swap(
         }
     );
     let mut s = if changed {
-        step(Status::Done, how)
+        Step::new(Status::Done, how)
     } else {
-        step(Status::AlreadyDone, format!("already isolated; {how}"))
+        Step::new(Status::AlreadyDone, format!("already isolated; {how}"))
     };
     let kept = sensor_link::notes(&links, &mut s.detail);
     Ok((s, kept))

@@ -13,6 +13,7 @@ use super::network_acl::{self, Acl};
 use super::record::{self, Record};
 use super::record_seal;
 use super::revocation;
+pub(super) use super::tag_task::tag_task;
 use crate::actions::ec2::isolation_groups::{self, Role};
 use crate::actions::ec2::observe::{Eni, api_error};
 use crate::actions::ec2::quarantine::{
@@ -44,43 +45,8 @@ pub(crate) struct Request<'a> {
     pub kinds: HashSet<ActionKind>,
 }
 
-pub(crate) fn step(status: Status, detail: impl Into<String>) -> Step {
-    Step {
-        status,
-        detail: detail.into(),
-        evidence: None,
-    }
-}
-
 async fn maybe<T>(cond: bool, f: impl Future<Output = T>) -> Option<T> {
     if cond { Some(f.await) } else { None }
-}
-
-/// Adds tags to the task (`TagResource`).
-pub(crate) async fn tag_task(
-    c: &Clients,
-    arn: &str,
-    tags: &[(String, String)],
-) -> Result<(), String> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    c.ecs
-        .tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .send()
-        .await
-        .map_err(|e| {
-            c.ledger.unsure(tags);
-            api_error("TagResource", &e)
-        })?;
-    c.ledger.add(tags);
-    Ok(())
 }
 
 pub(crate) async fn contain(
@@ -100,11 +66,11 @@ pub(crate) async fn contain(
     };
     let view = match Box::pin(evidence::describe_task(&c.ecs, req.cluster, req.task_arn)).await {
         Described::Found(v) => *v,
-        Described::NotFound(why) => return all(step(Status::Skipped, why)),
-        Described::Failed(e) => return all(step(Status::Failed, e)),
+        Described::NotFound(why) => return all(Step::new(Status::Skipped, why)),
+        Described::Failed(e) => return all(Step::new(Status::Failed, e)),
     };
     if !view.running() {
-        return all(step(
+        return all(Step::new(
             Status::Skipped,
             format!("not running (task {})", view.last_status.to_lowercase()),
         ));
@@ -114,7 +80,7 @@ pub(crate) async fn contain(
         Ok(r) => r,
         // Never build on a record we cannot read: release depends on it.
         Err(e) => {
-            return all(step(
+            return all(Step::new(
                 Status::Failed,
                 format!("{e}; left as is, check the task's tags"),
             ));
@@ -211,7 +177,7 @@ pub(crate) async fn contain(
     }
     for k in &req.kinds {
         out.entry(*k)
-            .or_insert_with(|| step(Status::Skipped, "not an ECS isolation step"));
+            .or_insert_with(|| Step::new(Status::Skipped, "not an ECS isolation step"));
     }
     out
 }

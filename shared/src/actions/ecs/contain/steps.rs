@@ -59,7 +59,7 @@ pub(super) fn capture(
         })
         .unwrap_or_default();
     let mut s = if gaps.is_empty() {
-        step(
+        Step::new(
             Status::Done,
             format!(
                 "task, task definition and ENI described ({} container(s): {})",
@@ -68,7 +68,7 @@ pub(super) fn capture(
             ),
         )
     } else {
-        step(
+        Step::new(
             Status::Failed,
             format!("captured in part; missing: {}", gaps.join("; ")),
         )
@@ -84,18 +84,18 @@ pub(super) async fn deregister(
     record: &Record,
 ) -> Step {
     let Some(tgs) = tgs else {
-        return step(Status::Skipped, "not a service task: no target groups");
+        return Step::new(Status::Skipped, "not a service task: no target groups");
     };
     let tgs = match tgs {
         Ok(t) if t.is_empty() => {
-            return step(Status::Skipped, "the service has no load balancer");
+            return Step::new(Status::Skipped, "the service has no load balancer");
         }
         Ok(t) => t,
-        Err(e) => return step(Status::Failed, e),
+        Err(e) => return Step::new(Status::Failed, e),
     };
     let addresses = view.addresses();
     if addresses.is_empty() {
-        return step(
+        return Step::new(
             Status::Skipped,
             "the task has no IP of its own (bridge/host networking): its host is contained instead",
         );
@@ -139,12 +139,12 @@ pub(super) async fn deregister(
     if todo.is_empty() && errors.is_empty() {
         let all_tgs: Vec<String> = tgs.iter().map(|(t, _)| t.clone()).collect();
         return if record.targets.is_empty() {
-            step(
+            Step::new(
                 Status::Skipped,
                 format!("not registered in {}", tg_names(&all_tgs)),
             )
         } else {
-            step(
+            Step::new(
                 Status::AlreadyDone,
                 format!(
                     "deregistered earlier from {}",
@@ -197,9 +197,9 @@ pub(super) async fn deregister(
         }
     }
     if errors.is_empty() {
-        step(Status::Done, format!("deregistered {}", done.join(", ")))
+        Step::new(Status::Done, format!("deregistered {}", done.join(", ")))
     } else {
-        step(
+        Step::new(
             Status::Failed,
             format!("{}; deregistered: [{}]", errors.join("; "), done.join(", ")),
         )
@@ -226,7 +226,7 @@ pub(super) async fn tag_status(
         .iter()
         .all(|(k, v)| view.tags.get(k).map(String::as_str) == Some(v.as_str()))
     {
-        return step(
+        return Step::new(
             Status::AlreadyDone,
             format!("tagged {status} for this finding earlier"),
         );
@@ -235,8 +235,8 @@ pub(super) async fn tag_status(
     let mut tags = wanted.to_vec();
     tags.push((QUARANTINED_AT_KEY.to_owned(), now));
     match tag_task(c, &view.arn, &tags).await {
-        Ok(()) => step(Status::Done, format!("tagged {STATUS_KEY}={status}")),
-        Err(e) => step(Status::Failed, e),
+        Ok(()) => Step::new(Status::Done, format!("tagged {STATUS_KEY}={status}")),
+        Err(e) => Step::new(Status::Failed, e),
     }
 }
 
@@ -250,7 +250,7 @@ pub(crate) fn stop_reason(finding_id: &str, finding_type: &str) -> String {
 
 pub(super) async fn stop(c: &Clients, view: &TaskView, req: &Request<'_>) -> Step {
     if view.desired_status == "STOPPED" {
-        return step(Status::AlreadyDone, "already stopping");
+        return Step::new(Status::AlreadyDone, "already stopping");
     }
     match c
         .ecs
@@ -261,7 +261,7 @@ pub(super) async fn stop(c: &Clients, view: &TaskView, req: &Request<'_>) -> Ste
         .send()
         .await
     {
-        Ok(_) => step(Status::Done, "stopped (after isolation and evidence)"),
-        Err(e) => step(Status::Failed, api_error("StopTask", &e)),
+        Ok(_) => Step::new(Status::Done, "stopped (after isolation and evidence)"),
+        Err(e) => Step::new(Status::Failed, api_error("StopTask", &e)),
     }
 }

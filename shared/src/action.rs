@@ -1,0 +1,72 @@
+//! The response actions a plan can hold: a leaf, so that plans, outcomes, renderers and
+//! executors all name actions without importing each other.
+
+use crate::target::Target;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One step of containment. The name says the surface and what is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    Ec2RecordPriorState,
+    Ec2IsolateNetwork,
+    Ec2ProtectInstance,
+    Ec2DetachFromAutoScaling,
+    Ec2StandbyInAutoScaling,
+    Ec2DisassociateAddresses,
+    Ec2SnapshotVolumes,
+    Ec2TagInstance,
+    EcsCaptureEvidence,
+    EcsIsolateTaskNetwork,
+    EcsDeregisterTargets,
+    EcsTagTask,
+    EcsRevokeRoleSessions,
+    EcsStopTask,
+    EksLabelPod,
+    EksApplyDenyAllPolicy,
+    EksRemoveServiceLabels,
+    EksCordonNode,
+    EksProtectNode,
+    EksRecordEvent,
+}
+
+impl ActionKind {
+    /// The public spelling, used in JSON, logs and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Ec2RecordPriorState => "ec2.record_prior_state",
+            ActionKind::Ec2IsolateNetwork => "ec2.isolate_network",
+            ActionKind::Ec2ProtectInstance => "ec2.protect_instance",
+            ActionKind::Ec2DetachFromAutoScaling => "ec2.detach_from_auto_scaling",
+            ActionKind::Ec2StandbyInAutoScaling => "ec2.standby_in_auto_scaling",
+            ActionKind::Ec2DisassociateAddresses => "ec2.disassociate_addresses",
+            ActionKind::Ec2SnapshotVolumes => "ec2.snapshot_volumes",
+            ActionKind::Ec2TagInstance => "ec2.tag_instance",
+            ActionKind::EcsCaptureEvidence => "ecs.capture_evidence",
+            ActionKind::EcsIsolateTaskNetwork => "ecs.isolate_task_network",
+            ActionKind::EcsDeregisterTargets => "ecs.deregister_targets",
+            ActionKind::EcsTagTask => "ecs.tag_task",
+            ActionKind::EcsRevokeRoleSessions => "ecs.revoke_role_sessions",
+            ActionKind::EcsStopTask => "ecs.stop_task",
+            ActionKind::EksLabelPod => "eks.label_pod",
+            ActionKind::EksApplyDenyAllPolicy => "eks.apply_deny_all_policy",
+            ActionKind::EksRemoveServiceLabels => "eks.remove_service_labels",
+            ActionKind::EksCordonNode => "eks.cordon_node",
+            ActionKind::EksProtectNode => "eks.protect_node",
+            ActionKind::EksRecordEvent => "eks.record_event",
+        }
+    }
+}
+
+impl Serialize for ActionKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// Shared by the actions of one plan, which all act on the same workload.
+    pub target: Arc<Target>,
+}
