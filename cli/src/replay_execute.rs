@@ -41,6 +41,7 @@ pub async fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Vec<Reported>
         };
         reported.push(Reported {
             plan: r.plan,
+            notification: r.notification,
             outcomes: r.outcomes,
             deliveries: r
                 .deliveries

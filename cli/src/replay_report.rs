@@ -6,6 +6,7 @@ use crate::ReplayOutput as Output;
 use responder::Decision;
 use responder::outcome::Outcome;
 use responder::plan::ResponsePlan;
+use responder::render::Notification;
 use responder::sanitize::{ascii_line, neutralise};
 use serde::Serialize;
 use std::io::Write;
@@ -16,6 +17,7 @@ use std::io::Write;
 pub struct Reported {
     #[serde(flatten)]
     pub plan: ResponsePlan,
+    pub notification: Notification,
     pub outcomes: Vec<Outcome>,
     pub deliveries: Vec<DeliveryLine>,
     pub repeat: bool,
@@ -46,6 +48,7 @@ impl Reported {
             })
             .collect();
         Reported {
+            notification: plan.notification(),
             plan,
             outcomes,
             deliveries: Vec::new(),
@@ -55,6 +58,7 @@ impl Reported {
 
     pub(crate) fn dry_run(plan: ResponsePlan) -> Reported {
         Reported {
+            notification: plan.notification(),
             plan,
             outcomes: Vec::new(),
             deliveries: Vec::new(),
@@ -209,7 +213,7 @@ fn indented(out: &mut impl Write, pretty: &[u8]) -> std::io::Result<()> {
 fn text_block(r: &Reported, executed: bool) -> String {
     let p = &r.plan;
     let mut out = String::new();
-    out.push_str(&format!("== {} ==\n", p.notification.subject));
+    out.push_str(&format!("== {} ==\n", r.notification.subject));
     out.push_str(&format!(
         "decision: {} — {}\n",
         p.decision.as_str(),
@@ -248,7 +252,7 @@ fn text_block(r: &Reported, executed: bool) -> String {
         } else {
             "-- notification (dry run: nothing sent) --\n"
         });
-        out.push_str(&p.notification.text);
+        out.push_str(&r.notification.text);
     }
     out.push('\n');
     out

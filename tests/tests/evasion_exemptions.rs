@@ -203,7 +203,7 @@ async fn configured_exemptions_are_notified_with_their_reason() {
         assert_eq!(p.decision, Decision::Notify, "{file}");
         assert!(p.reason.contains(reason), "{file}: {}", p.reason);
         assert!(r[0].outcomes.is_empty(), "{file}: nothing executed");
-        for channel in [&p.notification.text, &p.notification.html] {
+        for channel in [&p.notification().text, &p.notification().html] {
             assert!(channel.contains(reason), "{file}: {channel}");
         }
     }
@@ -232,7 +232,7 @@ async fn one_odd_finding_cannot_fail_the_sns_publish() {
     event["detail"]["accountId"] = "".into();
     event["detail"]["severity"] = json!(5e9);
     let p = world::plan(&serde_json::to_vec(&event).unwrap(), &Config::default());
-    let d = notifier.publish(&p, &p.notification).await;
+    let d = notifier.publish(&p, &p.notification()).await;
     assert!(d.ok, "{d:?}");
     let sent = responder_sns(&arn).await;
     assert_eq!(sent.len(), 1);

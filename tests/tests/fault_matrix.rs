@@ -400,7 +400,7 @@ async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
         half_open,
         isolation_status: isolation_status(&r.outcomes, surface.isolation()),
         any_failed: r.containment_failed(),
-        alert_says_failed: r.plan.notification.subject.contains("FAILED"),
+        alert_says_failed: r.notification.subject.contains("FAILED"),
     };
     let first = judge(class, &seen).map_err(|e| format!("{e}\n{}", world::show(&r.outcomes)));
     let result = match first {

@@ -96,12 +96,11 @@ async fn an_attack_sequence_on_another_surface_is_notified_with_why() {
         r[0].plan.reason
     );
     assert!(
-        r[0].plan
-            .notification
+        r[0].notification
             .text
             .starts_with("GuardDuty attack sequence"),
         "{}",
-        r[0].plan.notification.text
+        r[0].notification.text
     );
 }
 

@@ -24,7 +24,7 @@ fn payloads(file: &str) -> Vec<serde_json::Value> {
         .unwrap()
         .into_iter()
         .filter_map(|h| match h {
-            Handled::Plan(p) => Some(serde_json::to_value(&p.notification.slack).unwrap()),
+            Handled::Plan(p) => Some(serde_json::to_value(&p.notification().slack).unwrap()),
             Handled::NotAFinding { .. } => None,
         })
         .collect()

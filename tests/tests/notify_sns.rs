@@ -40,7 +40,7 @@ async fn subject_body_and_filterable_attributes() {
         "eks-execution-reverse-shell.json",
     ] {
         let p = plan(file);
-        let d = notifier.publish(&p, &p.notification).await;
+        let d = notifier.publish(&p, &p.notification()).await;
         assert!(d.ok, "{file}: {d:?}");
     }
     let sent = sns_published(&arn).await;
@@ -90,13 +90,13 @@ async fn json_structure_gives_email_text_and_https_a_document() {
     let p = plan("ecs-fargate-impact-cryptominer.json");
     assert!(
         SnsNotifier::new(&sdk, arn.clone(), true)
-            .publish(&p, &p.notification)
+            .publish(&p, &p.notification())
             .await
             .ok
     );
     let sent = sns_published(&arn).await;
     let outer: serde_json::Value = serde_json::from_str(&sent[0].0).unwrap();
-    assert_eq!(outer["email"], p.notification.text);
+    assert_eq!(outer["email"], p.notification().text);
     let doc: serde_json::Value = serde_json::from_str(outer["https"].as_str().unwrap()).unwrap();
     assert_eq!(doc["finding_id"], p.finding_id);
     assert_eq!(doc["decision"], "contain");
@@ -111,7 +111,7 @@ async fn a_missing_topic_is_a_reported_failure() {
         "arn:aws:sns:us-east-1:123456789012:does-not-exist".into(),
         false,
     )
-    .publish(&p, &p.notification)
+    .publish(&p, &p.notification())
     .await;
     assert!(!d.ok && !d.detail.is_empty(), "{d:?}");
 }

@@ -67,7 +67,7 @@ impl Idempotency {
 ///
 /// [`RepeatPolicy::Update`]: crate::respond::RepeatPolicy::Update
 pub async fn notify_once(
-    mut plan: ResponsePlan,
+    plan: ResponsePlan,
     notifier: &crate::notify::Notifier,
     repeat: crate::respond::RepeatPolicy,
     record: Option<&Idempotency>,
@@ -83,16 +83,16 @@ pub async fn notify_once(
     if seen != Seen::Same || repeat == RepeatPolicy::Full {
         return respond::<Completed>(plan, None, notifier, repeat).await;
     }
-    let deliveries = match repeat {
+    let (notification, deliveries) = match repeat {
         RepeatPolicy::Update if notifier.is_enabled() => {
             let n = crate::render::still_notified(&plan);
             let d = notifier.send(&plan, &n).await;
-            plan.notification = n;
-            d
+            (n, d)
         }
-        _ => Vec::new(),
+        _ => (plan.notification(), Vec::new()),
     };
     Response {
+        notification,
         plan,
         outcomes: Vec::new(),
         deliveries,

@@ -193,6 +193,14 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
     }
 }
 
+impl ResponsePlan {
+    /// The notification before anything is done: what a dry run shows and what is sent
+    /// when nothing is executed. After execution, [`render`] the plan with its outcomes.
+    pub fn notification(&self) -> Notification {
+        render(self, None)
+    }
+}
+
 /// What every channel shows, gathered and neutralised once.
 pub(crate) struct View<'a> {
     pub plan: &'a ResponsePlan,
