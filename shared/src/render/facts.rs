@@ -100,7 +100,8 @@ pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
 }
 
 /// What ran and what it touched. The indicators come first (title, domain, remote IP, the
-/// head of the command line), so a channel that must cut shows them before anything else.
+/// head of the command line, the process and the file), so a channel that must cut shows
+/// them before anything else.
 pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     let mut out = Vec::with_capacity(16);
     push(&mut out, "Title", f.title.as_ref(), FieldKind::Text);
@@ -133,6 +134,18 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     );
     if let Some(p) = f.process() {
         process_facts(&mut out, "Process", p);
+    }
+    // The file the finding is about is an indicator too: before the process's details.
+    if let Some(c) = context {
+        push(
+            &mut out,
+            "Threat file",
+            c.threat_file_path.as_ref(),
+            FieldKind::Path,
+        );
+        push(&mut out, "File", c.file_path.as_ref(), FieldKind::Path);
+    }
+    if let Some(p) = f.process() {
         push(&mut out, "User", p.user.as_ref(), FieldKind::Name);
         push(
             &mut out,
@@ -209,13 +222,6 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
             c.tool_category.as_ref(),
             FieldKind::Name,
         );
-        push(
-            &mut out,
-            "Threat file",
-            c.threat_file_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(&mut out, "File", c.file_path.as_ref(), FieldKind::Path);
         push(
             &mut out,
             "Service",
