@@ -55,6 +55,21 @@ fn activity_sections(facts: &[Fact]) -> Vec<(String, usize)> {
     out
 }
 
+/// At most `room` sections: past it, the last ones give way to a line counting their facts.
+fn within(mut sections: Vec<(String, usize)>, room: usize) -> Vec<String> {
+    if sections.len() > room {
+        let cut: usize = sections
+            .drain(room.saturating_sub(1)..)
+            .map(|(_, n)| n)
+            .sum();
+        sections.push((
+            format!("_{cut} more facts are in the e-mail and the text alert._"),
+            0,
+        ));
+    }
+    sections.into_iter().map(|(s, _)| s).collect()
+}
+
 /// `<url|label>`: the URL is one of ours (validated, no `|` or `>`), the label escaped.
 fn push_link(out: &mut String, url: &str, label: &str) {
     out.push('<');
@@ -233,17 +248,13 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     .collect();
     // The header sits outside the attachment.
     let room = MAX_BLOCKS - 1 - head.len() - tail.len();
-    let mut activity = activity_sections(v.activity);
     let mut blocks: Vec<Block> = Vec::with_capacity(MAX_BLOCKS);
     blocks.extend(head);
-    if activity.len() > room {
-        let cut: usize = activity.drain(room - 1..).map(|(_, n)| n).sum();
-        activity.push((
-            format!("_{cut} more facts are in the e-mail and the text alert._"),
-            0,
-        ));
-    }
-    blocks.extend(activity.into_iter().map(|(s, _)| Block::section(s)));
+    blocks.extend(
+        within(activity_sections(v.activity), room)
+            .into_iter()
+            .map(Block::section),
+    );
     blocks.extend(tail);
     let mut message = SlackMessage::new(fallback(v, &headline), vec![Block::header(headline)]);
     message.attachments.push(Attachment {
@@ -252,3 +263,7 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     });
     message
 }
+
+#[cfg(test)]
+#[path = "slack_payload_tests.rs"]
+mod tests;
