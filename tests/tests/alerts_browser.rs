@@ -49,7 +49,7 @@ pub fn chromium() -> Option<PathBuf> {
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
-    pub fn new() -> Scratch {
+    pub fn fresh() -> Scratch {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("responder-alerts-{}-{n}", std::process::id()));
@@ -67,7 +67,7 @@ impl Drop for Scratch {
 /// Runs Chromium headless on `page` with `extra` arguments, offline, in a fresh profile;
 /// returns its stdout. Killed after 60 s.
 pub fn run_chromium(browser: &Path, page: &Path, extra: &[String]) -> String {
-    let scratch = Scratch::new();
+    let scratch = Scratch::fresh();
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -107,7 +107,7 @@ pub fn run_chromium(browser: &Path, page: &Path, extra: &[String]) -> String {
 
 /// The DOM after the page loaded and its scripts (if any) ran.
 fn dump_dom(browser: &Path, html: &str) -> String {
-    let scratch = Scratch::new();
+    let scratch = Scratch::fresh();
     let page = scratch.0.join("alert.html");
     std::fs::write(&page, html).expect("page written");
     let dom = run_chromium(browser, &page, &["--dump-dom".to_owned()]);
@@ -206,7 +206,9 @@ const OUR_ELEMENTS: [&str; 22] = [
 fn start_tags(dom: &str) -> Vec<(&str, Vec<(&str, &str)>)> {
     let mut tags = Vec::new();
     for piece in dom.split('<').skip(1) {
-        let Some(name) = piece.split([' ', '>', '/']).next() else { continue };
+        let Some(name) = piece.split([' ', '>', '/']).next() else {
+            continue;
+        };
         if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             continue;
         }
@@ -234,10 +236,19 @@ fn assert_inert(dom: &str, what: &str) {
             let a = attribute.to_ascii_lowercase();
             assert!(!a.starts_with("data-pwned"), "{what}: a lure ran ({a})");
             // No event handler, nothing loaded, no link but ours.
-            assert!(!a.starts_with("on") && a != "src" && a != "srcdoc", "{what}: <{name} {a}>");
+            assert!(
+                !a.starts_with("on") && a != "src" && a != "srcdoc",
+                "{what}: <{name} {a}>"
+            );
             if a == "href" {
-                let ours = ["https://console.aws.amazon.com/", "https://attack.mitre.org/"];
-                assert!(ours.iter().any(|h| value.starts_with(h)), "{what}: a link to {value}");
+                let ours = [
+                    "https://console.aws.amazon.com/",
+                    "https://attack.mitre.org/",
+                ];
+                assert!(
+                    ours.iter().any(|h| value.starts_with(h)),
+                    "{what}: a link to {value}"
+                );
             }
         }
         metas += usize::from(name == "meta");
@@ -343,6 +354,9 @@ fn positive_control_an_unescaped_lure_marks_the_dom() {
             "{marker} did not run: the check could not fail"
         );
         let inert = std::panic::catch_unwind(|| assert_inert(dom, marker));
-        assert!(inert.is_err(), "{marker}: assert_inert passed a marked page");
+        assert!(
+            inert.is_err(),
+            "{marker}: assert_inert passed a marked page"
+        );
     });
 }

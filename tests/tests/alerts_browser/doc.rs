@@ -83,7 +83,7 @@ fn page() -> String {
 /// The height of the page at `width`, measured in the browser (a copy of the page with a
 /// script that writes it into the title; the alert itself has none).
 fn height(browser: &std::path::Path, html: &str, width: u32) -> u32 {
-    let scratch = Scratch::new();
+    let scratch = Scratch::fresh();
     let page = scratch.0.join("measure.html");
     let probe = "<script>document.title='h='+document.documentElement.scrollHeight</script>";
     std::fs::write(&page, html.replace("</body>", &format!("{probe}</body>"))).expect("written");
@@ -100,7 +100,7 @@ fn height(browser: &std::path::Path, html: &str, width: u32) -> u32 {
 }
 
 fn screenshot(browser: &std::path::Path, html: &str, width: u32, dark: bool, out: &str) {
-    let scratch = Scratch::new();
+    let scratch = Scratch::fresh();
     let page = scratch.0.join("alert.html");
     std::fs::write(&page, html).expect("written");
     let h = height(browser, html, width);
