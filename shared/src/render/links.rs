@@ -102,19 +102,19 @@ pub(crate) fn logs_url(plan: &ResponsePlan) -> Option<String> {
     )
 }
 
-fn ec2_link(host: &str, region: &str, instance: &str) -> Option<Link> {
-    is_instance_id(instance).then(|| Link {
-        label: "EC2 instance",
-        url: [
-            "https://",
-            host,
-            "/ec2/home?region=",
-            region,
-            "#InstanceDetails:instanceId=",
-            instance,
-        ]
-        .concat(),
+/// A link whose URL is `parts` joined, when `valid` (every variable part was checked).
+fn link(label: &'static str, valid: bool, parts: &[&str]) -> Option<Link> {
+    valid.then(|| Link {
+        label,
+        url: parts.concat(),
     })
+}
+
+fn ec2_link(host: &str, region: &str, instance: &str) -> Option<Link> {
+    let path = "/ec2/home?region=";
+    let fragment = "#InstanceDetails:instanceId=";
+    let parts = ["https://", host, path, region, fragment, instance];
+    link("EC2 instance", is_instance_id(instance), &parts)
 }
 
 /// `arn:…:task/<cluster>/<id>` only: the console needs both, and both are then checked.
@@ -129,35 +129,32 @@ fn ecs_link(host: &str, region: &str, task_arn: &str) -> Option<Link> {
         return None;
     };
     let id_ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    (is_cluster_name(cluster) && id_ok).then(|| Link {
-        label: "ECS task",
-        url: [
-            "https://",
-            host,
-            "/ecs/v2/clusters/",
-            cluster,
-            "/tasks/",
-            id,
-            "/configuration?region=",
-            region,
-        ]
-        .concat(),
-    })
+    let url = [
+        "https://",
+        host,
+        "/ecs/v2/clusters/",
+        cluster,
+        "/tasks/",
+        id,
+    ];
+    let query = ["/configuration?region=", region];
+    link(
+        "ECS task",
+        is_cluster_name(cluster) && id_ok,
+        &[&url[..], &query[..]].concat(),
+    )
 }
 
 fn eks_link(host: &str, region: &str, cluster: &str) -> Option<Link> {
-    is_cluster_name(cluster).then(|| Link {
-        label: "EKS cluster",
-        url: [
-            "https://",
-            host,
-            "/eks/home?region=",
-            region,
-            "#/clusters/",
-            cluster,
-        ]
-        .concat(),
-    })
+    let parts = [
+        "https://",
+        host,
+        "/eks/home?region=",
+        region,
+        "#/clusters/",
+        cluster,
+    ];
+    link("EKS cluster", is_cluster_name(cluster), &parts)
 }
 
 /// The finding's own resource: its task or cluster, then its instance (the host or node).
