@@ -324,4 +324,28 @@ mod tests {
             .to_string();
         assert!(e.contains("RESPONDER_PLAYBOOK"), "{e}");
     }
+
+    #[test]
+    fn a_runbook_url_is_a_plain_https_url() {
+        let base = "https://github.example/org/responder/blob/main/docs/runbooks";
+        let doc = format!(r#"{{"runbook_url":"{base}/"}}"#);
+        let c = Config::from_document(&doc, "cfg").unwrap();
+        assert_eq!(c.runbook_url.as_deref(), Some(format!("{base}/").as_str()));
+        let c =
+            Config::from_env(|k| (k == "RESPONDER_RUNBOOK_URL").then(|| base.to_owned())).unwrap();
+        assert_eq!(c.runbook_url.as_deref(), Some(base));
+        for bad in [
+            "http://example.com/runbooks",
+            "javascript:alert(1)",
+            "https://example.com/\"><script>",
+            "https://example.com/a b",
+            "https://example.com/x|<!here>",
+            "https://example.com/?q='x'",
+        ] {
+            let doc = serde_json::json!({ "runbook_url": bad }).to_string();
+            assert!(Config::from_document(&doc, "cfg").is_err(), "{bad}");
+            let env = Config::from_env(|k| (k == "RESPONDER_RUNBOOK_URL").then(|| bad.to_owned()));
+            assert!(env.is_err(), "{bad}");
+        }
+    }
 }

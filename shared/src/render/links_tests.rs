@@ -161,3 +161,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_configured_runbook_url_links_the_familys_runbook_in_every_channel() {
+    let base = "https://github.example/org/responder/blob/main/docs/runbooks";
+    let config = crate::Config::from_document(&format!(r#"{{"runbook_url":"{base}"}}"#), "t")
+        .expect("a configuration");
+    let e = event("ecs-fargate-impact-cryptominer.json");
+    let n = crate::render::test_support::plan_with(&e, &config).notification;
+    let url = format!("{base}/impact.md");
+    assert!(n.html.contains(&format!("href=\"{url}\"")), "html");
+    let text = n.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains(&format!("Runbook: {url}")), "text");
+    let slack = serde_json::to_string(&n.slack).expect("JSON");
+    assert!(
+        slack.contains(&format!("<{url}|docs/runbooks/impact.md>")),
+        "slack"
+    );
+    // Without it, the file is named and nothing is linked.
+    let n = plan_of(&e).notification;
+    assert!(
+        n.text.contains("Runbook: docs/runbooks/impact.md") && !n.html.contains("/impact.md\"")
+    );
+}

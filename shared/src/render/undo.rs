@@ -8,7 +8,7 @@
 use super::links::is_region;
 use crate::outcome::Outcome;
 use crate::plan::{ActionKind, ResponsePlan};
-use crate::target::{Target, is_cluster_name, is_k8s_name};
+use crate::target::{Target, is_k8s_name};
 
 /// What the alert says under "How to undo it".
 #[derive(Debug, Clone, PartialEq)]
@@ -78,14 +78,11 @@ pub fn undo(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Undo {
     if !is_region(&plan.region) || !partition_ok {
         return Undo::Commands(Vec::new());
     }
+    // Targets hold only validated identifiers (`crate::target`): each is a shell word.
     let mut commands: Vec<String> = Vec::new();
     for a in &plan.actions {
-        let valid = match &*a.target {
-            Target::Eks { cluster, .. } | Target::Ecs { cluster, .. } => is_cluster_name(cluster),
-            Target::Ec2 { .. } => true,
-        };
         let c = command(&a.target, &plan.region, &plan.partition, outcomes);
-        if valid && !commands.contains(&c) {
+        if !commands.contains(&c) {
             commands.push(c);
         }
     }
