@@ -267,4 +267,65 @@ mod tests {
             assert!(!is_technique_id(bad), "{bad}");
         }
     }
+
+    use crate::render::test_support::{HOSTILE, event, plan_of};
+
+    fn of(e: &serde_json::Value) -> Attack {
+        let p = plan_of(e);
+        attack(
+            &p.finding_type,
+            &p.finding,
+            p.classification.is_attack_sequence,
+        )
+    }
+
+    #[test]
+    fn the_sample_sequences_tactics_and_techniques_are_all_linked() {
+        for file in [
+            "attack-sequence-eks-compromised-cluster.json",
+            "attack-sequence-ecs-compromised-cluster.json",
+            "attack-sequence-ec2-compromised-instance-group.json",
+        ] {
+            let e = event(file);
+            let indicators = e["detail"]["service"]["detection"]["sequence"]["sequenceIndicators"]
+                .as_array()
+                .expect("indicators");
+            let count = |key: &str| {
+                indicators
+                    .iter()
+                    .filter(|i| i["key"] == key)
+                    .map(|i| i["values"].as_array().map_or(0, Vec::len))
+                    .sum::<usize>()
+            };
+            let a = of(&e);
+            assert_eq!(a.tactics.len(), count("ATTACK_TACTIC"), "{file}: {a:?}");
+            assert_eq!(
+                a.techniques.len(),
+                count("ATTACK_TECHNIQUE"),
+                "{file}: {a:?}"
+            );
+            assert!(a.tactics.iter().all(|t| t.name.is_some()), "{file}");
+        }
+    }
+
+    #[test]
+    fn hostile_indicators_are_never_linked() {
+        let mut e = event("attack-sequence-eks-compromised-cluster.json");
+        let mut values: Vec<&str> = HOSTILE.to_vec();
+        values.extend(["T1059/../../evil", "TA0002", "T1059 ", "Execution<script>"]);
+        let indicators = serde_json::json!([
+            {"key": "ATTACK_TACTIC", "values": values},
+            {"key": "ATTACK_TECHNIQUE", "values": values},
+        ]);
+        e["detail"]["service"]["detection"]["sequence"]["sequenceIndicators"] = indicators;
+        let a = of(&e);
+        assert!(a.tactics.is_empty() && a.techniques.is_empty(), "{a:?}");
+    }
+
+    #[test]
+    fn a_type_the_file_does_not_know_gets_no_attack_section() {
+        let mut e = event("ec2-persistence-suspicious-command.json");
+        e["detail"]["type"] = serde_json::json!("Execution:Runtime/SomethingNew");
+        assert_eq!(of(&e), Attack::default());
+    }
 }
