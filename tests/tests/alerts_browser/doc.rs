@@ -45,7 +45,7 @@ fn page() -> String {
          Every finding is sent on three channels with the same sections in the same order:\n\
          severity and decision (a colour and words), what happened (the type in plain words, then\n\
          the indicators: process, command line, domain or address, file, container or pod),\n\
-         MITRE ATT&CK tactics and techniques ([mapping](../shared/data/attack.tsv)), what the\n\
+         MITRE ATT&CK tactics and techniques (mapping: `shared/data/attack.tsv`), what the\n\
          responder did (in a dry run: what it would do), what to do next (the first three checks\n\
          of the family's [runbook](runbooks/README.md)), how to undo it (the exact\n\
          `responder release` command) and links (the finding, the resource in its console, the\n\
