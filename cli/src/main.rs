@@ -147,3 +147,46 @@ fn block_on<T, F: std::future::Future<Output = Result<T, String>>>(work: F) -> R
         .map_err(|e| format!("tokio runtime: {e}"))?
         .block_on(work)
 }
+
+/// The release command an alert prints (`responder::render::undo`) is one this CLI takes.
+#[cfg(all(test, feature = "aws"))]
+mod tests {
+    use super::{Cli, Command};
+    use clap::Parser;
+    use responder::pipeline::{Handled, plan_input};
+    use responder::render::{Undo, undo};
+
+    #[test]
+    fn every_release_command_an_alert_prints_parses() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+        let mut parsed = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let config = responder::Config::from_document(
+                r#"{"playbook":{"rules":[{"families":["AttackSequence"],"decision":"contain"}]}}"#,
+                "test",
+            )
+            .unwrap();
+            for h in plan_input(&bytes, &config).unwrap() {
+                let Handled::Plan(p) = h else { continue };
+                let Undo::Commands(commands) = undo(&p, None) else {
+                    continue;
+                };
+                for c in commands {
+                    let words = c.split(' ').map(|w| if w == "<pod>" { "a-pod" } else { w });
+                    let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{c}: {e}"));
+                    assert!(matches!(cli.command, Command::Release { .. }), "{c}");
+                    parsed.insert(c.split(' ').nth(2).unwrap().to_owned());
+                }
+            }
+        }
+        assert_eq!(
+            parsed.into_iter().collect::<Vec<_>>(),
+            ["ec2", "ecs", "eks"]
+        );
+    }
+}

@@ -18,6 +18,9 @@ pub struct Config {
     /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
     /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
     pub test_event_source: Option<String>,
+    /// Where `docs/runbooks/` is published (e.g. the repository's `…/blob/main/docs/runbooks`),
+    /// so that alerts link each runbook (`RESPONDER_RUNBOOK_URL`); without it they name the file.
+    pub runbook_url: Option<String>,
 }
 
 /// The document's playbook section: extra rules, checked before the defaults.
@@ -38,6 +41,7 @@ struct Document {
     eks: EksOptions,
     isolation: IsolationOptions,
     test_event_source: Option<String>,
+    runbook_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -99,7 +103,13 @@ impl Config {
             .transpose()
             .map_err(|m| invalid(format!("test_event_source: {m}")))?
             .flatten();
+        let runbook_url = doc
+            .runbook_url
+            .map(|u| runbook_url(&u))
+            .transpose()
+            .map_err(|m| invalid(format!("runbook_url: {m}")))?;
         Ok(Config {
+            runbook_url,
             playbook: Playbook::with_overrides(doc.playbook.rules, doc.playbook.replace_defaults),
             guardrails,
             ec2: doc.ec2,
@@ -149,6 +159,12 @@ impl Config {
         if let Some(source) = test_event_source_from_env(&var)? {
             config.test_event_source = source;
         }
+        if let Some(url) = var("RESPONDER_RUNBOOK_URL").filter(|u| !u.trim().is_empty()) {
+            config.runbook_url = Some(runbook_url(&url).map_err(|message| ConfigError::Env {
+                name: "RESPONDER_RUNBOOK_URL",
+                message,
+            })?);
+        }
         if let Some(list) = var("RESPONDER_PROTECTED_NAMESPACES") {
             config.guardrails.protected_namespaces.extend(
                 list.split(',')
@@ -173,6 +189,21 @@ pub fn test_event_source_from_env(
             name: "RESPONDER_TEST_EVENT_SOURCE",
             message,
         })
+}
+
+/// A runbook base URL: `https://`, at most 256 bytes, only characters a URL needs (it is
+/// put into HTML attributes and Slack links as it is).
+fn runbook_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.len() <= 256 && crate::render::is_safe_url(value) && !value.contains(['\'', '#', '?'])
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not an https:// URL of plain characters",
+            crate::sanitize::neutralise(value, 80)
+        ))
+    }
 }
 
 /// A test-event source: blank means none; an `aws.` source is GuardDuty's to send, and
@@ -292,5 +323,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("RESPONDER_PLAYBOOK"), "{e}");
+    }
+
+    #[test]
+    fn a_runbook_url_is_a_plain_https_url() {
+        let base = "https://github.example/org/responder/blob/main/docs/runbooks";
+        let doc = format!(r#"{{"runbook_url":"{base}/"}}"#);
+        let c = Config::from_document(&doc, "cfg").unwrap();
+        assert_eq!(c.runbook_url.as_deref(), Some(format!("{base}/").as_str()));
+        let c =
+            Config::from_env(|k| (k == "RESPONDER_RUNBOOK_URL").then(|| base.to_owned())).unwrap();
+        assert_eq!(c.runbook_url.as_deref(), Some(base));
+        for bad in [
+            "http://example.com/runbooks",
+            "javascript:alert(1)",
+            "https://example.com/\"><script>",
+            "https://example.com/a b",
+            "https://example.com/x|<!here>",
+            "https://example.com/?q='x'",
+        ] {
+            let doc = serde_json::json!({ "runbook_url": bad }).to_string();
+            assert!(Config::from_document(&doc, "cfg").is_err(), "{bad}");
+            let env = Config::from_env(|k| (k == "RESPONDER_RUNBOOK_URL").then(|| bad.to_owned()));
+            assert!(env.is_err(), "{bad}");
+        }
     }
 }

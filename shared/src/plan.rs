@@ -33,6 +33,10 @@ pub struct ResponsePlan {
     pub finding: Box<Finding>,
     #[serde(skip)]
     pub classification: Classification,
+    /// Where the runbooks are published (`runbook_url` in the configuration), for the
+    /// alert's runbook link; without it the alert names the file in the repository.
+    #[serde(skip)]
+    pub runbook_url: Option<String>,
 }
 
 impl ResponsePlan {
@@ -109,6 +113,7 @@ pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
         actions,
         finding,
         classification: c,
+        runbook_url: config.runbook_url.clone(),
     }
 }
 

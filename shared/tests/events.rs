@@ -351,11 +351,9 @@ fn no_hostile_string_survives_in_any_channel() {
                 n.subject
             );
             for s in &slack {
-                // Our only markup is the console link; attacker text has no raw angle brackets.
-                let without_link = match s.find(" · <https://") {
-                    Some(i) => &s[..i],
-                    None => s.as_str(),
-                };
+                // Our only markup is our links (console, ATT&CK); attacker text has no raw
+                // angle brackets.
+                let without_link = common::without_our_links(s);
                 assert!(
                     !without_link.contains('<') && !without_link.contains('>'),
                     "{file}: raw bracket in slack {s:?}"

@@ -30,6 +30,33 @@ fn payloads(file: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `text` without our `<https://…|label>` links, each checked to hold no markup.
+fn without_our_links(text: &str) -> String {
+    let mut pieces = text.split('<');
+    let mut out = pieces.next().unwrap_or("").to_owned();
+    for piece in pieces {
+        let ours = [
+            "https://console.aws.amazon.com/",
+            "https://attack.mitre.org/",
+        ];
+        match piece.split_once('>') {
+            Some((link, rest)) if ours.iter().any(|h| link.starts_with(h)) => {
+                let (url, label) = link.split_once('|').expect("a labelled link");
+                assert!(
+                    !url.contains([' ', '"']) && !label.contains('|'),
+                    "{text:?}"
+                );
+                out.push_str(rest);
+            }
+            _ => {
+                out.push('<');
+                out.push_str(piece);
+            }
+        }
+    }
+    out
+}
+
 fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
         serde_json::Value::String(s) => out.push(s.clone()),
@@ -61,14 +88,26 @@ async fn hostile_payloads_arrive_inert() {
     for r in received {
         assert!(r.content_type.starts_with("application/json"));
         let doc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        assert!(doc["text"].is_string() && doc["blocks"].as_array().is_some_and(|b| b.len() >= 3));
         assert_eq!(doc["blocks"][0]["type"], "header");
+        // The rest sits in the attachment whose colour bar is the severity.
+        let attachment = &doc["attachments"][0];
+        assert!(
+            attachment["color"]
+                .as_str()
+                .is_some_and(|c| c.len() == 7 && c.starts_with('#'))
+        );
+        let blocks = doc["blocks"].as_array().unwrap().len()
+            + attachment["blocks"].as_array().map_or(0, Vec::len);
+        assert!(
+            doc["text"].is_string() && (3..=50).contains(&blocks),
+            "{blocks} blocks"
+        );
         let mut texts = Vec::new();
         strings(&doc, &mut texts);
         for t in texts {
-            // The one link we add is built from validated parts and sits at the end of the context line.
-            let ours = t.find(" · <https://console.aws.amazon.com/guardduty/");
-            let attacker_part = ours.map_or(t.as_str(), |i| &t[..i]);
+            // Our links (console, ATT&CK) are built from validated parts; attacker text has
+            // no other angle bracket.
+            let attacker_part = &without_our_links(&t);
             assert!(
                 !attacker_part.contains('<') && !attacker_part.contains('>'),
                 "raw bracket: {t:?}"

@@ -100,7 +100,8 @@ pub fn resource_facts(f: &Finding) -> Vec<Fact<'_>> {
 }
 
 /// What ran and what it touched. The indicators come first (title, domain, remote IP, the
-/// head of the command line), so a channel that must cut shows them before anything else.
+/// head of the command line, the process and the file), so a channel that must cut shows
+/// them before anything else.
 pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     let mut out = Vec::with_capacity(16);
     push(&mut out, "Title", f.title.as_ref(), FieldKind::Text);
@@ -133,6 +134,14 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
     );
     if let Some(p) = f.process() {
         process_facts(&mut out, "Process", p);
+    }
+    // The file the finding is about is an indicator too: before the process's details.
+    if let Some(c) = context {
+        for (label, value) in [("Threat file", &c.threat_file_path), ("File", &c.file_path)] {
+            push(&mut out, label, value.as_ref(), FieldKind::Path);
+        }
+    }
+    if let Some(p) = f.process() {
         push(&mut out, "User", p.user.as_ref(), FieldKind::Name);
         push(
             &mut out,
@@ -152,76 +161,24 @@ pub fn activity_facts(f: &Finding) -> Vec<Fact<'_>> {
         }
     }
     if let Some(c) = context {
-        push(&mut out, "Script", c.script_path.as_ref(), FieldKind::Path);
-        push(
-            &mut out,
-            "Library",
-            c.library_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(
-            &mut out,
-            "LD_PRELOAD",
-            c.ld_preload_value.as_ref(),
-            FieldKind::CommandLine,
-        );
-        push(&mut out, "Socket", c.socket_path.as_ref(), FieldKind::Path);
-        push(
-            &mut out,
-            "runc binary",
-            c.runc_binary_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(
-            &mut out,
-            "Release agent",
-            c.release_agent_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(
-            &mut out,
-            "Mount source",
-            c.mount_source.as_ref(),
-            FieldKind::Path,
-        );
-        push(
-            &mut out,
-            "Mount target",
-            c.mount_target.as_ref(),
-            FieldKind::Path,
-        );
-        push(
-            &mut out,
-            "Kernel module",
-            c.module_name.as_ref(),
-            FieldKind::Name,
-        );
-        push(
-            &mut out,
-            "Module file",
-            c.module_file_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(&mut out, "Tool", c.tool_name.as_ref(), FieldKind::Name);
-        push(
-            &mut out,
-            "Tool category",
-            c.tool_category.as_ref(),
-            FieldKind::Name,
-        );
-        push(
-            &mut out,
-            "Threat file",
-            c.threat_file_path.as_ref(),
-            FieldKind::Path,
-        );
-        push(&mut out, "File", c.file_path.as_ref(), FieldKind::Path);
-        push(
-            &mut out,
-            "Service",
-            c.service_name.as_ref(),
-            FieldKind::Name,
-        );
+        let details = [
+            ("Script", &c.script_path, FieldKind::Path),
+            ("Library", &c.library_path, FieldKind::Path),
+            ("LD_PRELOAD", &c.ld_preload_value, FieldKind::CommandLine),
+            ("Socket", &c.socket_path, FieldKind::Path),
+            ("runc binary", &c.runc_binary_path, FieldKind::Path),
+            ("Release agent", &c.release_agent_path, FieldKind::Path),
+            ("Mount source", &c.mount_source, FieldKind::Path),
+            ("Mount target", &c.mount_target, FieldKind::Path),
+            ("Kernel module", &c.module_name, FieldKind::Name),
+            ("Module file", &c.module_file_path, FieldKind::Path),
+            ("Tool", &c.tool_name, FieldKind::Name),
+            ("Tool category", &c.tool_category, FieldKind::Name),
+            ("Service", &c.service_name, FieldKind::Name),
+        ];
+        for (label, value, kind) in details {
+            push(&mut out, label, value.as_ref(), kind);
+        }
         if let Some(t) = &c.target_process {
             process_facts(&mut out, "Target process", t);
         }

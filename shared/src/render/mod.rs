@@ -2,11 +2,20 @@
 //! execution, the outcomes. Attacker text reaches a channel only through that channel's
 //! renderer in [`crate::sanitize`].
 
+mod attack;
 mod facts;
+mod guide;
 mod html;
+mod html_style;
+mod links;
 mod plain;
+mod runbook;
 mod slack;
+mod slack_payload;
 mod story;
+#[cfg(test)]
+mod test_support;
+mod undo;
 mod update;
 
 use crate::outcome::{Outcome, Status};
@@ -18,8 +27,11 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 pub use plain::subject;
-pub use slack::{Block, SlackMessage, Text};
+pub use slack::{Attachment, Block, SlackMessage, Text};
+pub use undo::{Undo, undo};
 pub use update::{still_active, still_notified};
+
+pub(crate) use links::is_safe_url;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Notification {
@@ -135,35 +147,6 @@ pub(crate) fn decision_word(d: Decision) -> &'static str {
     }
 }
 
-/// A link to the finding in the console, only when every part is well-formed.
-pub(crate) fn console_url(plan: &ResponsePlan) -> Option<String> {
-    let region_ok = plan.region.len() <= 32
-        && plan.region.split('-').count() >= 3
-        && plan
-            .region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let id_ok = (1..=64).contains(&plan.finding_id.len())
-        && plan.finding_id.bytes().all(|b| b.is_ascii_hexdigit());
-    let host = match plan.partition.as_str() {
-        "aws" => "console.aws.amazon.com",
-        "aws-cn" => "console.amazonaws.cn",
-        "aws-us-gov" => "console.amazonaws-us-gov.com",
-        _ => return None,
-    };
-    (region_ok && id_ok).then(|| {
-        [
-            "https://",
-            host,
-            "/guardduty/home?region=",
-            &plan.region,
-            "#/findings?macros=current&fId=",
-            &plan.finding_id,
-        ]
-        .concat()
-    })
-}
-
 /// Renders every channel.
 pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification {
     let resource = facts::resource_facts(&plan.finding);
@@ -183,13 +166,13 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
         region: neutralise(&plan.region, id),
         finding_id: neutralise(&plan.finding_id, id),
         finding_type: neutralise(&plan.finding_type, FieldKind::Name.max_chars()),
-        console_url: console_url(plan),
+        guide: guide::Guide::new(plan, outcomes),
     };
     Notification {
         subject: plain::subject_line(&view.headline, plan),
         text: plain::body(&view),
         html: html::page(&view),
-        slack: slack::payload(&view),
+        slack: slack_payload::payload(&view),
     }
 }
 
@@ -213,7 +196,7 @@ pub(crate) struct View<'a> {
     pub region: Cow<'a, str>,
     pub finding_id: Cow<'a, str>,
     pub finding_type: Cow<'a, str>,
-    pub console_url: Option<String>,
+    pub guide: guide::Guide,
 }
 
 impl View<'_> {

@@ -6,9 +6,6 @@
 //! The payload is typed (not a `serde_json::Value` tree): it serializes to the same JSON
 //! and costs a fraction of the allocations on the per-finding path.
 
-use super::facts::Fact;
-use super::{View, decision_word};
-use crate::sanitize::{FieldKind, push_slack_escaped, slack_escape};
 use serde::{Deserialize, Serialize};
 
 /// A Slack incoming-webhook message.
@@ -17,12 +14,23 @@ pub struct SlackMessage {
     /// Notification and fallback text (mrkdwn).
     pub text: String,
     pub blocks: Vec<Block>,
+    /// The coloured part of the message: Slack draws the bar of `color` along its blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// Always `false`: Slack must not fetch a link it finds (an attacker's URL would learn
     /// that the alert fired).
     #[serde(default)]
     pub unfurl_links: bool,
     #[serde(default)]
     pub unfurl_media: bool,
+}
+
+/// Blocks with a colour bar (Slack's secondary attachment, which may hold blocks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// `#rrggbb`, from the severity.
+    pub color: String,
+    pub blocks: Vec<Block>,
 }
 
 /// The Block Kit blocks we send.
@@ -112,6 +120,7 @@ impl SlackMessage {
         SlackMessage {
             text: fit(escaped, 3000),
             blocks,
+            attachments: Vec::new(),
             unfurl_links: false,
             unfurl_media: false,
         }
@@ -119,10 +128,19 @@ impl SlackMessage {
     /// Every text the message shows (fallback first).
     pub fn texts(&self) -> Vec<&str> {
         std::iter::once(self.text.as_str())
-            .chain(self.blocks.iter().flat_map(Block::texts))
+            .chain(self.all_blocks().flat_map(Block::texts))
             .collect()
     }
+    /// The blocks of the message and of its attachments (Slack's limit of 50 is on all).
+    pub fn all_blocks(&self) -> impl Iterator<Item = &Block> {
+        self.blocks
+            .iter()
+            .chain(self.attachments.iter().flat_map(|a| &a.blocks))
+    }
 }
+
+/// Slack's limit on a section's text.
+pub(super) const SECTION_MAX: usize = 3000;
 
 /// Cuts escaped mrkdwn to `max` characters without splitting an entity.
 pub(crate) fn fit(mut text: String, max: usize) -> String {
@@ -131,7 +149,7 @@ pub(crate) fn fit(mut text: String, max: usize) -> String {
 }
 
 /// Cuts `out[start..]` (escaped mrkdwn) to `max` characters, ending in `…` when cut.
-fn cut_from(out: &mut String, start: usize, max: usize) {
+pub(super) fn cut_from(out: &mut String, start: usize, max: usize) {
     let tail = &out[start..];
     // Byte length bounds the character count: most texts need no counting.
     if tail.len() <= max || tail.chars().count() <= max {
@@ -148,107 +166,6 @@ fn cut_from(out: &mut String, start: usize, max: usize) {
         out.truncate(start + amp);
     }
     out.push('…');
-}
-
-/// Slack characters one activity value may take once escaped (a `&` alone becomes five):
-/// each value has its own budget, so no value can crowd the others out of the message.
-fn slack_budget(kind: FieldKind) -> usize {
-    match kind {
-        FieldKind::Name => 300,
-        FieldKind::Path => 700,
-        FieldKind::CommandLine | FieldKind::Text => 1000,
-    }
-}
-
-/// The activity facts as sections of at most 3000 characters, a new one whenever the next
-/// fact would not fit, so that every fact is shown.
-fn activity_sections(facts: &[Fact], blocks: &mut Vec<Block>) {
-    let mut section = String::with_capacity(1024);
-    for f in facts {
-        let line_start = section.len();
-        section.push('*');
-        section.push_str(f.label);
-        let fence = f.is_command_line();
-        section.push_str(if fence { "*\n```" } else { ":* " });
-        let value_start = section.len();
-        push_slack_escaped(&mut section, f.plain());
-        cut_from(&mut section, value_start, slack_budget(f.kind()));
-        section.push_str(if fence { "```\n" } else { "\n" });
-        // Bytes bound characters; one fact alone is always under the limit.
-        if section.len() > SECTION_MAX && line_start > 0 {
-            let line = section.split_off(line_start);
-            blocks.push(Block::section(std::mem::replace(&mut section, line)));
-        }
-    }
-    if !section.is_empty() {
-        blocks.push(Block::section(section));
-    }
-}
-
-const SECTION_MAX: usize = 3000;
-
-pub(crate) fn payload(v: &View) -> SlackMessage {
-    let p = v.plan;
-    let headline = slack_escape(&v.headline);
-    let decision = decision_word(p.decision);
-    // Header, decision, fields, activity, actions, context.
-    let mut blocks = Vec::with_capacity(6);
-    blocks.push(Block::header(headline.clone()));
-    let mut summary = String::with_capacity(64 + p.reason.len() + v.finding_type.len());
-    summary.push_str("*Decision:* ");
-    summary.push_str(decision);
-    summary.push_str(" — ");
-    push_slack_escaped(&mut summary, &p.reason);
-    summary.push_str("\n*Type:* ");
-    push_slack_escaped(&mut summary, &v.finding_type);
-    blocks.push(Block::section(summary));
-    let field = |label: &str, value: &str| {
-        let mut text = String::with_capacity(label.len() + value.len() + 8);
-        text.push('*');
-        text.push_str(label);
-        text.push_str("*\n");
-        push_slack_escaped(&mut text, value);
-        Text::mrkdwn(text, 2000)
-    };
-    // Slack shows at most 10 fields.
-    let mut fields = Vec::with_capacity(10);
-    fields.push(field("Account", &v.account));
-    fields.push(field("Region", &v.region));
-    fields.push(field("Surface", p.surface.as_str()));
-    fields.extend(v.resource.iter().take(7).map(|f| field(f.label, f.plain())));
-    blocks.push(Block::fields(fields));
-
-    activity_sections(v.activity, &mut blocks);
-    if !v.steps.is_empty() {
-        let mut lines = String::with_capacity(64 * (v.steps.len() + 1));
-        lines.push_str("*Actions*");
-        for s in v.steps {
-            lines.push_str("\n• `");
-            lines.push_str(s.kind);
-            lines.push_str("` ");
-            push_slack_escaped(&mut lines, &s.target);
-            lines.push_str(": *");
-            lines.push_str(s.status);
-            lines.push('*');
-            if !s.detail.is_empty() {
-                lines.push_str(" — ");
-                push_slack_escaped(&mut lines, &s.detail);
-            }
-        }
-        blocks.push(Block::section(lines));
-    }
-    let mut context = String::with_capacity(160);
-    context.push_str("Finding ");
-    push_slack_escaped(&mut context, &v.finding_id);
-    if let Some(url) = &v.console_url {
-        context.push_str(" · <");
-        context.push_str(&url.replace('&', "&amp;"));
-        context.push_str("|Open in the GuardDuty console>");
-    }
-    blocks.push(Block::Context {
-        elements: vec![Text::mrkdwn(context, 3000)],
-    });
-    SlackMessage::new(["GuardDuty ", &headline, " — ", decision].concat(), blocks)
 }
 
 #[cfg(test)]

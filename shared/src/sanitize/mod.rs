@@ -126,6 +126,21 @@ pub fn push_slack_escaped(out: &mut String, text: &str) {
     out.push_str(&text[clean..]);
 }
 
+/// Appends `text` for a Slack code span or block: only `&`, `<`, `>` become entities and a
+/// backtick a look-alike (so the fence holds); `*`, `_` and `~` stay as they are, since
+/// Slack does not format inside code and a command must paste exactly.
+pub fn push_slack_code(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push('\u{02CB}'),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Appends `text` escaped for HTML text and quoted-attribute context (by `html-escape`;
 /// values with nothing to escape, most of them, are copied as they are).
 pub fn push_html_escaped(out: &mut String, text: &str) {
@@ -296,6 +311,16 @@ mod tests {
         let out = v.plain(FieldKind::Name);
         assert!(out.starts_with(&"é".repeat(128)));
         assert!(out.ends_with("…[+72 chars]"), "{out}");
+    }
+
+    #[test]
+    fn slack_code_keeps_the_text_exact_but_the_fence_and_entities_safe() {
+        let mut out = String::new();
+        push_slack_code(&mut out, "release eks my_cluster ns <pod> `x` a&b *y*");
+        assert_eq!(
+            out,
+            "release eks my_cluster ns &lt;pod&gt; \u{02CB}x\u{02CB} a&amp;b *y*"
+        );
     }
 
     #[test]

@@ -49,3 +49,34 @@ pub fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The hosts of the links the renderers build (from validated parts only).
+pub const OUR_LINK_HOSTS: [&str; 4] = [
+    "https://console.aws.amazon.com/",
+    "https://console.amazonaws.cn/",
+    "https://console.amazonaws-us-gov.com/",
+    "https://attack.mitre.org/",
+];
+
+/// A Slack text with our own `<https://…|label>` links taken out; panics on a link of ours
+/// whose URL or label could carry markup. What is left is attacker-reachable text.
+pub fn without_our_links(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find("<https://") {
+        let tail = &rest[at + 1..];
+        let Some(end) = tail.find('>') else { break };
+        let (url, label) = tail[..end].split_once('|').unwrap_or((&tail[..end], ""));
+        if !OUR_LINK_HOSTS.iter().any(|h| url.starts_with(h)) {
+            break;
+        }
+        assert!(
+            !url.contains([' ', '"', '<']) && !label.contains(['<', '|']),
+            "a link of ours carries markup: {s:?}"
+        );
+        out.push_str(&rest[..at]);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
