@@ -10,7 +10,7 @@ use responder::Config;
 use responder::Decision;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
-use responder::playbook::guardrail;
+use responder::playbook::deciding_guard;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,13 +141,7 @@ impl<'c> Collector<'c> {
 }
 
 fn summary(plan: &ResponsePlan, config: &Config) -> FindingSummary {
-    let guarded = guardrail(&plan.finding, &plan.classification, &config.guardrails)
-        .filter(|g| plan.decision != Decision::Contain && g.reason == plan.reason)
-        .map(|g| g.reason)
-        .or_else(|| {
-            (plan.decision == Decision::Ignore && plan.finding.is_archived())
-                .then(|| plan.reason.clone())
-        });
+    let guarded = deciding_guard(plan, &config.guardrails).map(|(_, reason)| reason);
     FindingSummary {
         finding_id: plan.finding_id.clone(),
         updated_at_ms: plan

@@ -206,34 +206,83 @@ pub fn decide(
     guardrail(finding, c, guard).unwrap_or(Verdict { decision, reason })
 }
 
+/// Which guardrail held a containment back: a closed, low-cardinality name for metrics
+/// and reports (the reason text may name an account or a tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    Sample,
+    ConfiguredExemption,
+    TagExemption,
+    ProtectedNamespace,
+    Archived,
+}
+
+impl Guard {
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::Sample => "sample",
+            Guard::ConfiguredExemption => "exemption",
+            Guard::TagExemption => "exempt_tag",
+            Guard::ProtectedNamespace => "protected_namespace",
+            Guard::Archived => "archived",
+        }
+    }
+}
+
 /// What stops the containment of one resource whatever the playbook says: a sample, a
 /// configured or tag exemption, a protected namespace.
 pub fn guardrail(finding: &Finding, c: &Classification, guard: &Guardrails) -> Option<Verdict> {
-    let notify = |reason: String| {
-        Some(Verdict {
-            decision: Decision::Notify,
-            reason,
-        })
-    };
+    guard_hit(finding, c, guard).map(|(_, reason)| Verdict {
+        decision: Decision::Notify,
+        reason,
+    })
+}
+
+/// The guardrail (and its reason) that applies to one resource, whether or not it decided.
+pub fn guard_hit(
+    finding: &Finding,
+    c: &Classification,
+    guard: &Guardrails,
+) -> Option<(Guard, String)> {
     if finding.is_sample() {
-        return notify("SAMPLE finding: samples are never contained".into());
+        return Some((
+            Guard::Sample,
+            "SAMPLE finding: samples are never contained".into(),
+        ));
     }
     if let Some(reason) = guard.exemptions.configured(finding) {
-        return notify(reason);
+        return Some((Guard::ConfiguredExemption, reason));
     }
     if guard.exemptions.tagged(finding) {
-        return notify(format!(
+        let reason = format!(
             "resource carries the exemption tag {} = true",
             guard.exemptions.tag_key
-        ));
+        );
+        return Some((Guard::TagExemption, reason));
     }
     if c.surface == Surface::Eks
         && let Some(ns) = finding.workload().and_then(|w| w.namespace.as_ref())
         && guard.protected_namespaces.iter().any(|p| p == ns.as_raw())
     {
-        return notify("the workload runs in a protected Kubernetes namespace".into());
+        let reason = "the workload runs in a protected Kubernetes namespace".into();
+        return Some((Guard::ProtectedNamespace, reason));
     }
     None
+}
+
+/// The guardrail that decided a plan: one that applies and whose reason is the plan's
+/// (so a notify-only rule that also matched a sample is not counted), or an archived
+/// finding ignored. Shared by the metrics and `responder backtest`.
+pub fn deciding_guard(
+    plan: &crate::plan::ResponsePlan,
+    guard: &Guardrails,
+) -> Option<(Guard, String)> {
+    guard_hit(&plan.finding, &plan.classification, guard)
+        .filter(|(_, reason)| plan.decision != Decision::Contain && *reason == plan.reason)
+        .or_else(|| {
+            (plan.decision == Decision::Ignore && plan.finding.is_archived())
+                .then(|| (Guard::Archived, plan.reason.clone()))
+        })
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@
 //!   function binary, the environment pointing it there, and readers for what it sent;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`rate_table`]: the containment rate-limit table in moto, and reads of its items;
-//! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
+//! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary and
+//!   keeps what it prints;
+//! * [`emf`]: the Embedded Metric Format specification as a checker of those lines;
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
 //! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
@@ -29,6 +31,7 @@ pub mod deploy;
 pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
+pub mod emf;
 pub mod fault_matrix;
 pub mod function_env;
 pub mod guardduty_api;

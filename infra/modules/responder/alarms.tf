@@ -102,3 +102,109 @@ resource "aws_cloudwatch_metric_alarm" "rate_limiter_unavailable" {
   ok_actions          = [aws_sns_topic.notifications.arn]
   tags                = var.tags
 }
+
+# From the functions' EMF metrics (shared/src/metrics/response.rs): a containment run with
+# a failed action (ContainmentFailures, by Function), and the p99 of the time from the
+# finding's updatedAt to the workload isolated (TimeToIsolation, ms, by Function).
+resource "aws_cloudwatch_metric_alarm" "containment_failed" {
+  for_each = local.containing_functions
+
+  alarm_name          = "${local.function_names[each.key]}-containment-failed"
+  alarm_description   = "The ${each.key} responder could not fully contain a workload (an action failed). The alert says [FAILED] and which action; the event is retried, then dead-lettered."
+  namespace           = "GuardDutyResponder"
+  metric_name         = "ContainmentFailures"
+  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.notifications.arn]
+  ok_actions          = [aws_sns_topic.notifications.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "time_to_isolation_p99" {
+  for_each = local.containing_functions
+
+  alarm_name          = "${local.function_names[each.key]}-time-to-isolation-p99"
+  alarm_description   = "p99 of the ${each.key} responder's time from a finding's updatedAt to the workload isolated is above ${var.time_to_isolation_p99_threshold_seconds} s over the last hour: GuardDuty delivers late, or the function is slow or throttled."
+  namespace           = "GuardDutyResponder"
+  metric_name         = "TimeToIsolation"
+  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
+  extended_statistic  = "p99"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = var.time_to_isolation_p99_threshold_seconds * 1000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.notifications.arn]
+  ok_actions          = [aws_sns_topic.notifications.arn]
+  tags                = var.tags
+}
+
+# A broken rule (a pattern that no longer matches, a deleted target, a lost permission) is
+# silence, and silence looks like a quiet week. A second rule, with no target, matches every
+# Runtime finding GuardDuty publishes, whatever finding_source is; its MatchedEvents is
+# "findings exist". The alarm fires when, over the last no_invocation_alarm_days days,
+# findings were matched and no finding function was invoked at all.
+resource "aws_cloudwatch_event_rule" "findings_sentinel" {
+  count = length(local.containing_functions) > 0 ? 1 : 0
+
+  name           = "${var.name_prefix}-findings-sentinel"
+  description    = "Counts GuardDuty Runtime findings (MatchedEvents) for the no-invocation alarm; no target."
+  event_bus_name = var.event_bus_name
+  event_pattern = jsonencode({
+    source        = ["aws.guardduty"]
+    "detail-type" = ["GuardDuty Finding"]
+    detail        = { type = [{ wildcard = "*:Runtime/*" }] }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "no_invocation" {
+  count = length(local.containing_functions) > 0 ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-findings-without-invocation"
+  alarm_description   = "GuardDuty published Runtime findings in the last ${var.no_invocation_alarm_days} day(s) but no responder function was invoked: a rule, target or permission is broken. Check the rules ${join(", ", [for f in keys(local.containing_functions) : local.function_names[f]])}."
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.notifications.arn]
+  ok_actions          = [aws_sns_topic.notifications.arn]
+  tags                = var.tags
+
+  metric_query {
+    id          = "silent"
+    expression  = "IF(FILL(findings, 0) > 0 AND (${join(" + ", [for f in keys(local.containing_functions) : "FILL(inv_${f}, 0)"])}) == 0, 1, 0)"
+    label       = "Findings without any invocation"
+    return_data = true
+  }
+
+  metric_query {
+    id = "findings"
+    metric {
+      namespace   = "AWS/Events"
+      metric_name = "MatchedEvents"
+      dimensions  = { RuleName = aws_cloudwatch_event_rule.findings_sentinel[0].name }
+      stat        = "Sum"
+      period      = var.no_invocation_alarm_days * 86400
+    }
+  }
+
+  dynamic "metric_query" {
+    for_each = local.containing_functions
+    content {
+      id = "inv_${metric_query.key}"
+      metric {
+        namespace   = "AWS/Lambda"
+        metric_name = "Invocations"
+        dimensions  = { FunctionName = aws_lambda_function.this[metric_query.key].function_name }
+        stat        = "Sum"
+        period      = var.no_invocation_alarm_days * 86400
+      }
+    }
+  }
+}

@@ -343,3 +343,31 @@ variable "eks_vpc_config" {
     error_message = "eks_vpc_config needs at least one subnet id and one security group id."
   }
 }
+
+variable "time_to_isolation_p99_threshold_seconds" {
+  description = "Alarm when the p99 of TimeToIsolation (a finding's updatedAt to its workload isolated) over an hour is above this many seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.time_to_isolation_p99_threshold_seconds > 0
+    error_message = "time_to_isolation_p99_threshold_seconds must be positive."
+  }
+}
+
+variable "no_invocation_alarm_days" {
+  description = "Alarm when GuardDuty published Runtime findings but no finding function was invoked for this many days (a broken rule). CloudWatch evaluates at most 7 days."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.no_invocation_alarm_days >= 1 && var.no_invocation_alarm_days <= 7 && floor(var.no_invocation_alarm_days) == var.no_invocation_alarm_days
+    error_message = "no_invocation_alarm_days must be a whole number from 1 to 7."
+  }
+}
+
+variable "enable_dashboard" {
+  description = "Create the CloudWatch dashboard <name_prefix> (infra/README.md describes its widgets)."
+  type        = bool
+  default     = true
+}

@@ -97,5 +97,6 @@ pub async fn notify_once(
         outcomes: Vec::new(),
         deliveries,
         repeat: true,
+        isolated_at: None,
     }
 }
