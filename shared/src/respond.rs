@@ -87,7 +87,14 @@ pub async fn respond<E: Executor>(
         _ => Some(plan.notification.clone()),
     };
     let deliveries = match &notification {
-        Some(n) if notifier.is_enabled() => notifier.send(&plan, n).await,
+        Some(n) if notifier.is_enabled() => {
+            let report = crate::notify::Report {
+                plan: &plan,
+                outcomes: &outcomes,
+                repeat: is_repeat,
+            };
+            notifier.send(&report, n).await
+        }
         _ => Vec::new(),
     };
     if let Some(n) = notification {

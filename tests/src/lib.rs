@@ -18,6 +18,7 @@
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary and
 //!   keeps what it prints;
 //! * [`emf`]: the Embedded Metric Format specification as a checker of those lines;
+//! * [`securityhub_api`]: a local Security Hub `BatchUpdateFindings` (moto has none);
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
 //! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
@@ -42,6 +43,7 @@ pub mod moto_data;
 pub mod proxy;
 pub mod rate_table;
 pub mod runtime_api;
+pub mod securityhub_api;
 pub mod terraform;
 pub mod webhook;
 pub mod world;

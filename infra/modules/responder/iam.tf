@@ -88,6 +88,8 @@ locals {
     "dynamodb:PutItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
     "dynamodb:GetItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
     "dynamodb:DeleteItem" = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
+    # The account's hub in any region: a finding is written back where GuardDuty found it.
+    "securityhub:BatchUpdateFindings" = { resources = ["arn:${local.partition}:securityhub:*:${local.account_id}:hub/default"], condition = {} }
   }
 
   # sts:AssumeRole only for functions that act in member accounts, on their surface's role
@@ -95,7 +97,8 @@ locals {
   common_actions = {
     for name in keys(local.functions) : name => [
       for act in local.common_permissions : act
-      if act != "sts:AssumeRole" || local.member_role_names[name] != ""
+      if(act != "sts:AssumeRole" || local.member_role_names[name] != "")
+      && (act != "securityhub:BatchUpdateFindings" || (var.securityhub_write_back && name != "coverage"))
     ]
   }
 

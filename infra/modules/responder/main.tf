@@ -54,6 +54,7 @@ locals {
       RESPONDER_IDEMPOTENCY_TABLE               = aws_dynamodb_table.idempotency.name
       RESPONDER_IDEMPOTENCY_IN_PROGRESS_SECONDS = tostring(local.idempotency_in_progress_seconds)
       RESPONDER_RECORD_MAC_KEY_ID               = aws_kms_key.record_mac.arn
+      RESPONDER_SECURITYHUB_WRITE_BACK          = var.securityhub_write_back ? "on" : "off"
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
     # The functions accept the test rules' source only while those rules exist.

@@ -371,3 +371,9 @@ variable "enable_dashboard" {
   type        = bool
   default     = true
 }
+
+variable "securityhub_write_back" {
+  description = "RESPONDER_SECURITYHUB_WRITE_BACK: after each response, BatchUpdateFindings on the finding's Security Hub counterpart (Workflow NOTIFIED, a note with the decision and each action's outcome, UserDefinedFields naming the responder), and grant securityhub:BatchUpdateFindings. Turn off where Security Hub is not enabled: each write-back would be a failed delivery."
+  type        = bool
+  default     = true
+}

@@ -1,11 +1,15 @@
-//! Notifiers (adapters): SNS and a Slack incoming webhook. They send what the renderer
-//! produced and report per channel; a failed notification never undoes or blocks
-//! containment.
+//! Notifiers (adapters): SNS, a Slack incoming webhook and the Security Hub write-back.
+//! They send what the renderer produced (or, for Security Hub, the decision and outcomes)
+//! and report per channel; a failed notification never undoes or blocks containment.
 
+pub mod json_webhook;
 pub mod secret;
+#[cfg(feature = "securityhub")]
+pub mod securityhub;
 pub mod slack;
 pub mod sns;
 
+use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
 use crate::render::Notification;
 use serde::Serialize;
@@ -19,6 +23,14 @@ pub struct NotifySettings {
     pub sns_json_structure: bool,
     pub slack_secret_arn: Option<String>,
     pub slack_webhook_url: Option<secret::SecretUrl>,
+    /// `RESPONDER_WEBHOOK_SECRET_ARN`: `{"url", "signing_key"}` of the JSON webhook.
+    pub webhook_secret_arn: Option<String>,
+    /// `RESPONDER_WEBHOOK_URL` and `RESPONDER_WEBHOOK_SIGNING_KEY` — local use and tests only.
+    pub webhook: Option<(secret::SecretUrl, json_webhook::SigningKey)>,
+    /// `RESPONDER_SECURITYHUB_WRITE_BACK=on`: `BatchUpdateFindings` after each response.
+    pub securityhub_write_back: bool,
+    /// `AWS_LAMBDA_FUNCTION_NAME`: who wrote back (`Note.UpdatedBy`).
+    pub function_name: String,
 }
 
 impl NotifySettings {
@@ -34,6 +46,19 @@ impl NotifySettings {
                 .is_some_and(|v| v.eq_ignore_ascii_case("json")),
             slack_secret_arn: set("RESPONDER_SLACK_SECRET_ARN"),
             slack_webhook_url: set("RESPONDER_SLACK_WEBHOOK_URL").map(secret::SecretUrl::new),
+            webhook_secret_arn: set("RESPONDER_WEBHOOK_SECRET_ARN"),
+            webhook: set("RESPONDER_WEBHOOK_URL")
+                .zip(set("RESPONDER_WEBHOOK_SIGNING_KEY"))
+                .map(|(url, key)| {
+                    (
+                        secret::SecretUrl::new(url),
+                        json_webhook::SigningKey::new(key),
+                    )
+                }),
+            securityhub_write_back: set("RESPONDER_SECURITYHUB_WRITE_BACK")
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "on" | "true")),
+            function_name: set("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "guardduty-responder".into()),
         }
     }
 
@@ -41,6 +66,9 @@ impl NotifySettings {
         self.sns_topic_arn.is_none()
             && self.slack_secret_arn.is_none()
             && self.slack_webhook_url.is_none()
+            && self.webhook_secret_arn.is_none()
+            && self.webhook.is_none()
+            && !self.securityhub_write_back
     }
 }
 
@@ -52,10 +80,22 @@ pub struct Delivery {
     pub detail: String,
 }
 
-/// Both notifiers, built once per cold start (the webhook secret is read here, once).
+/// What one response did, for the channels that carry more than the rendered text.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    pub plan: &'a ResponsePlan,
+    pub outcomes: &'a [Outcome],
+    /// Only a "still active" update: nothing new to write back.
+    pub repeat: bool,
+}
+
+/// Every channel, built once per cold start (the webhook secret is read here, once).
 pub struct Notifier {
     sns: Option<sns::SnsNotifier>,
     slack: Option<slack::SlackNotifier>,
+    webhook: Option<json_webhook::JsonWebhook>,
+    #[cfg(feature = "securityhub")]
+    securityhub: Option<securityhub::SecurityHubWriter>,
 }
 
 impl Notifier {
@@ -73,12 +113,30 @@ impl Notifier {
             },
             (None, None) => None,
         };
+        let json_webhook = match (&settings.webhook, &settings.webhook_secret_arn) {
+            (Some(pair), _) => Some(pair.clone()),
+            (None, Some(arn)) => match json_webhook::read_secret(sdk, arn).await {
+                Ok(pair) => Some(pair),
+                Err(e) => {
+                    tracing::error!(error = %e, "JSON webhook disabled");
+                    None
+                }
+            },
+            (None, None) => None,
+        };
         Notifier {
+            webhook: json_webhook.map(|(url, key)| {
+                json_webhook::JsonWebhook::new(url, key, settings.function_name.clone())
+            }),
             sns: settings
                 .sns_topic_arn
                 .as_ref()
                 .map(|t| sns::SnsNotifier::new(sdk, t.clone(), settings.sns_json_structure)),
             slack: webhook.map(slack::SlackNotifier::new),
+            #[cfg(feature = "securityhub")]
+            securityhub: settings
+                .securityhub_write_back
+                .then(|| securityhub::SecurityHubWriter::new(sdk, settings.function_name.clone())),
         }
     }
 
@@ -87,15 +145,23 @@ impl Notifier {
         Notifier {
             sns: None,
             slack: None,
+            webhook: None,
+            #[cfg(feature = "securityhub")]
+            securityhub: None,
         }
     }
 
     pub fn is_enabled(&self) -> bool {
-        self.sns.is_some() || self.slack.is_some()
+        #[cfg(feature = "securityhub")]
+        if self.securityhub.is_some() {
+            return true;
+        }
+        self.sns.is_some() || self.slack.is_some() || self.webhook.is_some()
     }
 
     /// Sends to every configured channel concurrently.
-    pub async fn send(&self, plan: &ResponsePlan, n: &Notification) -> Vec<Delivery> {
+    pub async fn send(&self, r: &Report<'_>, n: &Notification) -> Vec<Delivery> {
+        let plan = r.plan;
         let sns = async {
             match &self.sns {
                 Some(s) => Some(s.publish(plan, n).await),
@@ -108,8 +174,35 @@ impl Notifier {
                 None => None,
             }
         };
-        let (a, b) = futures::join!(sns, slack);
-        a.into_iter().chain(b).collect()
+        let webhook = async {
+            match &self.webhook {
+                Some(w) => Some(w.post(r, n).await),
+                None => None,
+            }
+        };
+        let (a, b, c, d) = futures::join!(sns, slack, webhook, self.write_back(r));
+        a.into_iter().chain(b).chain(c).chain(d).collect()
+    }
+
+    #[cfg(feature = "securityhub")]
+    async fn write_back(&self, r: &Report<'_>) -> Option<Delivery> {
+        let writer = self.securityhub.as_ref().filter(|_| !r.repeat)?;
+        let workflow = securityhub::update::Workflow::Notified;
+        Some(
+            match securityhub::update::update(r.plan, r.outcomes, &writer.function, workflow) {
+                Ok(u) => writer.write(&u).await,
+                Err(e) => Delivery {
+                    channel: securityhub::CHANNEL,
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            },
+        )
+    }
+
+    #[cfg(not(feature = "securityhub"))]
+    async fn write_back(&self, _: &Report<'_>) -> Option<Delivery> {
+        None
     }
 
     /// Sends a notification that is not about a finding (coverage), with its own SNS
