@@ -78,7 +78,7 @@ locals {
   # local.common_permissions must have one (plan fails on a missing key).
   common_scope = {
     "sns:Publish"                   = { resources = [aws_sns_topic.notifications.arn], condition = {} }
-    "secretsmanager:GetSecretValue" = { resources = [aws_secretsmanager_secret.slack_webhook.arn], condition = {} }
+    "secretsmanager:GetSecretValue" = { resources = concat([aws_secretsmanager_secret.slack_webhook.arn], aws_secretsmanager_secret.json_webhook[*].arn), condition = {} }
     "kms:Decrypt"                   = { resources = [aws_kms_key.this.arn], condition = {} }
     "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }

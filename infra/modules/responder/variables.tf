@@ -377,3 +377,9 @@ variable "securityhub_write_back" {
   type        = bool
   default     = true
 }
+
+variable "enable_json_webhook" {
+  description = "Create the secret <name_prefix>/json-webhook ({\"url\", \"signing_key\"}, value put out of band) and pass it as RESPONDER_WEBHOOK_SECRET_ARN: every response is also POSTed as one signed JSON document (docs/webhook.schema.json)."
+  type        = bool
+  default     = false
+}
