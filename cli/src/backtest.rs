@@ -7,7 +7,6 @@
 use crate::backtest_summary::{Budgets, FindingSummary, summarise};
 use crate::replay::load_config;
 use responder::Config;
-use responder::Decision;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
 use responder::playbook::deciding_guard;

@@ -38,6 +38,7 @@ pub mod function_env;
 pub mod guardduty_api;
 pub mod idempotency_table;
 pub mod kube_api;
+pub mod local_server;
 pub mod moto;
 pub mod moto_data;
 pub mod proxy;

@@ -5,16 +5,12 @@
 //! 50 user-defined fields) with a 400, reports unknown findings as unprocessed, can be told
 //! to fail, and records every request.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use crate::local_server::{Answer, json_reply as reply, spawn};
+use http_body_util::BodyExt;
+use hyper::Request;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
 
 #[derive(Default)]
 struct State {
@@ -34,29 +30,15 @@ pub struct SecurityHubApi {
 
 impl SecurityHubApi {
     pub async fn start(findings: Vec<(String, String)>) -> SecurityHubApi {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let port = listener.local_addr().expect("local address").port();
         let state = Arc::new(Mutex::new(State {
             findings,
             ..State::default()
         }));
-        let st = state.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let st = st.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req: Request<Incoming>| {
-                        let st = st.clone();
-                        async move { answer(req, &st).await }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        let (port, task) = spawn(
+            state.clone(),
+            |req, st| async move { answer(req, &st).await },
+        )
+        .await;
         SecurityHubApi { port, state, task }
     }
 
@@ -83,17 +65,6 @@ impl Drop for SecurityHubApi {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn reply(status: u16, error_type: Option<&str>, body: Value) -> Response<Full<Bytes>> {
-    let mut r = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
-    if let Some(t) = error_type {
-        r = r.header("x-amzn-errortype", t);
-    }
-    r.body(Full::new(Bytes::from(body.to_string())))
-        .expect("valid response")
 }
 
 /// Why the real API would refuse the request with a 400, if it would.
@@ -131,10 +102,7 @@ fn invalid(body: &Value) -> Option<String> {
     None
 }
 
-async fn answer(
-    req: Request<Incoming>,
-    state: &Mutex<State>,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
+async fn answer(req: Request<Incoming>, state: &Mutex<State>) -> Answer {
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let bytes = req.into_body().collect().await?.to_bytes();
@@ -145,22 +113,22 @@ async fn answer(
     if let Some(status) = s.fail_with {
         return Ok(reply(
             status,
-            Some("InternalException"),
             json!({"Message": "injected failure"}),
+            Some("InternalException"),
         ));
     }
     if !(method == "PATCH" && path == "/findings/batchupdate") {
         return Ok(reply(
             404,
-            Some("ResourceNotFoundException"),
             json!({"Message": "unknown operation"}),
+            Some("ResourceNotFoundException"),
         ));
     }
     if let Some(why) = invalid(&body) {
         return Ok(reply(
             400,
-            Some("InvalidInputException"),
             json!({"Message": why}),
+            Some("InvalidInputException"),
         ));
     }
     let (mut processed, mut unprocessed) = (Vec::new(), Vec::new());
@@ -177,7 +145,7 @@ async fn answer(
     }
     Ok(reply(
         200,
-        None,
         json!({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}),
+        None,
     ))
 }

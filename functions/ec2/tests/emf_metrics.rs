@@ -3,7 +3,7 @@
 //! (`integration_tests::emf`), and the values against what the invocation answered.
 
 use integration_tests::emf::{self, Datum};
-use integration_tests::function_env::FunctionEnv;
+use integration_tests::function_env::{Ec2Finding, FunctionEnv};
 use integration_tests::runtime_api::{self, RuntimeApi};
 use integration_tests::world::{self, Aws};
 use std::collections::BTreeMap;
@@ -47,21 +47,12 @@ fn measured(data: &[Datum]) -> BTreeMap<(String, String), f64> {
 async fn a_containment_writes_valid_emf_that_matches_what_happened() {
     let aws = Aws::moto("us-east-1").await;
     let net = world::network(&aws).await;
-    let instance = world::two_eni_instance(&aws, &net).await;
-    let finding_id = world::unique_finding_id();
-    let event = world::finding_event(
-        "ec2-defense-evasion-kernel-module.json",
-        &finding_id,
-        "us-east-1",
-        &instance,
-        Some(&net.vpc_id),
-    );
-    let updated_at =
-        serde_json::from_slice::<serde_json::Value>(&event).unwrap()["detail"]["updatedAt"]
-            .as_str()
-            .unwrap()
-            .parse::<chrono::DateTime<chrono::Utc>>()
-            .unwrap();
+    let f = Ec2Finding::new(&aws, &net).await;
+    let (instance, finding_id, event) = (&f.instance, &f.finding_id, f.event.clone());
+    let updated_at = f
+        .detail("updatedAt")
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
     let fx = FunctionEnv::start(&aws.config, "responder-emf").await;
     let api = RuntimeApi::start().await;
     let function = api.run(env!("CARGO_BIN_EXE_responder-ec2"), FUNCTION, &fx.env(&[]));
@@ -91,7 +82,7 @@ async fn a_containment_writes_valid_emf_that_matches_what_happened() {
         }
     }
     assert!(
-        text.contains(&finding_id),
+        text.contains(finding_id.as_str()),
         "the log record still names the finding"
     );
 

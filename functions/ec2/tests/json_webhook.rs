@@ -5,7 +5,7 @@
 //! Python's `jsonschema`; a 5xx is retried as for Slack.
 
 use hmac::{KeyInit, Mac};
-use integration_tests::function_env::FunctionEnv;
+use integration_tests::function_env::{Ec2Finding, FunctionEnv};
 use integration_tests::runtime_api::{self, RuntimeApi};
 use integration_tests::webhook::{Received, Reply, Webhook};
 use integration_tests::world::{self, Aws};
@@ -66,14 +66,7 @@ fn schema_check(document: &Value) -> Result<(), String> {
 async fn responses_reach_a_verifying_receiver_signed_retried_and_as_the_schema_says() {
     let aws = Aws::moto("us-east-1").await;
     let net = world::network(&aws).await;
-    let instance = world::two_eni_instance(&aws, &net).await;
-    let event = world::finding_event(
-        "ec2-defense-evasion-kernel-module.json",
-        &world::unique_finding_id(),
-        "us-east-1",
-        &instance,
-        Some(&net.vpc_id),
-    );
+    let event = Ec2Finding::new(&aws, &net).await.event;
     let receiver = Webhook::start(vec![Reply::status(503)]).await;
     let fx = FunctionEnv::start(&aws.config, "responder-webhook").await;
     let api = RuntimeApi::start().await;

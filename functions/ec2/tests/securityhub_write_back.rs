@@ -3,7 +3,7 @@
 //! (`integration_tests::securityhub_api`, which refuses what the real API refuses). A
 //! failing Security Hub is a failed delivery, never a failed containment.
 
-use integration_tests::function_env::FunctionEnv;
+use integration_tests::function_env::{Ec2Finding, FunctionEnv};
 use integration_tests::runtime_api::{self, RuntimeApi};
 use integration_tests::securityhub_api::SecurityHubApi;
 use integration_tests::world::{self, Aws};
@@ -11,22 +11,6 @@ use serde_json::Value;
 
 const FUNCTION: &str = "guardduty-responder-ec2";
 const PRODUCT: &str = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
-
-async fn finding(aws: &Aws, net: &world::Network) -> (Vec<u8>, String) {
-    let instance = world::two_eni_instance(aws, net).await;
-    let event = world::finding_event(
-        "ec2-defense-evasion-kernel-module.json",
-        &world::unique_finding_id(),
-        "us-east-1",
-        &instance,
-        Some(&net.vpc_id),
-    );
-    let arn = serde_json::from_slice::<Value>(&event).unwrap()["detail"]["arn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (event, arn)
-}
 
 fn delivery<'a>(answer: &'a runtime_api::Answer, channel: &str) -> Vec<&'a Value> {
     answer.body["handled"][0]["deliveries"]
@@ -41,8 +25,12 @@ fn delivery<'a>(answer: &'a runtime_api::Answer, channel: &str) -> Vec<&'a Value
 async fn each_response_is_written_back_and_a_failure_never_blocks_containment() {
     let aws = Aws::moto("us-east-1").await;
     let net = world::network(&aws).await;
-    let (event, arn) = finding(&aws, &net).await;
-    let (failing_event, failing_arn) = finding(&aws, &net).await;
+    let (contained, failing) = (
+        Ec2Finding::new(&aws, &net).await,
+        Ec2Finding::new(&aws, &net).await,
+    );
+    let (event, arn) = (contained.event.clone(), contained.detail("arn"));
+    let (failing_event, failing_arn) = (failing.event.clone(), failing.detail("arn"));
     let hub = SecurityHubApi::start(vec![
         (PRODUCT.to_owned(), arn.clone()),
         (PRODUCT.to_owned(), failing_arn),

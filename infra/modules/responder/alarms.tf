@@ -59,84 +59,80 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 
 # The containment rate limit (rate_limit.tf): budgets refusing containments (a burst of
 # findings, possibly one meant to exhaust them), and containments admitted without the
-# limiter because its table could not be reached (fail open). Both metrics are written
-# by the functions as embedded-metric-format log lines, dimension Function.
+# limiter because its table could not be reached (fail open): in the responder alarms below.
 locals {
   containing_functions = { for name, f in local.functions : name => f if name != "coverage" }
 }
 
-resource "aws_cloudwatch_metric_alarm" "rate_limit_refused" {
-  for_each = local.containing_functions
-
-  alarm_name          = "${local.function_names[each.key]}-rate-limit-refused"
-  alarm_description   = "The ${each.key} responder refused containments: a containment budget (per account or global) is used up, so findings are only notified until the hour ends. Review them; contain by hand where needed."
-  namespace           = "GuardDutyResponder"
-  metric_name         = "RateLimitRefused"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.notifications.arn]
-  ok_actions          = [aws_sns_topic.notifications.arn]
-  tags                = var.tags
+# From the functions' EMF metrics (shared/src/metrics/), by Function: a containment run
+# with a failed action, the hourly p99 of the time from the finding's updatedAt to the
+# workload isolated (ms), and the rate limit's two. One resource, one entry per function
+# and kind.
+locals {
+  responder_alarm_kinds = {
+    rate-limit-refused = {
+      metric   = "RateLimitRefused", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "refused containments: a containment budget (per account or global) is used up, so findings are only notified until the hour ends. Review them; contain by hand where needed."
+    }
+    rate-limiter-unavailable = {
+      metric   = "RateLimiterUnavailable", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "contained without its rate limit: the table ${aws_dynamodb_table.rate_limit.name} could not be reached (throttling, IAM, KMS). Containment is not capped until it is fixed."
+    }
+    containment-failed = {
+      metric   = "ContainmentFailures", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "could not fully contain a workload (an action failed). The alert says [FAILED] and which action; the event is retried, then dead-lettered."
+    }
+    time-to-isolation-p99 = {
+      metric   = "TimeToIsolation", statistic = null, extended_statistic = "p99", period = 3600, threshold = var.time_to_isolation_p99_threshold_seconds * 1000
+      describe = "took more than ${var.time_to_isolation_p99_threshold_seconds} s (p99 over the last hour) from a finding's updatedAt to the workload isolated: GuardDuty delivers late, or the function is slow or throttled."
+    }
+  }
+  responder_alarms = merge([
+    for f in keys(local.containing_functions) : {
+      for kind, a in local.responder_alarm_kinds : "${f}/${kind}" => merge(a, { function = f, kind = kind })
+    }
+  ]...)
 }
 
-resource "aws_cloudwatch_metric_alarm" "rate_limiter_unavailable" {
-  for_each = local.containing_functions
-
-  alarm_name          = "${local.function_names[each.key]}-rate-limiter-unavailable"
-  alarm_description   = "The ${each.key} responder contained without its rate limit: the table ${aws_dynamodb_table.rate_limit.name} could not be reached (throttling, IAM, KMS). Containment is not capped until it is fixed."
-  namespace           = "GuardDutyResponder"
-  metric_name         = "RateLimiterUnavailable"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.notifications.arn]
-  ok_actions          = [aws_sns_topic.notifications.arn]
-  tags                = var.tags
+# The rate-limit alarms were resources of their own.
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["ec2"]
+  to   = aws_cloudwatch_metric_alarm.responder["ec2/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["ecs"]
+  to   = aws_cloudwatch_metric_alarm.responder["ecs/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["eks"]
+  to   = aws_cloudwatch_metric_alarm.responder["eks/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["ec2"]
+  to   = aws_cloudwatch_metric_alarm.responder["ec2/rate-limiter-unavailable"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["ecs"]
+  to   = aws_cloudwatch_metric_alarm.responder["ecs/rate-limiter-unavailable"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["eks"]
+  to   = aws_cloudwatch_metric_alarm.responder["eks/rate-limiter-unavailable"]
 }
 
-# From the functions' EMF metrics (shared/src/metrics/response.rs): a containment run with
-# a failed action (ContainmentFailures, by Function), and the p99 of the time from the
-# finding's updatedAt to the workload isolated (TimeToIsolation, ms, by Function).
-resource "aws_cloudwatch_metric_alarm" "containment_failed" {
-  for_each = local.containing_functions
+resource "aws_cloudwatch_metric_alarm" "responder" {
+  for_each = local.responder_alarms
 
-  alarm_name          = "${local.function_names[each.key]}-containment-failed"
-  alarm_description   = "The ${each.key} responder could not fully contain a workload (an action failed). The alert says [FAILED] and which action; the event is retried, then dead-lettered."
+  alarm_name          = "${local.function_names[each.value.function]}-${each.value.kind}"
+  alarm_description   = "The ${each.value.function} responder ${each.value.describe}"
   namespace           = "GuardDutyResponder"
-  metric_name         = "ContainmentFailures"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
+  metric_name         = each.value.metric
+  dimensions          = { Function = aws_lambda_function.this[each.value.function].function_name }
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended_statistic
+  period              = each.value.period
   evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.notifications.arn]
-  ok_actions          = [aws_sns_topic.notifications.arn]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "time_to_isolation_p99" {
-  for_each = local.containing_functions
-
-  alarm_name          = "${local.function_names[each.key]}-time-to-isolation-p99"
-  alarm_description   = "p99 of the ${each.key} responder's time from a finding's updatedAt to the workload isolated is above ${var.time_to_isolation_p99_threshold_seconds} s over the last hour: GuardDuty delivers late, or the function is slow or throttled."
-  namespace           = "GuardDutyResponder"
-  metric_name         = "TimeToIsolation"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  extended_statistic  = "p99"
-  period              = 3600
-  evaluation_periods  = 1
-  threshold           = var.time_to_isolation_p99_threshold_seconds * 1000
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.notifications.arn]

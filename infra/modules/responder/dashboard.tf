@@ -22,51 +22,41 @@ locals {
   }
   coverage_function = contains(keys(local.functions), "coverage") ? local.function_names["coverage"] : null
 
-  # A metric widget needs a metric: widgets of functions not deployed are left out.
-  dashboard_widgets = [for w in local.dashboard_widgets_all : w if try(length(w.properties.metrics) > 0, true)]
-  dashboard_widgets_all = [
-    {
-      type = "metric", x = 0, y = 0, width = 12, height = 6
+  # The breakdowns: one SEARCH expression (or two) each, all laid out the same way.
+  search_widgets = [
+    for w in [
+      { title = "Findings by decision", searches = ["decisions"], x = 0, y = 0, width = 12, stacked = true },
+      { title = "Findings by family and surface (hourly)", searches = ["families"], x = 12, y = 0, width = 12, stacked = true },
+      { title = "Containments and failures by surface", searches = ["containments", "failures"], x = 0, y = 6, width = 12, stacked = false },
+      { title = "Delivery failures by channel", searches = ["deliveries"], x = 0, y = 12, width = 8, stacked = true },
+      { title = "Actions by kind and status (hourly)", searches = ["actions"], x = 12, y = 18, width = 12, stacked = true },
+      ] : {
+      type = "metric", x = w.x, y = w.y, width = w.width, height = 6
       properties = {
-        title   = "Findings by decision", view = "timeSeries", stacked = true, region = local.region
-        metrics = [[{ expression = local.dashboard_search.decisions, id = "decisions", label = "" }]]
+        title   = w.title, view = "timeSeries", stacked = w.stacked, region = local.region
+        metrics = [for id in w.searches : [{ expression = local.dashboard_search[id], id = id, label = "" }]]
       }
-    },
-    {
-      type = "metric", x = 12, y = 0, width = 12, height = 6
-      properties = {
-        title   = "Findings by family and surface (hourly)", view = "timeSeries", stacked = true, region = local.region
-        metrics = [[{ expression = local.dashboard_search.families, id = "families", label = "" }]]
-      }
-    },
-    {
-      type = "metric", x = 0, y = 6, width = 12, height = 6
-      properties = {
-        title = "Containments and failures by surface", view = "timeSeries", stacked = false, region = local.region
-        metrics = [
-          [{ expression = local.dashboard_search.containments, id = "runs", label = "contained" }],
-          [{ expression = local.dashboard_search.failures, id = "failed", label = "failed" }],
-        ]
-      }
-    },
+    }
+  ]
+
+  # Metrics by name and function: [namespace, metric, dimension, value, {options}].
+  per_function = {
+    tti_p50 = [for f in local.dashboard_functions : ["GuardDutyResponder", "TimeToIsolation", "Function", f, { stat = "p50", label = "${f} updatedAt→isolated p50" }]]
+    tti_p99 = [for f in local.dashboard_functions : ["GuardDutyResponder", "TimeToIsolation", "Function", f, { stat = "p99", label = "${f} updatedAt→isolated p99" }]]
+    rti_p99 = [for f in local.dashboard_functions : ["GuardDutyResponder", "ReceiptToIsolation", "Function", f, { stat = "p99", label = "${f} receipt→isolated p99" }]]
+    refused = [for f in local.dashboard_functions : ["GuardDutyResponder", "RateLimitRefused", "Function", f, { stat = "Sum", period = 3600 }]]
+    errors  = [for f in values(local.function_names) : ["AWS/Lambda", "Errors", "FunctionName", f]]
+    thrott  = [for f in values(local.function_names) : ["AWS/Lambda", "Throttles", "FunctionName", f]]
+  }
+
+  other_widgets = [
     {
       type = "metric", x = 12, y = 6, width = 12, height = 6
       properties = {
-        title = "Time to isolation (p50, p99)", view = "timeSeries", region = local.region, period = 3600
-        yAxis = { left = { label = "ms", showUnits = false } }
-        metrics = concat(
-          [for f in local.dashboard_functions : ["GuardDutyResponder", "TimeToIsolation", "Function", f, { stat = "p50", label = "${f} updatedAt→isolated p50" }]],
-          [for f in local.dashboard_functions : ["GuardDutyResponder", "TimeToIsolation", "Function", f, { stat = "p99", label = "${f} updatedAt→isolated p99" }]],
-          [for f in local.dashboard_functions : ["GuardDutyResponder", "ReceiptToIsolation", "Function", f, { stat = "p99", label = "${f} receipt→isolated p99" }]],
-        )
+        title       = "Time to isolation (p50, p99)", view = "timeSeries", region = local.region, period = 3600
+        yAxis       = { left = { label = "ms", showUnits = false } }
+        metrics     = concat(local.per_function.tti_p50, local.per_function.tti_p99, local.per_function.rti_p99)
         annotations = { horizontal = [{ label = "p99 alarm", value = var.time_to_isolation_p99_threshold_seconds * 1000 }] }
-      }
-    },
-    {
-      type = "metric", x = 0, y = 12, width = 8, height = 6
-      properties = {
-        title   = "Delivery failures by channel", view = "timeSeries", stacked = true, region = local.region
-        metrics = [[{ expression = local.dashboard_search.deliveries, id = "deliveries", label = "" }]]
       }
     },
     {
@@ -86,28 +76,15 @@ locals {
     {
       type = "metric", x = 0, y = 18, width = 12, height = 6
       properties = {
-        title = "Guardrails and rate limit", view = "timeSeries", stacked = true, region = local.region
-        metrics = concat(
-          [[{ expression = local.dashboard_search.guardrails, id = "guardrails", label = "" }]],
-          [for f in local.dashboard_functions : ["GuardDutyResponder", "RateLimitRefused", "Function", f, { stat = "Sum", period = 3600 }]],
-        )
-      }
-    },
-    {
-      type = "metric", x = 12, y = 18, width = 12, height = 6
-      properties = {
-        title   = "Actions by kind and status (hourly)", view = "timeSeries", stacked = true, region = local.region
-        metrics = [[{ expression = local.dashboard_search.actions, id = "actions", label = "" }]]
+        title   = "Guardrails and rate limit", view = "timeSeries", stacked = true, region = local.region
+        metrics = concat([[{ expression = local.dashboard_search.guardrails, id = "guardrails", label = "" }]], local.per_function.refused)
       }
     },
     {
       type = "metric", x = 0, y = 24, width = 12, height = 6
       properties = {
-        title = "Function errors and throttles", view = "timeSeries", region = local.region, stat = "Sum", period = 300
-        metrics = concat(
-          [for f in values(local.function_names) : ["AWS/Lambda", "Errors", "FunctionName", f]],
-          [for f in values(local.function_names) : ["AWS/Lambda", "Throttles", "FunctionName", f]],
-        )
+        title   = "Function errors and throttles", view = "timeSeries", region = local.region, stat = "Sum", period = 300
+        metrics = concat(local.per_function.errors, local.per_function.thrott)
       }
     },
     {
@@ -115,9 +92,7 @@ locals {
       properties = {
         title = "Alarms"
         alarms = concat(
-          [for a in aws_cloudwatch_metric_alarm.containment_failed : a.arn],
-          [for a in aws_cloudwatch_metric_alarm.time_to_isolation_p99 : a.arn],
-          [for a in aws_cloudwatch_metric_alarm.rate_limit_refused : a.arn],
+          [for a in aws_cloudwatch_metric_alarm.responder : a.arn],
           [for a in aws_cloudwatch_metric_alarm.errors : a.arn],
           [for a in aws_cloudwatch_metric_alarm.throttles : a.arn],
           [aws_cloudwatch_metric_alarm.dlq_depth.arn],
@@ -125,6 +100,12 @@ locals {
         )
       }
     },
+  ]
+
+  # A metric widget needs a metric: widgets of functions not deployed are left out.
+  dashboard_widgets = [
+    for w in concat(local.search_widgets, local.other_widgets) : w
+    if try(length(w.properties.metrics) > 0, true)
   ]
 }
 

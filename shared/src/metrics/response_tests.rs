@@ -3,21 +3,10 @@ use crate::ActionKind;
 use crate::config::Config;
 use crate::notify::Delivery;
 use crate::outcome::Outcome;
-use crate::pipeline::{Handled, plan_input};
+use crate::pipeline::sample_plan as plan_of;
 use crate::plan::ResponsePlan;
 use serde_json::Value;
 use std::time::Duration;
-
-fn plan_of(event: &[u8]) -> ResponsePlan {
-    match plan_input(event, &Config::default())
-        .unwrap()
-        .pop()
-        .unwrap()
-    {
-        Handled::Plan(p) => *p,
-        Handled::NotAFinding { .. } => panic!("not a finding"),
-    }
-}
 
 fn ec2_plan() -> ResponsePlan {
     plan_of(include_bytes!(

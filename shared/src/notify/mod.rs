@@ -80,6 +80,29 @@ pub struct Delivery {
     pub detail: String,
 }
 
+/// A channel's credential: given directly (local use, tests), else read from its secret;
+/// an unreadable secret disables the channel (logged) rather than fail the cold start.
+async fn given_or_read<'a, T, F, Fut>(
+    given: &Option<T>,
+    arn: &'a Option<String>,
+    channel: &str,
+    read: F,
+) -> Option<T>
+where
+    T: Clone,
+    F: FnOnce(&'a str) -> Fut,
+    Fut: std::future::Future<Output = Result<T, secret::SecretError>>,
+{
+    match (given, arn) {
+        (Some(value), _) => Some(value.clone()),
+        (None, Some(arn)) => read(arn)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "{channel} disabled"))
+            .ok(),
+        (None, None) => None,
+    }
+}
+
 /// What one response did, for the channels that carry more than the rendered text.
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a> {
@@ -102,28 +125,20 @@ impl Notifier {
     /// Never fails: an unreadable or empty webhook secret disables Slack (logged), because
     /// a notification problem must not stop the function from containing.
     pub async fn new(sdk: &aws_config::SdkConfig, settings: &NotifySettings) -> Notifier {
-        let webhook = match (&settings.slack_webhook_url, &settings.slack_secret_arn) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(arn)) => match secret::read_webhook_url(sdk, arn).await {
-                Ok(url) => Some(url),
-                Err(e) => {
-                    tracing::error!(error = %e, "Slack notifications disabled");
-                    None
-                }
-            },
-            (None, None) => None,
-        };
-        let json_webhook = match (&settings.webhook, &settings.webhook_secret_arn) {
-            (Some(pair), _) => Some(pair.clone()),
-            (None, Some(arn)) => match json_webhook::read_secret(sdk, arn).await {
-                Ok(pair) => Some(pair),
-                Err(e) => {
-                    tracing::error!(error = %e, "JSON webhook disabled");
-                    None
-                }
-            },
-            (None, None) => None,
-        };
+        let webhook = given_or_read(
+            &settings.slack_webhook_url,
+            &settings.slack_secret_arn,
+            "Slack notifications",
+            |arn| secret::read_webhook_url(sdk, arn),
+        )
+        .await;
+        let json_webhook = given_or_read(
+            &settings.webhook,
+            &settings.webhook_secret_arn,
+            "JSON webhook",
+            |arn| json_webhook::read_secret(sdk, arn),
+        )
+        .await;
         Notifier {
             webhook: json_webhook.map(|(url, key)| {
                 json_webhook::JsonWebhook::new(url, key, settings.function_name.clone())

@@ -1,19 +1,11 @@
 use super::*;
 use crate::ActionKind;
-use crate::config::Config;
 use crate::outcome::Status;
-use crate::pipeline::{Handled, plan_input};
 
 fn plan() -> ResponsePlan {
-    let event = include_bytes!("../../../../events/ec2-defense-evasion-kernel-module.json");
-    match plan_input(event, &Config::default())
-        .unwrap()
-        .pop()
-        .unwrap()
-    {
-        Handled::Plan(p) => *p,
-        Handled::NotAFinding { .. } => panic!("not a finding"),
-    }
+    crate::pipeline::sample_plan(include_bytes!(
+        "../../../../events/ec2-defense-evasion-kernel-module.json"
+    ))
 }
 
 fn arn_of(plan: &ResponsePlan) -> String {
