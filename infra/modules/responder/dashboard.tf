@@ -34,7 +34,7 @@ locals {
       type = "metric", x = w.x, y = w.y, width = w.width, height = 6
       properties = {
         title   = w.title, view = "timeSeries", stacked = w.stacked, region = local.region
-        metrics = [for id in w.searches : [{ expression = local.dashboard_search[id], id = id, label = "" }]]
+        metrics = [for id in w.searches : [{ expression = local.dashboard_search[id], id = id }]]
       }
     }
   ]
@@ -77,7 +77,7 @@ locals {
       type = "metric", x = 0, y = 18, width = 12, height = 6
       properties = {
         title   = "Guardrails and rate limit", view = "timeSeries", stacked = true, region = local.region
-        metrics = concat([[{ expression = local.dashboard_search.guardrails, id = "guardrails", label = "" }]], local.per_function.refused)
+        metrics = concat([[{ expression = local.dashboard_search.guardrails, id = "guardrails" }]], local.per_function.refused)
       }
     },
     {

@@ -22,7 +22,8 @@ pub const FIELD_RESPONDER: &str = "guardduty-responder";
 pub enum Workflow {
     /// After a response: someone was told.
     Notified,
-    /// After a release, when configured (`RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE`).
+    /// After a release. Not written yet: `responder release` does not write back (the
+    /// release record would need the finding's ARN); the value is here for that step.
     Resolved,
 }
 
