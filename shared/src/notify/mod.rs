@@ -103,6 +103,17 @@ where
     }
 }
 
+/// Sends on a channel if it is configured.
+async fn on<'a, C, Fut>(channel: &'a Option<C>, send: impl FnOnce(&'a C) -> Fut) -> Option<Delivery>
+where
+    Fut: std::future::Future<Output = Delivery>,
+{
+    match channel {
+        Some(c) => Some(send(c).await),
+        None => None,
+    }
+}
+
 /// What one response did, for the channels that carry more than the rendered text.
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a> {
@@ -176,26 +187,12 @@ impl Notifier {
 
     /// Sends to every configured channel concurrently.
     pub async fn send(&self, r: &Report<'_>, n: &Notification) -> Vec<Delivery> {
-        let plan = r.plan;
-        let sns = async {
-            match &self.sns {
-                Some(s) => Some(s.publish(plan, n).await),
-                None => None,
-            }
-        };
-        let slack = async {
-            match &self.slack {
-                Some(s) => Some(s.post(&n.slack).await),
-                None => None,
-            }
-        };
-        let webhook = async {
-            match &self.webhook {
-                Some(w) => Some(w.post(r, n).await),
-                None => None,
-            }
-        };
-        let (a, b, c, d) = futures::join!(sns, slack, webhook, self.write_back(r));
+        let (a, b, c, d) = futures::join!(
+            on(&self.sns, |s| s.publish(r.plan, n)),
+            on(&self.slack, |s| s.post(&n.slack)),
+            on(&self.webhook, |w| w.post(r, n)),
+            self.write_back(r),
+        );
         a.into_iter().chain(b).chain(c).chain(d).collect()
     }
 
@@ -228,19 +225,10 @@ impl Notifier {
         document: serde_json::Value,
         attributes: Vec<(&'static str, &'static str, String)>,
     ) -> Vec<Delivery> {
-        let sns = async {
-            match &self.sns {
-                Some(s) => Some(s.publish_with(n, document, attributes).await),
-                None => None,
-            }
-        };
-        let slack = async {
-            match &self.slack {
-                Some(s) => Some(s.post(&n.slack).await),
-                None => None,
-            }
-        };
-        let (a, b) = futures::join!(sns, slack);
+        let (a, b) = futures::join!(
+            on(&self.sns, |s| s.publish_with(n, document, attributes)),
+            on(&self.slack, |s| s.post(&n.slack)),
+        );
         a.into_iter().chain(b).collect()
     }
 }
