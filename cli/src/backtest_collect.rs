@@ -4,7 +4,7 @@ use crate::backtest_summary::FindingSummary;
 use responder::Config;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
-use responder::playbook::{Decision, guardrail};
+use responder::playbook::deciding_guard;
 use std::io::Read;
 
 /// Plans every finding it is given and keeps only its summary.
@@ -41,13 +41,7 @@ impl<'c> Collector<'c> {
 }
 
 fn summary(plan: &ResponsePlan, config: &Config) -> FindingSummary {
-    let guarded = guardrail(&plan.finding, &plan.classification, &config.guardrails)
-        .filter(|g| plan.decision != Decision::Contain && g.reason == plan.reason)
-        .map(|g| g.reason)
-        .or_else(|| {
-            (plan.decision == Decision::Ignore && plan.finding.is_archived())
-                .then(|| plan.reason.clone())
-        });
+    let guarded = deciding_guard(plan, &config.guardrails).map(|(_, reason)| reason);
     FindingSummary {
         finding_id: plan.finding_id.clone(),
         updated_at_ms: plan

@@ -58,6 +58,18 @@ impl ActionKind {
     }
 }
 
+impl ActionKind {
+    /// The actions that cut the workload off the network: the end of "time to isolation".
+    pub fn isolates(self) -> bool {
+        matches!(
+            self,
+            ActionKind::Ec2IsolateNetwork
+                | ActionKind::EcsIsolateTaskNetwork
+                | ActionKind::EksApplyDenyAllPolicy
+        )
+    }
+}
+
 impl Serialize for ActionKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

@@ -22,6 +22,7 @@ pub mod history;
 pub mod idempotency;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod metrics;
 #[cfg(feature = "notify")]
 pub mod notify;
 pub mod options;

@@ -45,3 +45,16 @@ fn handle(entry: Entry, config: &Config) -> Handled {
         Entry::NotAFinding { detail_type } => Handled::NotAFinding { detail_type },
     }
 }
+
+/// The plan of a one-finding event under the default configuration (unit tests).
+#[cfg(test)]
+pub(crate) fn sample_plan(event: &[u8]) -> crate::plan::ResponsePlan {
+    match plan_input(event, &Config::default())
+        .unwrap()
+        .pop()
+        .unwrap()
+    {
+        Handled::Plan(p) => *p,
+        Handled::NotAFinding { .. } => panic!("not a finding"),
+    }
+}

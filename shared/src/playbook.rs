@@ -206,192 +206,85 @@ pub fn decide(
     guardrail(finding, c, guard).unwrap_or(Verdict { decision, reason })
 }
 
+/// Which guardrail held a containment back: a closed, low-cardinality name for metrics
+/// and reports (the reason text may name an account or a tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    Sample,
+    ConfiguredExemption,
+    TagExemption,
+    ProtectedNamespace,
+    Archived,
+}
+
+impl Guard {
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::Sample => "sample",
+            Guard::ConfiguredExemption => "exemption",
+            Guard::TagExemption => "exempt_tag",
+            Guard::ProtectedNamespace => "protected_namespace",
+            Guard::Archived => "archived",
+        }
+    }
+}
+
 /// What stops the containment of one resource whatever the playbook says: a sample, a
 /// configured or tag exemption, a protected namespace.
 pub fn guardrail(finding: &Finding, c: &Classification, guard: &Guardrails) -> Option<Verdict> {
-    let notify = |reason: String| {
-        Some(Verdict {
-            decision: Decision::Notify,
-            reason,
-        })
-    };
+    guard_hit(finding, c, guard).map(|(_, reason)| Verdict {
+        decision: Decision::Notify,
+        reason,
+    })
+}
+
+/// The guardrail (and its reason) that applies to one resource, whether or not it decided.
+pub fn guard_hit(
+    finding: &Finding,
+    c: &Classification,
+    guard: &Guardrails,
+) -> Option<(Guard, String)> {
     if finding.is_sample() {
-        return notify("SAMPLE finding: samples are never contained".into());
+        return Some((
+            Guard::Sample,
+            "SAMPLE finding: samples are never contained".into(),
+        ));
     }
     if let Some(reason) = guard.exemptions.configured(finding) {
-        return notify(reason);
+        return Some((Guard::ConfiguredExemption, reason));
     }
     if guard.exemptions.tagged(finding) {
-        return notify(format!(
+        let reason = format!(
             "resource carries the exemption tag {} = true",
             guard.exemptions.tag_key
-        ));
+        );
+        return Some((Guard::TagExemption, reason));
     }
     if c.surface == Surface::Eks
         && let Some(ns) = finding.workload().and_then(|w| w.namespace.as_ref())
         && guard.protected_namespaces.iter().any(|p| p == ns.as_raw())
     {
-        return notify("the workload runs in a protected Kubernetes namespace".into());
+        let reason = "the workload runs in a protected Kubernetes namespace".into();
+        return Some((Guard::ProtectedNamespace, reason));
     }
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::classify::classify;
-    use crate::finding::{Entry, parse_input};
-
-    fn finding(ty: &str, severity: f64, extra: &str) -> Finding {
-        let json = format!(
-            r#"{{"id":"1","type":"{ty}","severity":{severity},"accountId":"1","region":"r",
-            "resource":{{"resourceType":"EKSCluster","kubernetesDetails":{{"kubernetesWorkloadDetails":{{"namespace":"web"}}}},
-            "eksClusterDetails":{{"tags":[]}}}}{extra}}}"#
-        );
-        match parse_input(json.as_bytes()).unwrap().pop().unwrap() {
-            Entry::Finding(f) => *f,
-            _ => unreachable!(),
-        }
-    }
-
-    fn route(f: &Finding) -> Decision {
-        decide(
-            f,
-            &classify(f),
-            &Playbook::default(),
-            &Guardrails::default(),
-        )
-        .decision
-    }
-
-    #[test]
-    fn default_playbook_contains_high_and_critical_except_discovery() {
-        for family in ThreatFamily::KNOWN {
-            let ty = format!("{family}:Runtime/SuspiciousCommand");
-            let expected_high = if family == ThreatFamily::Discovery {
-                Decision::Notify
-            } else {
-                Decision::Contain
-            };
-            assert_eq!(route(&finding(&ty, 8.0, "")), expected_high, "{ty}");
-            assert_eq!(route(&finding(&ty, 9.5, "")), expected_high, "{ty}");
-            assert_eq!(route(&finding(&ty, 5.0, "")), Decision::Notify, "{ty}");
-        }
-        assert_eq!(
-            route(&finding("Exfiltration:Runtime/New", 9.0, "")),
-            Decision::Notify
-        );
-        assert_eq!(
-            route(&finding("Recon:EC2/PortProbeUnprotectedPort", 9.0, "")),
-            Decision::Ignore
-        );
-    }
-
-    #[test]
-    fn guardrails_win_over_the_playbook() {
-        let ty = "Execution:Runtime/ReverseShell";
-        assert_eq!(
-            route(&finding(ty, 8.0, r#","service":{"archived":true}"#)),
-            Decision::Ignore
-        );
-        assert_eq!(
-            route(&finding(
-                ty,
-                8.0,
-                r#","service":{"additionalInfo":{"sample":true}}"#
-            )),
-            Decision::Notify
-        );
-        let kube_system = finding(ty, 8.0, "");
-        let json = serde_json::to_string(&kube_system)
-            .unwrap()
-            .replace(r#""namespace":"web""#, r#""namespace":"kube-system""#);
-        let Entry::Finding(ks) = parse_input(json.as_bytes()).unwrap().pop().unwrap() else {
-            unreachable!()
-        };
-        assert_eq!(route(&ks), Decision::Notify);
-        let honoured = Guardrails {
-            exemptions: Exemptions {
-                honour_tags: true,
-                ..Exemptions::default()
-            },
-            ..Guardrails::default()
-        };
-        for (value, default, when_honoured) in [
-            ("yes", Decision::Contain, Decision::Contain),
-            ("true", Decision::Contain, Decision::Notify),
-        ] {
-            let exempt = serde_json::to_string(&kube_system).unwrap().replace(
-                r#""tags":[]"#,
-                &format!(r#""tags":[{{"key":"guardduty-responder:exempt","value":"{value}"}}]"#),
-            );
-            let Entry::Finding(ex) = parse_input(exempt.as_bytes()).unwrap().pop().unwrap() else {
-                unreachable!()
-            };
-            assert_eq!(route(&ex), default, "{value}");
-            let v = decide(&ex, &classify(&ex), &Playbook::default(), &honoured);
-            assert_eq!(v.decision, when_honoured, "{value}");
-        }
-    }
-
-    #[test]
-    fn configured_exemptions_lower_contain_to_notify_with_their_reason() {
-        let f = finding("Execution:Runtime/ReverseShell", 8.0, "");
-        let guard = Guardrails {
-            exemptions: Exemptions {
-                accounts: vec![crate::exemption::IdExemption {
-                    id: "1".into(),
-                    reason: "red-team account until Friday".into(),
-                }],
-                ..Exemptions::default()
-            },
-            ..Guardrails::default()
-        };
-        let v = decide(&f, &classify(&f), &Playbook::default(), &guard);
-        assert_eq!(v.decision, Decision::Notify);
-        assert!(
-            v.reason.contains("red-team account until Friday"),
-            "{}",
-            v.reason
-        );
-        let low = finding("Execution:Runtime/ReverseShell", 2.0, "");
-        let v = decide(&low, &classify(&low), &Playbook::default(), &guard);
-        assert_eq!(v.decision, Decision::Notify);
-        assert!(
-            !v.reason.contains("red-team"),
-            "only containment is exempted: {}",
-            v.reason
-        );
-    }
-
-    #[test]
-    fn overrides_come_first_and_can_replace_defaults() {
-        let rule = Rule {
-            families: vec!["Discovery".into()],
-            types: vec![],
-            surfaces: vec![Surface::Eks],
-            min_severity: Some(5.0),
-            max_severity: None,
-            decision: Decision::Contain,
-        };
-        let f = finding("Discovery:Runtime/SuspiciousCommand", 5.0, "");
-        let c = classify(&f);
-        let pb = Playbook::with_overrides(vec![rule.clone()], false);
-        assert_eq!(
-            decide(&f, &c, &pb, &Guardrails::default()).decision,
-            Decision::Contain
-        );
-        let only = Playbook::with_overrides(
-            vec![Rule {
-                decision: Decision::Ignore,
-                ..rule
-            }],
-            true,
-        );
-        let g = finding("Execution:Runtime/ReverseShell", 8.0, "");
-        assert_eq!(
-            decide(&g, &classify(&g), &only, &Guardrails::default()).decision,
-            Decision::Notify
-        );
-    }
+/// The guardrail that decided a plan: one that applies and whose reason is the plan's
+/// (so a notify-only rule that also matched a sample is not counted), or an archived
+/// finding ignored. Shared by the metrics and `responder backtest`.
+pub fn deciding_guard(
+    plan: &crate::plan::ResponsePlan,
+    guard: &Guardrails,
+) -> Option<(Guard, String)> {
+    guard_hit(&plan.finding, &plan.classification, guard)
+        .filter(|(_, reason)| plan.decision != Decision::Contain && *reason == plan.reason)
+        .or_else(|| {
+            (plan.decision == Decision::Ignore && plan.finding.is_archived())
+                .then(|| (Guard::Archived, plan.reason.clone()))
+        })
 }
+
+#[cfg(test)]
+#[path = "playbook_tests.rs"]
+mod tests;

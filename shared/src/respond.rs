@@ -44,6 +44,12 @@ pub struct Response {
     pub deliveries: Vec<Delivery>,
     /// True when only a "still active" update (or nothing) was sent.
     pub repeat: bool,
+    /// When the executor returned having isolated the workload (an isolating action
+    /// `done`): the end point of the time-to-isolation metrics. The executors report their
+    /// steps together at the end of a run, so this is the last isolating action's time to
+    /// within the evidence steps that follow it in the same run.
+    #[serde(skip)]
+    pub isolated_at: Option<std::time::SystemTime>,
 }
 
 impl Response {
@@ -66,6 +72,10 @@ pub async fn respond<E: Executor>(
         }
         _ => Vec::new(),
     };
+    let isolated_at = outcomes
+        .iter()
+        .any(|o| o.status == Status::Done && o.kind.isolates())
+        .then(std::time::SystemTime::now);
     // Nothing new happened: every step was already done (or does not apply).
     let is_repeat = outcomes.iter().any(|o| o.status == Status::AlreadyDone)
         && outcomes
@@ -79,7 +89,14 @@ pub async fn respond<E: Executor>(
         _ => Some(plan.notification()),
     };
     let deliveries = match &notification {
-        Some(n) if notifier.is_enabled() => notifier.send(&plan, n).await,
+        Some(n) if notifier.is_enabled() => {
+            let report = crate::notify::Report {
+                plan: &plan,
+                outcomes: &outcomes,
+                repeat: is_repeat,
+            };
+            notifier.send(&report, n).await
+        }
         _ => Vec::new(),
     };
     Response {
@@ -88,5 +105,6 @@ pub async fn respond<E: Executor>(
         outcomes,
         deliveries,
         repeat: is_repeat,
+        isolated_at,
     }
 }

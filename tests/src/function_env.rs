@@ -96,3 +96,37 @@ impl FunctionEnv {
             .collect()
     }
 }
+
+/// An EC2 finding for a function binary to contain.
+pub struct Ec2Finding {
+    pub instance: crate::world::Instance,
+    pub finding_id: String,
+    /// The EventBridge event: `ec2-defense-evasion-kernel-module.json` naming the instance.
+    pub event: Vec<u8>,
+}
+
+impl Ec2Finding {
+    /// A fresh two-ENI instance in `net` and a new finding id, in us-east-1.
+    pub async fn new(aws: &crate::world::Aws, net: &crate::world::Network) -> Ec2Finding {
+        let instance = crate::world::two_eni_instance(aws, net).await;
+        let finding_id = crate::world::unique_finding_id();
+        let event = crate::world::finding_event(
+            "ec2-defense-evasion-kernel-module.json",
+            &finding_id,
+            "us-east-1",
+            &instance,
+            Some(&net.vpc_id),
+        );
+        Ec2Finding {
+            instance,
+            finding_id,
+            event,
+        }
+    }
+
+    /// A member of the event's `detail` (e.g. `arn`, `updatedAt`).
+    pub fn detail(&self, key: &str) -> String {
+        let event: serde_json::Value = serde_json::from_slice(&self.event).expect("JSON");
+        event["detail"][key].as_str().unwrap_or_default().to_owned()
+    }
+}

@@ -8,6 +8,7 @@
 //! coverage operation, so the real SDK (and the real CLI binary, through
 //! `AWS_ENDPOINT_URL`) talks to this instead. Every request is logged.
 
+use crate::local_server::json_reply as reply;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -135,17 +136,6 @@ impl Drop for GuardDutyApi {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn reply(status: u16, body: Value, error_type: Option<&str>) -> Response<Full<Bytes>> {
-    let mut r = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
-    if let Some(t) = error_type {
-        r = r.header("x-amzn-errortype", t);
-    }
-    r.body(Full::new(Bytes::from(body.to_string())))
-        .expect("valid response")
 }
 
 fn bad_request(message: &str) -> Response<Full<Bytes>> {

@@ -15,7 +15,10 @@
 //!   function binary, the environment pointing it there, and readers for what it sent;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
 //! * [`rate_table`]: the containment rate-limit table in moto, and reads of its items;
-//! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary;
+//! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary and
+//!   keeps what it prints;
+//! * [`emf`]: the Embedded Metric Format specification as a checker of those lines;
+//! * [`securityhub_api`]: a local Security Hub `BatchUpdateFindings` (moto has none);
 //! * [`webhook`]: a local HTTP server standing in for a Slack incoming webhook;
 //! * [`world`]: builders for a realistic AWS world in moto and findings pointing at it;
 //! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
@@ -29,16 +32,19 @@ pub mod deploy;
 pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
+pub mod emf;
 pub mod fault_matrix;
 pub mod function_env;
 pub mod guardduty_api;
 pub mod idempotency_table;
 pub mod kube_api;
+pub mod local_server;
 pub mod moto;
 pub mod moto_data;
 pub mod proxy;
 pub mod rate_table;
 pub mod runtime_api;
+pub mod securityhub_api;
 pub mod terraform;
 pub mod webhook;
 pub mod world;

@@ -125,6 +125,31 @@ pub struct Function {
     child: Child,
     /// When the process was started (for cold-start figures).
     pub started: Instant,
+    /// Its stdout, line by line (logs and EMF metric records), as Lambda would collect it.
+    stdout: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Function {
+    /// The lines printed so far. Lines are read by a thread: after an answer, give the
+    /// function a moment ([`Function::lines_after`]) for the last ones to arrive.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The lines once `ready` holds for them, or after 5 s whatever they are.
+    pub async fn lines_after(&self, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self.lines();
+            if ready(&lines) || Instant::now() > deadline {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for Function {
@@ -156,11 +181,26 @@ impl RuntimeApi {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("start {exe}: {e}"));
-        Function { child, started }
+        let mut child = child;
+        let stdout = Arc::new(std::sync::Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            let lines = Arc::clone(&stdout);
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                }
+            });
+        }
+        Function {
+            child,
+            started,
+            stdout,
+        }
     }
 
     /// Invokes the function with `event` and waits up to 60 s for its answer.

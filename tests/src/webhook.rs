@@ -36,6 +36,8 @@ impl Reply {
 pub struct Received {
     pub path: String,
     pub content_type: String,
+    /// Every header, names lower-cased.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub at: Instant,
 }
@@ -93,6 +95,16 @@ impl Webhook {
     }
 }
 
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl Drop for Webhook {
     fn drop(&mut self) {
         self.task.abort();
@@ -110,12 +122,18 @@ async fn answer(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
     let body = req.into_body().collect().await?.to_bytes().to_vec();
     let reply = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         s.received.push(Received {
             path,
             content_type,
+            headers,
             body,
             at: Instant::now(),
         });

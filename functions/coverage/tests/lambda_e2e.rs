@@ -7,6 +7,7 @@
 //! metric remembers it — and notifies again when it changes.
 
 use integration_tests::cloudwatch_api::Call;
+use integration_tests::emf;
 use integration_tests::function_env::FunctionEnv;
 use integration_tests::guardduty_api::{self, GuardDutyApi, World};
 use integration_tests::runtime_api::{Answer, RuntimeApi};
@@ -106,6 +107,32 @@ async fn notifies_health_changes_and_only_changed_audit_sets_across_cold_starts(
     assert_eq!(audit["detector_id"], DETECTOR);
     assert_eq!(audit["failing"], failing.len());
     assert_eq!(audit["changed"], true);
+    // Its EMF records (checked against the specification): the health change, and the
+    // audit's unhealthy resources by type — only EKS is audited here, the others are 0.
+    let lines = function
+        .lines_after(|l| emf::data(l).iter().any(|d| d.name == "UnhealthyResources"))
+        .await;
+    let data = emf::data(&lines);
+    let change: Vec<_> = data
+        .iter()
+        .filter(|d| d.name == "CoverageChanges")
+        .collect();
+    assert_eq!(change.len(), 1, "{change:?}");
+    assert_eq!(
+        (
+            change[0].dimension("ResourceType"),
+            change[0].dimension("Change"),
+            change[0].sum()
+        ),
+        (Some("EKS"), Some("unhealthy"), 1.0)
+    );
+    let by_type: std::collections::BTreeMap<&str, f64> = data
+        .iter()
+        .filter(|d| d.name == "UnhealthyResources" && d.dimension("Function") == Some(FUNCTION))
+        .map(|d| (d.dimension("ResourceType").unwrap(), d.sum()))
+        .collect();
+    let expected = [("EC2", 0.0), ("ECS", 0.0), ("EKS", failing.len() as f64)].into();
+    assert_eq!(by_type, expected);
     let calls = gd.calls();
     assert!(
         !calls

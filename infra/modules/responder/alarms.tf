@@ -59,24 +59,80 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 
 # The containment rate limit (rate_limit.tf): budgets refusing containments (a burst of
 # findings, possibly one meant to exhaust them), and containments admitted without the
-# limiter because its table could not be reached (fail open). Both metrics are written
-# by the functions as embedded-metric-format log lines, dimension Function.
+# limiter because its table could not be reached (fail open): in the responder alarms below.
 locals {
   containing_functions = { for name, f in local.functions : name => f if name != "coverage" }
 }
 
-resource "aws_cloudwatch_metric_alarm" "rate_limit_refused" {
-  for_each = local.containing_functions
+# From the functions' EMF metrics (shared/src/metrics/), by Function: a containment run
+# with a failed action, the hourly p99 of the time from the finding's updatedAt to the
+# workload isolated (ms), and the rate limit's two. One resource, one entry per function
+# and kind.
+locals {
+  responder_alarm_kinds = {
+    rate-limit-refused = {
+      metric   = "RateLimitRefused", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "refused containments: a containment budget (per account or global) is used up, so findings are only notified until the hour ends. Review them; contain by hand where needed."
+    }
+    rate-limiter-unavailable = {
+      metric   = "RateLimiterUnavailable", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "contained without its rate limit: the table ${aws_dynamodb_table.rate_limit.name} could not be reached (throttling, IAM, KMS). Containment is not capped until it is fixed."
+    }
+    containment-failed = {
+      metric   = "ContainmentFailures", statistic = "Sum", extended_statistic = null, period = 300, threshold = 0
+      describe = "could not fully contain a workload (an action failed). The alert says [FAILED] and which action; the event is retried, then dead-lettered."
+    }
+    time-to-isolation-p99 = {
+      metric   = "TimeToIsolation", statistic = null, extended_statistic = "p99", period = 3600, threshold = var.time_to_isolation_p99_threshold_seconds * 1000
+      describe = "took more than ${var.time_to_isolation_p99_threshold_seconds} s (p99 over the last hour) from a finding's updatedAt to the workload isolated: GuardDuty delivers late, or the function is slow or throttled."
+    }
+  }
+  responder_alarms = merge([
+    for f in keys(local.containing_functions) : {
+      for kind, a in local.responder_alarm_kinds : "${f}/${kind}" => merge(a, { function = f, kind = kind })
+    }
+  ]...)
+}
 
-  alarm_name          = "${local.function_names[each.key]}-rate-limit-refused"
-  alarm_description   = "The ${each.key} responder refused containments: a containment budget (per account or global) is used up, so findings are only notified until the hour ends. Review them; contain by hand where needed."
+# The rate-limit alarms were resources of their own.
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["ec2"]
+  to   = aws_cloudwatch_metric_alarm.responder["ec2/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["ecs"]
+  to   = aws_cloudwatch_metric_alarm.responder["ecs/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limit_refused["eks"]
+  to   = aws_cloudwatch_metric_alarm.responder["eks/rate-limit-refused"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["ec2"]
+  to   = aws_cloudwatch_metric_alarm.responder["ec2/rate-limiter-unavailable"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["ecs"]
+  to   = aws_cloudwatch_metric_alarm.responder["ecs/rate-limiter-unavailable"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.rate_limiter_unavailable["eks"]
+  to   = aws_cloudwatch_metric_alarm.responder["eks/rate-limiter-unavailable"]
+}
+
+resource "aws_cloudwatch_metric_alarm" "responder" {
+  for_each = local.responder_alarms
+
+  alarm_name          = "${local.function_names[each.value.function]}-${each.value.kind}"
+  alarm_description   = "The ${each.value.function} responder ${each.value.describe}"
   namespace           = "GuardDutyResponder"
-  metric_name         = "RateLimitRefused"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
+  metric_name         = each.value.metric
+  dimensions          = { Function = aws_lambda_function.this[each.value.function].function_name }
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended_statistic
+  period              = each.value.period
   evaluation_periods  = 1
-  threshold           = 0
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.notifications.arn]
@@ -84,16 +140,30 @@ resource "aws_cloudwatch_metric_alarm" "rate_limit_refused" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "rate_limiter_unavailable" {
-  for_each = local.containing_functions
+# A broken rule (a pattern that no longer matches, a deleted target, a lost permission) is
+# silence, and silence looks like a quiet week. A second rule, with no target, matches every
+# Runtime finding GuardDuty publishes, whatever finding_source is; its MatchedEvents is
+# "findings exist". The alarm fires when, over the last no_invocation_alarm_days days,
+# findings were matched and no finding function was invoked at all.
+resource "aws_cloudwatch_event_rule" "findings_sentinel" {
+  count = length(local.containing_functions) > 0 ? 1 : 0
 
-  alarm_name          = "${local.function_names[each.key]}-rate-limiter-unavailable"
-  alarm_description   = "The ${each.key} responder contained without its rate limit: the table ${aws_dynamodb_table.rate_limit.name} could not be reached (throttling, IAM, KMS). Containment is not capped until it is fixed."
-  namespace           = "GuardDutyResponder"
-  metric_name         = "RateLimiterUnavailable"
-  dimensions          = { Function = aws_lambda_function.this[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
+  name           = "${var.name_prefix}-findings-sentinel"
+  description    = "Counts GuardDuty Runtime findings (MatchedEvents) for the no-invocation alarm; no target."
+  event_bus_name = var.event_bus_name
+  event_pattern = jsonencode({
+    source        = ["aws.guardduty"]
+    "detail-type" = ["GuardDuty Finding"]
+    detail        = { type = [{ wildcard = "*:Runtime/*" }] }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "no_invocation" {
+  count = length(local.containing_functions) > 0 ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-findings-without-invocation"
+  alarm_description   = "GuardDuty published Runtime findings in the last ${var.no_invocation_alarm_days} day(s) but no responder function was invoked: a rule, target or permission is broken. Check the rules ${join(", ", [for f in keys(local.containing_functions) : local.function_names[f]])}."
   evaluation_periods  = 1
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
@@ -101,4 +171,36 @@ resource "aws_cloudwatch_metric_alarm" "rate_limiter_unavailable" {
   alarm_actions       = [aws_sns_topic.notifications.arn]
   ok_actions          = [aws_sns_topic.notifications.arn]
   tags                = var.tags
+
+  metric_query {
+    id          = "silent"
+    expression  = "IF(FILL(findings, 0) > 0 AND (${join(" + ", [for f in keys(local.containing_functions) : "FILL(inv_${f}, 0)"])}) == 0, 1, 0)"
+    label       = "Findings without any invocation"
+    return_data = true
+  }
+
+  metric_query {
+    id = "findings"
+    metric {
+      namespace   = "AWS/Events"
+      metric_name = "MatchedEvents"
+      dimensions  = { RuleName = aws_cloudwatch_event_rule.findings_sentinel[0].name }
+      stat        = "Sum"
+      period      = var.no_invocation_alarm_days * 86400
+    }
+  }
+
+  dynamic "metric_query" {
+    for_each = local.containing_functions
+    content {
+      id = "inv_${metric_query.key}"
+      metric {
+        namespace   = "AWS/Lambda"
+        metric_name = "Invocations"
+        dimensions  = { FunctionName = aws_lambda_function.this[metric_query.key].function_name }
+        stat        = "Sum"
+        period      = var.no_invocation_alarm_days * 86400
+      }
+    }
+  }
 }

@@ -78,7 +78,7 @@ locals {
   # local.common_permissions must have one (plan fails on a missing key).
   common_scope = {
     "sns:Publish"                   = { resources = [aws_sns_topic.notifications.arn], condition = {} }
-    "secretsmanager:GetSecretValue" = { resources = [aws_secretsmanager_secret.slack_webhook.arn], condition = {} }
+    "secretsmanager:GetSecretValue" = { resources = concat([aws_secretsmanager_secret.slack_webhook.arn], aws_secretsmanager_secret.json_webhook[*].arn), condition = {} }
     "kms:Decrypt"                   = { resources = [aws_kms_key.this.arn], condition = {} }
     "kms:GenerateDataKey"           = { resources = [aws_kms_key.this.arn], condition = {} }
     "sqs:SendMessage"               = { resources = [aws_sqs_queue.dlq.arn], condition = {} }
@@ -88,6 +88,8 @@ locals {
     "dynamodb:PutItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
     "dynamodb:GetItem"    = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
     "dynamodb:DeleteItem" = { resources = [aws_dynamodb_table.idempotency.arn], condition = {} }
+    # The account's hub in any region: a finding is written back where GuardDuty found it.
+    "securityhub:BatchUpdateFindings" = { resources = ["arn:${local.partition}:securityhub:*:${local.account_id}:hub/default"], condition = {} }
   }
 
   # sts:AssumeRole only for functions that act in member accounts, on their surface's role
@@ -95,7 +97,8 @@ locals {
   common_actions = {
     for name in keys(local.functions) : name => [
       for act in local.common_permissions : act
-      if act != "sts:AssumeRole" || local.member_role_names[name] != ""
+      if(act != "sts:AssumeRole" || local.member_role_names[name] != "")
+      && (act != "securityhub:BatchUpdateFindings" || (var.securityhub_write_back && name != "coverage"))
     ]
   }
 

@@ -54,8 +54,10 @@ locals {
       RESPONDER_IDEMPOTENCY_TABLE               = aws_dynamodb_table.idempotency.name
       RESPONDER_IDEMPOTENCY_IN_PROGRESS_SECONDS = tostring(local.idempotency_in_progress_seconds)
       RESPONDER_RECORD_MAC_KEY_ID               = aws_kms_key.record_mac.arn
+      RESPONDER_SECURITYHUB_WRITE_BACK          = var.securityhub_write_back ? "on" : "off"
     },
     var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
+    var.enable_json_webhook ? { RESPONDER_WEBHOOK_SECRET_ARN = aws_secretsmanager_secret.json_webhook[0].arn } : {},
     # The functions accept the test rules' source only while those rules exist.
     var.enable_test_event_rules ? { RESPONDER_TEST_EVENT_SOURCE = var.test_event_source } : {},
     { RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR = tostring(var.max_containments_per_account_per_hour) },

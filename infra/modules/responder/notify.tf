@@ -81,3 +81,16 @@ resource "aws_secretsmanager_secret" "slack_webhook" {
   recovery_window_in_days = var.secret_recovery_window_days
   tags                    = var.tags
 }
+
+# The generic JSON webhook (SIEM, ticketing), when enabled: its URL and HMAC signing key in
+# one secret, {"url": "https://…", "signing_key": "…"}, put out of band like Slack's.
+resource "aws_secretsmanager_secret" "json_webhook" {
+  #checkov:skip=CKV2_AWS_57:The receiver's URL and shared signing key are set by hand with the receiving tool; a rotation Lambda cannot change the receiver's copy.
+  count = var.enable_json_webhook ? 1 : 0
+
+  name                    = "${var.name_prefix}/json-webhook"
+  description             = "JSON webhook of ${var.name_prefix}: {\"url\": \"https://...\", \"signing_key\": \"...\"}. Value set out of band: aws secretsmanager put-secret-value."
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+  tags                    = var.tags
+}

@@ -12,7 +12,8 @@
 #                                    no code calls them, so the test ignores them.
 #
 # A function's policy grants exactly permissions[name] + common_permissions, except that
-# sts:AssumeRole is left out while cross_account_role_name is "" (and for coverage), and
+# sts:AssumeRole is left out while cross_account_role_name is "" (and for coverage),
+# securityhub:BatchUpdateFindings while securityhub_write_back is false (and for coverage), and
 # iam:PutRolePolicy while ecs_revocable_role_arns is empty. Keep every value a
 # plain string literal: no expressions, so the file parses without evaluation.
 #
@@ -116,6 +117,7 @@ locals {
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:DeleteItem",
+    "securityhub:BatchUpdateFindings",
   ]
 
   runtime_permissions = [

@@ -343,3 +343,43 @@ variable "eks_vpc_config" {
     error_message = "eks_vpc_config needs at least one subnet id and one security group id."
   }
 }
+
+variable "time_to_isolation_p99_threshold_seconds" {
+  description = "Alarm when the p99 of TimeToIsolation (a finding's updatedAt to its workload isolated) over an hour is above this many seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.time_to_isolation_p99_threshold_seconds > 0
+    error_message = "time_to_isolation_p99_threshold_seconds must be positive."
+  }
+}
+
+variable "no_invocation_alarm_days" {
+  description = "Alarm when GuardDuty published Runtime findings but no finding function was invoked for this many days (a broken rule). CloudWatch evaluates at most 7 days."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.no_invocation_alarm_days >= 1 && var.no_invocation_alarm_days <= 7 && floor(var.no_invocation_alarm_days) == var.no_invocation_alarm_days
+    error_message = "no_invocation_alarm_days must be a whole number from 1 to 7."
+  }
+}
+
+variable "enable_dashboard" {
+  description = "Create the CloudWatch dashboard <name_prefix> (infra/README.md describes its widgets)."
+  type        = bool
+  default     = true
+}
+
+variable "securityhub_write_back" {
+  description = "RESPONDER_SECURITYHUB_WRITE_BACK: after each response, BatchUpdateFindings on the finding's Security Hub counterpart (Workflow NOTIFIED, a note with the decision and each action's outcome, UserDefinedFields naming the responder), and grant securityhub:BatchUpdateFindings. Turn off where Security Hub is not enabled: each write-back would be a failed delivery."
+  type        = bool
+  default     = true
+}
+
+variable "enable_json_webhook" {
+  description = "Create the secret <name_prefix>/json-webhook ({\"url\", \"signing_key\"}, value put out of band) and pass it as RESPONDER_WEBHOOK_SECRET_ARN: every response is also POSTed as one signed JSON document (docs/webhook.schema.json)."
+  type        = bool
+  default     = false
+}

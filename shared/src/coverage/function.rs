@@ -136,6 +136,8 @@ pub struct CoverageFunction {
     pub metric: Option<SetMetric>,
     /// `RESPONDER_TEST_EVENT_SOURCE`: hand-sent health events accepted besides GuardDuty's.
     pub test_event_source: Option<String>,
+    /// The `Function` dimension of its EMF metrics.
+    pub function_name: String,
     last: Mutex<Option<u32>>,
 }
 
@@ -152,6 +154,7 @@ impl CoverageFunction {
             audit,
             metric,
             test_event_source: None,
+            function_name: "guardduty-responder-coverage".into(),
             last: Mutex::new(None),
         }
     }
@@ -205,12 +208,13 @@ impl CoverageFunction {
         let function = env("AWS_LAMBDA_FUNCTION_NAME")
             .filter(|f| !f.is_empty())
             .unwrap_or_else(|| "guardduty-responder-coverage".into());
-        let metric = Some(SetMetric::new(&sdk, function));
+        let metric = Some(SetMetric::new(&sdk, function.clone()));
         let test_event_source = crate::config::test_event_source_from_env(env)
             .map_err(|e| CoverageError::Setting("RESPONDER_TEST_EVENT_SOURCE", e.to_string()))?
             .flatten();
         Ok(CoverageFunction {
             test_event_source,
+            function_name: function,
             ..CoverageFunction::new(sdk, notifier, audit, metric)
         })
     }
@@ -228,6 +232,12 @@ impl CoverageFunction {
                         health_attributes(&event),
                     )
                     .await;
+                let now = SystemTime::now();
+                crate::metrics::emit(&[super::metrics::change_record(
+                    &event,
+                    &self.function_name,
+                    now,
+                )]);
                 let r = &event.resource;
                 tracing::info!(
                     change = ?event.change,
@@ -265,6 +275,12 @@ impl CoverageFunction {
             m.record(report.failing, hash).await;
         }
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(hash);
+        let now = SystemTime::now();
+        crate::metrics::emit(&super::metrics::audit_records(
+            &report,
+            &self.function_name,
+            now,
+        ));
         let deliveries: Vec<Delivery> = if changed {
             let n = audit_notification(&report);
             self.notifier

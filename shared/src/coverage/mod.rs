@@ -14,6 +14,7 @@ pub mod event;
 #[cfg(feature = "lambda")]
 pub mod function;
 pub mod hint;
+pub mod metrics;
 pub mod render;
 pub mod resource;
 

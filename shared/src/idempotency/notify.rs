@@ -86,7 +86,12 @@ pub async fn notify_once(
     let (notification, deliveries) = match repeat {
         RepeatPolicy::Update if notifier.is_enabled() => {
             let n = crate::render::still_notified(&plan);
-            let d = notifier.send(&plan, &n).await;
+            let report = crate::notify::Report {
+                plan: &plan,
+                outcomes: &[],
+                repeat: true,
+            };
+            let d = notifier.send(&report, &n).await;
             (n, d)
         }
         _ => (plan.notification(), Vec::new()),
@@ -97,5 +102,6 @@ pub async fn notify_once(
         outcomes: Vec::new(),
         deliveries,
         repeat: true,
+        isolated_at: None,
     }
 }

@@ -137,13 +137,16 @@ impl<F: ExecutorFactory> Handler<F> {
         payload: &[u8],
         own_account: Option<&str>,
     ) -> Result<Vec<Response>, HandlerError> {
+        let received = SystemTime::now();
         let mut responses = Vec::new();
         for handled in plan_input(payload, &self.config)? {
             match handled {
                 Handled::NotAFinding { detail_type } => {
                     tracing::info!(detail_type = %crate::sanitize::ascii_line(&detail_type, 80), "not a finding; nothing to do");
                 }
-                Handled::Plan(plan) => responses.push(self.respond_one(*plan, own_account).await?),
+                Handled::Plan(plan) => {
+                    responses.push(self.respond_one(*plan, own_account, received).await?)
+                }
             }
         }
         let failed: Vec<&str> = responses
@@ -164,6 +167,7 @@ impl<F: ExecutorFactory> Handler<F> {
         &self,
         mut plan: crate::plan::ResponsePlan,
         own_account: Option<&str>,
+        received: SystemTime,
     ) -> Result<Response, HandlerError> {
         let started = Instant::now();
         if plan.decision == Decision::Contain {
@@ -225,6 +229,16 @@ impl<F: ExecutorFactory> Handler<F> {
             Box::pin(once).await
         };
         log_response(&response, self.settings.mode, started);
+        let guard = crate::playbook::deciding_guard(&response.plan, &self.config.guardrails);
+        crate::metrics::emit(&crate::metrics::response::records(
+            &response,
+            &crate::metrics::response::Context {
+                function: &self.settings.function_name,
+                received,
+                guard: guard.map(|(g, _)| g),
+                now: SystemTime::now(),
+            },
+        ));
         Ok(response)
     }
 }

@@ -19,6 +19,9 @@ pub const COMMON_PERMISSIONS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:DeleteItem",
+    // notify::securityhub — the write-back on the finding's Security Hub counterpart
+    // (granted while securityhub_write_back is on).
+    "securityhub:BatchUpdateFindings",
 ];
 
 /// Needed only by deployments that configure them; not in the default policy.

@@ -1,11 +1,15 @@
-//! Notifiers (adapters): SNS and a Slack incoming webhook. They send what the renderer
-//! produced and report per channel; a failed notification never undoes or blocks
-//! containment.
+//! Notifiers (adapters): SNS, a Slack incoming webhook and the Security Hub write-back.
+//! They send what the renderer produced (or, for Security Hub, the decision and outcomes)
+//! and report per channel; a failed notification never undoes or blocks containment.
 
+pub mod json_webhook;
 pub mod secret;
+#[cfg(feature = "securityhub")]
+pub mod securityhub;
 pub mod slack;
 pub mod sns;
 
+use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
 use crate::render::Notification;
 use serde::Serialize;
@@ -19,6 +23,14 @@ pub struct NotifySettings {
     pub sns_json_structure: bool,
     pub slack_secret_arn: Option<String>,
     pub slack_webhook_url: Option<secret::SecretUrl>,
+    /// `RESPONDER_WEBHOOK_SECRET_ARN`: `{"url", "signing_key"}` of the JSON webhook.
+    pub webhook_secret_arn: Option<String>,
+    /// `RESPONDER_WEBHOOK_URL` and `RESPONDER_WEBHOOK_SIGNING_KEY` — local use and tests only.
+    pub webhook: Option<(secret::SecretUrl, json_webhook::SigningKey)>,
+    /// `RESPONDER_SECURITYHUB_WRITE_BACK=on`: `BatchUpdateFindings` after each response.
+    pub securityhub_write_back: bool,
+    /// `AWS_LAMBDA_FUNCTION_NAME`: who wrote back (`Note.UpdatedBy`).
+    pub function_name: String,
 }
 
 impl NotifySettings {
@@ -34,6 +46,19 @@ impl NotifySettings {
                 .is_some_and(|v| v.eq_ignore_ascii_case("json")),
             slack_secret_arn: set("RESPONDER_SLACK_SECRET_ARN"),
             slack_webhook_url: set("RESPONDER_SLACK_WEBHOOK_URL").map(secret::SecretUrl::new),
+            webhook_secret_arn: set("RESPONDER_WEBHOOK_SECRET_ARN"),
+            webhook: set("RESPONDER_WEBHOOK_URL")
+                .zip(set("RESPONDER_WEBHOOK_SIGNING_KEY"))
+                .map(|(url, key)| {
+                    (
+                        secret::SecretUrl::new(url),
+                        json_webhook::SigningKey::new(key),
+                    )
+                }),
+            securityhub_write_back: set("RESPONDER_SECURITYHUB_WRITE_BACK")
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "on" | "true")),
+            function_name: set("AWS_LAMBDA_FUNCTION_NAME")
+                .unwrap_or_else(|| "guardduty-responder".into()),
         }
     }
 
@@ -41,6 +66,9 @@ impl NotifySettings {
         self.sns_topic_arn.is_none()
             && self.slack_secret_arn.is_none()
             && self.slack_webhook_url.is_none()
+            && self.webhook_secret_arn.is_none()
+            && self.webhook.is_none()
+            && !self.securityhub_write_back
     }
 }
 
@@ -52,33 +80,89 @@ pub struct Delivery {
     pub detail: String,
 }
 
-/// Both notifiers, built once per cold start (the webhook secret is read here, once).
+/// A channel's credential: given directly (local use, tests), else read from its secret;
+/// an unreadable secret disables the channel (logged) rather than fail the cold start.
+async fn given_or_read<'a, T, F, Fut>(
+    given: &Option<T>,
+    arn: &'a Option<String>,
+    channel: &str,
+    read: F,
+) -> Option<T>
+where
+    T: Clone,
+    F: FnOnce(&'a str) -> Fut,
+    Fut: std::future::Future<Output = Result<T, secret::SecretError>>,
+{
+    match (given, arn) {
+        (Some(value), _) => Some(value.clone()),
+        (None, Some(arn)) => read(arn)
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "{channel} disabled"))
+            .ok(),
+        (None, None) => None,
+    }
+}
+
+/// Sends on a channel if it is configured.
+async fn on<'a, C, Fut>(channel: &'a Option<C>, send: impl FnOnce(&'a C) -> Fut) -> Option<Delivery>
+where
+    Fut: std::future::Future<Output = Delivery>,
+{
+    match channel {
+        Some(c) => Some(send(c).await),
+        None => None,
+    }
+}
+
+/// What one response did, for the channels that carry more than the rendered text.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    pub plan: &'a ResponsePlan,
+    pub outcomes: &'a [Outcome],
+    /// Only a "still active" update: nothing new to write back.
+    pub repeat: bool,
+}
+
+/// Every channel, built once per cold start (the webhook secret is read here, once).
 pub struct Notifier {
     sns: Option<sns::SnsNotifier>,
     slack: Option<slack::SlackNotifier>,
+    webhook: Option<json_webhook::JsonWebhook>,
+    #[cfg(feature = "securityhub")]
+    securityhub: Option<securityhub::SecurityHubWriter>,
 }
 
 impl Notifier {
     /// Never fails: an unreadable or empty webhook secret disables Slack (logged), because
     /// a notification problem must not stop the function from containing.
     pub async fn new(sdk: &aws_config::SdkConfig, settings: &NotifySettings) -> Notifier {
-        let webhook = match (&settings.slack_webhook_url, &settings.slack_secret_arn) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(arn)) => match secret::read_webhook_url(sdk, arn).await {
-                Ok(url) => Some(url),
-                Err(e) => {
-                    tracing::error!(error = %e, "Slack notifications disabled");
-                    None
-                }
-            },
-            (None, None) => None,
-        };
+        let webhook = given_or_read(
+            &settings.slack_webhook_url,
+            &settings.slack_secret_arn,
+            "Slack notifications",
+            |arn| secret::read_webhook_url(sdk, arn),
+        )
+        .await;
+        let json_webhook = given_or_read(
+            &settings.webhook,
+            &settings.webhook_secret_arn,
+            "JSON webhook",
+            |arn| json_webhook::read_secret(sdk, arn),
+        )
+        .await;
         Notifier {
+            webhook: json_webhook.map(|(url, key)| {
+                json_webhook::JsonWebhook::new(url, key, settings.function_name.clone())
+            }),
             sns: settings
                 .sns_topic_arn
                 .as_ref()
                 .map(|t| sns::SnsNotifier::new(sdk, t.clone(), settings.sns_json_structure)),
             slack: webhook.map(slack::SlackNotifier::new),
+            #[cfg(feature = "securityhub")]
+            securityhub: settings
+                .securityhub_write_back
+                .then(|| securityhub::SecurityHubWriter::new(sdk, settings.function_name.clone())),
         }
     }
 
@@ -87,29 +171,50 @@ impl Notifier {
         Notifier {
             sns: None,
             slack: None,
+            webhook: None,
+            #[cfg(feature = "securityhub")]
+            securityhub: None,
         }
     }
 
     pub fn is_enabled(&self) -> bool {
-        self.sns.is_some() || self.slack.is_some()
+        #[cfg(feature = "securityhub")]
+        if self.securityhub.is_some() {
+            return true;
+        }
+        self.sns.is_some() || self.slack.is_some() || self.webhook.is_some()
     }
 
     /// Sends to every configured channel concurrently.
-    pub async fn send(&self, plan: &ResponsePlan, n: &Notification) -> Vec<Delivery> {
-        let sns = async {
-            match &self.sns {
-                Some(s) => Some(s.publish(plan, n).await),
-                None => None,
-            }
-        };
-        let slack = async {
-            match &self.slack {
-                Some(s) => Some(s.post(&n.slack).await),
-                None => None,
-            }
-        };
-        let (a, b) = futures::join!(sns, slack);
-        a.into_iter().chain(b).collect()
+    pub async fn send(&self, r: &Report<'_>, n: &Notification) -> Vec<Delivery> {
+        let (a, b, c, d) = futures::join!(
+            on(&self.sns, |s| s.publish(r.plan, n)),
+            on(&self.slack, |s| s.post(&n.slack)),
+            on(&self.webhook, |w| w.post(r, n)),
+            self.write_back(r),
+        );
+        a.into_iter().chain(b).chain(c).chain(d).collect()
+    }
+
+    #[cfg(feature = "securityhub")]
+    async fn write_back(&self, r: &Report<'_>) -> Option<Delivery> {
+        let writer = self.securityhub.as_ref().filter(|_| !r.repeat)?;
+        let workflow = securityhub::update::Workflow::Notified;
+        Some(
+            match securityhub::update::update(r.plan, r.outcomes, &writer.function, workflow) {
+                Ok(u) => writer.write(&u).await,
+                Err(e) => Delivery {
+                    channel: securityhub::CHANNEL,
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            },
+        )
+    }
+
+    #[cfg(not(feature = "securityhub"))]
+    async fn write_back(&self, _: &Report<'_>) -> Option<Delivery> {
+        None
     }
 
     /// Sends a notification that is not about a finding (coverage), with its own SNS
@@ -120,19 +225,10 @@ impl Notifier {
         document: serde_json::Value,
         attributes: Vec<(&'static str, &'static str, String)>,
     ) -> Vec<Delivery> {
-        let sns = async {
-            match &self.sns {
-                Some(s) => Some(s.publish_with(n, document, attributes).await),
-                None => None,
-            }
-        };
-        let slack = async {
-            match &self.slack {
-                Some(s) => Some(s.post(&n.slack).await),
-                None => None,
-            }
-        };
-        let (a, b) = futures::join!(sns, slack);
+        let (a, b) = futures::join!(
+            on(&self.sns, |s| s.publish_with(n, document, attributes)),
+            on(&self.slack, |s| s.post(&n.slack)),
+        );
         a.into_iter().chain(b).collect()
     }
 }

@@ -24,7 +24,7 @@ impl fmt::Debug for SecretUrl {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("cannot read the Slack webhook secret {arn}: {message}")]
+    #[error("cannot read the webhook secret {arn}: {message}")]
     Read { arn: String, message: String },
     #[error(
         "the Slack webhook secret {0} holds no https:// URL (plain, or JSON with a \"url\" key)"
@@ -38,11 +38,20 @@ pub async fn read_webhook_url(
     sdk: &aws_config::SdkConfig,
     arn: &str,
 ) -> Result<SecretUrl, SecretError> {
+    let raw = read_secret_string(sdk, arn).await?;
+    parse_secret(&raw).ok_or_else(|| SecretError::NoUrl(arn.to_owned()))
+}
+
+/// The secret's text: a Secrets Manager secret or, for an SSM parameter ARN, a SecureString.
+pub async fn read_secret_string(
+    sdk: &aws_config::SdkConfig,
+    arn: &str,
+) -> Result<String, SecretError> {
     let read_err = |e: String| SecretError::Read {
         arn: arn.to_owned(),
         message: e,
     };
-    let raw = if arn.contains(":ssm:") {
+    if arn.contains(":ssm:") {
         let name = arn
             .split_once(":parameter")
             .map(|(_, n)| n.to_owned())
@@ -54,7 +63,7 @@ pub async fn read_webhook_url(
             .send()
             .await
             .map_err(|e| read_err(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
-        out.parameter.and_then(|p| p.value).unwrap_or_default()
+        Ok(out.parameter.and_then(|p| p.value).unwrap_or_default())
     } else {
         let out = aws_sdk_secretsmanager::Client::new(sdk)
             .get_secret_value()
@@ -64,9 +73,8 @@ pub async fn read_webhook_url(
             .map_err(|e| {
                 read_err(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())
             })?;
-        out.secret_string.unwrap_or_default()
-    };
-    parse_secret(&raw).ok_or_else(|| SecretError::NoUrl(arn.to_owned()))
+        Ok(out.secret_string.unwrap_or_default())
+    }
 }
 
 fn parse_secret(raw: &str) -> Option<SecretUrl> {

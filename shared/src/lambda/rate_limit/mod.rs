@@ -25,12 +25,13 @@ mod store;
 
 pub use store::RateLimit;
 
+use crate::metrics::{Record, Unit};
 use crate::render::{Block, Notification, SlackMessage};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// CloudWatch namespace of the responder's own metrics (EMF and the coverage metrics).
-pub const NAMESPACE: &str = "GuardDutyResponder";
+pub const NAMESPACE: &str = crate::metrics::NAMESPACE;
 /// One per containment refused by a budget.
 pub const METRIC_REFUSED: &str = "RateLimitRefused";
 /// One per containment admitted without the limiter (table unreachable: fail open).
@@ -214,32 +215,21 @@ pub fn trip_message(
 
 /// One CloudWatch embedded-metric-format record (a log line CloudWatch turns into a
 /// metric): no `PutMetricData` call on the containment path.
-pub fn emf_line(metric: &str, function: &str, scope: Option<&Scope>, now: SystemTime) -> String {
-    let ms = now
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    json!({
-        "_aws": {
-            "Timestamp": ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["Function"]],
-                "Metrics": [{"Name": metric, "Unit": "Count"}],
-            }],
-        },
-        "Function": crate::sanitize::ascii_line(function, 64),
-        metric: 1,
-        "scope": scope.map(Scope::key),
-    })
-    .to_string()
+pub fn emf_record(
+    metric: &'static str,
+    function: &str,
+    scope: Option<&Scope>,
+    now: SystemTime,
+) -> Record {
+    Record::at(now)
+        .dimension("Function", function)
+        .metric(metric, Unit::Count, 1.0)
+        .property("scope", json!(scope.map(Scope::key)))
 }
 
-/// Writes a metric record to stdout, where Lambda collects the logs; a failed write is
-/// ignored (`println!` would panic).
-pub fn emit(metric: &str, function: &str, scope: Option<&Scope>) {
-    use std::io::Write;
-    let line = emf_line(metric, function, scope, SystemTime::now());
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+/// Writes a metric record to stdout, where Lambda collects the logs.
+pub fn emit(metric: &'static str, function: &str, scope: Option<&Scope>) {
+    crate::metrics::emit(&[emf_record(metric, function, scope, SystemTime::now())]);
 }
 
 #[cfg(test)]

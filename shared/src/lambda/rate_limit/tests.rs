@@ -64,12 +64,15 @@ fn the_trip_alert_is_distinct_and_names_scope_limit_and_window() {
 
 #[test]
 fn the_metric_line_is_embedded_metric_format() {
-    let line = emf_line(
+    let line = emf_record(
         METRIC_REFUSED,
         "fn-ec2",
         Some(&Scope::Global),
         at(1_764_504_000),
-    );
+    )
+    .to_json()
+    .unwrap()
+    .to_string();
     assert!(!line.contains('\n'));
     let v: Value = serde_json::from_str(&line).unwrap();
     let m = &v["_aws"]["CloudWatchMetrics"][0];
