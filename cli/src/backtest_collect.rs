@@ -4,7 +4,6 @@ use crate::backtest_summary::FindingSummary;
 use responder::Config;
 use responder::pipeline::{Handled, plan_stream};
 use responder::plan::ResponsePlan;
-use responder::playbook::deciding_guard;
 use std::io::Read;
 
 /// Plans every finding it is given and keeps only its summary.
@@ -41,7 +40,9 @@ impl<'c> Collector<'c> {
 }
 
 fn summary(plan: &ResponsePlan, config: &Config) -> FindingSummary {
-    let guarded = deciding_guard(plan, &config.guardrails).map(|(_, reason)| reason);
+    let guarded = plan
+        .deciding_guard(&config.guardrails)
+        .map(|(_, reason)| reason);
     FindingSummary {
         finding_id: plan.finding_id.clone(),
         updated_at_ms: plan

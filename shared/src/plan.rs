@@ -7,7 +7,7 @@ pub use crate::action::{Action, ActionKind};
 use crate::classify::{Classification, SeverityLabel, Surface, ThreatFamily, classify};
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::playbook::{Decision, Verdict, decide};
+use crate::playbook::{Decision, Guard, Guardrails, Verdict, decide, guard_hit};
 use crate::surface_actions::surface_actions;
 use serde::Serialize;
 
@@ -40,6 +40,18 @@ pub struct ResponsePlan {
 }
 
 impl ResponsePlan {
+    /// The guardrail that decided the plan: one that applies and whose reason is the plan's
+    /// (so a notify-only rule that also matched a sample is not counted), or an archived
+    /// finding ignored. Shared by the metrics and `responder backtest`.
+    pub fn deciding_guard(&self, guard: &Guardrails) -> Option<(Guard, String)> {
+        guard_hit(&self.finding, &self.classification, guard)
+            .filter(|(_, reason)| self.decision != Decision::Contain && *reason == self.reason)
+            .or_else(|| {
+                (self.decision == Decision::Ignore && self.finding.is_archived())
+                    .then(|| (Guard::Archived, self.reason.clone()))
+            })
+    }
+
     /// Lowers a containment to notify-only (rate limit, wrong function) and says why.
     pub fn downgrade(&mut self, reason: String) {
         self.decision = Decision::Notify;

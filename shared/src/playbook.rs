@@ -270,21 +270,6 @@ pub fn guard_hit(
     None
 }
 
-/// The guardrail that decided a plan: one that applies and whose reason is the plan's
-/// (so a notify-only rule that also matched a sample is not counted), or an archived
-/// finding ignored. Shared by the metrics and `responder backtest`.
-pub fn deciding_guard(
-    plan: &crate::plan::ResponsePlan,
-    guard: &Guardrails,
-) -> Option<(Guard, String)> {
-    guard_hit(&plan.finding, &plan.classification, guard)
-        .filter(|(_, reason)| plan.decision != Decision::Contain && *reason == plan.reason)
-        .or_else(|| {
-            (plan.decision == Decision::Ignore && plan.finding.is_archived())
-                .then(|| (Guard::Archived, plan.reason.clone()))
-        })
-}
-
 #[cfg(test)]
 #[path = "playbook_tests.rs"]
 mod tests;

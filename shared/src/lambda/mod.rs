@@ -229,7 +229,7 @@ impl<F: ExecutorFactory> Handler<F> {
             Box::pin(once).await
         };
         log_response(&response, self.settings.mode, started);
-        let guard = crate::playbook::deciding_guard(&response.plan, &self.config.guardrails);
+        let guard = response.plan.deciding_guard(&self.config.guardrails);
         crate::metrics::emit(&crate::metrics::response::records(
             &response,
             &crate::metrics::response::Context {

@@ -145,7 +145,7 @@ fn guardrails_are_counted_by_name_and_ids_never_become_dimensions() {
     let plan = plan_of(include_bytes!(
         "../../../events/eks-kube-system-protected.json"
     ));
-    let guard = crate::playbook::deciding_guard(&plan, &Config::default().guardrails);
+    let guard = plan.deciding_guard(&Config::default().guardrails);
     assert_eq!(guard.as_ref().map(|g| g.0), Some(Guard::ProtectedNamespace));
     let (id, account) = (plan.finding_id.clone(), plan.account_id.clone());
     let r = response(plan, vec![], vec![]);
