@@ -37,6 +37,7 @@ pub mod sanitize;
 pub mod sequence_targets;
 mod surface_actions;
 pub mod target;
+pub mod validate;
 
 pub use config::Config;
 pub use finding::{Entry, Finding, ParseError, parse_input};

@@ -98,6 +98,32 @@ impl Step {
     }
 }
 
+/// What one release step did (or, in a dry run, would do) to one resource. `K` is the
+/// surface's release step (`ec2::ReleaseStep`…), spelled like the plan's action kinds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseOutcome<K> {
+    pub kind: K,
+    pub target: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+impl<K> ReleaseOutcome<K> {
+    pub fn new(
+        kind: K,
+        target: impl Into<String>,
+        status: Status,
+        detail: impl Into<String>,
+    ) -> Self {
+        ReleaseOutcome {
+            kind,
+            target: target.into(),
+            status,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// True when containment did not fully happen and the event must be retried.
 pub fn any_failed(outcomes: &[Outcome]) -> bool {
     outcomes.iter().any(|o| o.status == Status::Failed)

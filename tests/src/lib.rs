@@ -39,6 +39,7 @@ pub mod guardduty_api;
 pub mod idempotency_table;
 pub mod kube_api;
 pub mod local_server;
+pub mod module_graph;
 pub mod moto;
 pub mod moto_data;
 pub mod proxy;

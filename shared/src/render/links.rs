@@ -11,6 +11,7 @@ use crate::finding::Finding;
 use crate::plan::ResponsePlan;
 use crate::sanitize::Untrusted;
 use crate::target::{Target, is_cluster_name, is_instance_id, is_task_arn};
+pub(crate) use crate::validate::{is_finding_id, is_region};
 
 /// A link with a fixed label.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,20 +28,6 @@ fn host(partition: &str) -> Option<&'static str> {
         "aws-us-gov" => Some("console.amazonaws-us-gov.com"),
         _ => None,
     }
-}
-
-/// `us-east-1`, `cn-north-1`, `us-gov-west-1`: lowercase, digits and `-`, three parts or more.
-pub(crate) fn is_region(region: &str) -> bool {
-    region.len() <= 32
-        && region.split('-').count() >= 3
-        && region.split('-').all(|p| !p.is_empty())
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn is_finding_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `https://<host>/` for the plan's partition and region, when both are valid.

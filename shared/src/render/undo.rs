@@ -5,10 +5,10 @@
 //! `crate::target`'s checks; the region and partition are checked here), so a command can
 //! be pasted into a shell as it is: no quoting is needed and none could be broken.
 
-use super::links::is_region;
 use crate::outcome::Outcome;
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::target::{Target, is_k8s_name};
+use crate::validate::is_region;
 
 /// What the alert says under "How to undo it".
 #[derive(Debug, Clone, PartialEq)]

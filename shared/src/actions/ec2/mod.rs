@@ -6,6 +6,7 @@
 
 pub(crate) mod host;
 pub mod isolation_groups;
+mod isolation_rules;
 pub(crate) mod observe;
 pub mod permissions;
 pub mod prior_state;
@@ -90,14 +91,7 @@ fn containment_retries(config: &SdkConfig) -> RetryConfig {
         .with_max_backoff(Duration::from_secs(2))
 }
 
-/// Region names as AWS spells them (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
-pub(crate) fn is_region(v: &str) -> bool {
-    (4..=32).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !v.starts_with('-')
-        && !v.ends_with('-')
-}
+pub(crate) use crate::validate::is_region;
 
 /// Carries out the `Ec2*` actions of a plan. Build it once (e.g. at Lambda cold start) from
 /// an [`SdkConfig`]; pass a config with assumed-role credentials to act in another account.
@@ -259,16 +253,5 @@ impl Executor for Ec2Executor {
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
         // Boxed so callers hold a pointer, not the whole state machine, on their stack.
         Box::pin(self.run(plan))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions_are_validated() {
-        assert!(is_region("us-east-1") && is_region("us-gov-west-1") && is_region("cn-north-1"));
-        assert!(!is_region("us-east-1.evil.example") && !is_region("") && !is_region("US-EAST-1"));
     }
 }

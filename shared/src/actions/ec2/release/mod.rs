@@ -50,13 +50,7 @@ impl Serialize for ReleaseStep {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReleaseOutcome {
-    pub kind: ReleaseStep,
-    pub target: String,
-    pub status: Status,
-    pub detail: String,
-}
+pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
 /// What release did (or, when `executed` is false, would do), with the recorded state it
 /// restores (for the operator to check).

@@ -54,13 +54,7 @@ impl Serialize for ReleaseStep {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReleaseOutcome {
-    pub kind: ReleaseStep,
-    pub target: String,
-    pub status: Status,
-    pub detail: String,
-}
+pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Released {

@@ -28,7 +28,7 @@ pub(super) async fn restore_labels(
         ));
     }
     if !execute {
-        return outcome(
+        return ReleaseOutcome::new(
             ReleaseStep::RestoreLabels,
             target,
             Status::Skipped,
@@ -75,12 +75,12 @@ pub(super) async fn restore_labels(
                         neutralise(&list, 400)
                     )
                 };
-                return outcome(ReleaseStep::RestoreLabels, target, Status::Done, done);
+                return ReleaseOutcome::new(ReleaseStep::RestoreLabels, target, Status::Done, done);
             }
             Err(e) if super::super::k8s::code(&e) == Some(409) => match pods.get(&p.name).await {
                 Ok(fresh) => current = PodView::from_pod(&fresh),
                 Err(e) => {
-                    return outcome(
+                    return ReleaseOutcome::new(
                         ReleaseStep::RestoreLabels,
                         target,
                         Status::Failed,
@@ -89,7 +89,7 @@ pub(super) async fn restore_labels(
                 }
             },
             Err(e) if super::super::k8s::code(&e) == Some(404) => {
-                return outcome(
+                return ReleaseOutcome::new(
                     ReleaseStep::RestoreLabels,
                     target,
                     Status::Skipped,
@@ -97,7 +97,7 @@ pub(super) async fn restore_labels(
                 );
             }
             Err(e) => {
-                return outcome(
+                return ReleaseOutcome::new(
                     ReleaseStep::RestoreLabels,
                     target,
                     Status::Failed,
@@ -106,7 +106,7 @@ pub(super) async fn restore_labels(
             }
         }
     }
-    outcome(
+    ReleaseOutcome::new(
         ReleaseStep::RestoreLabels,
         target,
         Status::Failed,

@@ -67,13 +67,7 @@ impl Serialize for ReleaseStep {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReleaseOutcome {
-    pub kind: ReleaseStep,
-    pub target: String,
-    pub status: Status,
-    pub detail: String,
-}
+pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
 /// What release did (or, when `executed` is false, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -101,20 +95,6 @@ pub enum ReleaseError {
         "pod {0}: no quarantine label, recorded labels or quarantine NetworkPolicy found: not quarantined by the responder, or already released"
     )]
     NotQuarantined(String),
-}
-
-fn outcome(
-    kind: ReleaseStep,
-    target: impl Into<String>,
-    status: Status,
-    detail: impl Into<String>,
-) -> ReleaseOutcome {
-    ReleaseOutcome {
-        kind,
-        target: target.into(),
-        status,
-        detail: detail.into(),
-    }
 }
 
 /// Label values Kubernetes accepts; a recorded value that is not one is not restored.
@@ -230,7 +210,7 @@ pub(crate) async fn release(
 
     // 1. The policy.
     outcomes.push(match &policy {
-        None => outcome(
+        None => ReleaseOutcome::new(
             ReleaseStep::DeletePolicy,
             &pod_target,
             Status::AlreadyDone,
@@ -240,7 +220,7 @@ pub(crate) async fn release(
             let name = np.metadata.name.clone().unwrap_or_default();
             let target = format!("{}/{}/networkpolicy/{name}", req.cluster, req.namespace);
             if !execute {
-                outcome(
+                ReleaseOutcome::new(
                     ReleaseStep::DeletePolicy,
                     target,
                     Status::Skipped,
@@ -248,19 +228,19 @@ pub(crate) async fn release(
                 )
             } else {
                 match policies.delete(&name, &DeleteParams::default()).await {
-                    Ok(_) => outcome(
+                    Ok(_) => ReleaseOutcome::new(
                         ReleaseStep::DeletePolicy,
                         target,
                         Status::Done,
                         format!("deleted NetworkPolicy {name}"),
                     ),
-                    Err(e) if super::k8s::code(&e) == Some(404) => outcome(
+                    Err(e) if super::k8s::code(&e) == Some(404) => ReleaseOutcome::new(
                         ReleaseStep::DeletePolicy,
                         target,
                         Status::AlreadyDone,
                         "already deleted",
                     ),
-                    Err(e) => outcome(
+                    Err(e) => ReleaseOutcome::new(
                         ReleaseStep::DeletePolicy,
                         target,
                         Status::Failed,
@@ -277,13 +257,13 @@ pub(crate) async fn release(
         .into_iter()
         .partition(|(k, v)| is_label_key(k) && is_label_value(v));
     outcomes.push(match &pod {
-        None => outcome(
+        None => ReleaseOutcome::new(
             ReleaseStep::RestoreLabels,
             &pod_target,
             Status::Skipped,
             "the pod is gone: no labels to restore",
         ),
-        Some(p) if !quarantined_pod => outcome(
+        Some(p) if !quarantined_pod => ReleaseOutcome::new(
             ReleaseStep::RestoreLabels,
             &pod_target,
             Status::AlreadyDone,
@@ -295,13 +275,13 @@ pub(crate) async fn release(
     // 3 and 4. The node, once no other quarantined pod remains on it.
     let (uncordon, unprotect) = match &node {
         None => (
-            outcome(
+            ReleaseOutcome::new(
                 ReleaseStep::UncordonNode,
                 &pod_target,
                 Status::Skipped,
                 "no node known for the pod",
             ),
-            outcome(
+            ReleaseOutcome::new(
                 ReleaseStep::UnprotectNode,
                 &pod_target,
                 Status::Skipped,

@@ -13,8 +13,8 @@ pub(super) async fn release_node(
     let target = format!("{}/node/{node}", req.cluster);
     let both = |status: Status, detail: String| {
         (
-            outcome(ReleaseStep::UncordonNode, &target, status, detail.clone()),
-            outcome(ReleaseStep::UnprotectNode, &target, status, detail),
+            ReleaseOutcome::new(ReleaseStep::UncordonNode, &target, status, detail.clone()),
+            ReleaseOutcome::new(ReleaseStep::UnprotectNode, &target, status, detail),
         )
     };
     // Other quarantined pods on the node keep it cordoned and protected.
@@ -71,7 +71,7 @@ pub(super) async fn release_node(
 
     // Uncordon (only if the responder cordoned it) and drop the label and annotations.
     let uncordon = if !ours {
-        outcome(
+        ReleaseOutcome::new(
             ReleaseStep::UncordonNode,
             &target,
             Status::AlreadyDone,
@@ -86,7 +86,7 @@ pub(super) async fn release_node(
             )
         };
         if !execute {
-            outcome(
+            ReleaseOutcome::new(
                 ReleaseStep::UncordonNode,
                 &target,
                 Status::Skipped,
@@ -109,13 +109,13 @@ pub(super) async fn release_node(
                 .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
             {
-                Ok(_) => outcome(
+                Ok(_) => ReleaseOutcome::new(
                     ReleaseStep::UncordonNode,
                     &target,
                     Status::Done,
                     format!("done: {detail}"),
                 ),
-                Err(e) => outcome(
+                Err(e) => ReleaseOutcome::new(
                     ReleaseStep::UncordonNode,
                     &target,
                     Status::Failed,
@@ -142,13 +142,13 @@ pub(super) async fn release_node(
         .and_then(|s| s.provider_id.as_deref())
         .and_then(instance_from_provider_id);
     let unprotect = match (protected.is_empty(), instance) {
-        (true, _) => outcome(
+        (true, _) => ReleaseOutcome::new(
             ReleaseStep::UnprotectNode,
             &target,
             Status::AlreadyDone,
             "the responder turned on no instance protection here",
         ),
-        (false, None) => outcome(
+        (false, None) => ReleaseOutcome::new(
             ReleaseStep::UnprotectNode,
             &target,
             Status::Failed,
@@ -157,7 +157,7 @@ pub(super) async fn release_node(
                 protected.join(", ")
             ),
         ),
-        (false, Some(i)) if !execute => outcome(
+        (false, Some(i)) if !execute => ReleaseOutcome::new(
             ReleaseStep::UnprotectNode,
             &i,
             Status::Skipped,
@@ -251,7 +251,7 @@ pub(super) async fn unprotect_instance(
     }
     if !failed.is_empty() {
         // The annotation stays, so release can be re-run.
-        return outcome(
+        return ReleaseOutcome::new(
             ReleaseStep::UnprotectNode,
             instance,
             Status::Failed,
@@ -263,7 +263,7 @@ pub(super) async fn unprotect_instance(
         .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
         .await
     {
-        return outcome(
+        return ReleaseOutcome::new(
             ReleaseStep::UnprotectNode,
             instance,
             Status::Failed,
@@ -274,7 +274,7 @@ pub(super) async fn unprotect_instance(
             ),
         );
     }
-    outcome(
+    ReleaseOutcome::new(
         ReleaseStep::UnprotectNode,
         instance,
         Status::Done,

@@ -19,6 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
+mod wire;
+use wire::*;
+
 /// Answer `action` with an error instead of forwarding it.
 #[derive(Debug, Clone)]
 pub struct Fault {
@@ -93,59 +96,6 @@ pub struct Proxy {
 
 fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     s.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The action of a JSON-protocol call: `X-Amz-Target: AmazonEC2ContainerServiceV20141113.TagResource`.
-fn json_action_of(target: Option<&str>) -> Option<String> {
-    target
-        .and_then(|t| t.rsplit('.').next())
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
-}
-
-/// `Action=...` from a query-protocol form body (EC2, Auto Scaling, SNS, STS...).
-fn action_of(body: &[u8], query: Option<&str>) -> String {
-    let text = String::from_utf8_lossy(body);
-    text.split('&')
-        .chain(query.unwrap_or("").split('&'))
-        .find_map(|kv| kv.strip_prefix("Action="))
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// The action of a GuardDuty REST-JSON call the responder sends, from its method and path.
-fn rest_action_of(method: &str, path: &str) -> Option<String> {
-    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let action = match (method, parts.as_slice()) {
-        ("GET", ["detector"]) => "ListDetectors",
-        ("POST", ["detector", _, "coverage"]) => "ListCoverage",
-        ("POST", ["detector", _, "coverage", "statistics"]) => "GetCoverageStatistics",
-        _ => return None,
-    };
-    Some(action.to_owned())
-}
-
-/// The service from the SigV4 credential scope: `Credential=AK/date/region/<service>/aws4_request`.
-fn service_of(auth: Option<&str>) -> String {
-    auth.and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(3))
-        .unwrap_or("")
-        .to_owned()
-}
-
-fn error_body(service: &str, code: &str, json: bool) -> String {
-    let message = format!("injected by the test proxy: {code}");
-    if json {
-        serde_json::json!({"__type": code, "message": message}).to_string()
-    } else if service == "ec2" {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
-        )
-    } else {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
-        )
-    }
 }
 
 impl Proxy {
@@ -443,61 +393,4 @@ pub fn sequential_depth(calls: &[Call], until: Duration) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(start: u64, end: u64) -> Call {
-        Call {
-            service: "ec2".into(),
-            action: "X".into(),
-            start: Duration::from_millis(start),
-            end: Duration::from_millis(end),
-            status: 200,
-            injected: false,
-        }
-    }
-
-    #[test]
-    fn depth_counts_sequential_not_concurrent_calls() {
-        // Three concurrent calls, then two concurrent, then one: depth 3.
-        let calls = [
-            call(0, 50),
-            call(1, 52),
-            call(2, 51),
-            call(53, 103),
-            call(54, 104),
-            call(105, 155),
-        ];
-        assert_eq!(sequential_depth(&calls, Duration::from_millis(155)), 3);
-        assert_eq!(sequential_depth(&calls, Duration::from_millis(104)), 2);
-    }
-
-    #[test]
-    fn parses_json_protocol_actions_and_matches_qualified_faults() {
-        assert_eq!(
-            json_action_of(Some("AmazonEC2ContainerServiceV20141113.TagResource")).as_deref(),
-            Some("TagResource")
-        );
-        assert_eq!(json_action_of(None), None);
-        let f = Fault::error("ecs:TagResource", 400, "AccessDeniedException", None);
-        assert!(f.matches("ecs", "TagResource"));
-        assert!(!f.matches("elasticloadbalancing", "TagResource"));
-        let body: serde_json::Value =
-            serde_json::from_str(&error_body("ecs", "AccessDeniedException", true)).unwrap();
-        assert_eq!(body["__type"], "AccessDeniedException");
-    }
-
-    #[test]
-    fn parses_action_and_service() {
-        assert_eq!(
-            action_of(b"Action=DescribeInstances&Version=2016-11-15", None),
-            "DescribeInstances"
-        );
-        assert_eq!(
-            service_of(Some(
-                "AWS4-HMAC-SHA256 Credential=testing/20261126/us-east-1/autoscaling/aws4_request, SignedHeaders=host"
-            )),
-            "autoscaling"
-        );
-    }
-}
+mod tests;
