@@ -153,6 +153,25 @@ locals {
     },
   ]
 
+  # Evidence bundles (evidence.tf): put only, only under evidence/, and the bucket's KMS
+  # key only through S3. Kept out of common_permissions until the executors write bundles
+  # (the handler declares what it calls; tests/tests/iam_policies.rs compares the two).
+  evidence_statements = concat([
+    {
+      Sid      = "EvidencePutOnly"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${local.evidence_bucket_arn}/evidence/*"]
+    }],
+    local.evidence_kms_key_arn == null ? [] : [{
+      Sid       = "EvidenceEncryptThroughS3"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey"]
+      Resource  = [local.evidence_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+    }],
+  )
+
   function_policies = {
     for name in keys(local.functions) : name => jsonencode({
       Version = "2012-10-17"
@@ -160,6 +179,7 @@ locals {
         module.surface_policy[name].statements,
         local.common_statements[name],
         local.runtime_statements[name],
+        contains(local.evidence_writers, name) ? local.evidence_statements : [],
       )
     })
   }
