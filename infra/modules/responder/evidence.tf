@@ -34,32 +34,15 @@ locals {
   ]
 }
 
-data "aws_iam_policy_document" "evidence_kms" {
-  count = local.create_evidence_bucket ? 1 : 0
-  #checkov:skip=CKV_AWS_109:Key policies must name the key itself as "*"; the account-root statement delegates to IAM, where the functions get GenerateDataKey through S3 only.
-  #checkov:skip=CKV_AWS_111:Same: "*" in a key policy means this key only.
-  #checkov:skip=CKV_AWS_356:Same: "*" in a key policy means this key only.
-  statement {
-    sid       = "AccountAdministersKeyThroughIAM"
-    effect    = "Allow"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-}
-
 resource "aws_kms_key" "evidence" {
   count = local.create_evidence_bucket ? 1 : 0
 
   description             = "${var.name_prefix}: evidence bucket"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
-  policy                  = data.aws_iam_policy_document.evidence_kms[0].json
-  tags                    = var.tags
+  # The functions get GenerateDataKey in IAM, through S3 only (iam.tf).
+  policy = data.aws_iam_policy_document.account_administers_key.json
+  tags   = var.tags
 }
 
 resource "aws_kms_alias" "evidence" {
