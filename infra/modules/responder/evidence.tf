@@ -135,6 +135,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "evidence" {
   depends_on = [aws_s3_bucket_versioning.evidence]
 }
 
+# Denials only. The functions' put comes from their IAM policies (iam.tf), so this policy
+# does not change when functions are enabled or disabled: it denies its own update to all
+# but the break-glass principals.
 data "aws_iam_policy_document" "evidence_bucket" {
   count = local.create_evidence_bucket ? 1 : 0
 
@@ -193,18 +196,6 @@ data "aws_iam_policy_document" "evidence_bucket" {
       test     = "Null"
       variable = "s3:if-none-match"
       values   = ["true"]
-    }
-  }
-
-  statement {
-    sid       = "RespondersWriteEvidenceOnly"
-    effect    = "Allow"
-    actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.evidence[0].arn}/evidence/*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [for name in local.evidence_writers : aws_iam_role.function[name].arn]
     }
   }
 }
