@@ -179,7 +179,8 @@ locals {
         module.surface_policy[name].statements,
         local.common_statements[name],
         local.runtime_statements[name],
-        contains(local.evidence_writers, name) ? local.evidence_statements : [],
+        # (A for-filter: a conditional's two tuples would be of different types.)
+        [for st in local.evidence_statements : st if contains(local.evidence_writers, name)],
       )
     })
   }
