@@ -156,12 +156,13 @@ locals {
   # Evidence bundles (evidence.tf): put only, only under evidence/, and the bucket's KMS
   # key only through S3. Kept out of common_permissions until the executors write bundles
   # (the handler declares what it calls; tests/tests/iam_policies.rs compares the two).
-  evidence_statements = concat([
-    {
+  # Both empty when no bucket exists (no containing function): nothing writes evidence.
+  evidence_statements = concat(
+    [for bucket in local.evidence_bucket_arn == null ? [] : [local.evidence_bucket_arn] : {
       Sid      = "EvidencePutOnly"
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
-      Resource = ["${local.evidence_bucket_arn}/evidence/*"]
+      Resource = ["${bucket}/evidence/*"]
     }],
     local.evidence_kms_key_arn == null ? [] : [{
       Sid       = "EvidenceEncryptThroughS3"
