@@ -69,34 +69,41 @@ fn an_untouched_bundle_verifies() {
     assert!(text.contains(&sha), "{text}");
 }
 
-#[test]
-fn a_tampered_object_is_a_mismatch() {
-    let (dir, _) = written("tampered");
-    std::fs::write(dir.join("describe/instance.json"), b"{ }").unwrap();
+/// A bundle written, then changed by `tamper`: verification exits 1, says `FAILED` and
+/// prints `line`.
+fn fails_with(name: &str, tamper: impl FnOnce(&Path), line: &str) {
+    let (dir, _) = written(name);
+    tamper(&dir);
     let (code, text) = verify(&dir, &[]);
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("mismatch: describe/instance.json"), "{text}");
+    assert!(text.contains(line), "{text}");
     assert!(text.contains("FAILED"), "{text}");
 }
 
 #[test]
+fn a_tampered_object_is_a_mismatch() {
+    fails_with(
+        "tampered",
+        |d| std::fs::write(d.join("describe/instance.json"), b"{ }").unwrap(),
+        "mismatch: describe/instance.json",
+    );
+}
+
+#[test]
 fn a_missing_object_is_reported() {
-    let (dir, _) = written("missing");
-    std::fs::remove_file(dir.join("tags.json")).unwrap();
-    let (code, text) = verify(&dir, &[]);
-    assert_eq!(code, 1, "{text}");
-    assert!(text.contains("missing: tags.json"), "{text}");
+    fails_with(
+        "missing",
+        |d| std::fs::remove_file(d.join("tags.json")).unwrap(),
+        "missing: tags.json",
+    );
 }
 
 #[test]
 fn an_extra_object_is_reported() {
-    let (dir, _) = written("extra");
-    std::fs::write(dir.join("describe/planted.json"), b"{}").unwrap();
-    let (code, text) = verify(&dir, &[]);
-    assert_eq!(code, 1, "{text}");
-    assert!(
-        text.contains("extra (not in the manifest): describe/planted.json"),
-        "{text}"
+    fails_with(
+        "extra",
+        |d| std::fs::write(d.join("describe/planted.json"), b"{}").unwrap(),
+        "extra (not in the manifest): describe/planted.json",
     );
 }
 
