@@ -9,6 +9,7 @@ mod backtest_render;
 mod backtest_summary;
 #[cfg(feature = "aws")]
 mod coverage;
+mod evidence;
 #[cfg(feature = "aws")]
 mod executors;
 #[cfg(feature = "aws")]
@@ -77,6 +78,11 @@ enum Command {
     /// guardrail hits. Reads exports and archives, or (aws feature) the detector's findings;
     /// changes and sends nothing.
     Backtest(backtest::Args),
+    /// Evidence bundles (docs/evidence.md).
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::Command,
+    },
     /// Undo a containment, from what it recorded on the resources. Dry run unless --execute.
     #[cfg(feature = "aws")]
     Release {
@@ -120,6 +126,7 @@ fn main() -> ExitCode {
             execute,
         }),
         Command::Backtest(args) => backtest::run(args),
+        Command::Evidence { command } => evidence::run(command),
         #[cfg(feature = "aws")]
         Command::Release { target } => block_on(async {
             match target {

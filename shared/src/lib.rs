@@ -12,6 +12,8 @@ pub mod classify;
 pub mod config;
 #[cfg(feature = "coverage")]
 pub mod coverage;
+#[cfg(feature = "evidence")]
+pub mod evidence;
 #[cfg(feature = "aws")]
 pub mod execute;
 pub mod exemption;

@@ -55,6 +55,10 @@ module "responder" {
   cross_account_external_id             = local.cross_account ? var.cross_account_external_id : ""
   organization_id                       = var.organization_id
   ecs_revocable_role_arns               = var.ecs_revocable_role_arns
+  evidence_bucket_arn                   = var.evidence_bucket_arn
+  evidence_object_lock_mode             = var.evidence_object_lock_mode
+  evidence_retention_days               = var.evidence_retention_days
+  evidence_admin_principal_arns         = var.evidence_admin_principal_arns
 }
 
 module "member_role" {

@@ -27,3 +27,8 @@ output "member_role_arns" {
   description = "Roles created in the member account by surface, if any."
   value       = one(module.member_role[*].role_arns)
 }
+
+output "evidence_bucket_arn" {
+  description = "Where the evidence bundles go (docs/evidence.md)."
+  value       = module.responder.evidence_bucket_arn
+}

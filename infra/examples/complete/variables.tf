@@ -162,3 +162,27 @@ variable "idempotency_table_deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "evidence_bucket_arn" {
+  description = "An existing evidence bucket (e.g. in a forensic account) instead of creating one; see docs/evidence.md."
+  type        = string
+  default     = null
+}
+
+variable "evidence_object_lock_mode" {
+  description = "Default Object Lock mode of the created evidence bucket: GOVERNANCE or COMPLIANCE."
+  type        = string
+  default     = "GOVERNANCE"
+}
+
+variable "evidence_retention_days" {
+  description = "Default Object Lock retention of evidence, in days."
+  type        = number
+  default     = 365
+}
+
+variable "evidence_admin_principal_arns" {
+  description = "Break-glass principals exempt from the evidence bucket policy's denials."
+  type        = list(string)
+  default     = []
+}

@@ -153,6 +153,26 @@ locals {
     },
   ]
 
+  # Evidence bundles (evidence.tf): put only, only under evidence/, and the bucket's KMS
+  # key only through S3. Kept out of common_permissions until the executors write bundles
+  # (the handler declares what it calls; tests/tests/iam_policies.rs compares the two).
+  # Both empty when no bucket exists (no containing function): nothing writes evidence.
+  evidence_statements = concat(
+    [for bucket in local.evidence_bucket_arn == null ? [] : [local.evidence_bucket_arn] : {
+      Sid      = "EvidencePutOnly"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${bucket}/evidence/*"]
+    }],
+    local.evidence_kms_key_arn == null ? [] : [{
+      Sid       = "EvidenceEncryptThroughS3"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey"]
+      Resource  = [local.evidence_kms_key_arn]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+    }],
+  )
+
   function_policies = {
     for name in keys(local.functions) : name => jsonencode({
       Version = "2012-10-17"
@@ -160,6 +180,8 @@ locals {
         module.surface_policy[name].statements,
         local.common_statements[name],
         local.runtime_statements[name],
+        # (A for-filter: a conditional's two tuples would be of different types.)
+        [for st in local.evidence_statements : st if contains(local.evidence_writers, name)],
       )
     })
   }

@@ -1,9 +1,11 @@
 # One customer-managed key for everything the module stores: Lambda environment
 # variables, log groups, the SNS topic, the Slack secret, the DLQ and the schedule.
 
-data "aws_iam_policy_document" "kms" {
+# The account administers the key through IAM: the whole policy of the evidence key
+# (evidence.tf), the first statement of this one.
+data "aws_iam_policy_document" "account_administers_key" {
   #checkov:skip=CKV_AWS_109:Key policies must name the key itself as "*"; the account-root statement delegates to IAM and is what keeps the key manageable.
-  #checkov:skip=CKV_AWS_111:Same: "*" in a key policy means this key only; principals are the account and named AWS services.
+  #checkov:skip=CKV_AWS_111:Same: "*" in a key policy means this key only.
   #checkov:skip=CKV_AWS_356:Same: "*" in a key policy means this key only.
   statement {
     sid       = "AccountAdministersKeyThroughIAM"
@@ -16,6 +18,13 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+}
+
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:Key policies must name the key itself as "*".
+  #checkov:skip=CKV_AWS_111:Same: "*" in a key policy means this key only; principals are the account and named AWS services.
+  #checkov:skip=CKV_AWS_356:Same: "*" in a key policy means this key only.
+  source_policy_documents = [data.aws_iam_policy_document.account_administers_key.json]
 
   statement {
     sid    = "CloudWatchLogsForResponderLogGroups"

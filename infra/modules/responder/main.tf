@@ -75,6 +75,7 @@ locals {
       local.environment,
       { RESPONDER_CROSS_ACCOUNT_ROLE = local.member_role_names[name] },
       name == "coverage" ? local.coverage_environment : {},
+      contains(local.evidence_writers, name) ? { RESPONDER_EVIDENCE_BUCKET = local.evidence_bucket_name } : {},
     )
   }
 }

@@ -62,3 +62,13 @@ output "record_mac_key_arn" {
   description = "The HMAC key of the prior-state records: set RESPONDER_RECORD_MAC_KEY_ID to it when running `responder release`."
   value       = aws_kms_key.record_mac.arn
 }
+
+output "evidence_bucket_arn" {
+  description = "The evidence bucket the functions write bundles to (RESPONDER_EVIDENCE_BUCKET): created here, or var.evidence_bucket_arn."
+  value       = local.evidence_bucket_arn
+}
+
+output "evidence_kms_key_arn" {
+  description = "The created evidence bucket's KMS key (null with evidence_bucket_arn)."
+  value       = try(aws_kms_key.evidence[0].arn, null)
+}

@@ -383,3 +383,49 @@ variable "enable_json_webhook" {
   type        = bool
   default     = false
 }
+
+variable "evidence_bucket_arn" {
+  description = "Existing evidence bucket (e.g. in a separate forensic account) the functions write bundles to. null: this module creates one (evidence.tf). With an existing bucket only the write grant is made here; its Object Lock, encryption and bucket policy are that account's (docs/evidence.md)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.evidence_bucket_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.evidence_bucket_arn, "-")))
+    error_message = "evidence_bucket_arn must be a bucket ARN (arn:aws:s3:::name), without a key."
+  }
+}
+
+variable "evidence_object_lock_mode" {
+  description = "Default Object Lock retention mode of the created evidence bucket: GOVERNANCE (s3:BypassGovernanceRetention, denied by the bucket policy to all but evidence_admin_principal_arns, can lift it) or COMPLIANCE (nobody, not even the account root, can shorten it)."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.evidence_object_lock_mode)
+    error_message = "evidence_object_lock_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}
+
+variable "evidence_retention_days" {
+  description = "Default Object Lock retention of every evidence object version, in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.evidence_retention_days >= 1 && floor(var.evidence_retention_days) == var.evidence_retention_days
+    error_message = "evidence_retention_days must be a positive integer."
+  }
+}
+
+variable "evidence_admin_principal_arns" {
+  description = "Break-glass principals (IAM role/user ARNs) exempt from the evidence bucket policy's denials: deleting versions, bypassing governance retention, changing retention, legal holds, lifecycle, versioning, Object Lock or the policy itself. Empty: nobody but the account root user (which can always replace a bucket policy) can; Terraform then cannot update the bucket policy either, so name the deploying role here to keep managing it."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "evidence_kms_key_arn" {
+  description = "With evidence_bucket_arn: the KMS key that bucket encrypts with, on which the functions get kms:GenerateDataKey (through S3 only). null: no KMS grant (an SSE-S3 bucket). Ignored when this module creates the bucket (it creates the key too)."
+  type        = string
+  default     = null
+}

@@ -10,6 +10,7 @@ import sys
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 endpoint = sys.argv[1]
 REGION = "us-east-1"
@@ -116,9 +117,39 @@ def other_items(c):
     return out
 
 
+def s3_items(c):
+    """The evidence bucket's configuration resources: one id per bucket that has each."""
+    s3 = c("s3")
+    found = {
+        "aws_s3_bucket_policy": lambda b: s3.get_bucket_policy(Bucket=b)["Policy"],
+        "aws_s3_bucket_versioning": lambda b: s3.get_bucket_versioning(Bucket=b).get("Status") == "Enabled",
+        "aws_s3_bucket_object_lock_configuration": lambda b: s3.get_object_lock_configuration(
+            Bucket=b)["ObjectLockConfiguration"].get("Rule"),
+        # Only KMS: S3 reports SSE-S3 for buckets nobody configured.
+        "aws_s3_bucket_server_side_encryption_configuration": lambda b: any(
+            r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+            for r in s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"]),
+        "aws_s3_bucket_public_access_block": lambda b: s3.get_public_access_block(Bucket=b)[
+            "PublicAccessBlockConfiguration"],
+        "aws_s3_bucket_ownership_controls": lambda b: s3.get_bucket_ownership_controls(Bucket=b)[
+            "OwnershipControls"]["Rules"],
+        "aws_s3_bucket_lifecycle_configuration": lambda b: s3.get_bucket_lifecycle_configuration(
+            Bucket=b)["Rules"],
+    }
+    out = {kind: [] for kind in found}
+    for bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        for kind, get in found.items():
+            try:
+                if get(bucket):
+                    out[kind].append(bucket)
+            except ClientError:  # not configured
+                pass
+    return out
+
+
 def inventory(c):
     out = {}
-    for part in (lambda_items, events_items, iam_items, kms_items, other_items):
+    for part in (lambda_items, events_items, iam_items, kms_items, other_items, s3_items):
         out.update(part(c))
     return out
 
