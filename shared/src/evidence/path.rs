@@ -38,14 +38,10 @@ fn is_segment(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// GuardDuty finding ids are lowercase hex (32 digits today); the console link's check
-/// (render/links.rs) accepts the same 1-64 range. Uppercase is refused so that one finding
-/// has exactly one prefix.
+/// A finding id as [`crate::validate::is_finding_id`] accepts it, lowercase only, so that
+/// one finding has exactly one prefix.
 fn is_finding_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    crate::validate::is_finding_id(id) && !id.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// An object's name inside a bundle: `finding.json`, `logs/app.txt`.
