@@ -40,8 +40,8 @@ pub async fn execute(plans: Vec<ResponsePlan>, config: &Config) -> Vec<Reported>
             }
         };
         reported.push(Reported {
+            notification: r.notification.unwrap_or_else(|| r.plan.notification()),
             plan: r.plan,
-            notification: r.notification,
             outcomes: r.outcomes,
             deliveries: r
                 .deliveries

@@ -70,11 +70,20 @@ impl ActionKind {
     }
 }
 
-impl Serialize for ActionKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
+/// Serialises a kind (of action or of release step) as its public spelling, `name()`: the
+/// replay and release JSON contracts.
+macro_rules! serialize_by_name {
+    ($kind:ty) => {
+        impl serde::Serialize for $kind {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
 }
+pub(crate) use serialize_by_name;
+
+serialize_by_name!(ActionKind);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Action {

@@ -38,8 +38,10 @@ impl RepeatPolicy {
 pub struct Response {
     #[serde(flatten)]
     pub plan: ResponsePlan,
-    /// What was sent; when nothing was (ignored, a silent repeat), what would have been.
-    pub notification: Notification,
+    /// What was sent (or, with the notifier off, what would have been); none when nothing
+    /// is due (ignored, a silent repeat), so those cost no rendering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Notification>,
     pub outcomes: Vec<Outcome>,
     pub deliveries: Vec<Delivery>,
     /// True when only a "still active" update (or nothing) was sent.
@@ -100,7 +102,7 @@ pub async fn respond<E: Executor>(
         _ => Vec::new(),
     };
     Response {
-        notification: notification.unwrap_or_else(|| plan.notification()),
+        notification,
         plan,
         outcomes,
         deliveries,

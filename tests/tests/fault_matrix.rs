@@ -400,7 +400,10 @@ async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
         half_open,
         isolation_status: isolation_status(&r.outcomes, surface.isolation()),
         any_failed: r.containment_failed(),
-        alert_says_failed: r.notification.subject.contains("FAILED"),
+        alert_says_failed: r
+            .notification
+            .as_ref()
+            .is_some_and(|n| n.subject.contains("FAILED")),
     };
     let first = judge(class, &seen).map_err(|e| format!("{e}\n{}", world::show(&r.outcomes)));
     let result = match first {

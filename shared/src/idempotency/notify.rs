@@ -92,9 +92,9 @@ pub async fn notify_once(
                 repeat: true,
             };
             let d = notifier.send(&report, &n).await;
-            (n, d)
+            (Some(n), d)
         }
-        _ => (plan.notification(), Vec::new()),
+        _ => (None, Vec::new()),
     };
     Response {
         notification,

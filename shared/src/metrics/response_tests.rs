@@ -16,7 +16,7 @@ fn ec2_plan() -> ResponsePlan {
 
 fn response(plan: ResponsePlan, outcomes: Vec<Outcome>, deliveries: Vec<Delivery>) -> Response {
     Response {
-        notification: plan.notification(),
+        notification: None,
         plan,
         outcomes,
         deliveries,

@@ -15,16 +15,10 @@
 //! what should not be there), so a group half set up by a crashed or racing invocation,
 //! or one somebody loosened by hand, is repaired before use.
 
-#[cfg(test)]
-use super::isolation_rules::{ANY_V4, allows_all};
 pub use super::isolation_rules::{CONVERSION_GROUP_NAME, NO_RULES_GROUP_NAME, ROLE_TAG, Role};
 use super::isolation_rules::{RuleFix, all_traffic, apply_fix, plan_fix};
 use super::observe::{api_error, error_code};
-#[cfg(test)]
-use super::sensor_link;
 use aws_sdk_ec2::Client as Ec2Client;
-#[cfg(test)]
-use aws_sdk_ec2::types::IpRange;
 use aws_sdk_ec2::types::{
     Filter, IpPermission, ResourceType, SecurityGroup, Tag, TagSpecification,
 };

@@ -1,6 +1,9 @@
 //! Unit tests of `isolation_groups.rs`.
 
 use super::*;
+use crate::actions::ec2::isolation_rules::{ANY_V4, allows_all};
+use crate::actions::ec2::sensor_link;
+use aws_sdk_ec2::types::IpRange;
 
 #[test]
 fn conversion_gets_only_what_is_missing() {

@@ -44,11 +44,7 @@ impl ReleaseStep {
     }
 }
 
-impl Serialize for ReleaseStep {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
+crate::action::serialize_by_name!(ReleaseStep);
 
 pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
