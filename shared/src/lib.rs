@@ -22,6 +22,7 @@ pub mod finding;
 pub mod history;
 #[cfg(feature = "idempotency")]
 pub mod idempotency;
+pub mod interaction;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod metrics;

@@ -18,6 +18,11 @@ pub fn is_finding_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// An AWS account id: exactly twelve ASCII digits.
+pub fn is_account_id(v: &str) -> bool {
+    v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +45,20 @@ mod tests {
             &"a-b-".repeat(20),
         ] {
             assert!(!is_region(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(is_account_id("123456789012"));
+        for bad in [
+            "",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "１23456789012",
+        ] {
+            assert!(!is_account_id(bad), "{bad:?}");
         }
     }
 

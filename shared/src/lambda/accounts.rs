@@ -45,8 +45,7 @@ impl Accounts {
         let Some(role) = &self.role_name else {
             return self.base.clone();
         };
-        let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-        if !valid_account || own_account == Some(account) {
+        if !crate::validate::is_account_id(account) || own_account == Some(account) {
             return self.base.clone();
         }
         let mut cache = self.cache.lock().await;

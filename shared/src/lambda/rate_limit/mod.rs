@@ -64,8 +64,11 @@ pub enum Scope {
 
 impl Scope {
     pub fn account(id: &str) -> Scope {
-        let valid = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
-        Scope::Account(if valid { id.to_owned() } else { "other".into() })
+        Scope::Account(if crate::validate::is_account_id(id) {
+            id.to_owned()
+        } else {
+            "other".into()
+        })
     }
 
     /// The item's partition key: `account#<id>` or `global`.

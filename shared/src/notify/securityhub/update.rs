@@ -68,8 +68,7 @@ fn parse_arn<'a>(arn: &'a str, finding_id: &str) -> Option<(&'a str, &'a str)> {
         && partition.starts_with("aws")
         && service == "guardduty"
         && !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
+        && crate::validate::is_account_id(account)
         && rest.starts_with("detector/")
         && !finding_id.is_empty()
         && rest.ends_with(&format!("/finding/{finding_id}"));
