@@ -25,19 +25,9 @@ impl AnyExecutor {
         config: &responder::Config,
     ) -> AnyExecutor {
         match surface {
-            Surface::Ec2 => {
-                AnyExecutor::Ec2(Ec2Executor::new(sdk).with_isolation(config.isolation.clone()))
-            }
-            Surface::Ecs => AnyExecutor::Ecs(
-                EcsExecutor::new(sdk, config.ecs.clone()).with_isolation(config.isolation.clone()),
-            ),
-            // The plan already applied the configured guardrails; the executor re-checks
-            // the protected namespaces and, when tags are honoured, the exemption label.
-            Surface::Eks => AnyExecutor::Eks(
-                EksExecutor::new(sdk, &config.guardrails)
-                    .with_options(config.eks.clone())
-                    .with_isolation(config.isolation.clone()),
-            ),
+            Surface::Ec2 => AnyExecutor::Ec2(Ec2Executor::from_config(sdk, config)),
+            Surface::Ecs => AnyExecutor::Ecs(EcsExecutor::from_config(sdk, config)),
+            Surface::Eks => AnyExecutor::Eks(EksExecutor::from_config(sdk, config)),
             other => AnyExecutor::Missing(other),
         }
     }

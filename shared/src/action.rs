@@ -15,6 +15,7 @@ pub enum ActionKind {
     Ec2StandbyInAutoScaling,
     Ec2DisassociateAddresses,
     Ec2SnapshotVolumes,
+    Ec2RevokeRoleSessions,
     Ec2TagInstance,
     EcsCaptureEvidence,
     EcsIsolateTaskNetwork,
@@ -27,6 +28,7 @@ pub enum ActionKind {
     EksRemoveServiceLabels,
     EksCordonNode,
     EksProtectNode,
+    EksRevokeRoleSessions,
     EksRecordEvent,
 }
 
@@ -41,6 +43,7 @@ impl ActionKind {
             ActionKind::Ec2StandbyInAutoScaling => "ec2.standby_in_auto_scaling",
             ActionKind::Ec2DisassociateAddresses => "ec2.disassociate_addresses",
             ActionKind::Ec2SnapshotVolumes => "ec2.snapshot_volumes",
+            ActionKind::Ec2RevokeRoleSessions => "ec2.revoke_role_sessions",
             ActionKind::Ec2TagInstance => "ec2.tag_instance",
             ActionKind::EcsCaptureEvidence => "ecs.capture_evidence",
             ActionKind::EcsIsolateTaskNetwork => "ecs.isolate_task_network",
@@ -53,6 +56,7 @@ impl ActionKind {
             ActionKind::EksRemoveServiceLabels => "eks.remove_service_labels",
             ActionKind::EksCordonNode => "eks.cordon_node",
             ActionKind::EksProtectNode => "eks.protect_node",
+            ActionKind::EksRevokeRoleSessions => "eks.revoke_role_sessions",
             ActionKind::EksRecordEvent => "eks.record_event",
         }
     }

@@ -2,7 +2,7 @@
 //! optional), with environment variables layered on top. Read once at cold start.
 
 use crate::exemption::{DEFAULT_TAG_KEY, Exemptions};
-use crate::options::{Ec2Options, EcsOptions, EksOptions, IsolationOptions};
+use crate::options::{Ec2Options, EcsOptions, EksOptions, IsolationOptions, RevocationOptions};
 use crate::playbook::{Guardrails, Playbook, Rule};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,8 @@ pub struct Config {
     pub eks: EksOptions,
     /// What isolation keeps reachable (the VPC endpoints), on every surface.
     pub isolation: IsolationOptions,
+    /// Which workload roles session revocation may write to, on every surface.
+    pub revocation: RevocationOptions,
     /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
     /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
     pub test_event_source: Option<String>,
@@ -40,6 +42,7 @@ struct Document {
     ecs: EcsOptions,
     eks: EksOptions,
     isolation: IsolationOptions,
+    revocation: RevocationOptions,
     test_event_source: Option<String>,
     runbook_url: Option<String>,
 }
@@ -97,6 +100,9 @@ impl Config {
             .exemptions
             .validate()
             .map_err(|m| invalid(format!("guardrails.exemptions.{m}")))?;
+        doc.revocation
+            .validate()
+            .map_err(|m| invalid(format!("revocation.role_arns: {m}")))?;
         let test_event_source = doc
             .test_event_source
             .map(|s| test_source(&s))
@@ -116,6 +122,7 @@ impl Config {
             ecs: doc.ecs,
             eks: doc.eks,
             isolation: doc.isolation,
+            revocation: doc.revocation,
             test_event_source,
         })
     }

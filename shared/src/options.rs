@@ -22,6 +22,9 @@ pub struct Ec2Options {
     pub asg: AsgMode,
     pub snapshots: bool,
     pub disassociate_eips: bool,
+    /// Deny the instance profile role's sessions issued before containment (see
+    /// [`RevocationOptions`]).
+    pub revoke_role_sessions: bool,
 }
 
 impl Default for Ec2Options {
@@ -30,6 +33,7 @@ impl Default for Ec2Options {
             asg: AsgMode::Detach,
             snapshots: true,
             disassociate_eips: false,
+            revoke_role_sessions: false,
         }
     }
 }
@@ -41,12 +45,8 @@ pub struct EcsOptions {
     pub force_network_acl: bool,
     /// Stop the task after isolation (destroys in-memory evidence; off by default).
     pub stop_task: bool,
-    /// Deny the task role's sessions issued before containment.
+    /// Deny the task role's sessions issued before containment (see [`RevocationOptions`]).
     pub revoke_role_sessions: bool,
-    /// Task role ARN patterns (`*` and `?` as in IAM) revocation may write to. Empty: off,
-    /// whatever `revoke_role_sessions` says. Terraform grants `iam:PutRolePolicy` on the
-    /// same patterns only.
-    pub revocable_role_arns: Vec<String>,
     /// For bridge/host networking, quarantine the container instance's EC2 host.
     pub contain_ec2_host: bool,
 }
@@ -57,7 +57,6 @@ impl Default for EcsOptions {
             force_network_acl: false,
             stop_task: false,
             revoke_role_sessions: false,
-            revocable_role_arns: Vec::new(),
             contain_ec2_host: true,
         }
     }
@@ -81,6 +80,9 @@ pub struct EksOptions {
     /// and the eks function's role then needs the EC2 quarantine permissions (Terraform
     /// grants them when this is on).
     pub quarantine_node_instance: bool,
+    /// Deny the sessions of the pod's IAM role (IRSA or EKS Pod Identity) issued before
+    /// containment (see [`RevocationOptions`]).
+    pub revoke_role_sessions: bool,
 }
 
 /// The escalation when a quarantined pod is still reachable.
@@ -105,6 +107,7 @@ impl Default for EksOptions {
             protect_node: true,
             escalation: EksEscalation::Fail,
             quarantine_node_instance: false,
+            revoke_role_sessions: false,
         }
     }
 }
@@ -120,4 +123,80 @@ pub struct IsolationOptions {
     /// a shell on the isolated workload is also the attacker's way to it, should they hold
     /// SSM credentials. The `guardduty-data` endpoint is always kept.
     pub keep_ssm_endpoints: bool,
+}
+
+/// Which roles session revocation (`<surface>.revoke_role_sessions`) may write its deny
+/// policy on, for every surface.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RevocationOptions {
+    /// Role ARN patterns (`*` and `?` as in IAM). Empty: revocation is off whatever the
+    /// surfaces say. Terraform grants `iam:PutRolePolicy` on the same patterns only, so a
+    /// role outside them is refused twice: here, and by IAM.
+    pub role_arns: Vec<String>,
+}
+
+impl RevocationOptions {
+    /// Each pattern names an IAM role path or name: `arn:<partition>:iam::<account>:role/`
+    /// then a literal character (as Terraform's variable validation requires), never every
+    /// role (`role/*`): a deny on the responder's or an administrator's role is an outage.
+    pub fn validate(&self) -> Result<(), String> {
+        for p in &self.role_arns {
+            let parts: Vec<&str> = p.splitn(6, ':').collect();
+            let ok = match parts[..] {
+                ["arn", partition, "iam", "", account, resource] => {
+                    (partition == "*" || partition.starts_with("aws"))
+                        && (account == "*" || crate::validate::is_account_id(account))
+                        && resource.strip_prefix("role/").is_some_and(|rest| {
+                            rest.bytes().next().is_some_and(|b| {
+                                b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)
+                            })
+                        })
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "{:?} is not a role ARN pattern naming a path or roles \
+                     (arn:aws:iam::*:role/<path>/*; never role/*)",
+                    crate::sanitize::ascii_line(p, 120)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RevocationOptions;
+
+    #[test]
+    fn revocation_patterns_must_name_a_path_or_role() {
+        let check = |p: &str| {
+            RevocationOptions {
+                role_arns: vec![p.to_owned()],
+            }
+            .validate()
+        };
+        for ok in [
+            "arn:aws:iam::*:role/ecs-tasks/*",
+            "arn:aws:iam::123456789012:role/payments-task",
+            "arn:*:iam::*:role/workloads/*",
+            "arn:aws-us-gov:iam::*:role/w?rk",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "*",
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::*:role/?x",
+            "arn:aws:iam::*:user/x",
+            "arn:aws:iam::12345:role/x",
+            "arn:aws:s3:::role/x",
+            "role/x",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -34,6 +34,9 @@ pub(crate) fn surface_actions(
             if o.snapshots {
                 k.push(Ec2SnapshotVolumes);
             }
+            if o.revoke_role_sessions {
+                k.push(Ec2RevokeRoleSessions);
+            }
             k.push(Ec2TagInstance);
             (ec2_target(f)?, k)
         }
@@ -64,6 +67,9 @@ pub(crate) fn surface_actions(
             }
             if o.protect_node {
                 k.push(EksProtectNode);
+            }
+            if o.revoke_role_sessions {
+                k.push(EksRevokeRoleSessions);
             }
             k.push(EksRecordEvent);
             (eks_target(f)?, k)

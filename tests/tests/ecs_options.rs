@@ -48,7 +48,7 @@ async fn the_task_is_stopped_after_isolation_only_when_configured() {
     let (_, event) = ecs_world::finding_event(&w);
     let plan = world::contain_plan(&event, &config);
     assert_eq!(kinds(&plan).last(), Some(&ActionKind::EcsStopTask));
-    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let ex = EcsExecutor::from_config(&e.aws.config, &config);
     let outcomes = ex.execute(&plan).await;
     assert!(!any_failed(&outcomes), "{}", show(&outcomes));
     assert_eq!(
@@ -163,9 +163,9 @@ async fn revocation_is_off_without_role_patterns_and_refuses_roles_outside_them(
         let mut config = Config::default();
         config.ecs.force_network_acl = true;
         config.ecs.revoke_role_sessions = true;
-        config.ecs.revocable_role_arns = patterns;
+        config.revocation.role_arns = patterns;
         let plan = world::contain_plan(&event, &config);
-        let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+        let ex = EcsExecutor::from_config(&e.aws.config, &config);
         let outcomes = ex.execute(&plan).await;
         let revoke = outcomes
             .iter()
@@ -198,11 +198,11 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
     let mut config = Config::default();
     config.ecs.force_network_acl = true;
     config.ecs.revoke_role_sessions = true;
-    config.ecs.revocable_role_arns = vec!["arn:aws:iam::*:role/revoke-*".into()];
+    config.revocation.role_arns = vec!["arn:aws:iam::*:role/revoke-*".into()];
     let (_, event) = ecs_world::finding_event(&w);
     let plan = world::contain_plan(&event, &config);
     assert!(kinds(&plan).contains(&ActionKind::EcsRevokeRoleSessions));
-    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let ex = EcsExecutor::from_config(&e.aws.config, &config);
     // Whole seconds: the policy's cutoff has no fraction.
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
     let outcomes = ex.execute(&plan).await;
@@ -332,7 +332,7 @@ async fn bridge_task_on_ec2_quarantines_the_host_and_drains_the_container_instan
     let config = Config::default();
     assert!(config.ecs.contain_ec2_host, "on by default");
     let plan = world::contain_plan(&host_event(&h), &config);
-    let ex = EcsExecutor::new(&e.aws.config, config.ecs.clone());
+    let ex = EcsExecutor::from_config(&e.aws.config, &config);
     let outcomes = ex.execute(&plan).await;
     assert!(!any_failed(&outcomes), "{}", show(&outcomes));
     let iso = outcomes

@@ -6,8 +6,5 @@ use responder::classify::Surface;
 
 #[tokio::main]
 async fn main() -> Result<(), responder::lambda::Error> {
-    responder::lambda::run((Surface::Ec2, |sdk: &_, config: &responder::Config| {
-        Ec2Executor::new(sdk).with_isolation(config.isolation.clone())
-    }))
-    .await
+    responder::lambda::run((Surface::Ec2, Ec2Executor::from_config)).await
 }

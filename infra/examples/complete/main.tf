@@ -54,7 +54,7 @@ module "responder" {
   cross_account_role_name               = local.cross_account ? var.cross_account_role_name : ""
   cross_account_external_id             = local.cross_account ? var.cross_account_external_id : ""
   organization_id                       = var.organization_id
-  ecs_revocable_role_arns               = var.ecs_revocable_role_arns
+  revocable_role_arns                   = var.revocable_role_arns
   evidence_bucket_arn                   = var.evidence_bucket_arn
   evidence_object_lock_mode             = var.evidence_object_lock_mode
   evidence_retention_days               = var.evidence_retention_days
@@ -69,11 +69,11 @@ module "member_role" {
     aws = aws.member
   }
 
-  role_name               = var.cross_account_role_name
-  responder_role_arns     = { for s, arn in module.responder.role_arns : s => arn if s != "coverage" }
-  organization_id         = var.organization_id
-  external_id             = var.cross_account_external_id
-  permissions             = module.responder.surface_permissions
-  surfaces                = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
-  ecs_revocable_role_arns = var.ecs_revocable_role_arns
+  role_name           = var.cross_account_role_name
+  responder_role_arns = { for s, arn in module.responder.role_arns : s => arn if s != "coverage" }
+  organization_id     = var.organization_id
+  external_id         = var.cross_account_external_id
+  permissions         = module.responder.surface_permissions
+  surfaces            = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
+  revocable_role_arns = var.revocable_role_arns
 }

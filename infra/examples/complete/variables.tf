@@ -143,8 +143,8 @@ variable "cross_account_external_id" {
   }
 }
 
-variable "ecs_revocable_role_arns" {
-  description = "Task role ARN patterns ECS session revocation may write to (e.g. arn:aws:iam::*:role/ecs-tasks/*); empty: revocation off."
+variable "revocable_role_arns" {
+  description = "Workload role ARN patterns session revocation may write to on every surface (e.g. arn:aws:iam::*:role/workloads/*); empty: revocation off."
   type        = list(string)
   default     = []
 }

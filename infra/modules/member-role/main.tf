@@ -71,7 +71,7 @@ module "surface_policy" {
   account_id          = local.account_id
   region              = var.region
   eks_cluster_names   = var.eks_cluster_names
-  revocable_role_arns = var.ecs_revocable_role_arns
+  revocable_role_arns = var.revocable_role_arns
   protected_role_arns = values(local.role_arns)
   sid_prefix          = upper(each.key)
 }

@@ -53,8 +53,8 @@ variable "eks_cluster_names" {
   default     = []
 }
 
-variable "ecs_revocable_role_arns" {
-  description = "Task role ARN patterns the ECS session revocation may write an inline policy on (the responder's ecs_revocable_role_arns). Empty: revocation off, iam:PutRolePolicy not granted."
+variable "revocable_role_arns" {
+  description = "Workload role ARN patterns session revocation may write an inline policy on (the responder's revocable_role_arns). Empty: revocation off, iam:PutRolePolicy and iam:GetRole not granted."
   type        = list(string)
   default     = []
   nullable    = false

@@ -65,7 +65,7 @@ module "surface_policy" {
   eks_cluster_names = var.eks_cluster_names
   record_mac_keys   = [aws_kms_key.record_mac.arn]
   # Session revocation may never target the responder's own roles.
-  revocable_role_arns = var.ecs_revocable_role_arns
+  revocable_role_arns = var.revocable_role_arns
   protected_role_arns = concat(
     ["arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"],
     local.cross_account ? ["arn:${local.partition}:iam::${local.account_id}:role/${var.cross_account_role_name}-*"] : [],

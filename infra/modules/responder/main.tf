@@ -27,12 +27,12 @@ locals {
     for name in keys(local.functions) : name => local.cross_account && name != "coverage" ? "${var.cross_account_role_name}-${name}" : ""
   }
 
-  # The revocable role patterns reach the code as the ecs.revocable_role_arns option, so the
+  # The revocable role patterns reach the code as the revocation.role_arns option, so the
   # function refuses the roles IAM would refuse.
   # (A for-filter, not a conditional: the two branches would be objects of different types.)
   responder_config = merge(var.responder_config, {
-    for k, v in { ecs = merge(try(var.responder_config.ecs, {}), { revocable_role_arns = var.ecs_revocable_role_arns }) } :
-    k => v if length(var.ecs_revocable_role_arns) > 0
+    for k, v in { revocation = { role_arns = var.revocable_role_arns } } :
+    k => v if length(var.revocable_role_arns) > 0
   })
 
   # Rule ARNs on the default bus have no bus segment.

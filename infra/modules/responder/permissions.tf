@@ -14,7 +14,7 @@
 # A function's policy grants exactly permissions[name] + common_permissions, except that
 # sts:AssumeRole is left out while cross_account_role_name is "" (and for coverage),
 # securityhub:BatchUpdateFindings while securityhub_write_back is false (and for coverage), and
-# iam:PutRolePolicy while ecs_revocable_role_arns is empty. Keep every value a
+# iam:PutRolePolicy and iam:GetRole while revocable_role_arns is empty. Keep every value a
 # plain string literal: no expressions, so the file parses without evaluation.
 #
 # Resource ARNs and conditions for each action live in ../surface-policy (surface
@@ -50,6 +50,8 @@ locals {
       "ec2:DescribeNetworkInterfaces",
       "guardduty:ListDetectors",
       "guardduty:ListCoverage",
+      "iam:GetInstanceProfile",
+      "iam:PutRolePolicy",
     ]
 
     ecs = [
@@ -92,6 +94,10 @@ locals {
       "ec2:ModifyInstanceAttribute",
       "autoscaling:DescribeAutoScalingInstances",
       "autoscaling:SetInstanceProtection",
+      "iam:GetRole",
+      "iam:PutRolePolicy",
+      "eks:ListPodIdentityAssociations",
+      "eks:DescribePodIdentityAssociation",
     ]
 
     coverage = [

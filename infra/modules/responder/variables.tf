@@ -168,8 +168,8 @@ variable "create_eks_access_entries" {
   default     = true
 }
 
-variable "ecs_revocable_role_arns" {
-  description = "Task role ARN patterns the ecs function may write the session-revocation inline policy on (iam:PutRolePolicy), e.g. arn:aws:iam::*:role/ecs-tasks/*; also passed as the ecs.revocable_role_arns option. Empty: revocation off and iam:PutRolePolicy not granted. Never every role (role/*)."
+variable "revocable_role_arns" {
+  description = "Workload role ARN patterns (ECS task roles, EC2 instance profile roles, EKS IRSA/Pod Identity roles) the functions may write the session-revocation inline policy on (iam:PutRolePolicy) and, on EKS, read (iam:GetRole), e.g. arn:aws:iam::*:role/workloads/*; also passed as the revocation.role_arns option. Empty: revocation off, neither action granted. Never every role (role/*)."
   type        = list(string)
   default     = []
   nullable    = false

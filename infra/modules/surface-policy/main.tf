@@ -152,10 +152,18 @@ locals {
     "elasticloadbalancing:DeregisterTargets" = [
       { resources = [local.arn.target_group], condition = {} },
     ]
-    # Session revocation writes one inline deny policy on the task role: only on the
-    # configured roles (without any, the action is not granted at all, see local.actions).
+    # Session revocation writes one inline deny policy on the workload's role (ECS task
+    # role, EC2 instance profile role, EKS pod role) and, on EKS, reads the IRSA role's
+    # trust policy first: only on the configured roles (without any, neither action is
+    # granted at all, see local.actions).
     "iam:PutRolePolicy" = [
       { resources = var.revocable_role_arns, condition = {} },
+    ]
+    "iam:GetRole" = [
+      { resources = var.revocable_role_arns, condition = {} },
+    ]
+    "eks:ListPodIdentityAssociations" = [
+      { resources = local.eks_clusters, condition = {} },
     ]
     # The prior-state record MAC (its key policy admits only the responder roles).
     "kms:GenerateMac" = [
@@ -184,7 +192,7 @@ locals {
   # Session revocation is off unless role patterns are configured.
   actions = [
     for a in distinct(var.actions) : a
-    if a != "iam:PutRolePolicy" || length(var.revocable_role_arns) > 0
+    if !contains(["iam:PutRolePolicy", "iam:GetRole"], a) || length(var.revocable_role_arns) > 0
   ]
 
   # One row per (action, scope entry); the entry's JSON is the grouping key, so actions

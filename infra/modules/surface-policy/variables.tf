@@ -30,7 +30,7 @@ variable "eks_cluster_names" {
 }
 
 variable "revocable_role_arns" {
-  description = "Role ARN patterns iam:PutRolePolicy (session revocation of ECS task roles) may write to, e.g. arn:aws:iam::*:role/ecs-tasks/*. Empty: revocation off, iam:PutRolePolicy not granted."
+  description = "Role ARN patterns iam:PutRolePolicy (session revocation of workload roles) may write to, e.g. arn:aws:iam::*:role/workloads/*. Empty: revocation off, iam:PutRolePolicy and iam:GetRole not granted."
   type        = list(string)
   default     = []
   nullable    = false

@@ -9,4 +9,6 @@ pub mod ecs;
 #[cfg(feature = "eks")]
 pub mod eks;
 pub mod iam_conditions;
+#[cfg(feature = "ec2")]
+pub mod revocation;
 pub mod tags;

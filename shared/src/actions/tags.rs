@@ -32,6 +32,9 @@ pub const PRIOR_KEY: &str = "guardduty-responder:prior";
 pub const PRIOR_ENI_KEY: &str = "guardduty-responder:prior:eni:";
 /// The finding a record was written for (the status tag moves on to the latest finding).
 pub const RECORD_FINDING_KEY: &str = "guardduty-responder:prior:finding";
+/// The role whose earlier sessions containment revoked (every surface that has tags; EKS
+/// records it as an annotation). Release keeps it while the revocation stays.
+pub const REVOKED_ROLE_KEY: &str = "guardduty-responder:revoked-role";
 /// The record's seal.
 pub const MAC_KEY: &str = "guardduty-responder:mac";
 

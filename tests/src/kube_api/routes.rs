@@ -18,6 +18,12 @@ pub(super) const KINDS: &[Kind] = &[
     },
     Kind {
         group_version: "v1",
+        resource: "serviceaccounts",
+        kind: "ServiceAccount",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "v1",
         resource: "nodes",
         kind: "Node",
         namespaced: false,

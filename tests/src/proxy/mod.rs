@@ -230,7 +230,7 @@ async fn handle(
             .and_then(|v| v.to_str().ok()),
     );
     let rest = match service.as_str() {
-        "guardduty" => rest_action_of(parts.method.as_str(), parts.uri.path()),
+        "guardduty" | "eks" => rest_action_of(parts.method.as_str(), parts.uri.path()),
         _ => None,
     };
     let action = json_action_of(target)

@@ -18,13 +18,18 @@ pub(super) fn action_of(body: &[u8], query: Option<&str>) -> String {
         .to_owned()
 }
 
-/// The action of a GuardDuty REST-JSON call the responder sends, from its method and path.
+/// The action of a GuardDuty or EKS REST-JSON call the responder sends, from its method and
+/// path (moto 5 has no EKS Pod Identity: tests answer those calls here).
 pub(super) fn rest_action_of(method: &str, path: &str) -> Option<String> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let action = match (method, parts.as_slice()) {
         ("GET", ["detector"]) => "ListDetectors",
         ("POST", ["detector", _, "coverage"]) => "ListCoverage",
         ("POST", ["detector", _, "coverage", "statistics"]) => "GetCoverageStatistics",
+        ("GET", ["clusters", _, "pod-identity-associations"]) => "ListPodIdentityAssociations",
+        ("GET", ["clusters", _, "pod-identity-associations", _]) => {
+            "DescribePodIdentityAssociation"
+        }
         _ => return None,
     };
     Some(action.to_owned())

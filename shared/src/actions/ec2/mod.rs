@@ -14,6 +14,7 @@ pub mod quarantine;
 pub mod record_mac;
 pub mod release;
 pub mod release_checks;
+mod revoke;
 pub mod sensor_coverage;
 pub mod sensor_link;
 pub(crate) mod swap;
@@ -45,6 +46,10 @@ pub(crate) struct Clients {
     pub guardduty: aws_sdk_guardduty::Client,
     /// Which VPC endpoints isolation keeps reachable ([`sensor_link`]).
     pub isolation: IsolationOptions,
+    /// Revocation of the workload role's sessions ([`crate::actions::revocation`]).
+    pub iam: aws_sdk_iam::Client,
+    /// The role patterns revocation may write to (`revocation.role_arns`); empty: off.
+    pub revocable_role_arns: Vec<String>,
 }
 
 impl Clients {
@@ -68,6 +73,21 @@ impl Clients {
             mac_key: record_mac::key_from_env(),
             guardduty: aws_sdk_guardduty::Client::from_conf(gd.build()),
             isolation: IsolationOptions::default(),
+            // IAM is global; its client needs no region override.
+            iam: aws_sdk_iam::Client::new(config),
+            revocable_role_arns: Vec::new(),
+        }
+    }
+}
+
+impl Clients {
+    /// Clients for another region with the same settings (key, isolation, revocation).
+    pub(crate) fn settings_in(&self, config: &SdkConfig, region: &str) -> Clients {
+        Clients {
+            mac_key: self.mac_key.clone(),
+            isolation: self.isolation.clone(),
+            revocable_role_arns: self.revocable_role_arns.clone(),
+            ..Clients::new(config, Some(region))
         }
     }
 }
@@ -111,6 +131,14 @@ impl Ec2Executor {
         }
     }
 
+    /// As the deployment's configuration asks (isolation, revocation): what the Lambda
+    /// function, the CLI and the interactions function all build.
+    pub fn from_config(sdk: &SdkConfig, config: &crate::Config) -> Ec2Executor {
+        Ec2Executor::new(sdk)
+            .with_isolation(config.isolation.clone())
+            .with_revocation(config.revocation.role_arns.clone())
+    }
+
     /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that MACs prior-state records.
     pub fn with_record_mac_key(mut self, key_id: Option<String>) -> Ec2Executor {
         self.clients.mac_key = key_id;
@@ -123,15 +151,17 @@ impl Ec2Executor {
         self
     }
 
+    /// The role patterns session revocation may write to (`revocation.role_arns`).
+    pub fn with_revocation(mut self, role_arns: Vec<String>) -> Ec2Executor {
+        self.clients.revocable_role_arns = role_arns;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
-            Clients {
-                mac_key: self.clients.mac_key.clone(),
-                isolation: self.clients.isolation.clone(),
-                ..Clients::new(&self.config, Some(region))
-            }
+            self.clients.settings_in(&self.config, region)
         }
     }
 
@@ -241,6 +271,7 @@ fn is_ec2_kind(k: ActionKind) -> bool {
             | Ec2StandbyInAutoScaling
             | Ec2DisassociateAddresses
             | Ec2SnapshotVolumes
+            | Ec2RevokeRoleSessions
             | Ec2TagInstance
     )
 }

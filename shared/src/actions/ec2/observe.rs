@@ -62,6 +62,8 @@ pub(crate) struct InstanceView {
     pub spot: bool,
     pub instance_store_root: bool,
     pub asg_tag: Option<String>,
+    /// The instance profile's ARN: its role is the one session revocation denies.
+    pub instance_profile_arn: Option<String>,
     pub enis: Vec<Eni>,
     pub volumes: Vec<Volume>,
     pub tags: BTreeMap<String, String>,
@@ -135,6 +137,10 @@ pub(crate) fn view_from(i: &aws_sdk_ec2::types::Instance) -> Option<InstanceView
         spot: i.instance_lifecycle() == Some(&InstanceLifecycleType::Spot),
         instance_store_root: i.root_device_type().map(|t| t.as_str()) == Some("instance-store"),
         asg_tag: tags.get("aws:autoscaling:groupName").cloned(),
+        instance_profile_arn: i
+            .iam_instance_profile()
+            .and_then(|p| p.arn())
+            .map(str::to_owned),
         enis,
         volumes,
         tags,

@@ -42,6 +42,10 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DescribeNetworkInterfaces",
     "guardduty:ListDetectors",
     "guardduty:ListCoverage",
+    // ec2.revoke_role_sessions: the instance profile's role, then the deny policy on it
+    // (granted only on the configured role patterns, and not at all without any).
+    "iam:GetInstanceProfile",
+    "iam:PutRolePolicy",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
@@ -68,6 +72,9 @@ pub const RELEASE_PERMISSIONS: &[&str] = &[
     "ec2:AssociateAddress",
     "autoscaling:AttachInstances",
     "autoscaling:ExitStandby",
+    // The revocation: read its cutoff; delete it only once every session it denies expired.
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
 ];
 
 #[cfg(test)]

@@ -118,6 +118,7 @@ mod tests {
             spot: false,
             instance_store_root: false,
             asg_tag: Some("web".into()),
+            instance_profile_arn: None,
             enis: vec![Eni {
                 id: ENI.into(),
                 vpc_id: Some(VPC.into()),

@@ -19,15 +19,15 @@ pub mod record;
 pub mod record_seal;
 pub mod release;
 mod release_checks;
-pub mod revocation;
+mod revocation;
 pub mod sensor_allow;
 mod tag_task;
 mod vpc_deny;
 
+pub use crate::actions::revocation::REVOKE_POLICY_NAME;
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use record::Record;
 pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
-pub use revocation::REVOKE_POLICY_NAME;
 
 use crate::execute::Executor;
 use crate::options::EcsOptions;
@@ -42,7 +42,6 @@ use std::future::Future;
 pub(crate) struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
-    pub iam: aws_sdk_iam::Client,
     pub ec2: crate::actions::ec2::Clients,
     /// The tags one containment run wrote (fresh per run), for its seal.
     pub ledger: record_seal::Ledger,
@@ -59,8 +58,6 @@ impl Clients {
         Clients {
             ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
-            // IAM is global; its client needs no region override.
-            iam: aws_sdk_iam::Client::new(config),
             ec2: crate::actions::ec2::Clients::new(config, region),
             ledger: record_seal::Ledger::default(),
         }
@@ -99,6 +96,13 @@ impl EcsExecutor {
         }
     }
 
+    /// As the deployment's configuration asks (ECS options, isolation, revocation).
+    pub fn from_config(sdk: &SdkConfig, config: &crate::Config) -> EcsExecutor {
+        EcsExecutor::new(sdk, config.ecs.clone())
+            .with_isolation(config.isolation.clone())
+            .with_revocation(config.revocation.role_arns.clone())
+    }
+
     /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that seals task records.
     pub fn with_record_mac_key(mut self, key_id: Option<String>) -> EcsExecutor {
         self.clients.ec2.mac_key = key_id;
@@ -111,14 +115,20 @@ impl EcsExecutor {
         self
     }
 
+    /// The role patterns session revocation may write to (`revocation.role_arns`).
+    pub fn with_revocation(mut self, role_arns: Vec<String>) -> EcsExecutor {
+        self.clients.ec2.revocable_role_arns = role_arns;
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
-            let mut c = Clients::new(&self.config, Some(region));
-            c.ec2.mac_key = self.clients.ec2.mac_key.clone();
-            c.ec2.isolation = self.clients.ec2.isolation.clone();
-            c
+            Clients {
+                ec2: self.clients.ec2.settings_in(&self.config, region),
+                ..Clients::new(&self.config, Some(region))
+            }
         }
     }
 

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 pub const NACL_KEY: &str = "guardduty-responder:nacl:";
 pub const TARGET_KEY: &str = "guardduty-responder:target:";
 pub use crate::actions::tags::PRIOR_ENI_KEY;
-pub const REVOKED_ROLE_KEY: &str = "guardduty-responder:revoked-role";
+pub use crate::actions::tags::REVOKED_ROLE_KEY;
 pub const MAX_KEY: usize = 128;
 pub const MAX_VALUE: usize = 256;
 
@@ -75,12 +75,7 @@ pub fn is_target_group_arn(v: &str) -> bool {
         && tag_safe(v)
 }
 
-/// IAM role names: letters, digits and `+=,.@_-`, up to 64 (commas cannot be tagged).
-pub fn is_role_name(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=.@_-".contains(&b))
-}
+pub use crate::actions::revocation::is_role_name;
 
 fn is_target_id(v: &str) -> bool {
     crate::target::is_instance_id(v) || v.parse::<std::net::IpAddr>().is_ok()

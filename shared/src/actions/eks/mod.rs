@@ -33,6 +33,7 @@ pub mod policy;
 mod reach;
 pub mod release;
 mod retry;
+mod revoke;
 pub mod selector;
 pub mod token;
 mod vocabulary;
@@ -67,6 +68,8 @@ pub struct EksExecutor {
     options: EksOptions,
     /// Which VPC endpoints a node's EC2 quarantine keeps reachable.
     isolation: crate::options::IsolationOptions,
+    /// The role patterns session revocation may write to (`revocation.role_arns`).
+    revocable_role_arns: Vec<String>,
 }
 
 impl EksExecutor {
@@ -93,7 +96,33 @@ impl EksExecutor {
             exempt_label: guardrails.exemptions.kubernetes_label(),
             options: EksOptions::default(),
             isolation: Default::default(),
+            revocable_role_arns: Vec::new(),
         }
+    }
+
+    /// As the deployment's configuration asks. The plan already applied the configured
+    /// guardrails; the executor re-checks the protected namespaces and, when tags are
+    /// honoured, the exemption label.
+    pub fn from_config(sdk: &SdkConfig, config: &crate::Config) -> EksExecutor {
+        EksExecutor::new(sdk, &config.guardrails)
+            .with_options(config.eks.clone())
+            .with_isolation(config.isolation.clone())
+            .with_revocation(config.revocation.role_arns.clone())
+    }
+
+    /// The role patterns session revocation may write to (`revocation.role_arns`).
+    pub fn with_revocation(mut self, role_arns: Vec<String>) -> EksExecutor {
+        self.revocable_role_arns = role_arns;
+        self
+    }
+
+    /// IAM is global: one client for every region.
+    fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
+    fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        revoke::eks_client(&self.config, region)
     }
 
     /// The configuration's `isolation` section (for a node's EC2 quarantine).
@@ -272,6 +301,7 @@ impl EksExecutor {
                             ActionKind::EksApplyDenyAllPolicy => policy::apply(&ctx, p).await,
                             ActionKind::EksRemoveServiceLabels => pod::remove_labels(&ctx, p).await,
                             ActionKind::EksRecordEvent => event::record(&ctx, p).await,
+                            ActionKind::EksRevokeRoleSessions => revoke::revoke(&ctx, p).await,
                             _ => {
                                 Step::new(p.display(cluster), Status::Skipped, "not an EKS action")
                             }
@@ -385,6 +415,7 @@ fn is_eks_kind(k: ActionKind) -> bool {
             | EksRemoveServiceLabels
             | EksCordonNode
             | EksProtectNode
+            | EksRevokeRoleSessions
             | EksRecordEvent
     )
 }

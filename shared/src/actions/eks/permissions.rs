@@ -11,6 +11,12 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:ModifyInstanceAttribute",
     "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:SetInstanceProtection",
+    // eks.revoke_role_sessions (revoke.rs): the IRSA role's trust policy, the Pod Identity
+    // associations, then the deny policy (iam:* only on the configured role patterns).
+    "iam:GetRole",
+    "iam:PutRolePolicy",
+    "eks:ListPodIdentityAssociations",
+    "eks:DescribePodIdentityAssociation",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
@@ -64,6 +70,8 @@ pub const KUBERNETES_RBAC: &[RbacRule] = &[
         "networkpolicies",
         &["get", "list", "create", "patch"],
     ),
+    // eks.revoke_role_sessions: the pod's ServiceAccount (its IRSA role annotation).
+    rule(&[""], "serviceaccounts", &["get"]),
     // Read the node and its providerID; cordon, label and annotate it.
     rule(&[""], "nodes", &["get", "patch"]),
     rule(&["", "events.k8s.io"], "events", &["create"]),
@@ -80,7 +88,11 @@ pub const KUBERNETES_RBAC: &[RbacRule] = &[
 /// `eks:DescribeCluster` and the `autoscaling:DescribeAutoScalingInstances`,
 /// `ec2:ModifyInstanceAttribute` and `autoscaling:SetInstanceProtection` above. Not granted
 /// to the Lambda: containment never needs to undo itself.
-pub const RELEASE_PERMISSIONS: &[&str] = &[];
+pub const RELEASE_PERMISSIONS: &[&str] = &[
+    // The revocation: read its cutoff; delete it only once every session it denies expired.
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+];
 
 /// Kubernetes RBAC for release (a human's group, not the responder's).
 pub const RELEASE_KUBERNETES_RBAC: &[RbacRule] = &[

@@ -23,6 +23,8 @@ pub struct PodView {
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub node_name: Option<String>,
+    /// The ServiceAccount the pod runs as (its IAM role comes through it).
+    pub service_account: Option<String>,
     pub resource_version: Option<String>,
     /// Runtime ids of every container, without the `containerd://` scheme.
     pub container_ids: Vec<String>,
@@ -53,6 +55,7 @@ impl PodView {
             labels: m.labels.clone().unwrap_or_default(),
             annotations: m.annotations.clone().unwrap_or_default(),
             node_name: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+            service_account: p.spec.as_ref().and_then(|s| s.service_account_name.clone()),
             resource_version: m.resource_version.clone(),
             container_ids,
             owners: m

@@ -47,6 +47,7 @@ fn container_ids_match_with_or_without_scheme_and_by_prefix() {
         labels: BTreeMap::new(),
         annotations: BTreeMap::from([(EXEMPT.into(), "False".into())]),
         node_name: None,
+        service_account: None,
         resource_version: None,
         container_ids: vec!["0123456789abcdef0123456789abcdef".into()],
         owners: vec![],

@@ -13,6 +13,9 @@ pub const FINDING_TYPE_ANNOTATION: &str = "guardduty-responder/finding-type";
 pub const QUARANTINED_AT_ANNOTATION: &str = "guardduty-responder/quarantined-at";
 /// JSON object of the labels `eks.remove_service_labels` removed, for release.
 pub const PRIOR_LABELS_ANNOTATION: &str = "guardduty-responder/prior-labels";
+/// On the pod and its policy: the IAM roles whose earlier sessions were revoked, comma
+/// separated (role names have no comma). Release keeps it while the revocation stays.
+pub const REVOKED_ROLES_ANNOTATION: &str = "guardduty-responder/revoked-roles";
 /// On the policy: the quarantined pod's name and node (the pod may be gone at release).
 pub const POD_ANNOTATION: &str = "guardduty-responder/pod";
 pub const NODE_ANNOTATION: &str = "guardduty-responder/node";

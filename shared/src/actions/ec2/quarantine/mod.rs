@@ -11,7 +11,8 @@
 //! 4. `ModifyNetworkInterfaceAttribute` → no-rules group, on every ENI at once (retried,
 //!    then back to the prior groups: never left in the conversion group, see `swap.rs`).
 //!
-//! Protection, Auto Scaling, Elastic IPs run concurrently with 3–4; the instance is tagged
+//! Protection, Auto Scaling, Elastic IPs and the role-session revocation run concurrently
+//! with 3–4; the instance is tagged
 //! last, with a status that says whether anything failed.
 //!
 //! This file is the orchestrator; each step is a file beside it: `record.rs`,
@@ -231,7 +232,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             Record::Ours(p) => p.elastic_ips.as_ref().is_some_and(|e| !e.is_empty()),
             _ => false,
         };
-        let (isolated, protected, asg_step, eip_step) = futures::join!(
+        let (isolated, protected, asg_step, eip_step, revoked) = futures::join!(
             Box::pin(maybe(
                 want(Ec2IsolateNetwork),
                 isolate(c, &view, &groups, &existing)
@@ -252,10 +253,16 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
                 want(Ec2DisassociateAddresses),
                 disassociate(c, &eips, prior_eips)
             )),
+            Box::pin(maybe(
+                want(Ec2RevokeRoleSessions),
+                super::revoke::revoke_instance_role(c, &view)
+            )),
         );
-        (recorded, mac, isolated, protected, asg_step, eip_step)
+        (
+            recorded, mac, isolated, protected, asg_step, eip_step, revoked,
+        )
     };
-    let ((recorded, mac, isolated, protected, asg_step, eip_step), snapshot_step) =
+    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_step) =
         futures::join!(Box::pin(after_record), Box::pin(snapshots));
 
     let asg_kind = if want(Ec2StandbyInAutoScaling) {
@@ -270,6 +277,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         (asg_kind, asg_step),
         (Ec2DisassociateAddresses, eip_step),
         (Ec2SnapshotVolumes, snapshot_step),
+        (Ec2RevokeRoleSessions, revoked),
     ] {
         if let Some(s) = s {
             out.insert(k, s);

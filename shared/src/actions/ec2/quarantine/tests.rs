@@ -22,6 +22,7 @@ fn view() -> InstanceView {
         spot: false,
         instance_store_root: false,
         asg_tag: None,
+        instance_profile_arn: None,
         enis: vec![
             eni(
                 "eni-89105b0f1abcd2385",

@@ -8,6 +8,7 @@ use super::observe::{self, AsgMember, Described, InstanceView, api_error};
 use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_quarantine_key};
 use super::record_mac::{self, MAC_KEY};
 use super::release_checks::{self, LiveFacts};
+use crate::actions::tags::REVOKED_ROLE_KEY;
 use crate::outcome::Status;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, InstanceAttributeName,
@@ -29,6 +30,7 @@ pub enum ReleaseStep {
     RestoreProtection,
     RestoreAutoScaling,
     RestoreElasticIps,
+    RemoveRoleRevocation,
     RemoveQuarantineTags,
 }
 
@@ -39,6 +41,7 @@ impl ReleaseStep {
             ReleaseStep::RestoreProtection => "ec2.release.restore_protection",
             ReleaseStep::RestoreAutoScaling => "ec2.release.restore_auto_scaling",
             ReleaseStep::RestoreElasticIps => "ec2.release.restore_elastic_ips",
+            ReleaseStep::RemoveRoleRevocation => "ec2.release.remove_role_revocation",
             ReleaseStep::RemoveQuarantineTags => "ec2.release.remove_quarantine_tags",
         }
     }
@@ -104,11 +107,17 @@ pub(crate) async fn release(
         Described::Failed(e) => return Err(ReleaseError::Api(e)),
     };
     let prior = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| ReleaseError::UnreadableState(instance_id.to_owned(), e))?
-        .ok_or_else(|| ReleaseError::NotQuarantined(instance_id.to_owned()))?;
+        .map_err(|e| ReleaseError::UnreadableState(instance_id.to_owned(), e))?;
+    let Some(prior) = prior else {
+        // Released before, the revocation kept: only it is left to release.
+        if view.tags.contains_key(REVOKED_ROLE_KEY) {
+            return Ok(Box::pin(release_revocation_only(c, &view, execute)).await);
+        }
+        return Err(ReleaseError::NotQuarantined(instance_id.to_owned()));
+    };
     let warnings = Box::pin(check_record(c, &view, &prior, &member)).await?;
 
-    let (groups, protection, asg, eips) = futures::join!(
+    let (groups, protection, asg, eips, (revocation, detail, revocation_kept)) = futures::join!(
         Box::pin(restore_groups(c, &view, &prior, execute)),
         Box::pin(restore_protection(c, &view, &prior, execute)),
         Box::pin(restore_auto_scaling(
@@ -119,12 +128,14 @@ pub(crate) async fn release(
             execute
         )),
         Box::pin(restore_eips(c, &prior, execute)),
+        Box::pin(remove_revocation(c, &view, execute)),
     );
     let mut outcomes: Vec<ReleaseOutcome> = [
         (ReleaseStep::RestoreSecurityGroups, groups),
         (ReleaseStep::RestoreProtection, protection),
         (ReleaseStep::RestoreAutoScaling, asg),
         (ReleaseStep::RestoreElasticIps, eips),
+        (ReleaseStep::RemoveRoleRevocation, (revocation, detail)),
     ]
     .into_iter()
     .map(|(kind, (status, detail))| ReleaseOutcome {
@@ -141,7 +152,7 @@ pub(crate) async fn release(
             "kept: a restore step failed; fix it and run release again".to_owned(),
         )
     } else {
-        Box::pin(remove_tags(c, &view, execute)).await
+        Box::pin(remove_tags(c, &view, revocation_kept, execute)).await
     };
     outcomes.push(ReleaseOutcome {
         kind: ReleaseStep::RemoveQuarantineTags,
@@ -156,6 +167,35 @@ pub(crate) async fn release(
         warnings,
         outcomes,
     })
+}
+
+/// A second release, after the quarantine itself was released with the revocation kept.
+async fn release_revocation_only(c: &Clients, view: &InstanceView, execute: bool) -> Released {
+    let (status, detail, kept) = remove_revocation(c, view, execute).await;
+    let mut outcomes = vec![ReleaseOutcome {
+        kind: ReleaseStep::RemoveRoleRevocation,
+        target: view.id.clone(),
+        status,
+        detail,
+    }];
+    if !kept {
+        let (status, detail) = remove_tags(c, view, false, execute).await;
+        outcomes.push(ReleaseOutcome {
+            kind: ReleaseStep::RemoveQuarantineTags,
+            target: view.id.clone(),
+            status,
+            detail,
+        });
+    }
+    Released {
+        instance_id: view.id.clone(),
+        executed: execute,
+        prior_state: PriorState::default(),
+        warnings: vec![
+            "the quarantine was released before; only its role-session revocation remained".into(),
+        ],
+        outcomes,
+    }
 }
 
 fn summarize(

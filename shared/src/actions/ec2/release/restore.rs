@@ -1,7 +1,8 @@
 //! Each restore step: groups per ENI, protection flags, Auto Scaling membership,
-//! Elastic IPs, and finally the record's tags.
+//! Elastic IPs, the role-session revocation, and finally the record's tags.
 
 use super::*;
+use crate::actions::revocation::is_role_name;
 
 pub(super) async fn restore_groups(
     c: &Clients,
@@ -339,8 +340,43 @@ pub(super) async fn restore_eips(c: &Clients, prior: &PriorState, execute: bool)
     )
 }
 
-pub(super) async fn remove_tags(c: &Clients, view: &InstanceView, execute: bool) -> R {
-    let keys: Vec<&String> = view.tags.keys().filter(|k| is_quarantine_key(k)).collect();
+/// Status, detail, and whether the revocation (and so its tag) is kept: see
+/// [`crate::actions::revocation`] for why it may outlive the quarantine.
+pub(super) async fn remove_revocation(
+    c: &Clients,
+    view: &InstanceView,
+    execute: bool,
+) -> (Status, String, bool) {
+    match view.tags.get(REVOKED_ROLE_KEY) {
+        None => (
+            Status::Skipped,
+            "no role-session revocation recorded".into(),
+            false,
+        ),
+        Some(role) if !is_role_name(role) => (
+            Status::Failed,
+            format!(
+                "{REVOKED_ROLE_KEY} is not a role name: {:?}; check the role by hand",
+                crate::sanitize::ascii_line(role, 80)
+            ),
+            true,
+        ),
+        Some(role) => crate::actions::revocation::release(&c.iam, role, execute).await,
+    }
+}
+
+/// Removes the quarantine tags, and the revocation's record unless the revocation stays.
+pub(super) async fn remove_tags(
+    c: &Clients,
+    view: &InstanceView,
+    revocation_kept: bool,
+    execute: bool,
+) -> R {
+    let keys: Vec<&String> = view
+        .tags
+        .keys()
+        .filter(|k| is_quarantine_key(k) || (!revocation_kept && k.as_str() == REVOKED_ROLE_KEY))
+        .collect();
     if keys.is_empty() {
         return (Status::AlreadyDone, "no quarantine tags".into());
     }

@@ -138,7 +138,7 @@ pub(crate) async fn contain(
         )),
         Box::pin(maybe(
             want(EcsRevokeRoleSessions),
-            revocation::revoke(c, &view, &taskdef, &opts.revocable_role_arns)
+            revocation::revoke(c, &view, &taskdef, &c.ec2.revocable_role_arns)
         )),
     );
     for (k, s) in [

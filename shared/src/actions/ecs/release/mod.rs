@@ -15,7 +15,6 @@ use super::network_acl::{self, Acl};
 use super::record::{self, NaclEntry, Record, RecordError};
 use super::record_seal;
 use super::release_checks;
-use super::revocation;
 use crate::actions::ec2::observe::api_error;
 use crate::outcome::Status;
 use serde::Serialize;

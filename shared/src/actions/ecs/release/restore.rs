@@ -207,7 +207,7 @@ pub(super) async fn remove_revocation(
             "no role-session revocation recorded".into(),
             false,
         ),
-        Some(role) => revocation::release(c, role, execute).await,
+        Some(role) => crate::actions::revocation::release(&c.ec2.iam, role, execute).await,
     }
 }
 

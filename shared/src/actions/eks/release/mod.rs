@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 
 mod labels;
 mod node;
+mod revocation;
 
 use labels::*;
 use node::*;
@@ -48,6 +49,7 @@ pub enum ReleaseStep {
     RestoreLabels,
     UncordonNode,
     UnprotectNode,
+    RemoveRoleRevocation,
 }
 
 impl ReleaseStep {
@@ -57,6 +59,7 @@ impl ReleaseStep {
             ReleaseStep::RestoreLabels => "eks.release.restore_labels",
             ReleaseStep::UncordonNode => "eks.release.uncordon_node",
             ReleaseStep::UnprotectNode => "eks.release.unprotect_node",
+            ReleaseStep::RemoveRoleRevocation => "eks.release.remove_role_revocation",
         }
     }
 }
@@ -189,7 +192,9 @@ pub(crate) async fn release(
         p.labels.contains_key(QUARANTINE_LABEL)
             || p.annotations.contains_key(PRIOR_LABELS_ANNOTATION)
     });
-    if !quarantined_pod && policy.is_none() {
+    // A kept revocation outlives the quarantine: a later release still finds it.
+    let roles = revocation::recorded_roles(pod.as_ref(), policy.as_ref());
+    if !quarantined_pod && policy.is_none() && roles.is_empty() {
         return Err(ReleaseError::NotQuarantined(format!(
             "{}/{}",
             req.namespace, req.pod
@@ -288,6 +293,10 @@ pub(crate) async fn release(
     };
     outcomes.push(uncordon);
     outcomes.push(unprotect);
+    outcomes.push(
+        revocation::release_revocations(ex, &pods, pod.as_ref(), &roles, &pod_target, execute)
+            .await,
+    );
     Ok(Released {
         cluster: req.cluster.to_owned(),
         namespace: req.namespace.to_owned(),
