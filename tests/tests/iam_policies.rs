@@ -443,7 +443,7 @@ fn no_statement_grants_put_role_policy_on_every_role() {
                 b.identifier() == "variable"
                     && b.labels().iter().any(|l| {
                         let l = l.as_str();
-                        l == "ecs_revocable_role_arns" || l == "revocable_role_arns"
+                        l == "revocable_role_arns"
                     })
             })
             .unwrap_or_else(|| panic!("{file}: no revocable role variable"));

@@ -112,7 +112,7 @@ mod tests {
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
             assert!(
-                ["ec2", "autoscaling", "kms", "guardduty"].contains(&svc),
+                ["ec2", "autoscaling", "kms", "guardduty", "iam"].contains(&svc),
                 "{p}"
             );
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");

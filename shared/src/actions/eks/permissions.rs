@@ -125,7 +125,7 @@ mod tests {
         );
         for p in iam {
             let (svc, action) = p.split_once(':').expect("service:Action");
-            assert!(["eks", "ec2", "autoscaling"].contains(&svc), "{p}");
+            assert!(["eks", "ec2", "autoscaling", "iam"].contains(&svc), "{p}");
             assert!(
                 action.starts_with(|c: char| c.is_ascii_uppercase()) && !action.contains('*'),
                 "{p}"
