@@ -117,7 +117,7 @@ pub(crate) async fn release(
     };
     let warnings = Box::pin(check_record(c, &view, &prior, &member)).await?;
 
-    let (groups, protection, asg, eips, (revocation, detail, revocation_kept)) = futures::join!(
+    let (groups, protection, asg, eips, revocation) = futures::join!(
         Box::pin(restore_groups(c, &view, &prior, execute)),
         Box::pin(restore_protection(c, &view, &prior, execute)),
         Box::pin(restore_auto_scaling(
@@ -128,16 +128,21 @@ pub(crate) async fn release(
             execute
         )),
         Box::pin(restore_eips(c, &prior, execute)),
-        Box::pin(remove_revocation(c, &view, execute)),
+        Box::pin(maybe_revocation(c, &view, execute)),
     );
     let mut outcomes: Vec<ReleaseOutcome> = [
         (ReleaseStep::RestoreSecurityGroups, groups),
         (ReleaseStep::RestoreProtection, protection),
         (ReleaseStep::RestoreAutoScaling, asg),
         (ReleaseStep::RestoreElasticIps, eips),
-        (ReleaseStep::RemoveRoleRevocation, (revocation, detail)),
     ]
     .into_iter()
+    // Only a recorded revocation gets a step: most quarantines have none.
+    .chain(
+        revocation
+            .as_ref()
+            .map(|(s, d, _)| (ReleaseStep::RemoveRoleRevocation, (*s, d.clone()))),
+    )
     .map(|(kind, (status, detail))| ReleaseOutcome {
         kind,
         target: instance_id.to_owned(),
@@ -152,7 +157,8 @@ pub(crate) async fn release(
             "kept: a restore step failed; fix it and run release again".to_owned(),
         )
     } else {
-        Box::pin(remove_tags(c, &view, revocation_kept, execute)).await
+        let kept = revocation.as_ref().is_some_and(|(_, _, kept)| *kept);
+        Box::pin(remove_tags(c, &view, kept, execute)).await
     };
     outcomes.push(ReleaseOutcome {
         kind: ReleaseStep::RemoveQuarantineTags,
@@ -171,7 +177,11 @@ pub(crate) async fn release(
 
 /// A second release, after the quarantine itself was released with the revocation kept.
 async fn release_revocation_only(c: &Clients, view: &InstanceView, execute: bool) -> Released {
-    let (status, detail, kept) = remove_revocation(c, view, execute).await;
+    let (status, detail, kept) = maybe_revocation(c, view, execute).await.unwrap_or((
+        Status::AlreadyDone,
+        "no revocation recorded".into(),
+        false,
+    ));
     let mut outcomes = vec![ReleaseOutcome {
         kind: ReleaseStep::RemoveRoleRevocation,
         target: view.id.clone(),

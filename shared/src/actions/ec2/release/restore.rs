@@ -340,20 +340,15 @@ pub(super) async fn restore_eips(c: &Clients, prior: &PriorState, execute: bool)
     )
 }
 
-/// Status, detail, and whether the revocation (and so its tag) is kept: see
-/// [`crate::actions::revocation`] for why it may outlive the quarantine.
-pub(super) async fn remove_revocation(
+/// Status, detail, and whether the revocation (and so its tag) is kept, if one is
+/// recorded: see [`crate::actions::revocation`] for why it may outlive the quarantine.
+pub(super) async fn maybe_revocation(
     c: &Clients,
     view: &InstanceView,
     execute: bool,
-) -> (Status, String, bool) {
-    match view.tags.get(REVOKED_ROLE_KEY) {
-        None => (
-            Status::Skipped,
-            "no role-session revocation recorded".into(),
-            false,
-        ),
-        Some(role) if !is_role_name(role) => (
+) -> Option<(Status, String, bool)> {
+    Some(match view.tags.get(REVOKED_ROLE_KEY)? {
+        role if !is_role_name(role) => (
             Status::Failed,
             format!(
                 "{REVOKED_ROLE_KEY} is not a role name: {:?}; check the role by hand",
@@ -361,8 +356,8 @@ pub(super) async fn remove_revocation(
             ),
             true,
         ),
-        Some(role) => crate::actions::revocation::release(&c.iam, role, execute).await,
-    }
+        role => crate::actions::revocation::release(&c.iam, role, execute).await,
+    })
 }
 
 /// Removes the quarantine tags, and the revocation's record unless the revocation stays.

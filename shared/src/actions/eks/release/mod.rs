@@ -293,10 +293,13 @@ pub(crate) async fn release(
     };
     outcomes.push(uncordon);
     outcomes.push(unprotect);
-    outcomes.push(
-        revocation::release_revocations(ex, &pods, pod.as_ref(), &roles, &pod_target, execute)
-            .await,
-    );
+    // Only a recorded revocation gets a step: most quarantines have none.
+    if !roles.is_empty() {
+        outcomes.push(
+            revocation::release_revocations(ex, &pods, pod.as_ref(), &roles, &pod_target, execute)
+                .await,
+        );
+    }
     Ok(Released {
         cluster: req.cluster.to_owned(),
         namespace: req.namespace.to_owned(),

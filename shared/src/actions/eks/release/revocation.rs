@@ -43,12 +43,6 @@ pub(super) async fn release_revocations(
     let step = |status, detail: String| {
         ReleaseOutcome::new(ReleaseStep::RemoveRoleRevocation, target, status, detail)
     };
-    if roles.is_empty() {
-        return step(
-            Status::Skipped,
-            "no role-session revocation recorded".into(),
-        );
-    }
     let iam = ex.iam();
     let mut results = Vec::with_capacity(roles.len());
     for role in roles {
