@@ -240,9 +240,10 @@ fn text_block(r: &Reported, executed: bool) -> String {
     } else {
         for a in &p.actions {
             out.push_str(&format!(
-                "  would run {} on {}\n",
+                "  would run {} on {}: {}\n",
                 a.kind.name(),
-                neutralise(&a.target.to_string(), 512)
+                neutralise(&a.target.to_string(), 512),
+                responder::action_catalog::describe(a.kind)
             ));
         }
     }

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod action;
+pub mod action_catalog;
 #[cfg(feature = "aws")]
 pub mod actions;
 pub mod classify;

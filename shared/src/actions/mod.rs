@@ -12,3 +12,6 @@ pub mod iam_conditions;
 #[cfg(feature = "ec2")]
 pub mod revocation;
 pub mod tags;
+
+#[cfg(all(test, feature = "ecs", feature = "eks"))]
+mod catalog_tests;

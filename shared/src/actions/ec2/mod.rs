@@ -261,19 +261,7 @@ impl Ec2Executor {
 }
 
 fn is_ec2_kind(k: ActionKind) -> bool {
-    use ActionKind::*;
-    matches!(
-        k,
-        Ec2RecordPriorState
-            | Ec2IsolateNetwork
-            | Ec2ProtectInstance
-            | Ec2DetachFromAutoScaling
-            | Ec2StandbyInAutoScaling
-            | Ec2DisassociateAddresses
-            | Ec2SnapshotVolumes
-            | Ec2RevokeRoleSessions
-            | Ec2TagInstance
-    )
+    k.surface() == crate::classify::Surface::Ec2
 }
 
 impl Executor for Ec2Executor {

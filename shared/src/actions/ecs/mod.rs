@@ -75,16 +75,7 @@ pub struct EcsExecutor {
 }
 
 fn is_ecs_kind(k: ActionKind) -> bool {
-    use ActionKind::*;
-    matches!(
-        k,
-        EcsCaptureEvidence
-            | EcsIsolateTaskNetwork
-            | EcsDeregisterTargets
-            | EcsTagTask
-            | EcsRevokeRoleSessions
-            | EcsStopTask
-    )
+    k.surface() == crate::classify::Surface::Ecs
 }
 
 impl EcsExecutor {

@@ -407,17 +407,7 @@ impl Step {
 }
 
 fn is_eks_kind(k: ActionKind) -> bool {
-    use ActionKind::*;
-    matches!(
-        k,
-        EksLabelPod
-            | EksApplyDenyAllPolicy
-            | EksRemoveServiceLabels
-            | EksCordonNode
-            | EksProtectNode
-            | EksRevokeRoleSessions
-            | EksRecordEvent
-    )
+    k.surface() == crate::classify::Surface::Eks
 }
 
 pub(crate) use crate::validate::is_region;

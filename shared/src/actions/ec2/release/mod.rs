@@ -35,6 +35,16 @@ pub enum ReleaseStep {
 }
 
 impl ReleaseStep {
+    /// Every step, in the order release runs them.
+    pub const ALL: [ReleaseStep; 6] = [
+        ReleaseStep::RestoreSecurityGroups,
+        ReleaseStep::RestoreProtection,
+        ReleaseStep::RestoreAutoScaling,
+        ReleaseStep::RestoreElasticIps,
+        ReleaseStep::RemoveRoleRevocation,
+        ReleaseStep::RemoveQuarantineTags,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ReleaseStep::RestoreSecurityGroups => "ec2.release.restore_security_groups",

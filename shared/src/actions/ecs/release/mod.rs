@@ -36,6 +36,15 @@ pub enum ReleaseStep {
 }
 
 impl ReleaseStep {
+    /// Every step, in the order release runs them.
+    pub const ALL: [ReleaseStep; 5] = [
+        ReleaseStep::RemoveAclEntries,
+        ReleaseStep::RestoreTargets,
+        ReleaseStep::RestoreSecurityGroups,
+        ReleaseStep::RemoveRoleRevocation,
+        ReleaseStep::RemoveTags,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ReleaseStep::RemoveAclEntries => "ecs.release.remove_acl_entries",

@@ -53,6 +53,15 @@ pub enum ReleaseStep {
 }
 
 impl ReleaseStep {
+    /// Every step, in the order release runs them.
+    pub const ALL: [ReleaseStep; 5] = [
+        ReleaseStep::DeletePolicy,
+        ReleaseStep::RestoreLabels,
+        ReleaseStep::UncordonNode,
+        ReleaseStep::UnprotectNode,
+        ReleaseStep::RemoveRoleRevocation,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ReleaseStep::DeletePolicy => "eks.release.delete_policy",
