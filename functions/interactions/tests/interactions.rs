@@ -249,7 +249,6 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
     // The approver's Contain click contains, and the alert is replaced.
     let signed = url_event(&good, now(), SECRET, &[]);
     assert_eq!(rig.request(signed.clone()).await.0, 200);
-    let dispatched = rig.jobs().len();
     assert_eq!(rig.run_last_job().await, "contained");
     let contained = groups(&aws, &finding.instance).await;
     assert!(
@@ -267,6 +266,31 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
         text.contains("\"responder_release\""),
         "the alert now offers Release"
     );
+
+    // Acknowledge: said in the channel, the alert stays.
+    let ack = format!("acknowledge:123456789012:us-east-1:{id}");
+    let ack = click_body("acknowledge", &ack, RELEASER, &hook);
+    assert_eq!(
+        rig.request(url_event(&ack, now(), SECRET, &[])).await.0,
+        200
+    );
+    assert_eq!(rig.run_last_job().await, "acknowledged");
+    let said = rig.replies().pop().unwrap();
+    assert_eq!(
+        (
+            said["response_type"].as_str(),
+            said["replace_original"].as_bool()
+        ),
+        (Some("in_channel"), Some(false))
+    );
+    assert!(
+        said["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("*Acknowledged* by <@{RELEASER}>")),
+        "{said}"
+    );
+    let dispatched = rig.jobs().len();
 
     // The same request again, and a Slack retry: neither acts.
     assert_eq!(rig.request(signed).await.0, 401);

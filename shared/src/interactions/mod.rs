@@ -209,6 +209,7 @@ impl Handler {
         let delivery = match done.reply {
             Reply::Ephemeral(text) => reply::post(&url, &ephemeral(text)).await,
             Reply::Replace(alert, line) => reply::post(&url, &replacement(*alert, line)).await,
+            Reply::InChannel(line) => reply::post(&url, &reply::in_channel(line)).await,
         };
         let detail = format!("{}; reply {}", done.detail, delivery.detail);
         audit(&job.user, action, Some(&reference), done.result, &detail);

@@ -46,7 +46,7 @@ impl ReplyPolicy {
     }
 }
 
-/// A reply only the clicking person sees, leaving the alert as it is.
+/// A short reply (ephemeral: only the clicking person sees it), leaving the alert as it is.
 #[derive(Debug, Serialize)]
 pub struct Ephemeral {
     response_type: &'static str,
@@ -59,6 +59,14 @@ pub fn ephemeral(text: String) -> Ephemeral {
         response_type: "ephemeral",
         replace_original: false,
         text,
+    }
+}
+
+/// A new message in the alert's channel, leaving the alert as it is.
+pub fn in_channel(text: String) -> Ephemeral {
+    Ephemeral {
+        response_type: "in_channel",
+        ..ephemeral(text)
     }
 }
 

