@@ -73,36 +73,11 @@ resource "aws_cloudwatch_log_group" "interactions" {
   tags              = var.tags
 }
 
-data "aws_iam_policy_document" "assume_interactions" {
-  statement {
-    sid     = "LambdaAssumesRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.interactions_name}"]
-    }
-  }
-}
-
 resource "aws_iam_role" "interactions" {
   count                = local.interactions ? 1 : 0
   name                 = local.interactions_name
   description          = "GuardDuty responder interactions function (Slack buttons)"
-  assume_role_policy   = data.aws_iam_policy_document.assume_interactions.json
+  assume_role_policy   = data.aws_iam_policy_document.assume_lambda["interactions"].json
   permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
 }
