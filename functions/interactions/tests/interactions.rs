@@ -56,7 +56,7 @@ fn click_body(action: &str, value: &str, user: &str, response_url: &str) -> Stri
 
 struct Rig {
     api: RuntimeApi,
-    _function: integration_tests::runtime_api::Function,
+    function: integration_tests::runtime_api::Function,
     lambda: Webhook,
     slack: Webhook,
     calls: usize,
@@ -158,7 +158,7 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
     );
     let mut rig = Rig {
         api,
-        _function: function,
+        function,
         lambda,
         slack,
         calls: 0,
@@ -325,5 +325,47 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
     assert!(
         text.contains(&format!("*Released* by <@{RELEASER}>")),
         "{text}"
+    );
+
+    // One audit record per attempt, saying who did what to which finding and how it ended;
+    // the signing secret never appears.
+    let lines = rig
+        .function
+        .lines_after(|l| l.iter().any(|l| l.contains("\"released\"")))
+        .await;
+    let audits: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["audit"] == true)
+        .collect();
+    let results: Vec<&str> = audits.iter().filter_map(|a| a["result"].as_str()).collect();
+    for want in [
+        "refused_signature",
+        "refused_unauthorised",
+        "not_found",
+        "refused_by_guardrail",
+        "contained",
+        "acknowledged",
+        "refused_replay",
+        "ignored_retry",
+        "released",
+    ] {
+        assert!(
+            results.contains(&want),
+            "no {want} audit record in {results:?}"
+        );
+    }
+    let contained = audits.iter().find(|a| a["result"] == "contained").unwrap();
+    assert_eq!(
+        (
+            contained["user"].as_str(),
+            contained["action"].as_str(),
+            contained["finding_id"].as_str()
+        ),
+        (Some(APPROVER), Some("contain"), Some(id.as_str()))
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains(SECRET)),
+        "the signing secret was logged"
     );
 }

@@ -17,7 +17,7 @@ pub const JOB_KEY: &str = "responder_interaction_job";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UrlRequest {
-    #[allow(dead_code)]
+    /// Present in every function-URL event (what tells it from a job); not read.
     pub request_context: serde_json::Value,
     #[serde(default)]
     pub headers: HashMap<String, String>,
