@@ -98,6 +98,17 @@ pub async fn each_page(
     Ok(listed)
 }
 
+/// One finding by id from the region's only detector (`ListDetectors`, `GetFindings`): the
+/// response body as sent, `{"findings":[]}` when GuardDuty does not know the id.
+pub async fn get_finding(
+    sdk: &aws_config::SdkConfig,
+    finding_id: &str,
+) -> Result<Vec<u8>, HistoryError> {
+    let gd = aws_sdk_guardduty::Client::new(sdk);
+    let detector = detector_id(&gd, None).await?;
+    get_findings(&gd, &detector, &[finding_id.to_owned()]).await
+}
+
 /// One `GetFindings` call; its response body as sent.
 async fn get_findings(
     gd: &aws_sdk_guardduty::Client,

@@ -24,6 +24,8 @@ pub mod history;
 #[cfg(feature = "idempotency")]
 pub mod idempotency;
 pub mod interaction;
+#[cfg(feature = "interactions")]
+pub mod interactions;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod metrics;

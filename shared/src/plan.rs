@@ -7,7 +7,7 @@ pub use crate::action::{Action, ActionKind};
 use crate::classify::{Classification, SeverityLabel, Surface, ThreatFamily, classify};
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::playbook::{Decision, Guard, Guardrails, Verdict, decide, guard_hit};
+use crate::playbook::{Decision, Guard, Guardrails, Verdict, decide, decide_approved, guard_hit};
 use crate::surface_actions::surface_actions;
 use serde::Serialize;
 
@@ -94,7 +94,29 @@ impl ResponsePlan {
 pub fn plan(finding: impl Into<Box<Finding>>, config: &Config) -> ResponsePlan {
     let finding: Box<Finding> = finding.into();
     let c = classify(&finding);
-    let mut verdict = decide(&finding, &c, &config.playbook, &config.guardrails);
+    let verdict = decide(&finding, &c, &config.playbook, &config.guardrails);
+    plan_verdict(finding, c, verdict, config)
+}
+
+/// The plan once a person approved containment (`reason` says who): whatever the
+/// playbook decides, contained unless a guardrail forbids it (then notify, with why).
+pub fn plan_approved(
+    finding: impl Into<Box<Finding>>,
+    config: &Config,
+    reason: String,
+) -> ResponsePlan {
+    let finding: Box<Finding> = finding.into();
+    let c = classify(&finding);
+    let verdict = decide_approved(&finding, &c, &config.guardrails, reason);
+    plan_verdict(finding, c, verdict, config)
+}
+
+fn plan_verdict(
+    finding: Box<Finding>,
+    c: Classification,
+    mut verdict: Verdict,
+    config: &Config,
+) -> ResponsePlan {
     let mut actions = Vec::new();
     if verdict.decision == Decision::Contain && c.is_attack_sequence {
         (actions, verdict) = sequence_actions(&finding, config, verdict);

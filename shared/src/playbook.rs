@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     Contain,
+    /// Notify with a Contain button: contained only when an authorised person clicks it
+    /// (the interactions function), and then with the same guardrails.
+    Approve,
     Notify,
     Ignore,
 }
@@ -18,9 +21,15 @@ impl Decision {
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Contain => "contain",
+            Decision::Approve => "approve",
             Decision::Notify => "notify",
             Decision::Ignore => "ignore",
         }
+    }
+
+    /// Whether the decision asks for containment, now or on approval: the guardrails apply.
+    fn seeks_containment(self) -> bool {
+        matches!(self, Decision::Contain | Decision::Approve)
     }
 }
 
@@ -36,6 +45,9 @@ pub struct Rule {
     pub types: Vec<String>,
     #[serde(default)]
     pub surfaces: Vec<Surface>,
+    /// AWS account ids of the finding (e.g. the production accounts).
+    #[serde(default)]
+    pub accounts: Vec<String>,
     /// Inclusive lower bound.
     #[serde(default)]
     pub min_severity: Option<f64>,
@@ -46,7 +58,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, finding_type: &str, c: &Classification) -> bool {
+    fn matches(&self, finding_type: &str, account: &str, c: &Classification) -> bool {
         let family_ok = self.families.is_empty()
             || self.families.iter().any(|f| match &c.family {
                 ThreatFamily::Unknown(_) => f == "Unknown",
@@ -55,6 +67,7 @@ impl Rule {
         family_ok
             && (self.types.is_empty() || self.types.iter().any(|t| t == finding_type))
             && (self.surfaces.is_empty() || self.surfaces.contains(&c.surface))
+            && (self.accounts.is_empty() || self.accounts.iter().any(|a| a == account))
             && self.min_severity.is_none_or(|m| c.severity >= m)
             && self.max_severity.is_none_or(|m| c.severity < m)
     }
@@ -74,6 +87,7 @@ impl Default for Playbook {
             families: vec![family.into()],
             types: vec![],
             surfaces: vec![],
+            accounts: vec![],
             min_severity: None,
             max_severity: None,
             decision: Decision::Notify,
@@ -107,8 +121,13 @@ impl Playbook {
         Playbook { rules }
     }
 
-    fn route(&self, finding_type: &str, c: &Classification) -> (Decision, String) {
-        match self.rules.iter().position(|r| r.matches(finding_type, c)) {
+    fn route(&self, finding: &Finding, c: &Classification) -> (Decision, String) {
+        let (finding_type, account) = (finding.finding_type.as_raw(), finding.account_id.as_raw());
+        match self
+            .rules
+            .iter()
+            .position(|r| r.matches(finding_type, account, c))
+        {
             Some(i) => (
                 self.rules[i].decision,
                 format!(
@@ -170,40 +189,65 @@ pub fn decide(
     playbook: &Playbook,
     guard: &Guardrails,
 ) -> Verdict {
-    let verdict = |decision, reason: &str| Verdict {
-        decision,
-        reason: reason.to_owned(),
+    if let Some(v) = not_actionable(finding, c) {
+        return v;
+    }
+    let (decision, reason) = playbook.route(finding, c);
+    guarded(finding, c, guard, Verdict { decision, reason })
+}
+
+/// A person approved containment (a Contain click): contain, unless the finding is not
+/// actionable or a guardrail forbids it, exactly as for a playbook's `contain`.
+pub fn decide_approved(
+    finding: &Finding,
+    c: &Classification,
+    guard: &Guardrails,
+    reason: String,
+) -> Verdict {
+    if let Some(v) = not_actionable(finding, c) {
+        return v;
+    }
+    let decision = Decision::Contain;
+    guarded(finding, c, guard, Verdict { decision, reason })
+}
+
+/// Ignored whatever anyone decides: not a Runtime finding or sequence, or archived.
+fn not_actionable(finding: &Finding, c: &Classification) -> Option<Verdict> {
+    let ignore = |reason: &str| {
+        Some(Verdict {
+            decision: Decision::Ignore,
+            reason: reason.to_owned(),
+        })
     };
     if !c.is_runtime && !c.is_attack_sequence {
-        return verdict(
-            Decision::Ignore,
-            "not a Runtime Monitoring finding type (*:Runtime/*) or an attack sequence",
-        );
+        return ignore("not a Runtime Monitoring finding type (*:Runtime/*) or an attack sequence");
     }
     if finding.is_archived() {
-        return verdict(Decision::Ignore, "the finding is archived");
+        return ignore("the finding is archived");
     }
-    let (decision, reason) = playbook.route(finding.finding_type.as_raw(), c);
-    if decision != Decision::Contain {
-        return Verdict { decision, reason };
+    None
+}
+
+/// The guardrails over a decision that seeks containment (`contain` or `approve`).
+fn guarded(finding: &Finding, c: &Classification, guard: &Guardrails, wanted: Verdict) -> Verdict {
+    let notify = |reason: &str| Verdict {
+        decision: Decision::Notify,
+        reason: reason.to_owned(),
+    };
+    if !wanted.decision.seeks_containment() {
+        return wanted;
     }
     // An attack sequence's resources are guarded one by one when they are planned.
     if c.is_attack_sequence {
         return match finding.is_sample() {
-            true => verdict(
-                Decision::Notify,
-                "SAMPLE finding: samples are never contained",
-            ),
-            false => Verdict { decision, reason },
+            true => notify("SAMPLE finding: samples are never contained"),
+            false => wanted,
         };
     }
     if c.surface == Surface::Unknown {
-        return verdict(
-            Decision::Notify,
-            "this resource type has no containment executor",
-        );
+        return notify("this resource type has no containment executor");
     }
-    guardrail(finding, c, guard).unwrap_or(Verdict { decision, reason })
+    guardrail(finding, c, guard).unwrap_or(wanted)
 }
 
 /// Which guardrail held a containment back: a closed, low-cardinality name for metrics

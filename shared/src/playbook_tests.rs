@@ -132,6 +132,7 @@ fn overrides_come_first_and_can_replace_defaults() {
         families: vec!["Discovery".into()],
         types: vec![],
         surfaces: vec![Surface::Eks],
+        accounts: vec![],
         min_severity: Some(5.0),
         max_severity: None,
         decision: Decision::Contain,
@@ -155,4 +156,65 @@ fn overrides_come_first_and_can_replace_defaults() {
         decide(&g, &classify(&g), &only, &Guardrails::default()).decision,
         Decision::Notify
     );
+}
+
+#[test]
+fn approve_holds_containment_for_a_person_and_guardrails_still_win() {
+    let rule = Rule {
+        families: vec![],
+        types: vec![],
+        surfaces: vec![],
+        accounts: vec!["1".into()],
+        min_severity: Some(7.0),
+        max_severity: Some(9.0),
+        decision: Decision::Approve,
+    };
+    let playbook = Playbook::with_overrides(vec![rule], false);
+    let decide_with = |f: &Finding| decide(f, &classify(f), &playbook, &Guardrails::default());
+    let ty = "Execution:Runtime/ReverseShell";
+    assert_eq!(
+        decide_with(&finding(ty, 8.0, "")).decision,
+        Decision::Approve
+    );
+    assert_eq!(
+        decide_with(&finding(ty, 9.5, "")).decision,
+        Decision::Contain
+    );
+    let other_account = finding(ty, 8.0, "");
+    let json = serde_json::to_string(&other_account)
+        .unwrap()
+        .replace(r#""accountId":"1""#, r#""accountId":"2""#);
+    let Entry::Finding(other) = parse_input(json.as_bytes()).unwrap().pop().unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(
+        decide_with(&other).decision,
+        Decision::Contain,
+        "not a listed account"
+    );
+    let sample = finding(ty, 8.0, r#","service":{"additionalInfo":{"sample":true}}"#);
+    let v = decide_with(&sample);
+    assert_eq!(v.decision, Decision::Notify);
+    assert!(v.reason.contains("SAMPLE"), "{}", v.reason);
+    assert_eq!(
+        decide_with(&finding(ty, 8.0, r#","service":{"archived":true}"#)).decision,
+        Decision::Ignore
+    );
+}
+
+#[test]
+fn a_persons_approval_contains_only_what_the_guardrails_allow() {
+    let approve =
+        |f: &Finding| decide_approved(f, &classify(f), &Guardrails::default(), "approved".into());
+    let ty = "Discovery:Runtime/SuspiciousCommand";
+    // The playbook only notifies Discovery and Low findings; a person may still contain.
+    let v = approve(&finding(ty, 2.0, ""));
+    assert_eq!(
+        (v.decision, v.reason.as_str()),
+        (Decision::Contain, "approved")
+    );
+    let sample = finding(ty, 2.0, r#","service":{"additionalInfo":{"sample":true}}"#);
+    assert_eq!(approve(&sample).decision, Decision::Notify);
+    let ignored = finding("Recon:EC2/PortProbeUnprotectedPort", 9.0, "");
+    assert_eq!(approve(&ignored).decision, Decision::Ignore);
 }

@@ -46,6 +46,7 @@ pub mod proxy;
 pub mod rate_table;
 pub mod runtime_api;
 pub mod securityhub_api;
+pub mod slack_api;
 pub mod terraform;
 pub mod webhook;
 pub mod world;

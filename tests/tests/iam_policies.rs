@@ -84,6 +84,38 @@ fn eks_function_policy_matches_the_eks_executor() {
 }
 
 #[test]
+fn interactions_function_policy_matches_what_it_calls() {
+    let tf = terraform_permissions();
+    compare(
+        "interactions",
+        set(responder::interactions::permissions::PERMISSIONS),
+        strings(&tf["interactions_permissions"]),
+    );
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/interactions.tf"
+    ))
+    .unwrap();
+    use responder::actions::{ec2, ecs, eks};
+    compare(
+        "interactions release",
+        [
+            ec2::permissions::RELEASE_PERMISSIONS,
+            ecs::permissions::RELEASE_PERMISSIONS,
+            eks::permissions::RELEASE_PERMISSIONS,
+        ]
+        .concat()
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        strings(&tf["interactions_release_permissions"]),
+    );
+    // Its containment actions are the surface functions' own lists.
+    assert!(policy.contains(r#"toset(["ec2", "ecs", "eks"])"#));
+    assert!(policy.contains("actions             = local.permissions[each.key]"));
+}
+
+#[test]
 fn no_policy_grants_a_wildcard_action() {
     let tf = terraform_permissions();
     let all = tf["permissions"]

@@ -3,7 +3,8 @@
 # runtime's own logs/X-Ray needs. Nothing is granted with a "*" action.
 
 data "aws_iam_policy_document" "assume_lambda" {
-  for_each = local.functions
+  # The functions' roles and the interactions function's (interactions.tf).
+  for_each = merge(local.function_names, local.interactions ? { interactions = local.interactions_name } : {})
 
   statement {
     sid     = "LambdaAssumesRole"
@@ -24,7 +25,7 @@ data "aws_iam_policy_document" "assume_lambda" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_names[each.key]}"]
+      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${each.value}"]
     }
   }
 }

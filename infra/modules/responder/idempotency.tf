@@ -65,7 +65,7 @@ data "aws_iam_policy_document" "idempotency_table" {
     condition {
       test     = "ArnNotEquals"
       variable = "aws:PrincipalArn"
-      values   = values(local.role_arns)
+      values   = concat(values(local.role_arns), local.interactions ? [local.interactions_role_arn] : [])
     }
   }
 }

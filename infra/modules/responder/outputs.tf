@@ -72,3 +72,13 @@ output "evidence_kms_key_arn" {
   description = "The created evidence bucket's KMS key (null with evidence_bucket_arn)."
   value       = try(aws_kms_key.evidence[0].arn, null)
 }
+
+output "slack_interactions_url" {
+  description = "The interactions function's URL: the Slack app's Interactivity Request URL (null while slack_interactions is off)."
+  value       = one(aws_lambda_function_url.interactions[*].function_url)
+}
+
+output "slack_signing_secret_arn" {
+  description = "Put the Slack app's signing secret here (null while slack_interactions is off)."
+  value       = one(aws_secretsmanager_secret.slack_signing_secret[*].arn)
+}

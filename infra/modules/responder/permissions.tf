@@ -112,6 +112,27 @@ locals {
     ]
   }
 
+  # The interactions function (interactions.tf), on top of permissions ec2, ecs and eks:
+  # the clicked finding from GuardDuty, and its own asynchronous invocation.
+  interactions_permissions = [
+    "guardduty:GetFindings",
+    "lambda:InvokeFunction",
+  ]
+
+  # Release from a Release click: the surfaces' release-only actions (RELEASE_PERMISSIONS
+  # of actions/ec2 and actions/ecs), scoped in interactions.tf.
+  interactions_release_permissions = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "ec2:AssociateAddress",
+    "autoscaling:AttachInstances",
+    "autoscaling:ExitStandby",
+    "ec2:DeleteNetworkAclEntry",
+    "elasticloadbalancing:RegisterTargets",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "ecs:UntagResource",
+  ]
+
   common_permissions = [
     "sns:Publish",
     "secretsmanager:GetSecretValue",

@@ -429,3 +429,32 @@ variable "evidence_kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "slack_interactions" {
+  description = <<-EOT
+    The interactions function behind a Lambda function URL: Slack's Contain, Release and
+    Acknowledge buttons on the alerts. approvers may Contain, releasers may Release (Slack
+    user ids U…/W… or user-group ids S…; a group needs bot_token, which creates the
+    <prefix>/slack-bot-token secret for a token with usergroups:read). The signing secret
+    goes in <prefix>/slack-signing-secret. See infra/README.md, "Acting from Slack".
+  EOT
+  type = object({
+    enabled              = optional(bool, false)
+    approvers            = optional(list(string), [])
+    releasers            = optional(list(string), [])
+    bot_token            = optional(bool, false)
+    reserved_concurrency = optional(number, 5)
+    memory_size          = optional(number, 256)
+    timeout              = optional(number, 120)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for id in concat(var.slack_interactions.approvers, var.slack_interactions.releasers) :
+      can(regex("^[UWS][A-Z0-9]{2,31}$", id))
+    ])
+    error_message = "slack_interactions.approvers and releasers hold Slack user ids (U…, W…) and user-group ids (S…)."
+  }
+}

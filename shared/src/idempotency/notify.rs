@@ -72,8 +72,10 @@ pub async fn notify_once(
     repeat: crate::respond::RepeatPolicy,
     record: Option<&Idempotency>,
 ) -> crate::respond::Response {
+    use crate::playbook::Decision;
     use crate::respond::{RepeatPolicy, Response, respond};
-    let seen = match record.filter(|_| plan.decision == crate::playbook::Decision::Notify) {
+    let notified = matches!(plan.decision, Decision::Notify | Decision::Approve);
+    let seen = match record.filter(|_| notified) {
         Some(r) => r.notified(&plan).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "idempotency table unavailable: full alert");
             Seen::Changed

@@ -3,6 +3,7 @@
 //! renderer in [`crate::sanitize`].
 
 mod attack;
+mod buttons;
 mod facts;
 mod guide;
 mod html;
@@ -27,7 +28,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 pub use plain::subject;
-pub use slack::{Attachment, Block, SlackMessage, Text};
+pub use slack::{Attachment, Block, Button, Confirm, SlackMessage, Text};
 pub use undo::{Undo, undo};
 pub use update::{still_active, still_notified};
 
@@ -142,6 +143,7 @@ pub(crate) fn short_type(plan: &ResponsePlan) -> Untrusted {
 pub(crate) fn decision_word(d: Decision) -> &'static str {
     match d {
         Decision::Contain => "CONTAIN",
+        Decision::Approve => "AWAITING APPROVAL",
         Decision::Notify => "NOTIFY",
         Decision::Ignore => "IGNORE",
     }
@@ -167,6 +169,7 @@ pub fn render(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Notification
         finding_id: neutralise(&plan.finding_id, id),
         finding_type: neutralise(&plan.finding_type, FieldKind::Name.max_chars()),
         guide: guide::Guide::new(plan, outcomes),
+        buttons: buttons::references(plan, outcomes),
     };
     Notification {
         subject: plain::subject_line(&view.headline, plan),
@@ -197,6 +200,8 @@ pub(crate) struct View<'a> {
     pub finding_id: Cow<'a, str>,
     pub finding_type: Cow<'a, str>,
     pub guide: guide::Guide,
+    /// The Slack alert's buttons (none when no valid reference can be built).
+    pub buttons: Vec<crate::interaction::Reference>,
 }
 
 impl View<'_> {

@@ -49,6 +49,36 @@ pub enum Block {
     Context {
         elements: Vec<Text>,
     },
+    /// The alert's buttons; each carries only an [`crate::interaction::Reference`].
+    Actions {
+        elements: Vec<Button>,
+    },
+}
+
+/// A Block Kit button (`"type": "button"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "button")]
+pub struct Button {
+    /// Plain text, at most 75 characters.
+    pub text: Text,
+    pub action_id: String,
+    /// The reference, at most [`crate::interaction::MAX_LEN`] characters.
+    pub value: String,
+    /// `primary` or `danger`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// The "are you sure?" dialog Slack shows before sending the click.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Confirm>,
+}
+
+/// A confirmation dialog (Block Kit limits: title 100, text 300, buttons 30 characters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confirm {
+    pub title: Text,
+    pub text: Text,
+    pub confirm: Text,
+    pub deny: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +97,13 @@ pub enum Text {
 }
 
 impl Text {
+    /// Plain text from trusted words (button labels, dialog titles).
+    pub fn plain(text: &str) -> Text {
+        Text::PlainText {
+            text: text.to_owned(),
+            emoji: false,
+        }
+    }
     /// Escaped mrkdwn, cut to `max` characters, shown verbatim: Slack links nothing in it
     /// by itself (our own `<url|label>` links still work).
     pub fn mrkdwn(escaped: String, max: usize) -> Text {
@@ -110,6 +147,7 @@ impl Block {
                 text.iter().chain(fields.iter()).map(Text::as_str).collect()
             }
             Block::Context { elements } => elements.iter().map(Text::as_str).collect(),
+            Block::Actions { elements } => elements.iter().map(|b| b.text.as_str()).collect(),
         }
     }
 }

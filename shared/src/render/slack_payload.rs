@@ -10,7 +10,7 @@
 
 use super::facts::Fact;
 use super::slack::{Attachment, Block, SECTION_MAX, SlackMessage, Text, cut_from};
-use super::{View, decision_word};
+use super::{View, buttons, decision_word};
 use crate::sanitize::{FieldKind, push_slack_code, push_slack_escaped, slack_escape};
 
 /// Slack's limit on blocks in one message, attachments included.
@@ -234,7 +234,15 @@ pub(crate) fn payload(v: &View) -> SlackMessage {
     // Slack shows at most 10 fields.
     fields.extend(v.resource.iter().take(7).map(|f| field(f.label, f.plain())));
 
-    let head = [context_line(v), summary(v)];
+    // The buttons right under the summary: a long alert is folded by Slack below it.
+    let head: Vec<Block> = [
+        Some(context_line(v)),
+        Some(summary(v)),
+        buttons::block(&v.buttons),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let tail: Vec<Block> = [
         Some(Block::fields(fields)),
         attack(v),

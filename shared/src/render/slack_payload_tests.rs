@@ -54,6 +54,21 @@ fn assert_within_block_kit(m: &SlackMessage, what: &str) {
                     assert!(e.as_str().chars().count() <= SECTION_MAX, "{what}: context");
                 }
             }
+            Block::Actions { elements } => {
+                assert!(elements.len() <= 25, "{what}: buttons");
+                for b in elements {
+                    assert!(b.text.as_str().chars().count() <= 75, "{what}: button");
+                    assert!(b.value.len() <= 2000 && b.action_id.len() <= 255, "{what}");
+                    assert!(
+                        crate::interaction::Reference::parse(&b.value).is_ok(),
+                        "{what}"
+                    );
+                    if let Some(c) = &b.confirm {
+                        assert!(c.title.as_str().chars().count() <= 100, "{what}");
+                        assert!(c.text.as_str().chars().count() <= 300, "{what}");
+                    }
+                }
+            }
         }
     }
 }

@@ -57,7 +57,9 @@ fn page() -> String {
          built from validated identifiers. The e-mail is one self-contained page: inline styles,\n\
          a dark-mode stylesheet, no script, no remote image or font; `tests/tests/alerts_browser.rs`\n\
          loads the alert of every sample in headless Chromium with JavaScript on and checks that\n\
-         no planted script ran. In Slack the attachment's colour bar is the severity.\n\n\
+         no planted script ran. In Slack the attachment's colour bar is the severity, and buttons\n\
+         under the summary act on the finding: Contain and Acknowledge when nothing was contained,\n\
+         Release and Acknowledge after a containment ([Acting from Slack](../README.md#acting-from-slack)).\n\n\
          The samples below are dry runs (`responder replay events/<file>`); after containment the\n\
          actions list each step's outcome (`done`, `already_done`, `skipped`, `failed`) instead.\n",
     );

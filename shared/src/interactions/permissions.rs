@@ -1,0 +1,11 @@
+//! IAM actions of the interactions function on top of the ec2, ecs and eks executors'
+//! (`actions::<surface>::permissions`, with their release permissions). Checked against
+//! `local.interactions_permissions` in `infra/modules/responder/permissions.tf` by a test.
+
+pub const PERMISSIONS: &[&str] = &[
+    // work::fetch — the clicked finding (history::get_finding; ListDetectors is the
+    // executors' already).
+    "guardduty:GetFindings",
+    // Dispatch — the asynchronous self-invocation that does the work.
+    "lambda:InvokeFunction",
+];

@@ -1,0 +1,284 @@
+//! The asynchronous half: a verified, authorised click carried out. Nothing but the
+//! [`Reference`] is trusted: the finding is fetched from GuardDuty in its own account and
+//! region, re-planned with the current configuration and guardrails, then contained
+//! (through the exactly-once record, like the playbook's containments) or released (the
+//! CLI's release path, [`super::release`]).
+
+use super::release::release;
+use crate::Config;
+use crate::actions::ec2::Ec2Executor;
+use crate::actions::ecs::EcsExecutor;
+use crate::actions::eks::EksExecutor;
+use crate::classify::Surface;
+use crate::execute::Executor;
+use crate::finding::{Entry, Finding, parse_input};
+use crate::interaction::{ButtonAction, Reference};
+use crate::lambda::accounts::Accounts;
+use crate::lambda::settings::Mode;
+use crate::notify::Notifier;
+use crate::outcome::Status;
+use crate::plan::{ResponsePlan, plan, plan_approved};
+use crate::playbook::Decision;
+use crate::render::{SlackMessage, render};
+use crate::respond::RepeatPolicy;
+use crate::sanitize::slack_escape;
+
+pub struct Worker {
+    pub config: Config,
+    pub mode: Mode,
+    pub accounts: Accounts,
+    pub once: Option<crate::idempotency::Idempotency>,
+}
+
+/// What a job came to: the audit record's `result` and `detail`, and the reply.
+#[derive(Debug)]
+pub struct Done {
+    pub result: &'static str,
+    pub detail: String,
+    pub reply: Reply,
+}
+
+#[derive(Debug)]
+pub enum Reply {
+    /// Only the clicking person sees it; the alert stays as it was.
+    Ephemeral(String),
+    /// The alert, re-rendered, replaces the original, under a first line of mrkdwn.
+    Replace(Box<SlackMessage>, String),
+    /// A line (mrkdwn) everyone in the channel sees; the alert stays as it was.
+    InChannel(String),
+}
+
+fn refused(result: &'static str, text: String) -> Done {
+    Done {
+        result,
+        detail: text.clone(),
+        reply: Reply::Ephemeral(text),
+    }
+}
+
+/// `3 done, 1 skipped`: how the steps went.
+fn tally(statuses: impl Iterator<Item = Status>) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for s in statuses {
+        match counts.iter_mut().find(|(n, _)| *n == s.as_str()) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((s.as_str(), 1)),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
+    match parts.is_empty() {
+        true => "nothing to do".into(),
+        false => parts.join(", "),
+    }
+}
+
+/// `*Contained* by <@U…> at 2026-12-01 00:20 UTC: 3 done`: `user` is a validated id.
+pub fn status_line(verb: &str, user: &str, outcome: &str) -> String {
+    let at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    format!("*{verb}* by <@{user}> at {at}: {}", slack_escape(outcome))
+}
+
+impl Worker {
+    /// Carries out `reference` for `user` (verified and authorised by the caller).
+    pub async fn run(&self, reference: &Reference, user: &str, own_account: Option<&str>) -> Done {
+        let sdk = self
+            .accounts
+            .for_account(
+                &reference.account,
+                own_account,
+                "aws",
+                &reference.finding_id,
+            )
+            .await;
+        let sdk = sdk
+            .to_builder()
+            .region(aws_config::Region::new(reference.region.clone()))
+            .build();
+        let finding = match self.fetch(&sdk, reference).await {
+            Ok(f) => f,
+            Err(text) => return refused("not_found", text),
+        };
+        match reference.action {
+            ButtonAction::Contain => self.contain(&sdk, finding, user).await,
+            ButtonAction::Release => self.release(&sdk, finding, user).await,
+            ButtonAction::Acknowledge => Done {
+                result: "acknowledged",
+                detail: String::new(),
+                reply: Reply::InChannel(status_line(
+                    "Acknowledged",
+                    user,
+                    &format!("finding {}", finding.id.as_raw()),
+                )),
+            },
+        }
+    }
+
+    /// The finding the reference names, from GuardDuty; it must be the same id, account
+    /// and region (a forged reference names nothing GuardDuty holds there).
+    async fn fetch(
+        &self,
+        sdk: &aws_config::SdkConfig,
+        r: &Reference,
+    ) -> Result<Box<Finding>, String> {
+        let missing = || {
+            format!(
+                "No finding {} in account {} ({}): nothing was done.",
+                r.finding_id, r.account, r.region
+            )
+        };
+        let body = crate::history::get_finding(sdk, &r.finding_id)
+            .await
+            .map_err(|e| format!("GuardDuty could not be asked ({e}): nothing was done."))?;
+        let entries = parse_input(&body).map_err(|_| missing())?;
+        entries
+            .into_iter()
+            .find_map(|e| match e {
+                Entry::Finding(f)
+                    if f.id.as_raw() == r.finding_id
+                        && f.account_id.as_raw() == r.account
+                        && f.region.as_raw() == r.region =>
+                {
+                    Some(f)
+                }
+                _ => None,
+            })
+            .ok_or_else(missing)
+    }
+
+    async fn contain(
+        &self,
+        sdk: &aws_config::SdkConfig,
+        finding: Box<Finding>,
+        user: &str,
+    ) -> Done {
+        let reason = format!("contained on approval by Slack user {user}");
+        let p = plan_approved(finding, &self.config, reason);
+        if p.decision != Decision::Contain || p.actions.is_empty() {
+            return refused(
+                "refused_by_guardrail",
+                format!("Not contained: {}", p.reason),
+            );
+        }
+        if self.mode == Mode::DryRun {
+            let kinds: Vec<&str> = p.actions.iter().map(|a| a.kind.name()).collect();
+            let text = format!(
+                "Dry run: would run {} (RESPONDER_MODE is dry-run).",
+                kinds.join(", ")
+            );
+            return refused("dry_run", text);
+        }
+        let c = &self.config;
+        let response = match p.surface {
+            Surface::Ec2 => {
+                let e = Ec2Executor::new(sdk).with_isolation(c.isolation.clone());
+                self.contain_with(p, &e).await
+            }
+            Surface::Ecs => {
+                let e = EcsExecutor::new(sdk, c.ecs.clone()).with_isolation(c.isolation.clone());
+                self.contain_with(p, &e).await
+            }
+            Surface::Eks => {
+                let e = EksExecutor::new(sdk, &c.guardrails)
+                    .with_options(c.eks.clone())
+                    .with_isolation(c.isolation.clone());
+                self.contain_with(p, &e).await
+            }
+            Surface::Unknown => Err("no executor for this surface".into()),
+        };
+        let (plan, outcomes) = match response {
+            Ok(r) => r,
+            Err(text) => return refused("failed", format!("Not contained: {text}")),
+        };
+        let failed = crate::outcome::any_failed(&outcomes);
+        let summary = tally(outcomes.iter().map(|o| o.status));
+        let verb = if failed {
+            "Containment FAILED"
+        } else {
+            "Contained"
+        };
+        let alert = render(&plan, Some(&outcomes)).slack;
+        Done {
+            result: if failed { "failed" } else { "contained" },
+            detail: summary.clone(),
+            reply: Reply::Replace(Box::new(alert), status_line(verb, user, &summary)),
+        }
+    }
+
+    async fn contain_with<E: Executor>(
+        &self,
+        p: ResponsePlan,
+        executor: &E,
+    ) -> Result<(ResponsePlan, Vec<crate::outcome::Outcome>), String> {
+        let silent = Notifier::disabled();
+        let once = crate::idempotency::respond_once(
+            p,
+            executor,
+            &silent,
+            RepeatPolicy::Full,
+            self.once.as_ref(),
+        );
+        match Box::pin(once).await {
+            Ok(r) => Ok((r.plan, r.outcomes)),
+            Err(busy) => Err(format!("another run is containing this finding ({busy})")),
+        }
+    }
+
+    async fn release(
+        &self,
+        sdk: &aws_config::SdkConfig,
+        finding: Box<Finding>,
+        user: &str,
+    ) -> Done {
+        let execute = self.mode == Mode::Enforce;
+        let mut p = plan(finding, &self.config);
+        let released = release(sdk, &p.finding, &self.config, execute).await;
+        let (statuses, notes) = match released {
+            Ok(r) => r,
+            Err(text) => return refused("failed", format!("Not released: {text}")),
+        };
+        let failed = statuses.contains(&Status::Failed);
+        let mut summary = tally(statuses.into_iter());
+        if !notes.is_empty() {
+            summary = format!("{summary}; {}", notes.join("; "));
+        }
+        let verb = match (execute, failed) {
+            (false, _) => "Dry run of a release",
+            (true, true) => "Release FAILED",
+            (true, false) => "Released",
+        };
+        if execute && !failed {
+            p.downgrade(format!("released by Slack user {user}"));
+        }
+        Done {
+            result: if failed {
+                "failed"
+            } else if execute {
+                "released"
+            } else {
+                "dry_run"
+            },
+            detail: summary.clone(),
+            reply: Reply::Replace(
+                Box::new(p.notification().slack),
+                status_line(verb, user, &summary),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_and_status_lines_are_plain() {
+        assert_eq!(
+            tally([Status::Done, Status::Done, Status::Failed].into_iter()),
+            "2 done, 1 FAILED"
+        );
+        assert_eq!(tally(std::iter::empty()), "nothing to do");
+        let line = status_line("Contained", "U1", "<!channel> & *x*");
+        assert!(line.starts_with("*Contained* by <@U1> at "), "{line}");
+        assert!(!line.contains("<!channel>"), "{line}");
+    }
+}
