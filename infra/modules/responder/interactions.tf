@@ -29,9 +29,9 @@ locals {
     "autoscaling:ExitStandby"              = [format(local.arn_prefix, "autoscaling", "autoScalingGroup:*")]
     "ec2:DeleteNetworkAclEntry"            = [format(local.arn_prefix, "ec2", "network-acl/*")]
     "elasticloadbalancing:RegisterTargets" = [format(local.arn_prefix, "elasticloadbalancing", "targetgroup/*")]
-    # The revocation policy lives on the revocable task roles only.
-    "iam:GetRolePolicy"    = var.ecs_revocable_role_arns
-    "iam:DeleteRolePolicy" = var.ecs_revocable_role_arns
+    # The revocation policy lives on the revocable workload roles only.
+    "iam:GetRolePolicy"    = var.revocable_role_arns
+    "iam:DeleteRolePolicy" = var.revocable_role_arns
     "ecs:UntagResource"    = [format(local.arn_prefix, "ecs", "task/*")]
   }
   interactions_release_statements = [
@@ -93,7 +93,7 @@ module "interactions_surface_policy" {
   region              = local.region
   eks_cluster_names   = var.eks_cluster_names
   record_mac_keys     = [aws_kms_key.record_mac.arn]
-  revocable_role_arns = var.ecs_revocable_role_arns
+  revocable_role_arns = var.revocable_role_arns
   protected_role_arns = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-*"]
   sid_prefix          = "Surface${title(each.key)}"
 }

@@ -33,14 +33,14 @@ pub async fn release(
     let (mut statuses, mut notes) = (Vec::new(), Vec::new());
     for target in targets {
         let result = match target {
-            Target::Ec2 { instance_id, .. } => Ec2Executor::new(sdk)
+            Target::Ec2 { instance_id, .. } => Ec2Executor::from_config(sdk, config)
                 .release(instance_id, execute)
                 .await
                 .map(|r| r.outcomes.iter().map(|o| o.status).collect::<Vec<_>>())
                 .map_err(|e| e.to_string()),
             Target::Ecs {
                 cluster, task_arn, ..
-            } => EcsExecutor::new(sdk, config.ecs.clone())
+            } => EcsExecutor::from_config(sdk, config)
                 .release(cluster, task_arn, execute)
                 .await
                 .map(|r| r.outcomes.iter().map(|o| o.status).collect())
@@ -59,7 +59,7 @@ pub async fn release(
                     namespace,
                     pod: workload_name,
                 };
-                EksExecutor::new(sdk, &config.guardrails)
+                EksExecutor::from_config(sdk, config)
                     .release(&req, execute)
                     .await
                     .map(|r| r.outcomes.iter().map(|o| o.status).collect())

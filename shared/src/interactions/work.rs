@@ -170,18 +170,16 @@ impl Worker {
         let c = &self.config;
         let response = match p.surface {
             Surface::Ec2 => {
-                let e = Ec2Executor::new(sdk).with_isolation(c.isolation.clone());
-                self.contain_with(p, &e).await
+                self.contain_with(p, &Ec2Executor::from_config(sdk, c))
+                    .await
             }
             Surface::Ecs => {
-                let e = EcsExecutor::new(sdk, c.ecs.clone()).with_isolation(c.isolation.clone());
-                self.contain_with(p, &e).await
+                self.contain_with(p, &EcsExecutor::from_config(sdk, c))
+                    .await
             }
             Surface::Eks => {
-                let e = EksExecutor::new(sdk, &c.guardrails)
-                    .with_options(c.eks.clone())
-                    .with_isolation(c.isolation.clone());
-                self.contain_with(p, &e).await
+                self.contain_with(p, &EksExecutor::from_config(sdk, c))
+                    .await
             }
             Surface::Unknown => Err("no executor for this surface".into()),
         };
