@@ -49,6 +49,10 @@ impl Settings {
         }
     }
 
+    pub fn any(self) -> bool {
+        self.resolve_in_securityhub || self.archive_in_guardduty
+    }
+
     fn steps(self) -> Vec<Step> {
         let mut steps = Vec::new();
         if self.resolve_in_securityhub {
@@ -135,6 +139,29 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
+/// The finding id as outcomes show it: printable, bounded.
+fn shown(finding_id: Option<&str>) -> String {
+    finding_id.map_or_else(
+        || "(no finding recorded)".to_owned(),
+        |id| ascii_line(id, 64),
+    )
+}
+
+/// The same outcome for every configured step (e.g. every step failed because the
+/// caller's account could not be read).
+pub fn each(
+    settings: Settings,
+    finding_id: Option<&str>,
+    status: Status,
+    detail: &str,
+) -> Vec<AfterReleaseOutcome> {
+    settings
+        .steps()
+        .into_iter()
+        .map(|s| ReleaseOutcome::new(s, shown(finding_id), status, detail))
+        .collect()
+}
+
 /// The validated ids, or one outcome per configured step saying why nothing is sent
 /// (nothing configured: no outcomes at all).
 pub fn check(settings: Settings, r: &Release) -> Result<Checked, Vec<AfterReleaseOutcome>> {
@@ -142,16 +169,8 @@ pub fn check(settings: Settings, r: &Release) -> Result<Checked, Vec<AfterReleas
     if steps.is_empty() {
         return Err(Vec::new());
     }
-    let target = r.finding_id.map_or_else(
-        || "(no finding recorded)".to_owned(),
-        |id| ascii_line(id, 64),
-    );
-    let not = |status: Status, why: &str| -> Vec<AfterReleaseOutcome> {
-        steps
-            .iter()
-            .map(|s| ReleaseOutcome::new(*s, target.clone(), status, why))
-            .collect()
-    };
+    let target = shown(r.finding_id);
+    let not = |status: Status, why: &str| each(settings, r.finding_id, status, why);
     let id = match (r.ended, r.finding_id) {
         (Ended::DryRun, _) => {
             return Err(steps

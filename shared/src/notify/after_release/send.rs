@@ -1,7 +1,9 @@
 //! The after-release calls: `ListDetectors` (the finding ARN names the detector), then
 //! `BatchUpdateFindings` and `ArchiveFindings`, each reported as an outcome.
 
-use super::{AfterReleaseOutcome, Release, Settings, Step, check, finding_arn, resolve_update};
+use super::{
+    AfterReleaseOutcome, Release, Settings, Step, check, each, finding_arn, resolve_update,
+};
 use crate::notify::securityhub::SecurityHubWriter;
 use crate::outcome::{ReleaseOutcome, Status};
 use crate::sanitize::ascii_line;
@@ -18,13 +20,8 @@ pub async fn after_release(
         Ok(c) => c,
         Err(outcomes) => return outcomes,
     };
-    let steps = settings.steps();
-    let failed = |detail: String| -> Vec<AfterReleaseOutcome> {
-        steps
-            .iter()
-            .map(|s| ReleaseOutcome::new(*s, &checked.finding_id, Status::Failed, detail.clone()))
-            .collect()
-    };
+    let failed =
+        |detail: String| each(settings, Some(&checked.finding_id), Status::Failed, &detail);
     let config = aws_sdk_guardduty::config::Builder::from(sdk)
         .region(aws_config::Region::new(r.region.to_owned()))
         .build();
@@ -43,7 +40,7 @@ pub async fn after_release(
         return failed("ListDetectors returned something that is not a detector id".into());
     };
     let mut outcomes = Vec::new();
-    for step in steps {
+    for step in settings.steps() {
         let (status, detail) = match step {
             Step::ResolveInSecurityHub => {
                 let update = resolve_update(&checked, r, &arn);
