@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long)]
     pub execute: bool,
     #[command(flatten)]
-    pub after: crate::release_write_back::Args,
+    pub after: crate::release_write_back::WriteBack,
     #[arg(long, value_enum, default_value = "text")]
     pub output: Output,
 }

@@ -3,14 +3,12 @@
 //! The caller's own credentials: STS names the account and the releaser. Its outcomes are
 //! printed after the release's and never change the exit code.
 
-use responder::notify::after_release::{
-    self, AfterReleaseOutcome, Ended, Release, Settings, send,
-};
+use responder::notify::after_release::{self, AfterReleaseOutcome, Ended, Release, Settings, send};
 use responder::outcome::{ReleaseOutcome, Status};
 use responder::sanitize::neutralise;
 
 #[derive(clap::Args, Clone, Copy)]
-pub struct Args {
+pub struct WriteBack {
     /// After a completed release, mark the finding's Security Hub counterpart RESOLVED
     /// (also RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE=on).
     #[arg(long)]
@@ -21,7 +19,7 @@ pub struct Args {
     pub archive_in_guardduty: bool,
 }
 
-impl Args {
+impl WriteBack {
     fn settings(self) -> Settings {
         let env = Settings::from_env(|k| std::env::var(k).ok());
         Settings {
@@ -42,7 +40,7 @@ pub struct Done<'a, K> {
 
 pub async fn run<K>(
     sdk: &aws_config::SdkConfig,
-    args: Args,
+    args: WriteBack,
     done: Done<'_, K>,
 ) -> Vec<AfterReleaseOutcome> {
     let settings = args.settings();

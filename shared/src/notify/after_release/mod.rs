@@ -207,7 +207,10 @@ pub fn check(settings: Settings, r: &Release) -> Result<Checked, Vec<AfterReleas
         ));
     }
     if !validate::is_region(r.region) || !validate::is_account_id(r.account) {
-        return Err(not(Status::Failed, "no valid account and region: nothing sent"));
+        return Err(not(
+            Status::Failed,
+            "no valid account and region: nothing sent",
+        ));
     }
     Ok(Checked {
         partition: partition(r.region),

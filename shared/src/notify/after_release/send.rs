@@ -61,7 +61,10 @@ pub async fn after_release(
                 .await
             {
                 Ok(_) => (Status::Done, format!("archived {arn}")),
-                Err(e) => (Status::Failed, format!("ArchiveFindings: {}", error_text(e))),
+                Err(e) => (
+                    Status::Failed,
+                    format!("ArchiveFindings: {}", error_text(e)),
+                ),
             },
         };
         outcomes.push(ReleaseOutcome::new(

@@ -29,7 +29,10 @@ fn statuses(outcomes: &[AfterReleaseOutcome]) -> Vec<(&'static str, Status)> {
 fn settings_are_opt_in_each() {
     let none = Settings::from_env(|_| None);
     assert_eq!(none, Settings::default());
-    assert_eq!(check(none, &release(Some(ID), Ended::Complete)), Err(vec![]));
+    assert_eq!(
+        check(none, &release(Some(ID), Ended::Complete)),
+        Err(vec![])
+    );
     let resolve = Settings::from_env(|k| (k == RESOLVE_ENV).then(|| " ON ".to_owned()));
     assert!(resolve.resolve_in_securityhub && !resolve.archive_in_guardduty);
     let archive = Settings::from_env(|k| (k == ARCHIVE_ENV).then(|| "true".to_owned()));
@@ -56,7 +59,11 @@ fn only_a_completed_release_is_written_back() {
             .all(|o| o.status == Status::Skipped && o.detail.contains("did not complete"))
     );
     let unnamed = check(BOTH, &release(None, Ended::Complete)).unwrap_err();
-    assert!(unnamed.iter().all(|o| o.detail.contains("names no finding")));
+    assert!(
+        unnamed
+            .iter()
+            .all(|o| o.detail.contains("names no finding"))
+    );
     assert_eq!(
         check(BOTH, &release(Some(ID), Ended::Complete)),
         Ok(Checked {
@@ -75,7 +82,10 @@ fn ended_follows_the_release_outcomes() {
         Ended::Incomplete
     );
     assert_eq!(
-        Ended::of(true, &[o(Status::Done), o(Status::AlreadyDone), o(Status::Skipped)]),
+        Ended::of(
+            true,
+            &[o(Status::Done), o(Status::AlreadyDone), o(Status::Skipped)]
+        ),
         Ended::Complete
     );
 }
@@ -154,7 +164,10 @@ fn the_update_resolves_with_who_released_what_and_when() {
 
 #[test]
 fn the_note_stays_within_the_api_limit_and_printable() {
-    let by = format!("arn:aws:iam::123456789012:user/{}\u{1b}[2J", "x".repeat(900));
+    let by = format!(
+        "arn:aws:iam::123456789012:user/{}\u{1b}[2J",
+        "x".repeat(900)
+    );
     let released = "y".repeat(900);
     let r = Release {
         by: &by,

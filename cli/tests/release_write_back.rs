@@ -1,0 +1,403 @@
+//! `responder release ec2 … --execute` on the real binary, with EC2 and STS on moto, Security
+//! Hub on the local `BatchUpdateFindings` server and GuardDuty on the local REST server
+//! (`AWS_ENDPOINT_URL_SECURITYHUB`, `AWS_ENDPOINT_URL_GUARDDUTY`): the finding is resolved and
+//! archived only after a completed release and only when configured, failures are reported
+//! without failing the release, and a finding id rewritten in the record steers nothing.
+
+use integration_tests::guardduty_api::{GuardDutyApi, World};
+use integration_tests::proxy::Proxy;
+use integration_tests::securityhub_api::SecurityHubApi;
+use integration_tests::world::{self, Aws, Instance};
+use responder::Config;
+use responder::actions::ec2::Ec2Executor;
+use responder::execute::Executor;
+use responder::notify::after_release::{ARCHIVE_ENV, RESOLVE_ENV};
+use responder::outcome::any_failed;
+use serde_json::{Value, json};
+use std::process::{Command, Output};
+
+/// moto's account (STS `GetCallerIdentity`).
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const DETECTOR: &str = "4cb6a1f0e2d3c5b79a8e1f20d3c4b5a6";
+const PRODUCT: &str = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
+const STATUS_TAG: &str = "guardduty-responder:status";
+
+fn finding_arn(id: &str) -> String {
+    format!("arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/{DETECTOR}/finding/{id}")
+}
+
+/// An instance quarantined for a new finding (no record MAC key: its tags can be edited).
+async fn quarantined() -> (Aws, Instance, String) {
+    let aws = Aws::moto(REGION).await;
+    let net = world::network(&aws).await;
+    let instance = world::one_eni_instance(&aws, &net).await;
+    let id = world::unique_finding_id();
+    let event = world::finding_event(
+        "ec2-defense-evasion-kernel-module.json",
+        &id,
+        REGION,
+        &instance,
+        Some(&net.vpc_id),
+    );
+    let plan = world::contain_plan(&event, &Config::default());
+    let outcomes = Ec2Executor::new(&aws.config).execute(&plan).await;
+    assert!(!any_failed(&outcomes), "{}", world::show(&outcomes));
+    (aws, instance, id)
+}
+
+/// Security Hub holding the finding's counterpart, GuardDuty with the account's detector.
+async fn services(id: &str) -> (SecurityHubApi, GuardDutyApi) {
+    let hub = SecurityHubApi::start(vec![(PRODUCT.into(), finding_arn(id))]).await;
+    let guardduty = GuardDutyApi::start(World {
+        detectors: vec![DETECTOR.into()],
+        ..World::default()
+    })
+    .await;
+    (hub, guardduty)
+}
+
+struct Run<'a> {
+    aws_endpoint: String,
+    hub: &'a SecurityHubApi,
+    guardduty: &'a GuardDutyApi,
+    args: &'a [&'a str],
+    env: &'a [(&'a str, &'a str)],
+}
+
+/// `responder release ec2 <instance> --output <output> <args>` with `run`'s environment.
+async fn release_as(instance: &str, output: &str, run: Run<'_>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_responder"));
+    cmd.args(["release", "ec2", instance, "--output", output])
+        .args(run.args)
+        .env("AWS_ENDPOINT_URL", &run.aws_endpoint)
+        .env("AWS_ENDPOINT_URL_SECURITYHUB", run.hub.endpoint())
+        .env("AWS_ENDPOINT_URL_GUARDDUTY", run.guardduty.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("RESPONDER_RECORD_MAC_KEY_ID")
+        .env_remove(RESOLVE_ENV)
+        .env_remove(ARCHIVE_ENV)
+        .envs(run.env.iter().copied());
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+async fn release(instance: &str, run: Run<'_>) -> (Output, Value) {
+    let out = release_as(instance, "json", run).await;
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, doc)
+}
+
+fn moto() -> String {
+    integration_tests::moto::shared().endpoint()
+}
+
+/// `(kind, status)` of each after-release outcome.
+fn after(doc: &Value) -> Vec<(String, String)> {
+    doc["after_release"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no after_release: {doc}"))
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().into(),
+                o["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn archive_calls(guardduty: &GuardDutyApi) -> Vec<Value> {
+    guardduty
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("/findings/archive"))
+        .map(|c| c.body)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_completed_release_resolves_and_archives_when_configured() {
+    let (aws, instance, id) = quarantined().await;
+    let (hub, guardduty) = services(&id).await;
+    let run = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &["--execute", "--resolve-in-securityhub"],
+        env: &[(ARCHIVE_ENV, "on")],
+    };
+    let (out, doc) = release(&instance.id, run).await;
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert!(
+        !world::tags(&aws, &instance.id)
+            .await
+            .contains_key(STATUS_TAG)
+    );
+    assert_eq!(
+        after(&doc),
+        pairs(&[
+            ("securityhub.resolve_finding", "done"),
+            ("guardduty.archive_finding", "done")
+        ]),
+        "{doc}"
+    );
+
+    let received = hub.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let (method, path, body) = &received[0];
+    assert_eq!(
+        (method.as_str(), path.as_str()),
+        ("PATCH", "/findings/batchupdate")
+    );
+    assert_eq!(
+        body["FindingIdentifiers"],
+        json!([{"ProductArn": PRODUCT, "Id": finding_arn(&id)}])
+    );
+    assert_eq!(body["Workflow"], json!({"Status": "RESOLVED"}));
+    let by = body["Note"]["UpdatedBy"].as_str().unwrap();
+    assert!(
+        by.starts_with(&format!("arn:aws:")) && by.contains(ACCOUNT),
+        "{by}"
+    );
+    let note = body["Note"]["Text"].as_str().unwrap();
+    assert!(note.contains(&format!("released by {by} at ")), "{note}");
+    assert!(
+        note.contains(&format!("EC2 instance {}", instance.id)),
+        "{note}"
+    );
+    let fields = &body["UserDefinedFields"];
+    assert_eq!(fields["guardduty-responder:outcome"], "released");
+    assert_eq!(fields["guardduty-responder:released-by"], by);
+    assert!(fields["guardduty-responder:released-at"].is_string());
+
+    assert_eq!(archive_calls(&guardduty), [json!({"findingIds": [id]})]);
+    let paths: Vec<String> = guardduty.calls().into_iter().map(|c| c.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/detector",
+            &format!("/detector/{DETECTOR}/findings/archive")
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_written_back_unless_configured_and_executed() {
+    let (aws, instance, id) = quarantined().await;
+    let (hub, guardduty) = services(&id).await;
+    // Configured, but a dry run: says what it would do, sends nothing.
+    let dry = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &[],
+        env: &[(RESOLVE_ENV, "on"), (ARCHIVE_ENV, "on")],
+    };
+    let (out, doc) = release(&instance.id, dry).await;
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(
+        after(&doc),
+        pairs(&[
+            ("securityhub.resolve_finding", "skipped"),
+            ("guardduty.archive_finding", "skipped")
+        ])
+    );
+    assert!(
+        world::tags(&aws, &instance.id)
+            .await
+            .contains_key(STATUS_TAG)
+    );
+    // Executed, not configured: released, nothing written back.
+    let plain = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &["--execute"],
+        env: &[(RESOLVE_ENV, "off")],
+    };
+    let (out, doc) = release(&instance.id, plain).await;
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert!(
+        !world::tags(&aws, &instance.id)
+            .await
+            .contains_key(STATUS_TAG)
+    );
+    assert_eq!(after(&doc), []);
+    assert!(hub.received().is_empty());
+    assert!(guardduty.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incomplete_release_neither_resolves_nor_archives() {
+    let (_aws, instance, id) = quarantined().await;
+    let (hub, guardduty) = services(&id).await;
+    let proxy = Proxy::start(&moto()).await;
+    proxy.fail(
+        "ModifyNetworkInterfaceAttribute",
+        403,
+        "UnauthorizedOperation",
+        None,
+    );
+    let run = Run {
+        aws_endpoint: proxy.endpoint(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &[
+            "--execute",
+            "--resolve-in-securityhub",
+            "--archive-in-guardduty",
+        ],
+        env: &[],
+    };
+    let (out, doc) = release(&instance.id, run).await;
+    assert_eq!(out.status.code(), Some(1), "the release failed: {doc}");
+    assert_eq!(
+        after(&doc),
+        pairs(&[
+            ("securityhub.resolve_finding", "skipped"),
+            ("guardduty.archive_finding", "skipped")
+        ])
+    );
+    assert!(
+        doc["after_release"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not complete")
+    );
+    assert!(hub.received().is_empty());
+    assert!(guardduty.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn write_back_failures_are_reported_and_the_release_stands() {
+    let (aws, instance, _id) = quarantined().await;
+    // No Security Hub counterpart; GuardDuty denies the archive.
+    let hub = SecurityHubApi::start(vec![]).await;
+    let guardduty = GuardDutyApi::start(World {
+        detectors: vec![DETECTOR.into()],
+        ..World::default()
+    })
+    .await;
+    guardduty.refuse("ArchiveFindings", 403, "AccessDeniedException");
+    let args = [
+        "--execute",
+        "--resolve-in-securityhub",
+        "--archive-in-guardduty",
+    ];
+    let run = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &args,
+        env: &[],
+    };
+    let (out, doc) = release(&instance.id, run).await;
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert!(
+        !world::tags(&aws, &instance.id)
+            .await
+            .contains_key(STATUS_TAG)
+    );
+    assert_eq!(
+        after(&doc),
+        pairs(&[
+            ("securityhub.resolve_finding", "failed"),
+            ("guardduty.archive_finding", "failed")
+        ])
+    );
+    let detail = |i: usize| {
+        doc["after_release"][i]["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(detail(0).contains("FindingNotFound"), "{}", detail(0));
+    assert!(detail(1).contains("AccessDenied"), "{}", detail(1));
+    assert_eq!(archive_calls(&guardduty).len(), 1);
+
+    // No detector in the region (and in text output): both fail, nothing else is sent.
+    let (_aws, instance, _id) = quarantined().await;
+    let empty = GuardDutyApi::start(World::default()).await;
+    let hub = SecurityHubApi::start(vec![]).await;
+    let run = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &empty,
+        args: &args,
+        env: &[],
+    };
+    let out = release_as(&instance.id, "text", run).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    for step in ["securityhub.resolve_finding", "guardduty.archive_finding"] {
+        assert!(
+            text.contains(&format!("  after release: [FAILED] {step}"))
+                && text.contains("no GuardDuty detector in us-east-1"),
+            "{text}"
+        );
+    }
+    assert!(hub.received().is_empty());
+}
+
+/// The record's finding tag is rewritten (anyone allowed `ec2:CreateTags`; no MAC key) to
+/// aim the write-back at another detector's finding: nothing is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rewritten_finding_id_in_the_record_steers_nothing() {
+    let (aws, instance, id) = quarantined().await;
+    let (hub, guardduty) = services(&id).await;
+    let hostile = format!("{id}/../../../detector/{DETECTOR}/finding/0000");
+    world::set_tag(
+        &aws,
+        &instance.id,
+        "guardduty-responder:prior:finding",
+        &hostile,
+    )
+    .await;
+    let run = Run {
+        aws_endpoint: moto(),
+        hub: &hub,
+        guardduty: &guardduty,
+        args: &[
+            "--execute",
+            "--resolve-in-securityhub",
+            "--archive-in-guardduty",
+        ],
+        env: &[],
+    };
+    let (out, doc) = release(&instance.id, run).await;
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(
+        after(&doc),
+        pairs(&[
+            ("securityhub.resolve_finding", "failed"),
+            ("guardduty.archive_finding", "failed")
+        ])
+    );
+    assert!(
+        doc["after_release"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a GuardDuty finding id")
+    );
+    assert!(hub.received().is_empty());
+    assert!(guardduty.calls().is_empty());
+}
