@@ -174,10 +174,7 @@ async fn a_completed_release_resolves_and_archives_when_configured() {
     );
     assert_eq!(body["Workflow"], json!({"Status": "RESOLVED"}));
     let by = body["Note"]["UpdatedBy"].as_str().unwrap();
-    assert!(
-        by.starts_with(&format!("arn:aws:")) && by.contains(ACCOUNT),
-        "{by}"
-    );
+    assert!(by.starts_with("arn:aws:") && by.contains(ACCOUNT), "{by}");
     let note = body["Note"]["Text"].as_str().unwrap();
     assert!(note.contains(&format!("released by {by} at ")), "{note}");
     assert!(
