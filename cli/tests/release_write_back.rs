@@ -66,6 +66,23 @@ struct Run<'a> {
 }
 
 /// `responder release ec2 <instance> --output <output> <args>` with `run`'s environment.
+impl<'a> Run<'a> {
+    /// Release, resolve and archive, configured by flags only.
+    fn everything(
+        aws_endpoint: String,
+        hub: &'a SecurityHubApi,
+        guardduty: &'a GuardDutyApi,
+    ) -> Self {
+        Run {
+            aws_endpoint,
+            hub,
+            guardduty,
+            args: EVERYTHING,
+            env: &[],
+        }
+    }
+}
+
 async fn release_as(instance: &str, output: &str, run: Run<'_>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_responder"));
     cmd.args(["release", "ec2", instance, "--output", output])
@@ -104,25 +121,50 @@ fn moto() -> String {
     integration_tests::moto::shared().endpoint()
 }
 
-/// `(kind, status)` of each after-release outcome.
-fn after(doc: &Value) -> Vec<(String, String)> {
-    doc["after_release"]
+/// Release, resolve and archive.
+const EVERYTHING: &[&str] = &[
+    "--execute",
+    "--resolve-in-securityhub",
+    "--archive-in-guardduty",
+];
+
+/// The status of each after-release outcome, checked to be the resolve then the archive.
+fn after(doc: &Value) -> Vec<String> {
+    let outcomes = doc["after_release"]
         .as_array()
-        .unwrap_or_else(|| panic!("no after_release: {doc}"))
+        .unwrap_or_else(|| panic!("no after_release: {doc}"));
+    let kinds: Vec<&str> = outcomes
         .iter()
-        .map(|o| {
-            (
-                o["kind"].as_str().unwrap().into(),
-                o["status"].as_str().unwrap().into(),
-            )
-        })
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    if !kinds.is_empty() {
+        assert_eq!(
+            kinds,
+            ["securityhub.resolve_finding", "guardduty.archive_finding"]
+        );
+    }
+    outcomes
+        .iter()
+        .map(|o| o["status"].as_str().unwrap().to_owned())
         .collect()
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+/// Both write-backs ended with `status`, the first saying `why`.
+fn both(doc: &Value, status: &str, why: &str) {
+    assert_eq!(after(doc), [status, status], "{doc}");
+    let detail = doc["after_release"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains(why), "{detail}");
+}
+
+async fn still_quarantined(aws: &Aws, instance: &Instance) -> bool {
+    world::tags(aws, &instance.id)
+        .await
+        .contains_key(STATUS_TAG)
+}
+
+fn nothing_sent(hub: &SecurityHubApi, guardduty: &GuardDutyApi) {
+    assert!(hub.received().is_empty(), "{:?}", hub.received());
+    assert!(guardduty.calls().is_empty(), "{:?}", guardduty.calls());
 }
 
 fn archive_calls(guardduty: &GuardDutyApi) -> Vec<Value> {
@@ -147,27 +189,10 @@ async fn a_completed_release_resolves_and_archives_when_configured() {
     };
     let (out, doc) = release(&instance.id, run).await;
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert!(
-        !world::tags(&aws, &instance.id)
-            .await
-            .contains_key(STATUS_TAG)
-    );
-    assert_eq!(
-        after(&doc),
-        pairs(&[
-            ("securityhub.resolve_finding", "done"),
-            ("guardduty.archive_finding", "done")
-        ]),
-        "{doc}"
-    );
+    assert!(!still_quarantined(&aws, &instance).await);
+    assert_eq!(after(&doc), ["done", "done"], "{doc}");
 
-    let received = hub.received();
-    assert_eq!(received.len(), 1, "{received:?}");
-    let (method, path, body) = &received[0];
-    assert_eq!(
-        (method.as_str(), path.as_str()),
-        ("PATCH", "/findings/batchupdate")
-    );
+    let body = &hub.the_one_update();
     assert_eq!(
         body["FindingIdentifiers"],
         json!([{"ProductArn": PRODUCT, "Id": finding_arn(&id)}])
@@ -211,18 +236,12 @@ async fn nothing_is_written_back_unless_configured_and_executed() {
     };
     let (out, doc) = release(&instance.id, dry).await;
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert_eq!(
-        after(&doc),
-        pairs(&[
-            ("securityhub.resolve_finding", "skipped"),
-            ("guardduty.archive_finding", "skipped")
-        ])
+    both(
+        &doc,
+        "skipped",
+        "dry run: would mark the Security Hub finding RESOLVED",
     );
-    assert!(
-        world::tags(&aws, &instance.id)
-            .await
-            .contains_key(STATUS_TAG)
-    );
+    assert!(still_quarantined(&aws, &instance).await);
     // Executed, not configured: released, nothing written back.
     let plain = Run {
         aws_endpoint: moto(),
@@ -233,14 +252,9 @@ async fn nothing_is_written_back_unless_configured_and_executed() {
     };
     let (out, doc) = release(&instance.id, plain).await;
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert!(
-        !world::tags(&aws, &instance.id)
-            .await
-            .contains_key(STATUS_TAG)
-    );
-    assert_eq!(after(&doc), []);
-    assert!(hub.received().is_empty());
-    assert!(guardduty.calls().is_empty());
+    assert!(!still_quarantined(&aws, &instance).await);
+    assert_eq!(after(&doc), Vec::<String>::new());
+    nothing_sent(&hub, &guardduty);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -254,34 +268,11 @@ async fn an_incomplete_release_neither_resolves_nor_archives() {
         "UnauthorizedOperation",
         None,
     );
-    let run = Run {
-        aws_endpoint: proxy.endpoint(),
-        hub: &hub,
-        guardduty: &guardduty,
-        args: &[
-            "--execute",
-            "--resolve-in-securityhub",
-            "--archive-in-guardduty",
-        ],
-        env: &[],
-    };
+    let run = Run::everything(proxy.endpoint(), &hub, &guardduty);
     let (out, doc) = release(&instance.id, run).await;
     assert_eq!(out.status.code(), Some(1), "the release failed: {doc}");
-    assert_eq!(
-        after(&doc),
-        pairs(&[
-            ("securityhub.resolve_finding", "skipped"),
-            ("guardduty.archive_finding", "skipped")
-        ])
-    );
-    assert!(
-        doc["after_release"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("did not complete")
-    );
-    assert!(hub.received().is_empty());
-    assert!(guardduty.calls().is_empty());
+    both(&doc, "skipped", "did not complete");
+    nothing_sent(&hub, &guardduty);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -295,53 +286,20 @@ async fn write_back_failures_are_reported_and_the_release_stands() {
     })
     .await;
     guardduty.refuse("ArchiveFindings", 403, "AccessDeniedException");
-    let args = [
-        "--execute",
-        "--resolve-in-securityhub",
-        "--archive-in-guardduty",
-    ];
-    let run = Run {
-        aws_endpoint: moto(),
-        hub: &hub,
-        guardduty: &guardduty,
-        args: &args,
-        env: &[],
-    };
+    let run = Run::everything(moto(), &hub, &guardduty);
     let (out, doc) = release(&instance.id, run).await;
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert!(
-        !world::tags(&aws, &instance.id)
-            .await
-            .contains_key(STATUS_TAG)
-    );
-    assert_eq!(
-        after(&doc),
-        pairs(&[
-            ("securityhub.resolve_finding", "failed"),
-            ("guardduty.archive_finding", "failed")
-        ])
-    );
-    let detail = |i: usize| {
-        doc["after_release"][i]["detail"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert!(detail(0).contains("FindingNotFound"), "{}", detail(0));
-    assert!(detail(1).contains("AccessDenied"), "{}", detail(1));
+    assert!(!still_quarantined(&aws, &instance).await);
+    both(&doc, "failed", "FindingNotFound");
+    let archive = doc["after_release"][1]["detail"].as_str().unwrap();
+    assert!(archive.contains("AccessDenied"), "{archive}");
     assert_eq!(archive_calls(&guardduty).len(), 1);
 
     // No detector in the region (and in text output): both fail, nothing else is sent.
     let (_aws, instance, _id) = quarantined().await;
     let empty = GuardDutyApi::start(World::default()).await;
     let hub = SecurityHubApi::start(vec![]).await;
-    let run = Run {
-        aws_endpoint: moto(),
-        hub: &hub,
-        guardduty: &empty,
-        args: &args,
-        env: &[],
-    };
+    let run = Run::everything(moto(), &hub, &empty);
     let out = release_as(&instance.id, "text", run).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -369,32 +327,9 @@ async fn a_rewritten_finding_id_in_the_record_steers_nothing() {
         &hostile,
     )
     .await;
-    let run = Run {
-        aws_endpoint: moto(),
-        hub: &hub,
-        guardduty: &guardduty,
-        args: &[
-            "--execute",
-            "--resolve-in-securityhub",
-            "--archive-in-guardduty",
-        ],
-        env: &[],
-    };
+    let run = Run::everything(moto(), &hub, &guardduty);
     let (out, doc) = release(&instance.id, run).await;
     assert_eq!(out.status.code(), Some(0), "{doc}");
-    assert_eq!(
-        after(&doc),
-        pairs(&[
-            ("securityhub.resolve_finding", "failed"),
-            ("guardduty.archive_finding", "failed")
-        ])
-    );
-    assert!(
-        doc["after_release"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not a GuardDuty finding id")
-    );
-    assert!(hub.received().is_empty());
-    assert!(guardduty.calls().is_empty());
+    both(&doc, "failed", "not a GuardDuty finding id");
+    nothing_sent(&hub, &guardduty);
 }
