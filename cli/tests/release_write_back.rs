@@ -11,7 +11,7 @@ use integration_tests::world::{self, Aws, Instance};
 use responder::Config;
 use responder::actions::ec2::Ec2Executor;
 use responder::execute::Executor;
-use responder::notify::after_release::{ARCHIVE_ENV, RESOLVE_ENV};
+use responder::notify::after_release::{ARCHIVE_ENV, PERMISSIONS, RESOLVE_ENV};
 use responder::outcome::any_failed;
 use serde_json::{Value, json};
 use std::process::{Command, Output};
@@ -212,6 +212,21 @@ async fn a_completed_release_resolves_and_archives_when_configured() {
     assert!(fields["guardduty-responder:released-at"].is_string());
 
     assert_eq!(archive_calls(&guardduty), [json!({"findingIds": [id]})]);
+    // The calls made are exactly the permissions declared for the write-back.
+    let mut called: Vec<&str> = guardduty
+        .calls()
+        .iter()
+        .map(|c| match c.path.as_str() {
+            "/detector" => "guardduty:ListDetectors",
+            p if p.ends_with("/findings/archive") => "guardduty:ArchiveFindings",
+            p => panic!("unexpected GuardDuty call {p}"),
+        })
+        .chain(["securityhub:BatchUpdateFindings"])
+        .collect();
+    let mut declared = PERMISSIONS.to_vec();
+    called.sort_unstable();
+    declared.sort_unstable();
+    assert_eq!(called, declared);
     let paths: Vec<String> = guardduty.calls().into_iter().map(|c| c.path).collect();
     assert_eq!(
         paths,
