@@ -18,6 +18,8 @@ mod release_ec2;
 mod release_ecs;
 #[cfg(feature = "aws")]
 mod release_eks;
+#[cfg(feature = "aws")]
+mod release_write_back;
 mod replay;
 #[cfg(feature = "aws")]
 mod replay_execute;

@@ -7,6 +7,7 @@
 //! refused; without it release warns that the record is unverified.
 
 use crate::Output;
+use crate::release_write_back::{self, Done};
 use responder::actions::ec2::{Ec2Executor, Released};
 use responder::outcome::Status;
 use responder::sanitize::neutralise;
@@ -22,6 +23,8 @@ pub struct Args {
     /// Carry the release out; without it nothing is changed.
     #[arg(long)]
     pub execute: bool,
+    #[command(flatten)]
+    pub after: crate::release_write_back::WriteBack,
     #[arg(long, value_enum, default_value = "text")]
     pub output: Output,
 }
@@ -45,16 +48,29 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         .release(&args.instance_id, args.execute)
         .await
         .map_err(|e| e.to_string())?;
+    let done = Done {
+        finding_id: released.finding_id.as_deref(),
+        region: &region,
+        released: format!("EC2 instance {}", released.instance_id),
+        executed: released.executed,
+        outcomes: &released.outcomes,
+    };
+    let after = release_write_back::run(&sdk, args.after, done).await;
     match args.output {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "region": region,
                 "release": released,
+                "after_release": after,
             }))
             .map_err(|e| e.to_string())?
         ),
-        Output::Text => print!("{}", text(&released, &region)),
+        Output::Text => print!(
+            "{}{}",
+            text(&released, &region),
+            release_write_back::text(&after)
+        ),
     }
     let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
     Ok(if failed {

@@ -7,6 +7,7 @@
 //! credentials (default chain; `AWS_ENDPOINT_URL` honoured).
 
 use crate::Output;
+use crate::release_write_back::{self, Done};
 use responder::actions::ecs::{EcsExecutor, Released};
 use responder::options::EcsOptions;
 use responder::outcome::Status;
@@ -25,6 +26,8 @@ pub struct Args {
     /// Carry the release out; without it nothing is changed.
     #[arg(long)]
     pub execute: bool,
+    #[command(flatten)]
+    pub after: crate::release_write_back::WriteBack,
     #[arg(long, value_enum, default_value = "text")]
     pub output: Output,
 }
@@ -42,16 +45,32 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         .release(&args.cluster, &args.task_arn, args.execute)
         .await
         .map_err(|e| neutralise(&e.to_string(), 400).into_owned())?;
+    let done = Done {
+        finding_id: released.finding_id.as_deref(),
+        region: &region,
+        released: format!(
+            "ECS task {} (cluster {})",
+            released.task_arn, released.cluster
+        ),
+        executed: released.executed,
+        outcomes: &released.outcomes,
+    };
+    let after = release_write_back::run(&sdk, args.after, done).await;
     match args.output {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "region": region,
                 "release": released,
+                "after_release": after,
             }))
             .map_err(|e| e.to_string())?
         ),
-        Output::Text => print!("{}", text(&released, &region)),
+        Output::Text => print!(
+            "{}{}",
+            text(&released, &region),
+            release_write_back::text(&after)
+        ),
     }
     let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
     Ok(if failed {

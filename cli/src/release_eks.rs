@@ -4,6 +4,7 @@
 //! instance protection, so the caller's own RBAC applies in the cluster.
 
 use crate::Output;
+use crate::release_write_back::{self, Done};
 use responder::actions::eks::EksExecutor;
 use responder::actions::eks::release::{Released, Request};
 use responder::outcome::Status;
@@ -28,6 +29,8 @@ pub struct Args {
     /// Carry the release out; without it nothing is changed.
     #[arg(long)]
     pub execute: bool,
+    #[command(flatten)]
+    pub after: crate::release_write_back::WriteBack,
     #[arg(long, value_enum, default_value = "text")]
     pub output: Output,
 }
@@ -53,12 +56,27 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         .release(&req, args.execute)
         .await
         .map_err(|e| e.to_string())?;
-    match args.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&released).map_err(|e| e.to_string())?
+    let done = Done {
+        finding_id: released.finding_id.as_deref(),
+        region: &region,
+        released: format!(
+            "EKS pod {}/{} (cluster {})",
+            released.namespace, released.pod, released.cluster
         ),
-        Output::Text => print!("{}", text(&released)),
+        executed: released.executed,
+        outcomes: &released.outcomes,
+    };
+    let after = release_write_back::run(&sdk, args.after, done).await;
+    match args.output {
+        Output::Json => {
+            let mut doc = serde_json::to_value(&released).map_err(|e| e.to_string())?;
+            doc["after_release"] = serde_json::to_value(&after).map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            )
+        }
+        Output::Text => print!("{}{}", text(&released), release_write_back::text(&after)),
     }
     let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
     Ok(if failed {

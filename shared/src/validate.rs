@@ -18,6 +18,15 @@ pub fn is_finding_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A GuardDuty detector id: lowercase letters and digits (32 in practice), at most 64.
+/// It becomes a path segment of a finding ARN and of the GuardDuty API's URLs.
+pub fn is_detector_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 /// An AWS account id: exactly twelve ASCII digits.
 pub fn is_account_id(v: &str) -> bool {
     v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit())
@@ -59,6 +68,14 @@ mod tests {
             "１23456789012",
         ] {
             assert!(!is_account_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn detector_ids_are_lowercase_alphanumeric() {
+        assert!(is_detector_id("4cb6a1f0e2d3c5b79a8e1f20d3c4b5a6"));
+        for bad in ["", "a/b", "..", "A1", "d:x", &"a".repeat(65)] {
+            assert!(!is_detector_id(bad), "{bad:?}");
         }
     }
 

@@ -3,7 +3,8 @@
 //! (`POST /detector/{id}/coverage/statistics`) and `ListCoverage`
 //! (`POST /detector/{id}/coverage`, `nextToken` pagination), `ListFindings`
 //! (`POST /detector/{id}/findings`, an `updatedAt` criterion, `nextToken` pagination) and
-//! `GetFindings` (`POST /detector/{id}/findings/get`, at most 50 ids) — plus the Resource Groups
+//! `GetFindings` (`POST /detector/{id}/findings/get`, at most 50 ids) and `ArchiveFindings`
+//! (`POST /detector/{id}/findings/archive`, 1 to 50 ids) — plus the Resource Groups
 //! Tagging API's `GetResources` (awsJson1.1, `X-Amz-Target`). moto 5.2.5 implements neither
 //! coverage operation, so the real SDK (and the real CLI binary, through
 //! `AWS_ENDPOINT_URL`) talks to this instead. Every request is logged.
@@ -45,10 +46,14 @@ pub struct Call {
     pub body: Value,
 }
 
+/// Operations answered with an error instead: `(operation, HTTP status, error code)`.
+type Refusals = Arc<Mutex<Vec<(String, u16, String)>>>;
+
 pub struct GuardDutyApi {
     port: u16,
     world: Arc<Mutex<World>>,
     calls: Arc<Mutex<Vec<Call>>>,
+    refusals: Refusals,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -62,13 +67,15 @@ impl GuardDutyApi {
         let shared = world.clone();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let log = calls.clone();
+        let refusals: Refusals = Arc::default();
+        let refused = refusals.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (world, log) = (world.clone(), log.clone());
+                let (world, log, refused) = (world.clone(), log.clone(), refused.clone());
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: Request<Incoming>| {
-                        let (world, log) = (world.clone(), log.clone());
-                        async move { answer(req, &world, &log).await }
+                        let (world, log, refused) = (world.clone(), log.clone(), refused.clone());
+                        async move { answer(req, &world, &log, &refused).await }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
@@ -80,8 +87,18 @@ impl GuardDutyApi {
             port,
             world: shared,
             calls,
+            refusals,
             task,
         }
+    }
+
+    /// Answers `operation` (`ListDetectors`, `ArchiveFindings`) with `status` and the
+    /// error `code` (e.g. 403 `AccessDeniedException`) from now on.
+    pub fn refuse(&self, operation: &str, status: u16, code: &str) {
+        self.refusals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((operation.into(), status, code.into()));
     }
 
     pub fn endpoint(&self) -> String {
@@ -172,10 +189,20 @@ fn matches(resource: &Value, filter: &Value) -> bool {
     })
 }
 
+/// The operation a REST request is, for the ones that can be refused.
+fn operation(method: &str, parts: &[&str]) -> &'static str {
+    match (method, parts) {
+        ("GET", ["detector"]) => "ListDetectors",
+        ("POST", ["detector", _, "findings", "archive"]) => "ArchiveFindings",
+        _ => "",
+    }
+}
+
 async fn answer(
     req: Request<Incoming>,
     world: &Mutex<World>,
     log: &Mutex<Vec<Call>>,
+    refusals: &Mutex<Vec<(String, u16, String)>>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -217,6 +244,20 @@ async fn answer(
     }
 
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let op = operation(&method, &parts);
+    let refusal = refusals
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(o, _, _)| o == op)
+        .cloned();
+    if let Some((_, status, code)) = refusal {
+        return Ok(reply(
+            status,
+            json!({"message": format!("{op} refused"), "__type": code}),
+            Some(&code),
+        ));
+    }
     Ok(match (method.as_str(), parts.as_slice()) {
         ("GET", ["detector"]) => reply(200, json!({"detectorIds": world.detectors}), None),
         ("POST", ["detector", id, "coverage", "statistics"]) => {
@@ -258,6 +299,14 @@ async fn answer(
         ("POST", ["detector", id, "findings"]) if owned(world, id) => list_findings(world, &body),
         ("POST", ["detector", id, "findings", "get"]) if owned(world, id) => {
             get_findings(world, &body)
+        }
+        ("POST", ["detector", id, "findings", "archive"]) if owned(world, id) => {
+            let n = body["findingIds"].as_array().map_or(0, Vec::len);
+            if (1..=50).contains(&n) {
+                reply(200, json!({}), None)
+            } else {
+                bad_request("findingIds must hold 1 to 50 ids")
+            }
         }
         ("POST", ["detector", _, "findings", ..]) => bad_request(NOT_OWNED),
         ("POST", ["detector", id, "coverage"]) => {

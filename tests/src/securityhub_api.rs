@@ -56,6 +56,17 @@ impl SecurityHubApi {
         self.lock().received.clone()
     }
 
+    /// The body of the one request received, which must be a `BatchUpdateFindings`.
+    pub fn the_one_update(&self) -> Value {
+        let received = self.received();
+        match &received[..] {
+            [(method, path, body)] if method == "PATCH" && path == "/findings/batchupdate" => {
+                body.clone()
+            }
+            _ => panic!("not one BatchUpdateFindings: {received:?}"),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -103,6 +103,10 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
         .await
         .expect("release without the task");
     assert!(!released.task_found);
+    assert_eq!(
+        released.finding_id, None,
+        "the finding is named on the task only"
+    );
     let status = |k: ReleaseStep| {
         released
             .outcomes
@@ -174,6 +178,10 @@ async fn release_with_the_task_known_also_removes_the_acl_record() {
         .await
         .expect("release");
     assert!(released.task_found);
+    assert_eq!(
+        released.finding_id.as_deref(),
+        Some(plan.finding_id.as_str())
+    );
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
         "{released:?}"

@@ -274,6 +274,7 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
     w.api.clear_requests();
     let dry = ex.release(&req, false).await.expect("dry run");
     assert!(!dry.executed);
+    assert_eq!(dry.finding_id.as_deref(), Some(fid.as_str()));
     assert!(
         dry.outcomes
             .iter()

@@ -1,7 +1,10 @@
-//! Notifiers (adapters): SNS, a Slack incoming webhook and the Security Hub write-back.
+//! Notifiers (adapters): SNS, a Slack incoming webhook and the Security Hub write-back
+//! (and, after a release, `after_release`: Security Hub `RESOLVED`, GuardDuty archive).
 //! They send what the renderer produced (or, for Security Hub, the decision and outcomes)
 //! and report per channel; a failed notification never undoes or blocks containment.
 
+#[cfg(feature = "securityhub")]
+pub mod after_release;
 pub mod json_webhook;
 pub mod secret;
 #[cfg(feature = "securityhub")]

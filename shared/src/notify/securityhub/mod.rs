@@ -6,7 +6,7 @@
 //! GuardDuty gets no write-back: its API has no notes or workflow, and the only thing it
 //! could do — archive the finding — would hide it from the console and from every rule
 //! that reads `service.archived`, while the workload is still contained. Archiving after a
-//! release is the one safe moment; it is not built (see docs/playbook.md).
+//! release is the one safe moment: [`super::after_release`], only when configured.
 
 pub mod update;
 

@@ -22,8 +22,7 @@ pub const FIELD_RESPONDER: &str = "guardduty-responder";
 pub enum Workflow {
     /// After a response: someone was told.
     Notified,
-    /// After a release. Not written yet: `responder release` does not write back (the
-    /// release record would need the finding's ARN); the value is here for that step.
+    /// After a completed release ([`crate::notify::after_release`]).
     Resolved,
 }
 
@@ -76,7 +75,7 @@ fn parse_arn<'a>(arn: &'a str, finding_id: &str) -> Option<(&'a str, &'a str)> {
 }
 
 /// Cuts `text` to `max` characters, ending with `…` when cut.
-fn bounded(text: &str, max: usize) -> String {
+pub(crate) fn bounded(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

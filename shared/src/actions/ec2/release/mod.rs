@@ -66,6 +66,9 @@ pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 #[derive(Debug, Clone, Serialize)]
 pub struct Released {
     pub instance_id: String,
+    /// The finding the record was written for (`guardduty-responder:prior:finding`), as
+    /// tagged: unvalidated (the after-release write-back validates it).
+    pub finding_id: Option<String>,
     pub executed: bool,
     pub prior_state: PriorState,
     /// E.g. that the record is unverified (no MAC key configured).
@@ -178,6 +181,7 @@ pub(crate) async fn release(
     });
     Ok(Released {
         instance_id: instance_id.to_owned(),
+        finding_id: view.tags.get(record_mac::FINDING_KEY).cloned(),
         executed: execute,
         prior_state: prior,
         warnings,
@@ -211,6 +215,8 @@ async fn release_revocation_only(c: &Clients, view: &InstanceView, execute: bool
         instance_id: view.id.clone(),
         executed: execute,
         prior_state: PriorState::default(),
+        // The first release already closed the finding (if configured): nothing to resolve.
+        finding_id: None,
         warnings: vec![
             "the quarantine was released before; only its role-session revocation remained".into(),
         ],

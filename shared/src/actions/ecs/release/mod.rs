@@ -64,6 +64,9 @@ pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 pub struct Released {
     pub cluster: String,
     pub task_arn: String,
+    /// The finding the task was isolated for (`guardduty-responder:finding-id`), as tagged:
+    /// unvalidated. `None` once ECS has forgotten the task.
+    pub finding_id: Option<String>,
     pub executed: bool,
     /// False when ECS no longer knows the task: the record came from the network ACL.
     pub task_found: bool,
@@ -252,6 +255,7 @@ pub(crate) async fn release(
     Ok(Released {
         cluster: cluster.to_owned(),
         task_arn: task_arn.to_owned(),
+        finding_id: view.and_then(|v| v.tags.get(crate::actions::tags::FINDING_ID_KEY).cloned()),
         executed: execute,
         task_found: view.is_some(),
         record,

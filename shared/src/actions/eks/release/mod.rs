@@ -83,6 +83,9 @@ pub struct Released {
     pub cluster: String,
     pub namespace: String,
     pub pod: String,
+    /// The finding the pod was quarantined for (the pod's or the policy's
+    /// `FINDING_ID_ANNOTATION`), as annotated: unvalidated.
+    pub finding_id: Option<String>,
     pub executed: bool,
     /// The labels quarantine recorded and release puts back.
     pub restored_labels: BTreeMap<String, String>,
@@ -215,6 +218,16 @@ pub(crate) async fn release(
             .and_then(|np| np.metadata.annotations.as_ref())
             .and_then(|a| a.get(NODE_ANNOTATION).cloned())
     });
+    let finding_id = pod
+        .as_ref()
+        .and_then(|p| p.annotations.get(FINDING_ID_ANNOTATION))
+        .or_else(|| {
+            policy
+                .as_ref()
+                .and_then(|np| np.metadata.annotations.as_ref())
+                .and_then(|a| a.get(FINDING_ID_ANNOTATION))
+        })
+        .cloned();
     let pod_target = format!("{}/{}/{}", req.cluster, req.namespace, req.pod);
     let mut outcomes = Vec::new();
 
@@ -313,6 +326,7 @@ pub(crate) async fn release(
         cluster: req.cluster.to_owned(),
         namespace: req.namespace.to_owned(),
         pod: req.pod.to_owned(),
+        finding_id,
         executed: execute,
         restored_labels: restorable,
         node,
