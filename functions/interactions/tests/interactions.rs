@@ -6,6 +6,7 @@
 
 use integration_tests::guardduty_api::{GuardDutyApi, World};
 use integration_tests::runtime_api::RuntimeApi;
+use integration_tests::securityhub_api::SecurityHubApi;
 use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws};
 use responder::interactions::signature::sign;
@@ -123,8 +124,15 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
     );
     let mut sample: Value = serde_json::from_slice(&sample_event).unwrap();
     sample["detail"]["service"]["additionalInfo"] = json!({"sample": true});
+    const DETECTOR: &str = "12abc34d567e8fa901bc2d34e56789f0";
+    const PRODUCT: &str = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
+    let finding_arn = format!(
+        "arn:aws:guardduty:us-east-1:123456789012:detector/{DETECTOR}/finding/{}",
+        finding.finding_id
+    );
+    let hub = SecurityHubApi::start(vec![(PRODUCT.to_owned(), finding_arn.clone())]).await;
     let gd = GuardDutyApi::start(World {
-        detectors: vec!["12abc34d567e8fa901bc2d34e56789f0".into()],
+        detectors: vec![DETECTOR.into()],
         findings: vec![(0, detail), (0, sample["detail"].clone())],
         ..World::default()
     })
@@ -148,6 +156,9 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
             ),
             ("AWS_ENDPOINT_URL_GUARDDUTY", gd.endpoint()),
             ("AWS_ENDPOINT_URL_LAMBDA", lambda.url()),
+            ("AWS_ENDPOINT_URL_SECURITYHUB", hub.endpoint()),
+            ("RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE", "on".into()),
+            ("RESPONDER_GUARDDUTY_ARCHIVE_ON_RELEASE", "on".into()),
             ("RESPONDER_MODE", "enforce".into()),
             ("RESPONDER_IDEMPOTENCY_TABLE", table),
             ("RESPONDER_SLACK_SIGNING_SECRET", SECRET.into()),
@@ -326,6 +337,25 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
         text.contains(&format!("*Released* by <@{RELEASER}>")),
         "{text}"
     );
+    // Written back as `responder release` does: resolved in Security Hub by the clicking
+    // user (the only update: containment's write-back is off here), archived in GuardDuty.
+    let update = hub.the_one_update();
+    assert_eq!(
+        update["FindingIdentifiers"],
+        json!([{"Id": finding_arn, "ProductArn": PRODUCT}])
+    );
+    assert_eq!(update["Workflow"]["Status"], "RESOLVED");
+    let note = update["Note"]["Text"].as_str().unwrap();
+    assert!(note.contains(RELEASER), "{note}");
+    let archived: Vec<_> = gd
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("/findings/archive"))
+        .collect();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    assert_eq!(archived[0].body["findingIds"], json!([finding.finding_id]));
+    assert!(text.contains("RESOLVED with a note"), "{text}");
+    assert!(text.contains(": done archived"), "{text}");
 
     // One audit record per attempt, saying who did what to which finding and how it ended;
     // the signing secret never appears.

@@ -128,6 +128,12 @@ resource "aws_iam_role_policy" "interactions" {
         Resource = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/*"]
       },
       {
+        Sid      = "ResolveReleasedFindingsInSecurityHub"
+        Effect   = "Allow"
+        Action   = [for a in local.interactions_permissions : a if startswith(a, "securityhub:")]
+        Resource = ["arn:${local.partition}:securityhub:*:${local.account_id}:hub/default"]
+      },
+      {
         Sid      = "InvokeItselfAsynchronously"
         Effect   = "Allow"
         Action   = [for a in local.interactions_permissions : a if startswith(a, "lambda:")]
@@ -208,6 +214,10 @@ resource "aws_lambda_function" "interactions" {
         RESPONDER_SLACK_SIGNING_SECRET_ARN = aws_secretsmanager_secret.slack_signing_secret[0].arn
         RESPONDER_SLACK_APPROVERS          = join(",", var.slack_interactions.approvers)
         RESPONDER_SLACK_RELEASERS          = join(",", var.slack_interactions.releasers)
+        # After a Release click, as `responder release --resolve-in-securityhub
+        # --archive-in-guardduty` would (each opt-in).
+        RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE = var.securityhub_write_back && var.slack_interactions.resolve_on_release ? "on" : "off"
+        RESPONDER_GUARDDUTY_ARCHIVE_ON_RELEASE   = var.slack_interactions.archive_on_release ? "on" : "off"
       },
       var.slack_interactions.bot_token ? { RESPONDER_SLACK_BOT_TOKEN_ARN = aws_secretsmanager_secret.slack_bot_token[0].arn } : {},
     )

@@ -117,6 +117,8 @@ locals {
   interactions_permissions = [
     "guardduty:GetFindings",
     "lambda:InvokeFunction",
+    "guardduty:ArchiveFindings",
+    "securityhub:BatchUpdateFindings",
   ]
 
   # Release from a Release click: the surfaces' release-only actions (RELEASE_PERMISSIONS

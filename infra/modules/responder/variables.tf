@@ -436,7 +436,9 @@ variable "slack_interactions" {
     Acknowledge buttons on the alerts. approvers may Contain, releasers may Release (Slack
     user ids U…/W… or user-group ids S…; a group needs bot_token, which creates the
     <prefix>/slack-bot-token secret for a token with usergroups:read). The signing secret
-    goes in <prefix>/slack-signing-secret. See infra/README.md, "Acting from Slack".
+    goes in <prefix>/slack-signing-secret. After a completed Release click the finding is
+    marked RESOLVED in Security Hub (resolve_on_release, with securityhub_write_back) and,
+    with archive_on_release, archived in GuardDuty. See infra/README.md, "Acting from Slack".
   EOT
   type = object({
     enabled              = optional(bool, false)
@@ -446,6 +448,8 @@ variable "slack_interactions" {
     reserved_concurrency = optional(number, 5)
     memory_size          = optional(number, 256)
     timeout              = optional(number, 120)
+    resolve_on_release   = optional(bool, true)
+    archive_on_release   = optional(bool, false)
   })
   default  = {}
   nullable = false

@@ -8,4 +8,8 @@ pub const PERMISSIONS: &[&str] = &[
     "guardduty:GetFindings",
     // Dispatch — the asynchronous self-invocation that does the work.
     "lambda:InvokeFunction",
+    // After a Release click, as `responder release` (notify::after_release, opt-in):
+    // archive the finding; resolving it in Security Hub is the notifiers' grant.
+    "guardduty:ArchiveFindings",
+    "securityhub:BatchUpdateFindings",
 ];

@@ -16,6 +16,8 @@ use crate::interaction::{ButtonAction, Reference};
 use crate::lambda::accounts::Accounts;
 use crate::lambda::settings::Mode;
 use crate::notify::Notifier;
+use crate::notify::after_release::send::after_release;
+use crate::notify::after_release::{Ended, Release, Settings};
 use crate::outcome::Status;
 use crate::plan::{ResponsePlan, plan, plan_approved};
 use crate::playbook::Decision;
@@ -235,9 +237,38 @@ impl Worker {
             Err(text) => return refused("failed", format!("Not released: {text}")),
         };
         let failed = statuses.contains(&Status::Failed);
+        let ended = match (execute, failed) {
+            (false, _) => Ended::DryRun,
+            (true, true) => Ended::Incomplete,
+            (true, false) => Ended::Complete,
+        };
         let mut summary = tally(statuses.into_iter());
         if !notes.is_empty() {
             summary = format!("{summary}; {}", notes.join("; "));
+        }
+        // The same write-back as `responder release` (opt-in each): the finding as
+        // GuardDuty returned it, the clicking user as the releaser.
+        let settings = Settings::from_env(|k| std::env::var(k).ok());
+        if settings.any() {
+            let by = format!("Slack user {user}");
+            let released = format!("the resources of finding {}", p.finding.id.as_raw());
+            let release = Release {
+                finding_id: Some(p.finding.id.as_raw()),
+                account: p.finding.account_id.as_raw(),
+                region: p.finding.region.as_raw(),
+                released: &released,
+                by: &by,
+                at: chrono::Utc::now(),
+                ended,
+            };
+            for o in after_release(sdk, settings, &release).await {
+                summary = format!(
+                    "{summary}; {}: {} {}",
+                    o.kind.name(),
+                    o.status.as_str(),
+                    o.detail
+                );
+            }
         }
         let verb = match (execute, failed) {
             (false, _) => "Dry run of a release",
