@@ -23,6 +23,8 @@ pub mod history;
 #[cfg(feature = "idempotency")]
 pub mod idempotency;
 pub mod interaction;
+#[cfg(feature = "inventory")]
+pub mod inventory;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod metrics;

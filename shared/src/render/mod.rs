@@ -27,8 +27,8 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 pub use plain::subject;
-pub use slack::{Attachment, Block, SlackMessage, Text};
-pub use undo::{Undo, undo};
+pub use slack::{Attachment, Block, Button, SlackMessage, Text};
+pub use undo::{Undo, release_command, undo};
 pub use update::{still_active, still_notified};
 
 pub(crate) use links::is_safe_url;

@@ -49,6 +49,34 @@ pub enum Block {
     Context {
         elements: Vec<Text>,
     },
+    /// Interactive buttons (at most 25 a block).
+    Actions {
+        elements: Vec<Button>,
+    },
+}
+
+/// A Block Kit button. Its `value` is an opaque reference (`crate::interaction::Reference`),
+/// never a plan: the interactions function re-reads everything else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "button")]
+pub struct Button {
+    pub text: Text,
+    pub action_id: String,
+    pub value: String,
+}
+
+impl Button {
+    /// A button labelled `label` (plain text, cut to Slack's 75 characters).
+    pub fn new(label: &str, action_id: &str, value: String) -> Button {
+        Button {
+            text: Text::PlainText {
+                text: label.chars().take(75).collect(),
+                emoji: false,
+            },
+            action_id: action_id.to_owned(),
+            value,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +138,7 @@ impl Block {
                 text.iter().chain(fields.iter()).map(Text::as_str).collect()
             }
             Block::Context { elements } => elements.iter().map(Text::as_str).collect(),
+            Block::Actions { elements } => elements.iter().map(|b| b.text.as_str()).collect(),
         }
     }
 }

@@ -54,6 +54,7 @@ fn assert_within_block_kit(m: &SlackMessage, what: &str) {
                     assert!(e.as_str().chars().count() <= SECTION_MAX, "{what}: context");
                 }
             }
+            Block::Actions { elements } => assert!(elements.len() <= 25, "{what}"),
         }
     }
 }
