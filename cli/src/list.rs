@@ -37,10 +37,7 @@ pub struct Args {
 }
 
 fn split(values: Vec<String>) -> Vec<String> {
-    values
-        .into_iter()
-        .flat_map(|v| list(Some(v)))
-        .collect()
+    values.into_iter().flat_map(|v| list(Some(v))).collect()
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
@@ -63,7 +60,8 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let accounts = Accounts::new(
         sdk,
         args.role.or_else(|| env("RESPONDER_CROSS_ACCOUNT_ROLE")),
-        args.external_id.or_else(|| env("RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID")),
+        args.external_id
+            .or_else(|| env("RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID")),
     );
     let now = chrono::Utc::now();
     let mut inv = read_all(&accounts, &own, &scope, now).await;

@@ -62,8 +62,11 @@ async fn list_shows_the_quarantine_and_its_printed_command_releases_it() {
     assert!(text.starts_with("1 contained resource\n"), "{text}");
     assert!(text.contains(&fid) && text.contains(&inst.id), "{text}");
 
-    let json: Value =
-        serde_json::from_str(&stdout(&responder(&endpoint, &["list", "--output", "json"]))).unwrap();
+    let json: Value = serde_json::from_str(&stdout(&responder(
+        &endpoint,
+        &["list", "--output", "json"],
+    )))
+    .unwrap();
     let c = &json["contained"][0];
     assert_eq!(c["finding_id"], fid.as_str());
     assert_eq!(c["surface"], "ec2");

@@ -132,7 +132,16 @@ fn reminder_policy_matches_the_inventory_readers() {
         .expect("the reminder's policy");
     let (policy, _) = policy.split_once("\nresource ").unwrap();
     assert!(policy.contains("local.reminder_unscoped") && policy.contains("ecs:DescribeTasks"));
-    for write in ["ec2:Create", "ec2:Delete", "ec2:Modify", "ecs:Tag", "ecs:Stop", "kms:GenerateMac", "dynamodb:", "sts:AssumeRole"] {
+    for write in [
+        "ec2:Create",
+        "ec2:Delete",
+        "ec2:Modify",
+        "ecs:Tag",
+        "ecs:Stop",
+        "kms:GenerateMac",
+        "dynamodb:",
+        "sts:AssumeRole",
+    ] {
         assert!(!policy.contains(write), "the reminder is granted {write}");
     }
 }

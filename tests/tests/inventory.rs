@@ -68,8 +68,15 @@ fn command_args(c: &Contained, surface: &str, region: &str) -> Vec<String> {
     let cmd = c.release_command.as_deref().expect("a release command");
     let words: Vec<&str> = cmd.split(' ').collect();
     assert_eq!(words[..3], ["responder", "release", surface], "{cmd}");
-    assert_eq!(words[words.len() - 3..], ["--region", region, "--execute"], "{cmd}");
-    words[3..words.len() - 3].iter().map(|w| w.to_string()).collect()
+    assert_eq!(
+        words[words.len() - 3..],
+        ["--region", region, "--execute"],
+        "{cmd}"
+    );
+    words[3..words.len() - 3]
+        .iter()
+        .map(|w| w.to_string())
+        .collect()
 }
 
 fn released<K: std::fmt::Debug>(outcomes: &[ReleaseOutcome<K>]) {
@@ -112,12 +119,21 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
     let eks_place = place(eks_world::REGION);
     let listed_ec2 = reader.ec2(&place(REGION)).await.unwrap();
     let listed_ecs = reader.ecs(&place(REGION)).await.unwrap();
-    let listed_eks = read_eks::read(&clients, &eks_place, &k.cluster).await.unwrap();
+    let listed_eks = read_eks::read(&clients, &eks_place, &k.cluster)
+        .await
+        .unwrap();
 
     let c = find(&listed_ec2, &ec2_fid).expect("the instance is listed");
     assert_eq!(c.resource, inst.id);
-    assert_eq!(c.finding_type.as_deref(), Some("DefenseEvasion:Runtime/KernelModuleLoaded"));
-    assert!(matches!(c.record, RecordCheck::Unverified(_)), "{:?}", c.record);
+    assert_eq!(
+        c.finding_type.as_deref(),
+        Some("DefenseEvasion:Runtime/KernelModuleLoaded")
+    );
+    assert!(
+        matches!(c.record, RecordCheck::Unverified(_)),
+        "{:?}",
+        c.record
+    );
     assert_eq!(command_args(c, "ec2", REGION), [inst.id.clone()]);
 
     let c = find(&listed_ecs, &ecs_fid).expect("the task is listed");
@@ -126,29 +142,52 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
     assert_eq!(ecs_args, [w.cluster.clone(), w.task_arn.clone()]);
 
     let c = find(&listed_eks, &eks_fid).expect("the pod is listed");
-    assert_eq!(c.finding_type.as_deref(), Some("Execution:Runtime/ReverseShell"));
+    assert_eq!(
+        c.finding_type.as_deref(),
+        Some("Execution:Runtime/ReverseShell")
+    );
     let eks_args = command_args(c, "eks", eks_world::REGION);
-    assert_eq!(eks_args, [k.cluster.clone(), "shop".into(), pod_name.clone()]);
+    assert_eq!(
+        eks_args,
+        [k.cluster.clone(), "shop".into(), pod_name.clone()]
+    );
 
     // The table shows each with its command.
     let inv = Inventory {
         contained: [&listed_ec2, &listed_ecs, &listed_eks]
             .into_iter()
             .flatten()
-            .filter(|c| [&ec2_fid, &ecs_fid, &eks_fid].contains(&&c.finding_id.clone().unwrap_or_default()))
+            .filter(|c| {
+                [&ec2_fid, &ecs_fid, &eks_fid].contains(&&c.finding_id.clone().unwrap_or_default())
+            })
             .cloned()
             .collect(),
         errors: vec![],
     };
     let text = table::text(&inv, chrono::Utc::now());
     assert!(text.starts_with("3 contained resources"), "{text}");
-    for cmd in inv.contained.iter().filter_map(|c| c.release_command.as_deref()) {
+    for cmd in inv
+        .contained
+        .iter()
+        .filter_map(|c| c.release_command.as_deref())
+    {
         assert!(text.contains(&format!("  release: {cmd}\n")), "{text}");
     }
 
     // Run each command (the words the CLI's release subcommands take).
-    released(&Ec2Executor::new(&aws.config).release(&inst.id, true).await.unwrap().outcomes);
-    released(&ecs.release(&ecs_args[0], &ecs_args[1], true).await.unwrap().outcomes);
+    released(
+        &Ec2Executor::new(&aws.config)
+            .release(&inst.id, true)
+            .await
+            .unwrap()
+            .outcomes,
+    );
+    released(
+        &ecs.release(&ecs_args[0], &ecs_args[1], true)
+            .await
+            .unwrap()
+            .outcomes,
+    );
     let req = EksRelease {
         region: eks_world::REGION,
         partition: "aws",
@@ -161,7 +200,9 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
     // Released: no longer listed.
     assert!(find(&reader.ec2(&place(REGION)).await.unwrap(), &ec2_fid).is_none());
     assert!(find(&reader.ecs(&place(REGION)).await.unwrap(), &ecs_fid).is_none());
-    let after = read_eks::read(&clients, &eks_place, &k.cluster).await.unwrap();
+    let after = read_eks::read(&clients, &eks_place, &k.cluster)
+        .await
+        .unwrap();
     assert!(find(&after, &eks_fid).is_none());
 }
 
@@ -184,17 +225,26 @@ async fn hostile_records_are_refused_and_an_edited_seal_is_invalid() {
     let c = find(&listed, &fid).unwrap().clone();
     assert_eq!((c.finding_type.as_deref(), c.contained_at), (None, None));
     assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
-    let inv = Inventory { contained: vec![c], errors: vec![] };
+    let inv = Inventory {
+        contained: vec![c],
+        errors: vec![],
+    };
     let now = chrono::Utc::now();
     let shown = format!("{}{}", table::text(&inv, now), table::json(&inv, now));
-    assert!(!shown.contains("<!channel>") && !shown.contains("$(id)"), "{shown}");
+    assert!(
+        !shown.contains("<!channel>") && !shown.contains("$(id)"),
+        "{shown}"
+    );
     // A forged future time does not take it out of the reminder.
     assert!(inv.contained[0].is_older_than(Duration::from_secs(86_400), now));
 
     // It edits the sealed record: the list says so.
     world::set_tag(&aws, &inst.id, "guardduty-responder:prior:asg", "other-asg").await;
     let listed = reader.ec2(&place(REGION)).await.unwrap();
-    assert!(matches!(find(&listed, &fid).unwrap().record, RecordCheck::Invalid(_)));
+    assert!(matches!(
+        find(&listed, &fid).unwrap().record,
+        RecordCheck::Invalid(_)
+    ));
 
     // A pod labels itself with a hostile finding type before its quarantine is listed.
     let k = eks_world(true).await;
@@ -225,7 +275,10 @@ fn buttons(body: &Value) -> Vec<(String, String)> {
         .flat_map(|b| b["elements"].as_array().unwrap().clone())
         .map(|e| {
             assert_eq!(e["type"], "button");
-            (e["action_id"].as_str().unwrap().to_owned(), e["value"].as_str().unwrap().to_owned())
+            (
+                e["action_id"].as_str().unwrap().to_owned(),
+                e["value"].as_str().unwrap().to_owned(),
+            )
         })
         .collect()
 }
@@ -254,13 +307,19 @@ async fn the_reminder_posts_only_old_quarantines_each_with_a_release_button() {
 
     // Nothing contained: nothing posted.
     let r = function.handle(ACCOUNT).await.unwrap();
-    assert_eq!((r["contained"].as_u64(), r["due"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (r["contained"].as_u64(), r["due"].as_u64()),
+        (Some(0), Some(0))
+    );
     let net = world::network(&aws).await;
     let young = world::two_eni_instance(&aws, &net).await;
     quarantine(&aws, &net, &young, None).await;
     // Only a young quarantine: still nothing.
     let r = function.handle(ACCOUNT).await.unwrap();
-    assert_eq!((r["contained"].as_u64(), r["due"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (r["contained"].as_u64(), r["due"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert!(hook.received().is_empty());
 
     let old = world::two_eni_instance(&aws, &net).await;
@@ -270,17 +329,32 @@ async fn the_reminder_posts_only_old_quarantines_each_with_a_release_button() {
         .to_string();
     world::set_tag(&aws, &old.id, QUARANTINED_AT_KEY, &three_days_ago).await;
     let r = function.handle(ACCOUNT).await.unwrap();
-    assert_eq!((r["contained"].as_u64(), r["due"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (r["contained"].as_u64(), r["due"].as_u64()),
+        (Some(2), Some(1))
+    );
     let received = hook.received();
     assert_eq!(received.len(), 1);
     let body: Value = serde_json::from_slice(&received[0].body).unwrap();
     let text = body.to_string();
-    assert!(text.contains(&old.id) && !text.contains(&young.id), "{text}");
+    assert!(
+        text.contains(&old.id) && !text.contains(&young.id),
+        "{text}"
+    );
     assert!(text.contains("3d 0h"), "{text}");
-    assert!(text.contains(&format!("responder release ec2 {} --region {region} --execute", old.id)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "responder release ec2 {} --region {region} --execute",
+            old.id
+        )),
+        "{text}"
+    );
     let b = buttons(&body);
     assert_eq!(b.len(), 1, "{text}");
     assert_eq!(b[0].0, ButtonAction::Release.action_id());
     let reference = Reference::parse(&b[0].1).unwrap();
-    assert_eq!(reference, Reference::new(ButtonAction::Release, ACCOUNT, region, &old_fid).unwrap());
+    assert_eq!(
+        reference,
+        Reference::new(ButtonAction::Release, ACCOUNT, region, &old_fid).unwrap()
+    );
 }

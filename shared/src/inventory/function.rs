@@ -50,9 +50,17 @@ pub fn settings(
     let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
     let hours = match set("RESPONDER_REMINDER_MIN_AGE_HOURS") {
         None => DEFAULT_MIN_AGE_HOURS,
-        Some(v) => v.trim().parse::<u64>().ok().filter(|h| (1..=24 * 365).contains(h)).ok_or_else(
-            || ReminderError::Setting("RESPONDER_REMINDER_MIN_AGE_HOURS", format!("{:?} is not 1..=8760 hours", ascii_line(&v, 20))),
-        )?,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|h| (1..=24 * 365).contains(h))
+            .ok_or_else(|| {
+                ReminderError::Setting(
+                    "RESPONDER_REMINDER_MIN_AGE_HOURS",
+                    format!("{:?} is not 1..=8760 hours", ascii_line(&v, 20)),
+                )
+            })?,
     };
     let mut regions = list(set("RESPONDER_REMINDER_REGIONS"));
     if regions.is_empty() {
@@ -87,7 +95,12 @@ impl ReminderFunction {
             set("RESPONDER_CROSS_ACCOUNT_ROLE"),
             set("RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID"),
         );
-        Ok(ReminderFunction { accounts, notifier, scope, min_age })
+        Ok(ReminderFunction {
+            accounts,
+            notifier,
+            scope,
+            min_age,
+        })
     }
 
     /// One run: read, remind what is due, report.
@@ -97,7 +110,11 @@ impl ReminderFunction {
         let deliveries: Vec<Delivery> = match reminder(&inv, self.min_age, now) {
             None => Vec::new(),
             Some(n) => {
-                let due = inv.contained.iter().filter(|c| c.is_older_than(self.min_age, now)).count();
+                let due = inv
+                    .contained
+                    .iter()
+                    .filter(|c| c.is_older_than(self.min_age, now))
+                    .count();
                 let doc = document(&inv, self.min_age, now, &n.text);
                 let attributes = vec![
                     ("kind", "String", "reminder".to_owned()),
@@ -106,7 +123,11 @@ impl ReminderFunction {
                 self.notifier.send_other(&n, doc, attributes).await
             }
         };
-        let due = inv.contained.iter().filter(|c| c.is_older_than(self.min_age, now)).count();
+        let due = inv
+            .contained
+            .iter()
+            .filter(|c| c.is_older_than(self.min_age, now))
+            .count();
         tracing::info!(
             contained = inv.contained.len(),
             due,
@@ -116,7 +137,10 @@ impl ReminderFunction {
         );
         if !inv.errors.is_empty() {
             let first = serde_json::to_string(&inv.errors[0]).unwrap_or_default();
-            return Err(ReminderError::Unread(inv.errors.len(), ascii_line(&first, 400)));
+            return Err(ReminderError::Unread(
+                inv.errors.len(),
+                ascii_line(&first, 400),
+            ));
         }
         Ok(json!({"contained": inv.contained.len(), "due": due, "deliveries": deliveries}))
     }

@@ -203,8 +203,14 @@ mod tests {
             assert!(parse_age(bad).is_err(), "{bad}");
         }
         assert_eq!(human_age(Some(Duration::from_secs(7 * 60))), "7m");
-        assert_eq!(human_age(Some(Duration::from_secs(5 * 3600 + 720))), "5h 12m");
-        assert_eq!(human_age(Some(Duration::from_secs(3 * 86_400 + 4 * 3600))), "3d 4h");
+        assert_eq!(
+            human_age(Some(Duration::from_secs(5 * 3600 + 720))),
+            "5h 12m"
+        );
+        assert_eq!(
+            human_age(Some(Duration::from_secs(3 * 86_400 + 4 * 3600))),
+            "3d 4h"
+        );
         assert_eq!(human_age(None), "unknown");
     }
 
@@ -218,7 +224,9 @@ mod tests {
             contained: vec![old.clone(), young, unknown.clone()],
             errors: vec![],
         };
-        let kept = inv.older_than(Duration::from_secs(24 * 3600), now).contained;
+        let kept = inv
+            .older_than(Duration::from_secs(24 * 3600), now)
+            .contained;
         assert_eq!(kept, vec![old.clone(), unknown]);
         assert_eq!(old.age(now), Some(Duration::from_secs(2 * 86_400)));
     }

@@ -85,7 +85,11 @@ impl AwsReader {
             .await
             .map_err(|e| api_error("DescribeInstances", &e))?;
         let mut out = Vec::new();
-        for i in pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()) {
+        for i in pages
+            .iter()
+            .flat_map(|p| p.reservations())
+            .flat_map(|r| r.instances())
+        {
             let Some(id) = i.instance_id() else { continue };
             let tags = tag_map(i.tags().iter().map(|t| (t.key(), t.value())));
             let finding = tags.get(RECORD_FINDING_KEY).map_or("", String::as_str);
@@ -94,7 +98,9 @@ impl AwsReader {
                 .filter(|(k, _)| is_prior_key(k))
                 .map(|(k, v)| (k.as_str(), v.as_str()));
             let message = record_mac::canonical(id, finding, prior);
-            let record = self.check(message, tags.get(MAC_KEY).map(String::as_str)).await;
+            let record = self
+                .check(message, tags.get(MAC_KEY).map(String::as_str))
+                .await;
             out.extend(records::ec2_instance(place, id, &tags, record));
         }
         Ok(out)
@@ -131,7 +137,9 @@ impl AwsReader {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         for cluster_arn in clusters.iter().flat_map(|p| p.cluster_arns()) {
-            let Some(cluster) = cluster_arn.rsplit('/').next() else { continue };
+            let Some(cluster) = cluster_arn.rsplit('/').next() else {
+                continue;
+            };
             let arns = self.cluster_tasks(cluster_arn).await?;
             for batch in arns.chunks(DESCRIBE_BATCH) {
                 let described = self
@@ -152,7 +160,9 @@ impl AwsReader {
                     seen.extend(crate::actions::ecs::acl_record::task_id(arn).map(str::to_owned));
                     let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
                     let message = task_message(arn, pairs);
-                    let record = self.check(message, tags.get(MAC_KEY).map(String::as_str)).await;
+                    let record = self
+                        .check(message, tags.get(MAC_KEY).map(String::as_str))
+                        .await;
                     out.extend(records::ecs_task(place, cluster, arn, &tags, record));
                 }
             }
@@ -177,16 +187,22 @@ impl AwsReader {
             .map_err(|e| api_error("DescribeNetworkAcls", &e))?;
         let mut out = Vec::new();
         for acl in pages.iter().flat_map(|p| p.network_acls()) {
-            let Some(acl_id) = acl.network_acl_id() else { continue };
+            let Some(acl_id) = acl.network_acl_id() else {
+                continue;
+            };
             let tags = tag_map(acl.tags().iter().map(|t| (t.key(), t.value())));
             for (key, value) in &tags {
-                let Some(task_id) = key.strip_prefix(ACL_TASK_KEY) else { continue };
+                let Some(task_id) = key.strip_prefix(ACL_TASK_KEY) else {
+                    continue;
+                };
                 if listed.contains(task_id) {
                     continue;
                 }
                 let mac = tags.get(&acl_mac_key(task_id)).map(String::as_str);
                 let record = self.check(acl_message(acl_id, task_id, value), mac).await;
-                out.extend(records::ecs_acl_record(place, acl_id, task_id, value, record));
+                out.extend(records::ecs_acl_record(
+                    place, acl_id, task_id, value, record,
+                ));
             }
         }
         Ok(out)

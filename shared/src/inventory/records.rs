@@ -121,7 +121,13 @@ fn from_status_tags(c: &mut Contained, tags: &BTreeMap<String, String>, now: Dat
         is_finding_id,
         n,
     );
-    c.finding_type = checked(tags, &[FINDING_TYPE_KEY], "finding type", is_finding_type, n);
+    c.finding_type = checked(
+        tags,
+        &[FINDING_TYPE_KEY],
+        "finding type",
+        is_finding_type,
+        n,
+    );
     c.contained_at = contained_at(tags.get(QUARANTINED_AT_KEY), now, n);
 }
 
@@ -219,19 +225,47 @@ pub fn eks_policy(place: &Place, p: &EksPolicy) -> Option<Contained> {
         return None;
     }
     let mut notes = Vec::new();
-    let pod = checked(&p.annotations, &[POD_ANNOTATION], "pod", is_k8s_name, &mut notes)?;
+    let pod = checked(
+        &p.annotations,
+        &[POD_ANNOTATION],
+        "pod",
+        is_k8s_name,
+        &mut notes,
+    )?;
     let record = RecordCheck::Unverified("Kubernetes objects carry no seal".into());
-    let mut c = entry(place, Surface::Eks, format!("{}/{pod}", p.namespace), record);
+    let mut c = entry(
+        place,
+        Surface::Eks,
+        format!("{}/{pod}", p.namespace),
+        record,
+    );
     c.notes = notes;
     c.cluster = Some(p.cluster.clone());
     let none = BTreeMap::new();
     let pod_meta = p.pod_annotations.as_ref().unwrap_or(&none);
-    c.finding_id = checked(&p.annotations, &[FINDING_ID_ANNOTATION], "finding id", is_finding_id, &mut c.notes);
-    c.finding_type = checked(pod_meta, &[FINDING_TYPE_ANNOTATION], "finding type", is_finding_type, &mut c.notes);
-    c.contained_at = contained_at(pod_meta.get(QUARANTINED_AT_ANNOTATION), place.now, &mut c.notes)
-        .or(p.created);
+    c.finding_id = checked(
+        &p.annotations,
+        &[FINDING_ID_ANNOTATION],
+        "finding id",
+        is_finding_id,
+        &mut c.notes,
+    );
+    c.finding_type = checked(
+        pod_meta,
+        &[FINDING_TYPE_ANNOTATION],
+        "finding type",
+        is_finding_type,
+        &mut c.notes,
+    );
+    c.contained_at = contained_at(
+        pod_meta.get(QUARANTINED_AT_ANNOTATION),
+        place.now,
+        &mut c.notes,
+    )
+    .or(p.created);
     if p.pod_annotations.is_none() {
-        c.notes.push("the pod is gone; its NetworkPolicy remains".into());
+        c.notes
+            .push("the pod is gone; its NetworkPolicy remains".into());
     }
     let target = Target::Eks {
         cluster: p.cluster.clone(),

@@ -78,7 +78,10 @@ fn hostile_tag_values_are_refused_not_shown() {
         ]);
         let c = ec2_instance(&place(), "i-0123456789abcdef0", &t, RecordCheck::Verified).unwrap();
         assert_eq!(c.status, "unrecognised");
-        assert_eq!((c.finding_id, c.finding_type, c.contained_at), (None, None, None));
+        assert_eq!(
+            (c.finding_id, c.finding_type, c.contained_at),
+            (None, None, None)
+        );
         let shown = serde_json::to_string(&c.notes).unwrap();
         for bad in ["<!channel>", "\u{202e}", "$(curl", "fff"] {
             assert!(!shown.contains(bad), "{shown}");
@@ -88,9 +91,18 @@ fn hostile_tag_values_are_refused_not_shown() {
     }
     // A hostile resource id gives no entry at all.
     let t = quarantined(ID, "2026-11-28T12:00:00Z");
-    assert_eq!(ec2_instance(&place(), "i-1;rm -rf /", &t, RecordCheck::Verified), None);
     assert_eq!(
-        ecs_task(&place(), "c", "arn:aws:ecs:eu-west-1:1:task/c/$(id)", &t, RecordCheck::Verified),
+        ec2_instance(&place(), "i-1;rm -rf /", &t, RecordCheck::Verified),
+        None
+    );
+    assert_eq!(
+        ecs_task(
+            &place(),
+            "c",
+            "arn:aws:ecs:eu-west-1:1:task/c/$(id)",
+            &t,
+            RecordCheck::Verified
+        ),
         None
     );
 }
@@ -111,7 +123,10 @@ fn an_eks_policy_names_its_pod_and_refuses_a_hostile_one() {
         namespace: "shop".into(),
         name: policy_name(uid),
         labels: tags(&[(QUARANTINE_LABEL, uid)]),
-        annotations: tags(&[(POD_ANNOTATION, "web-7d4b9c8f5-x2x9k"), (FINDING_ID_ANNOTATION, ID)]),
+        annotations: tags(&[
+            (POD_ANNOTATION, "web-7d4b9c8f5-x2x9k"),
+            (FINDING_ID_ANNOTATION, ID),
+        ]),
         created: Some("2026-11-29T12:00:00Z".parse().unwrap()),
         pod_annotations: None,
     };
@@ -143,9 +158,19 @@ fn an_acl_record_of_a_forgotten_task_is_listed_without_a_command() {
     )
     .unwrap();
     assert_eq!(c.release_command, None);
-    assert!(c.notes[0].contains("2 network-ACL entries"), "{:?}", c.notes);
+    assert!(
+        c.notes[0].contains("2 network-ACL entries"),
+        "{:?}",
+        c.notes
+    );
     assert_eq!(
-        ecs_acl_record(&place(), "acl-0123456789abcdef0", "t", "i99=<b>", RecordCheck::Verified),
+        ecs_acl_record(
+            &place(),
+            "acl-0123456789abcdef0",
+            "t",
+            "i99=<b>",
+            RecordCheck::Verified
+        ),
         None
     );
 }

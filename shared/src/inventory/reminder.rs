@@ -8,7 +8,7 @@ use super::{Contained, Inventory, human_age};
 use crate::interaction::{ButtonAction, Reference};
 use crate::render::{Block, Button, Notification, SlackMessage};
 use crate::sanitize::{
-    Untrusted, FieldKind, ascii_line, push_html_escaped, push_slack_code, slack_escape,
+    FieldKind, Untrusted, ascii_line, push_html_escaped, push_slack_code, slack_escape,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -37,11 +37,21 @@ pub fn release_reference(c: &Contained) -> Option<Reference> {
 }
 
 fn lines(c: &Contained, now: DateTime<Utc>) -> [(String, String); 5] {
-    let cluster = c.cluster.as_deref().map(|k| format!(" in {k}")).unwrap_or_default();
+    let cluster = c
+        .cluster
+        .as_deref()
+        .map(|k| format!(" in {k}"))
+        .unwrap_or_default();
     [
         (
             "Resource".into(),
-            format!("{} {}{cluster} ({} {})", c.surface.as_str(), c.resource, c.account, c.region),
+            format!(
+                "{} {}{cluster} ({} {})",
+                c.surface.as_str(),
+                c.resource,
+                c.account,
+                c.region
+            ),
         ),
         (
             "Finding".into(),
@@ -80,7 +90,11 @@ fn slack_item(c: &Contained, now: DateTime<Utc>) -> Vec<Block> {
     let mut blocks = vec![Block::section(text)];
     if let Some(r) = release_reference(c) {
         blocks.push(Block::Actions {
-            elements: vec![Button::new("Release", ButtonAction::Release.action_id(), r.to_string())],
+            elements: vec![Button::new(
+                "Release",
+                ButtonAction::Release.action_id(),
+                r.to_string(),
+            )],
         });
     }
     blocks
@@ -108,7 +122,10 @@ pub fn reminder(inv: &Inventory, min_age: Duration, now: DateTime<Utc>) -> Optio
 
     let mut text = format!("{headline}. {ask}\n");
     let mut html = format!("<h1>{}</h1><p>{ask}</p><ul>", html_text(&headline));
-    let mut blocks = vec![Block::header(headline.clone()), Block::section(slack_escape(ask))];
+    let mut blocks = vec![
+        Block::header(headline.clone()),
+        Block::section(slack_escape(ask)),
+    ];
     for c in listed {
         text.push('\n');
         html.push_str("<li>");

@@ -20,7 +20,9 @@ fn contained(resource: &str, at: &str, finding: Option<&str>) -> Contained {
         status: "quarantined".into(),
         contained_at: Some(at.parse().unwrap()),
         record: RecordCheck::Verified,
-        release_command: Some(format!("responder release ec2 {resource} --region eu-west-1 --execute")),
+        release_command: Some(format!(
+            "responder release ec2 {resource} --region eu-west-1 --execute"
+        )),
         notes: vec![],
     }
 }
@@ -46,7 +48,11 @@ fn only_old_quarantines_are_reminded_each_with_a_release_button() {
         errors: vec![],
     };
     let n = reminder(&inv, DAY, now()).unwrap();
-    assert!(n.subject.contains("1 quarantine older than 1d 0h"), "{}", n.subject);
+    assert!(
+        n.subject.contains("1 quarantine older than 1d 0h"),
+        "{}",
+        n.subject
+    );
     assert!(n.text.contains("i-0000000000000000a") && !n.text.contains("i-0000000000000000b"));
     assert!(n.text.contains("Contained for: 10d 0h"), "{}", n.text);
     let b = buttons(&n.slack);
@@ -54,7 +60,12 @@ fn only_old_quarantines_are_reminded_each_with_a_release_button() {
     assert_eq!(b[0].action_id, ButtonAction::Release.action_id());
     let r = Reference::parse(&b[0].value).unwrap();
     assert_eq!(
-        (r.action, r.account.as_str(), r.region.as_str(), r.finding_id.as_str()),
+        (
+            r.action,
+            r.account.as_str(),
+            r.region.as_str(),
+            r.finding_id.as_str()
+        ),
         (ButtonAction::Release, "123456789012", "eu-west-1", ID)
     );
     let slack = serde_json::to_value(&n.slack).unwrap();
@@ -67,7 +78,10 @@ fn only_old_quarantines_are_reminded_each_with_a_release_button() {
 #[test]
 fn nothing_due_sends_nothing() {
     let young = contained("i-0000000000000000b", "2026-11-30T11:00:00Z", Some(ID));
-    let inv = Inventory { contained: vec![young], errors: vec![] };
+    let inv = Inventory {
+        contained: vec![young],
+        errors: vec![],
+    };
     assert_eq!(reminder(&inv, DAY, now()), None);
     assert_eq!(reminder(&Inventory::default(), DAY, now()), None);
 }
@@ -78,7 +92,10 @@ fn no_button_without_a_finding_and_hostile_text_stays_inert() {
     let mut c = contained("i-0000000000000000a", "2026-11-20T12:00:00Z", None);
     c.resource = lure.into();
     c.release_command = Some(lure.into());
-    let inv = Inventory { contained: vec![c], errors: vec![] };
+    let inv = Inventory {
+        contained: vec![c],
+        errors: vec![],
+    };
     let n = reminder(&inv, DAY, now()).unwrap();
     assert!(buttons(&n.slack).is_empty());
     for t in n.slack.texts() {
@@ -94,7 +111,10 @@ fn many_quarantines_stay_within_slack_limits() {
     let contained: Vec<Contained> = (0..60)
         .map(|i| contained(&format!("i-{i:017x}"), "2026-11-01T00:00:00Z", Some(ID)))
         .collect();
-    let inv = Inventory { contained, errors: vec![] };
+    let inv = Inventory {
+        contained,
+        errors: vec![],
+    };
     let n = reminder(&inv, DAY, now()).unwrap();
     assert!(n.slack.all_blocks().count() <= 50);
     assert_eq!(buttons(&n.slack).len(), MAX_LISTED);

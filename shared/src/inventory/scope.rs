@@ -34,13 +34,25 @@ pub fn list(v: Option<String>) -> Vec<String> {
 /// Refuses a scope naming anything that is not an account, a region or a cluster name.
 pub fn validate(scope: &Scope) -> Result<(), String> {
     let bad = |what: &str, v: &str| Err(format!("{what} {:?}", crate::sanitize::ascii_line(v, 40)));
-    if let Some(a) = scope.accounts.iter().find(|a| !crate::validate::is_account_id(a)) {
+    if let Some(a) = scope
+        .accounts
+        .iter()
+        .find(|a| !crate::validate::is_account_id(a))
+    {
         return bad("not an account id:", a);
     }
-    if let Some(r) = scope.regions.iter().find(|r| !crate::validate::is_region(r)) {
+    if let Some(r) = scope
+        .regions
+        .iter()
+        .find(|r| !crate::validate::is_region(r))
+    {
         return bad("not a region:", r);
     }
-    if let Some(c) = scope.clusters.iter().find(|c| !crate::target::is_cluster_name(c)) {
+    if let Some(c) = scope
+        .clusters
+        .iter()
+        .find(|c| !crate::target::is_cluster_name(c))
+    {
         return bad("not a cluster name:", c);
     }
     if !matches!(scope.partition.as_str(), "aws" | "aws-cn" | "aws-us-gov") {
@@ -137,7 +149,12 @@ pub async fn own_account(sdk: &SdkConfig) -> Result<String, String> {
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| format!("GetCallerIdentity: {}", aws_sdk_sts::error::DisplayErrorContext(e)))?;
+        .map_err(|e| {
+            format!(
+                "GetCallerIdentity: {}",
+                aws_sdk_sts::error::DisplayErrorContext(e)
+            )
+        })?;
     out.account()
         .filter(|a| crate::validate::is_account_id(a))
         .map(str::to_owned)

@@ -8,7 +8,15 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 const HEADINGS: [&str; 9] = [
-    "SURFACE", "ACCOUNT", "REGION", "RESOURCE", "FINDING", "TYPE", "CONTAINED", "AGE", "RECORD",
+    "SURFACE",
+    "ACCOUNT",
+    "REGION",
+    "RESOURCE",
+    "FINDING",
+    "TYPE",
+    "CONTAINED",
+    "AGE",
+    "RECORD",
 ];
 /// Widest a cell is shown (a task ARN fits).
 const CELL_MAX: usize = 160;
@@ -73,7 +81,11 @@ pub fn text(inv: &Inventory, now: DateTime<Utc>) -> String {
         }
     }
     for e in &inv.errors {
-        let scope = e.scope.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+        let scope = e
+            .scope
+            .as_deref()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         out.push_str(&format!(
             "\nNOT READ: {} in {} {}{}: {}\n",
             e.surface,
@@ -96,7 +108,10 @@ pub fn json(inv: &Inventory, now: DateTime<Utc>) -> Value {
             if let Some(o) = v.as_object_mut() {
                 o.insert(
                     "contained_at".into(),
-                    json!(c.contained_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))),
+                    json!(
+                        c.contained_at
+                            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                    ),
                 );
                 o.insert("age_seconds".into(), json!(c.age(now).map(|a| a.as_secs())));
                 o.insert("age".into(), json!(human_age(c.age(now))));
@@ -126,7 +141,9 @@ mod tests {
                 status: "quarantined".into(),
                 contained_at: Some("2026-11-29T10:00:00Z".parse().unwrap()),
                 record: RecordCheck::Unverified("no seal".into()),
-                release_command: Some("responder release eks prod shop web-1 --region eu-west-1 --execute".into()),
+                release_command: Some(
+                    "responder release eks prod shop web-1 --region eu-west-1 --execute".into(),
+                ),
                 notes: vec!["the pod is gone\u{1b}[31m".into()],
             }],
             errors: vec![ReadError {
@@ -144,10 +161,19 @@ mod tests {
         let now = "2026-11-30T12:30:00Z".parse().unwrap();
         let t = text(&inv(), now);
         assert!(t.starts_with("1 contained resource\n"), "{t}");
-        assert!(t.contains("eks     123456789012 eu-west-1 shop/web-1"), "{t}");
+        assert!(
+            t.contains("eks     123456789012 eu-west-1 shop/web-1"),
+            "{t}"
+        );
         assert!(t.contains("1d 2h"), "{t}");
-        assert!(t.contains("  release: responder release eks prod shop web-1"), "{t}");
-        assert!(t.contains("NOT READ: ecs in 123456789012 eu-west-1: ListClusters: AccessDenied\\n"), "{t}");
+        assert!(
+            t.contains("  release: responder release eks prod shop web-1"),
+            "{t}"
+        );
+        assert!(
+            t.contains("NOT READ: ecs in 123456789012 eu-west-1: ListClusters: AccessDenied\\n"),
+            "{t}"
+        );
         assert!(!t.contains('\u{1b}'), "{t}");
         let j = json(&inv(), now);
         assert_eq!(j["contained"][0]["age_seconds"], 95_400);
