@@ -134,7 +134,7 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
         "{:?}",
         c.record
     );
-    assert_eq!(command_args(c, "ec2", REGION), [inst.id.clone()]);
+    assert_eq!(command_args(c, "ec2", REGION), [inst.id.as_str()]);
 
     let c = find(&listed_ecs, &ecs_fid).expect("the task is listed");
     assert_eq!(c.cluster.as_deref(), Some(w.cluster.as_str()));

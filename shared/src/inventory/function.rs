@@ -107,14 +107,14 @@ impl ReminderFunction {
     pub async fn handle(&self, own_account: &str) -> Result<Value, ReminderError> {
         let now = chrono::Utc::now();
         let inv = read_all(&self.accounts, own_account, &self.scope, now).await;
+        let due = inv
+            .contained
+            .iter()
+            .filter(|c| c.is_older_than(self.min_age, now))
+            .count();
         let deliveries: Vec<Delivery> = match reminder(&inv, self.min_age, now) {
             None => Vec::new(),
             Some(n) => {
-                let due = inv
-                    .contained
-                    .iter()
-                    .filter(|c| c.is_older_than(self.min_age, now))
-                    .count();
                 let doc = document(&inv, self.min_age, now, &n.text);
                 let attributes = vec![
                     ("kind", "String", "reminder".to_owned()),
@@ -123,11 +123,6 @@ impl ReminderFunction {
                 self.notifier.send_other(&n, doc, attributes).await
             }
         };
-        let due = inv
-            .contained
-            .iter()
-            .filter(|c| c.is_older_than(self.min_age, now))
-            .count();
         tracing::info!(
             contained = inv.contained.len(),
             due,
