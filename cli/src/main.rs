@@ -13,6 +13,8 @@ mod evidence;
 #[cfg(feature = "aws")]
 mod executors;
 #[cfg(feature = "aws")]
+mod list;
+#[cfg(feature = "aws")]
 mod release_ec2;
 #[cfg(feature = "aws")]
 mod release_ecs;
@@ -94,6 +96,10 @@ enum Command {
     /// Runtime Monitoring coverage audit: exit 1 when any (matching) resource is UNHEALTHY.
     #[cfg(feature = "aws")]
     Coverage(coverage::Args),
+    /// What is contained right now (EC2, ECS, EKS), with each finding, age and release
+    /// command, from the responder's own records. Exit 1 when some part could not be read.
+    #[cfg(feature = "aws")]
+    List(list::Args),
 }
 
 #[cfg(feature = "aws")]
@@ -139,6 +145,8 @@ fn main() -> ExitCode {
         }),
         #[cfg(feature = "aws")]
         Command::Coverage(args) => block_on(coverage::run(args)),
+        #[cfg(feature = "aws")]
+        Command::List(args) => block_on(list::run(args)),
     };
     match result {
         Ok(code) => code,

@@ -26,6 +26,8 @@ pub mod idempotency;
 pub mod interaction;
 #[cfg(feature = "interactions")]
 pub mod interactions;
+#[cfg(feature = "inventory")]
+pub mod inventory;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod metrics;

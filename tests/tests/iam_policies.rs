@@ -145,6 +145,39 @@ fn ecs_function_policy_matches_the_ecs_executor() {
     );
 }
 
+#[test]
+fn reminder_policy_matches_the_inventory_readers() {
+    let tf = terraform_permissions();
+    compare(
+        "reminder",
+        set(responder::inventory::read_aws::PERMISSIONS),
+        strings(&surface(&tf, "reminder")),
+    );
+    // Its role is written in reminder.tf from that list: nothing beyond it but publishing.
+    let path = format!(
+        "{}/../infra/modules/responder/reminder.tf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let (_, policy) = text
+        .split_once(r#"resource "aws_iam_role_policy" "reminder""#)
+        .expect("the reminder's policy");
+    let (policy, _) = policy.split_once("\nresource ").unwrap();
+    assert!(policy.contains("local.reminder_unscoped") && policy.contains("ecs:DescribeTasks"));
+    for write in [
+        "ec2:Create",
+        "ec2:Delete",
+        "ec2:Modify",
+        "ecs:Tag",
+        "ecs:Stop",
+        "kms:GenerateMac",
+        "dynamodb:",
+        "sts:AssumeRole",
+    ] {
+        assert!(!policy.contains(write), "the reminder is granted {write}");
+    }
+}
+
 /// The blocks of one file of the responder module.
 fn module_blocks(file: &str) -> Vec<hcl::Block> {
     let path = format!(

@@ -110,6 +110,18 @@ locals {
       "cloudwatch:PutMetricData",
       "cloudwatch:GetMetricStatistics",
     ]
+
+    # The quarantine reminder (reminder.tf, not a finding function): reads the records
+    # only (shared/src/inventory/read_aws.rs, PERMISSIONS). It publishes with the
+    # statements reminder.tf writes itself, not with common_permissions.
+    reminder = [
+      "ec2:DescribeInstances",
+      "ec2:DescribeNetworkAcls",
+      "ecs:ListClusters",
+      "ecs:ListTasks",
+      "ecs:DescribeTasks",
+      "kms:VerifyMac",
+    ]
   }
 
   # The interactions function (interactions.tf), on top of permissions ec2, ecs and eks:

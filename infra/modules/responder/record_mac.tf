@@ -50,6 +50,22 @@ data "aws_iam_policy_document" "record_mac" {
     }
   }
 
+  # The quarantine reminder (reminder.tf) only checks seals: it shows an edited record as such.
+  dynamic "statement" {
+    for_each = var.enable_reminder ? [1] : []
+    content {
+      sid       = "ReminderVerifiesRecords"
+      effect    = "Allow"
+      actions   = ["kms:VerifyMac"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = aws_iam_role.reminder[*].arn
+      }
+    }
+  }
+
   dynamic "statement" {
     for_each = length(var.release_operator_arns) > 0 ? [1] : []
     content {

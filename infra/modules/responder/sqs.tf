@@ -30,7 +30,7 @@ data "aws_iam_policy_document" "dlq" {
   }
 
   # Lambda sends on-failure records with the function's execution role; only those roles
-  # (and the scheduler's) may write here besides EventBridge.
+  # (and the schedulers', and the reminder's) may write here besides EventBridge.
   statement {
     sid       = "ResponderRolesOnFailureDestination"
     effect    = "Allow"
@@ -39,7 +39,7 @@ data "aws_iam_policy_document" "dlq" {
 
     principals {
       type        = "AWS"
-      identifiers = concat(values(local.role_arns), aws_iam_role.scheduler[*].arn)
+      identifiers = concat(values(local.role_arns), aws_iam_role.scheduler[*].arn, aws_iam_role.reminder[*].arn, aws_iam_role.reminder_scheduler[*].arn)
     }
   }
 
@@ -74,5 +74,5 @@ resource "aws_sqs_queue_policy" "dlq" {
   policy    = data.aws_iam_policy_document.dlq.json
 
   # The roles must exist before a resource policy can name them.
-  depends_on = [aws_iam_role.function]
+  depends_on = [aws_iam_role.function, aws_iam_role.reminder, aws_iam_role.reminder_scheduler]
 }

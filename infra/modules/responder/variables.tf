@@ -462,3 +462,37 @@ variable "slack_interactions" {
     error_message = "slack_interactions.approvers and releasers hold Slack user ids (U…, W…) and user-group ids (S…)."
   }
 }
+
+variable "enable_reminder" {
+  description = "Deploy the quarantine reminder (function <name_prefix>-reminder, EventBridge Scheduler): posts quarantines older than reminder_min_age_hours to SNS and Slack, each with a Release button."
+  type        = bool
+  default     = false
+}
+
+variable "reminder_schedule_expression" {
+  description = "When the reminder runs (EventBridge Scheduler expression, UTC)."
+  type        = string
+  default     = "cron(0 8 ? * MON-FRI *)"
+}
+
+variable "reminder_min_age_hours" {
+  description = "RESPONDER_REMINDER_MIN_AGE_HOURS: remind of quarantines at least this many hours old (1-8760)."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.reminder_min_age_hours >= 1 && var.reminder_min_age_hours <= 8760 && floor(var.reminder_min_age_hours) == var.reminder_min_age_hours
+    error_message = "reminder_min_age_hours must be a whole number of hours, 1-8760."
+  }
+}
+
+variable "reminder_regions" {
+  description = "RESPONDER_REMINDER_REGIONS: regions of this account whose quarantines the reminder reads. Empty: the deployment's region."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.reminder_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
+    error_message = "reminder_regions must be AWS region names such as eu-west-1."
+  }
+}

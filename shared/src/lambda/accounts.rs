@@ -33,6 +33,11 @@ impl Accounts {
         &self.base
     }
 
+    /// Whether another account can be reached (a role name is configured).
+    pub fn assumes_roles(&self) -> bool {
+        self.role_name.is_some()
+    }
+
     /// The configuration to act in `account` for `finding_id`: the function's own
     /// credentials for its own account (or when no role is configured), else an assumed role.
     pub async fn for_account(

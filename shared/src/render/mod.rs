@@ -3,7 +3,7 @@
 //! renderer in [`crate::sanitize`].
 
 mod attack;
-mod buttons;
+pub(crate) mod buttons;
 mod facts;
 mod guide;
 mod html;
@@ -29,7 +29,7 @@ use std::rc::Rc;
 
 pub use plain::subject;
 pub use slack::{Attachment, Block, Button, Confirm, SlackMessage, Text};
-pub use undo::{Undo, undo};
+pub use undo::{Undo, release_command, undo};
 pub use update::{still_active, still_notified};
 
 pub(crate) use links::is_safe_url;

@@ -67,6 +67,13 @@ fn command(target: &Target, region: &str, partition: &str, outcomes: Option<&[Ou
     words.join(" ")
 }
 
+/// The release command for one contained resource (`responder list`, the reminder), or
+/// `None` when the region or partition is not well-formed.
+pub fn release_command(target: &Target, region: &str, partition: &str) -> Option<String> {
+    let partition_ok = matches!(partition, "aws" | "aws-cn" | "aws-us-gov");
+    (is_region(region) && partition_ok).then(|| command(target, region, partition, None))
+}
+
 /// The release commands for `plan` (one per distinct target), or [`Undo::Nothing`]. A
 /// region or partition that is not well-formed gives no command: release would then act
 /// on the caller's default region, which may not be the finding's.
