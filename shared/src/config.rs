@@ -2,7 +2,7 @@
 //! optional), with environment variables layered on top. Read once at cold start.
 
 use crate::exemption::{DEFAULT_TAG_KEY, Exemptions};
-use crate::options::{Ec2Options, EcsOptions, EksOptions, IsolationOptions};
+use crate::options::{Ec2Options, EcsOptions, EksOptions, EvidenceOptions, IsolationOptions};
 use crate::playbook::{Guardrails, Playbook, Rule};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,8 @@ pub struct Config {
     pub eks: EksOptions,
     /// What isolation keeps reachable (the VPC endpoints), on every surface.
     pub isolation: IsolationOptions,
+    /// Evidence bundles: the bucket and the collection limits.
+    pub evidence: EvidenceOptions,
     /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
     /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
     pub test_event_source: Option<String>,
@@ -40,6 +42,7 @@ struct Document {
     ecs: EcsOptions,
     eks: EksOptions,
     isolation: IsolationOptions,
+    evidence: EvidenceOptions,
     test_event_source: Option<String>,
     runbook_url: Option<String>,
 }
@@ -116,6 +119,7 @@ impl Config {
             ecs: doc.ecs,
             eks: doc.eks,
             isolation: doc.isolation,
+            evidence: doc.evidence,
             test_event_source,
         })
     }
@@ -164,6 +168,19 @@ impl Config {
                 name: "RESPONDER_RUNBOOK_URL",
                 message,
             })?);
+        }
+        let set = |k: &str| var(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if let Some(bucket) = set("RESPONDER_EVIDENCE_BUCKET") {
+            config.evidence.bucket = Some(bucket);
+        }
+        if config.evidence.bucket_region.is_none() {
+            config.evidence.bucket_region = set("AWS_REGION");
+        }
+        if let Some(key) = set("RESPONDER_EVIDENCE_KMS_KEY_ARN") {
+            config.evidence.kms_key_id = Some(key);
+        }
+        if let Some(name) = set("AWS_LAMBDA_FUNCTION_NAME") {
+            config.evidence.collector = name;
         }
         if let Some(list) = var("RESPONDER_PROTECTED_NAMESPACES") {
             config.guardrails.protected_namespaces.extend(

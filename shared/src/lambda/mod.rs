@@ -214,7 +214,7 @@ impl<F: ExecutorFactory> Handler<F> {
                 && !response
                     .outcomes
                     .iter()
-                    .any(|o| o.status == crate::outcome::Status::Done)
+                    .any(|o| o.status == crate::outcome::Status::Done && !o.kind.collects_evidence())
             {
                 rate.release(token).await;
             }
