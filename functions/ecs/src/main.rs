@@ -8,7 +8,9 @@ use responder::classify::Surface;
 #[tokio::main]
 async fn main() -> Result<(), responder::lambda::Error> {
     responder::lambda::run((Surface::Ecs, |sdk: &_, config: &Config| {
-        EcsExecutor::new(sdk, config.ecs.clone()).with_isolation(config.isolation.clone())
+        EcsExecutor::new(sdk, config.ecs.clone())
+            .with_isolation(config.isolation.clone())
+            .with_evidence(&config.evidence)
     }))
     .await
 }

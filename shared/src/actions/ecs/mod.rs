@@ -10,6 +10,7 @@
 
 pub mod acl_entry;
 pub mod acl_record;
+mod bundle;
 mod contain;
 pub mod evidence;
 mod host;
@@ -43,7 +44,10 @@ pub(crate) struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ec2: crate::actions::ec2::Clients,
+    /// The evidence bucket, when configured.
+    pub evidence: Option<crate::evidence::collect::Evidence>,
     /// The tags one containment run wrote (fresh per run), for its seal.
     pub ledger: record_seal::Ledger,
 }
@@ -52,16 +56,20 @@ impl Clients {
     fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
         let mut ecs = aws_sdk_ecs::config::Builder::from(config);
         let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config);
+        let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(config);
         if let Some(r) = region {
             ecs = ecs.region(Region::new(r.to_owned()));
             elb = elb.region(Region::new(r.to_owned()));
+            logs = logs.region(Region::new(r.to_owned()));
         }
         Clients {
             ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
             // IAM is global; its client needs no region override.
             iam: aws_sdk_iam::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
             ec2: crate::actions::ec2::Clients::new(config, region),
+            evidence: None,
             ledger: record_seal::Ledger::default(),
         }
     }
@@ -111,6 +119,13 @@ impl EcsExecutor {
         self
     }
 
+    /// The configuration's `evidence` section: with a bucket, each contained task gets a
+    /// bundle (`evidence.write_bundle`).
+    pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> EcsExecutor {
+        self.clients.evidence = crate::evidence::collect::Evidence::new(&self.config, options);
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
@@ -118,6 +133,7 @@ impl EcsExecutor {
             let mut c = Clients::new(&self.config, Some(region));
             c.ec2.mac_key = self.clients.ec2.mac_key.clone();
             c.ec2.isolation = self.clients.ec2.isolation.clone();
+            c.evidence = self.clients.evidence.clone();
             c
         }
     }
@@ -164,6 +180,8 @@ impl EcsExecutor {
                             task_arn,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
+                            finding: &plan.finding,
+                            account: &plan.account_id,
                             kinds,
                         };
                         (
@@ -176,7 +194,15 @@ impl EcsExecutor {
             .await;
             results.extend(runs);
         }
-        plan.actions
+        // The bundles: not planned actions, one outcome per task that has one.
+        let bundles: Vec<Outcome> = results
+            .iter()
+            .filter_map(|(task, steps)| {
+                let s = steps.get(&ActionKind::EvidenceWriteBundle)?.clone();
+                Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *task))
+            })
+            .collect();
+        let mut outcomes: Vec<Outcome> = plan.actions
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
@@ -201,11 +227,11 @@ impl EcsExecutor {
                 };
                 let step = step
                     .unwrap_or_else(|| Step::new(Status::Skipped, "not an ECS isolation action"));
-                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
-                o.evidence = step.evidence;
-                o
+                step.into_outcome(a.kind, target)
             })
-            .collect()
+            .collect();
+        outcomes.extend(bundles);
+        outcomes
     }
 }
 
