@@ -99,6 +99,9 @@ impl Evidence {
         collect: impl Future<Output = Collection>,
     ) -> Step {
         let location = format!("s3://{}/{prefix}", self.store.bucket());
+        let first = before
+            .first()
+            .and_then(|c| Some((prefix.key(&c.name).ok()?, c.bytes.clone())));
         let mut bundle = Bundle::new(prefix, &self.options.collector);
         let mut gaps = Vec::new();
         for c in before {
@@ -106,7 +109,6 @@ impl Evidence {
                 gaps.push(e.to_string());
             }
         }
-        let first = bundle.objects().next().map(|(k, b)| (k, b.to_vec()));
         let mut written = Vec::new();
         if let Some((key, bytes)) = first {
             match tokio::time::timeout(self.limit(), self.store.put(&key, &bytes)).await {

@@ -6,7 +6,7 @@
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ServerSideEncryption};
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -83,6 +83,8 @@ impl EvidenceStore {
             .bucket(&self.bucket)
             .key(key)
             .if_none_match("*")
+            // Object Lock buckets refuse a put without a checksum algorithm (or Content-MD5).
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
             .checksum_sha256(base64::engine::general_purpose::STANDARD.encode(digest))
             .body(ByteStream::from(bytes.to_vec()));
         if let Some(k) = &self.kms_key_id {
