@@ -84,6 +84,7 @@ locals {
       "ec2:DescribeVpcEndpoints",
       "guardduty:ListDetectors",
       "guardduty:ListCoverage",
+      "logs:GetLogEvents",
     ]
 
     eks = [

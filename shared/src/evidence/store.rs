@@ -12,6 +12,10 @@ use sha2::Digest as _;
 
 use super::manifest::{Bundle, MANIFEST_NAME, sha256_hex};
 
+/// What the writer calls (`infra/modules/responder/iam.tf`'s `evidence_statements` grant
+/// exactly these, on `<bucket>/evidence/*` and the bucket's key through S3 only).
+pub const PERMISSIONS: &[&str] = &["s3:PutObject", "kms:GenerateDataKey"];
+
 /// Why a bundle was not (completely) written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
