@@ -169,7 +169,11 @@ impl Config {
                 message,
             })?);
         }
-        let set = |k: &str| var(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let set = |k: &str| {
+            var(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         if let Some(bucket) = set("RESPONDER_EVIDENCE_BUCKET") {
             config.evidence.bucket = Some(bucket);
         }

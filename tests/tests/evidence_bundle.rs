@@ -23,7 +23,8 @@ use std::time::Duration;
 
 const REGION: &str = "us-east-1";
 /// What a workload inside the task writes to stdout to attack whoever reads its logs.
-const HOSTILE: &str = "<script>alert(1)</script> <@U0ADMIN> <!channel> \u{202e}gnp.exe \x1b[31m`rm -rf`";
+const HOSTILE: &str =
+    "<script>alert(1)</script> <@U0ADMIN> <!channel> \u{202e}gnp.exe \x1b[31m`rm -rf`";
 
 struct Setup {
     e: EcsAws,
@@ -160,7 +161,10 @@ fn outcome(outcomes: &[Outcome], kind: ActionKind) -> &Outcome {
 
 fn prefix(plan: &ResponsePlan, w: &EcsWorld) -> String {
     let task_id = w.task_arn.rsplit('/').next().expect("task id");
-    format!("evidence/{}/{}/{task_id}/", plan.account_id, plan.finding_id)
+    format!(
+        "evidence/{}/{}/{task_id}/",
+        plan.account_id, plan.finding_id
+    )
 }
 
 /// The manifest hash the outcome reports (the notification's and the log's).
@@ -177,24 +181,22 @@ fn reported_sha(o: &Outcome) -> String {
 async fn download(s: &Setup, prefix: &str, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bundle-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let listed = s
-        .s3
-        .list_objects_v2()
-        .bucket(&s.bucket)
-        .prefix(prefix)
-        .send()
-        .await
-        .expect("ListObjectsV2");
-    for o in listed.contents() {
-        let key = o.key().expect("key");
-        let got = s
-            .s3
-            .get_object()
+    let listed =
+        s.s3.list_objects_v2()
             .bucket(&s.bucket)
-            .key(key)
+            .prefix(prefix)
             .send()
             .await
-            .expect("GetObject");
+            .expect("ListObjectsV2");
+    for o in listed.contents() {
+        let key = o.key().expect("key");
+        let got =
+            s.s3.get_object()
+                .bucket(&s.bucket)
+                .key(key)
+                .send()
+                .await
+                .expect("GetObject");
         let bytes = got.body.collect().await.expect("body").into_bytes();
         let path = dir.join(key.strip_prefix(prefix).expect("under the prefix"));
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -220,7 +222,10 @@ async fn a_containment_writes_a_bundle_that_verifies_and_cannot_be_overwritten_o
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "{bundle:?}");
     let sha = reported_sha(bundle);
-    assert!(bundle.detail.contains(&sha), "the alert line names the hash");
+    assert!(
+        bundle.detail.contains(&sha),
+        "the alert line names the hash"
+    );
 
     let prefix = prefix(&plan, &s.w);
     let dir = download(&s, &prefix, "ok").await;
@@ -238,7 +243,12 @@ async fn a_containment_writes_a_bundle_that_verifies_and_cannot_be_overwritten_o
     ] {
         assert!(keys.contains(&want), "{want} missing from {keys:?}");
     }
-    assert!(manifest.objects.iter().all(|o| o.collector == "guardduty-responder-ecs"));
+    assert!(
+        manifest
+            .objects
+            .iter()
+            .all(|o| o.collector == "guardduty-responder-ecs")
+    );
     // The descriptions are those taken before isolation: the ENI still has the task's group.
     let eni = std::fs::read_to_string(dir.join("describe/network-interface.json")).expect("eni");
     assert!(eni.contains(&s.w.task_sg), "{eni}");
@@ -257,27 +267,25 @@ async fn a_containment_writes_a_bundle_that_verifies_and_cannot_be_overwritten_o
     }
 
     // Encrypted with the bucket's key.
-    let head = s
-        .s3
-        .head_object()
-        .bucket(&s.bucket)
-        .key(format!("{prefix}finding.json"))
-        .send()
-        .await
-        .expect("HeadObject");
+    let head =
+        s.s3.head_object()
+            .bucket(&s.bucket)
+            .key(format!("{prefix}finding.json"))
+            .send()
+            .await
+            .expect("HeadObject");
     assert_eq!(head.ssekms_key_id(), Some(s.key_arn.as_str()));
 
     // Write-once: S3 refuses a second put of a key (If-None-Match), so does the writer,
     // and a re-run of the containment finds the bundle there.
-    let again = s
-        .s3
-        .put_object()
-        .bucket(&s.bucket)
-        .key(format!("{prefix}{MANIFEST_NAME}"))
-        .if_none_match("*")
-        .body(b"{}".to_vec().into())
-        .send()
-        .await;
+    let again =
+        s.s3.put_object()
+            .bucket(&s.bucket)
+            .key(format!("{prefix}{MANIFEST_NAME}"))
+            .if_none_match("*")
+            .body(b"{}".to_vec().into())
+            .send()
+            .await;
     let err = again.expect_err("overwrite refused");
     assert_eq!(
         aws_sdk_s3::error::ProvideErrorMetadata::code(&err),
@@ -290,23 +298,24 @@ async fn a_containment_writes_a_bundle_that_verifies_and_cannot_be_overwritten_o
     // A locked version cannot be deleted. (moto enforces Object Lock on DeleteObject with a
     // version id; it does not evaluate the bucket policy, so evidence.tf's denials are
     // checked by tests/tests/iam_policies.rs and checkov, not here.)
-    let versions = s
-        .s3
-        .list_object_versions()
-        .bucket(&s.bucket)
-        .prefix(format!("{prefix}finding.json"))
-        .send()
-        .await
-        .expect("ListObjectVersions");
-    let version = versions.versions()[0].version_id().expect("version").to_owned();
-    let deleted = s
-        .s3
-        .delete_object()
-        .bucket(&s.bucket)
-        .key(format!("{prefix}finding.json"))
-        .version_id(&version)
-        .send()
-        .await;
+    let versions =
+        s.s3.list_object_versions()
+            .bucket(&s.bucket)
+            .prefix(format!("{prefix}finding.json"))
+            .send()
+            .await
+            .expect("ListObjectVersions");
+    let version = versions.versions()[0]
+        .version_id()
+        .expect("version")
+        .to_owned();
+    let deleted =
+        s.s3.delete_object()
+            .bucket(&s.bucket)
+            .key(format!("{prefix}finding.json"))
+            .version_id(&version)
+            .send()
+            .await;
     assert!(deleted.is_err(), "a locked version was deleted");
     let dir = download(&s, &prefix, "after").await;
     assert!(verify_dir(&dir, Some(&sha)).expect("readable").is_ok());
@@ -314,7 +323,9 @@ async fn a_containment_writes_a_bundle_that_verifies_and_cannot_be_overwritten_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_log_is_cut_at_the_byte_limit_and_the_manifest_says_so() {
-    let lines: Vec<String> = (0..200).map(|i| format!("{i:04} {}", "A".repeat(100))).collect();
+    let lines: Vec<String> = (0..200)
+        .map(|i| format!("{i:04} {}", "A".repeat(100)))
+        .collect();
     let s = setup("huge", &lines).await;
     let plan = plan_for(&s.w);
     let limit = 1000;
@@ -328,12 +339,23 @@ async fn a_huge_log_is_cut_at_the_byte_limit_and_the_manifest_says_so() {
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "{bundle:?}");
     let dir = download(&s, &prefix(&plan, &s.w), "huge").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).expect("readable").is_ok());
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .expect("readable")
+            .is_ok()
+    );
     let log = std::fs::read(dir.join("logs/web.log")).expect("log");
     assert_eq!(log.len(), limit);
-    assert!(log.starts_with(b"0") || log.starts_with(b"1"), "oldest first");
+    assert!(
+        log.starts_with(b"0") || log.starts_with(b"1"),
+        "oldest first"
+    );
     let manifest = Manifest::parse(&std::fs::read(dir.join(MANIFEST_NAME)).expect("m")).expect("p");
-    let entry = manifest.objects.iter().find(|o| o.key == "logs/web.log").expect("listed");
+    let entry = manifest
+        .objects
+        .iter()
+        .find(|o| o.key == "logs/web.log")
+        .expect("listed");
     assert!(entry.source_api.contains("cut at 1000 bytes"), "{entry:?}");
 }
 
@@ -348,7 +370,11 @@ async fn missing_logs_are_a_gap_in_a_written_bundle_not_a_failed_containment() {
     assert_eq!(bundle.status, Status::Failed, "{bundle:?}");
     assert!(bundle.detail.contains("GetLogEvents"), "{}", bundle.detail);
     let dir = download(&s, &prefix(&plan, &s.w), "nologs").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).expect("readable").is_ok());
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .expect("readable")
+            .is_ok()
+    );
     let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).expect("gaps listed");
     assert!(gaps.contains("logs/web.log"), "{gaps}");
     // The alert says what failed, without calling the containment failed.
@@ -408,10 +434,23 @@ async fn access_denied_and_a_slow_collection_are_outcomes_never_blocking_isolati
     task_isolated(&outcomes).await;
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Failed, "{bundle:?}");
-    assert!(bundle.detail.contains("time limit of 1s exceeded while collecting"), "{}", bundle.detail);
-    assert!(started.elapsed() < Duration::from_secs(4), "the slow call was not waited for");
+    assert!(
+        bundle
+            .detail
+            .contains("time limit of 1s exceeded while collecting"),
+        "{}",
+        bundle.detail
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the slow call was not waited for"
+    );
     // What was taken before the limit is still written, and verifies.
     let dir = download(&s, &prefix(&plan, &w2), "slow").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).expect("readable").is_ok());
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .expect("readable")
+            .is_ok()
+    );
     assert!(!dir.join("logs/web.log").exists());
 }

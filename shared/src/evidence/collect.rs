@@ -138,22 +138,25 @@ impl Evidence {
             let _ = bundle.add(&listed.name, listed.bytes, &listed.source_api, listed.at);
         }
         let objects = bundle.manifest().objects.len();
-        let sha = match tokio::time::timeout(self.limit(), self.store.write(&bundle, &written))
-            .await
-        {
-            Ok(Ok(sha)) => sha,
-            Ok(Err(e)) => return failed(&location, &e.to_string()),
-            Err(_) => return failed(&location, &self.timed_out("writing")),
-        };
+        let sha =
+            match tokio::time::timeout(self.limit(), self.store.write(&bundle, &written)).await {
+                Ok(Ok(sha)) => sha,
+                Ok(Err(e)) => return failed(&location, &e.to_string()),
+                Err(_) => return failed(&location, &self.timed_out("writing")),
+            };
         tracing::info!(bundle = %location, objects, manifest_sha256 = %sha, gaps = gaps.len(), "evidence bundle written");
         let summary = format!("{location}: {objects} objects, manifest sha256 {sha}");
-        let evidence = json!({"bundle": location, "objects": objects, "manifest_sha256": sha, "gaps": gaps});
+        let evidence =
+            json!({"bundle": location, "objects": objects, "manifest_sha256": sha, "gaps": gaps});
         if gaps.is_empty() {
             Step::done(summary).with_evidence(evidence)
         } else {
             let why = crate::sanitize::ascii_line(&gaps.join("; "), 300);
-            Step::new(Status::Failed, format!("incomplete, {summary}; not collected: {why}"))
-                .with_evidence(evidence)
+            Step::new(
+                Status::Failed,
+                format!("incomplete, {summary}; not collected: {why}"),
+            )
+            .with_evidence(evidence)
         }
     }
 

@@ -101,7 +101,9 @@ impl EvidenceStore {
             Err(e) => match e.code() {
                 // 412, or 409 when a concurrent put of the same key is in flight.
                 Some("PreconditionFailed" | "ConditionalRequestConflict") => {
-                    Err(StoreError::Exists { key: key.to_owned() })
+                    Err(StoreError::Exists {
+                        key: key.to_owned(),
+                    })
                 }
                 _ => Err(StoreError::Put {
                     key: key.to_owned(),

@@ -154,7 +154,11 @@ pub async fn fargate_world(e: &EcsAws, name: &str) -> EcsWorld {
                 .port_mappings(PortMapping::builder().container_port(PORT).build())
                 .log_configuration(awslogs(
                     name,
-                    e.aws.config.region().map(|r| r.as_ref()).unwrap_or("us-east-1"),
+                    e.aws
+                        .config
+                        .region()
+                        .map(|r| r.as_ref())
+                        .unwrap_or("us-east-1"),
                 ))
                 .build(),
         )

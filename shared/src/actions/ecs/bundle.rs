@@ -91,11 +91,7 @@ async fn collect(
     out
 }
 
-async fn container_instance(
-    c: &Clients,
-    task_arn: &str,
-    arn: &str,
-) -> Result<Collected, String> {
+async fn container_instance(c: &Clients, task_arn: &str, arn: &str) -> Result<Collected, String> {
     let cluster = task_arn
         .split(":task/")
         .nth(1)
@@ -148,7 +144,10 @@ async fn log_stream(
             "{name}: awslogs without a group or stream prefix: the stream cannot be named"
         ));
     };
-    if l.region.as_deref().is_some_and(|r| Some(r) != c.logs.config().region().map(|r| r.as_ref())) {
+    if l.region
+        .as_deref()
+        .is_some_and(|r| Some(r) != c.logs.config().region().map(|r| r.as_ref()))
+    {
         return Err(format!("{name}: logs in another region are not read"));
     }
     let stream = format!("{prefix}/{}/{task_id}", l.container);

@@ -220,7 +220,11 @@ pub(crate) async fn describe_task_definition(
     Ok(TaskDefinition {
         task_role_arn: d.task_role_arn().map(str::to_owned),
         network_mode: d.network_mode().map(|m| m.as_str().to_owned()),
-        logs: d.container_definitions().iter().filter_map(aws_logs).collect(),
+        logs: d
+            .container_definitions()
+            .iter()
+            .filter_map(aws_logs)
+            .collect(),
         evidence: json!({
             "taskDefinitionArn": d.task_definition_arn(),
             "family": d.family(),

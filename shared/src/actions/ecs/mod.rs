@@ -202,7 +202,8 @@ impl EcsExecutor {
                 Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *task))
             })
             .collect();
-        let mut outcomes: Vec<Outcome> = plan.actions
+        let mut outcomes: Vec<Outcome> = plan
+            .actions
             .iter()
             .map(|a| {
                 let target = a.target.to_string();

@@ -152,7 +152,9 @@ pub(crate) async fn contain(
         )),
         Box::pin(async {
             match &c.evidence {
-                Some(ev) => Some(super::bundle::write(c, ev, &subject, &view, &taskdef, &eni).await),
+                Some(ev) => {
+                    Some(super::bundle::write(c, ev, &subject, &view, &taskdef, &eni).await)
+                }
                 None => None,
             }
         }),
