@@ -369,4 +369,27 @@ mod tests {
             assert!(env.is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn the_evidence_bucket_and_its_limits_come_from_the_environment_and_the_document() {
+        let doc = r#"{"evidence":{"time_limit_seconds":5,"log_minutes":10,"log_max_bytes":4096}}"#;
+        let env = |k: &str| match k {
+            "RESPONDER_CONFIG" => Some(doc.to_owned()),
+            "RESPONDER_EVIDENCE_BUCKET" => Some(" acme-evidence-123456789012 ".to_owned()),
+            "RESPONDER_EVIDENCE_KMS_KEY_ARN" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
+            "AWS_REGION" => Some("eu-west-1".to_owned()),
+            "AWS_LAMBDA_FUNCTION_NAME" => Some("guardduty-responder-ecs".to_owned()),
+            _ => None,
+        };
+        let e = Config::from_env(env).unwrap().evidence;
+        assert_eq!(e.bucket.as_deref(), Some("acme-evidence-123456789012"));
+        assert_eq!(e.kms_key_id.as_deref(), Some("arn:aws:kms:eu-west-1:1:key/k"));
+        assert_eq!(e.bucket_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(e.collector, "guardduty-responder-ecs");
+        assert_eq!((e.time_limit_seconds, e.log_minutes, e.log_max_bytes), (5, 10, 4096));
+        // Without the variable no bundle is written.
+        assert_eq!(Config::from_env(|_| None).unwrap().evidence.bucket, None);
+        let bad = r#"{"evidence":{"bukket":"x"}}"#;
+        assert!(Config::from_document(bad, "cfg").is_err());
+    }
 }
