@@ -383,10 +383,16 @@ mod tests {
         };
         let e = Config::from_env(env).unwrap().evidence;
         assert_eq!(e.bucket.as_deref(), Some("acme-evidence-123456789012"));
-        assert_eq!(e.kms_key_id.as_deref(), Some("arn:aws:kms:eu-west-1:1:key/k"));
+        assert_eq!(
+            e.kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-west-1:1:key/k")
+        );
         assert_eq!(e.bucket_region.as_deref(), Some("eu-west-1"));
         assert_eq!(e.collector, "guardduty-responder-ecs");
-        assert_eq!((e.time_limit_seconds, e.log_minutes, e.log_max_bytes), (5, 10, 4096));
+        assert_eq!(
+            (e.time_limit_seconds, e.log_minutes, e.log_max_bytes),
+            (5, 10, 4096)
+        );
         // Without the variable no bundle is written.
         assert_eq!(Config::from_env(|_| None).unwrap().evidence.bucket, None);
         let bad = r#"{"evidence":{"bukket":"x"}}"#;

@@ -42,15 +42,11 @@ fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-/// A world whose task writes `lines` to its awslogs stream, and an evidence bucket as
-/// evidence.tf makes it: SSE-KMS with its own key, Object Lock (hence versioning) with a
-/// default GOVERNANCE retention.
-async fn setup(name: &str, lines: &[String]) -> Setup {
-    let e = EcsAws::moto(REGION).await;
-    ecs_world::freeze_task_states(&integration_tests::moto::shared().endpoint());
-    let w = ecs_world::fargate_world(&e, name).await;
-    let s3 = s3_client(&e.aws.config);
-    let kms = aws_sdk_kms::Client::new(&e.aws.config);
+/// An evidence bucket as evidence.tf makes it: SSE-KMS with its own key, Object Lock
+/// (hence versioning) with a default GOVERNANCE retention. Returns the bucket and the key.
+async fn evidence_bucket(config: &aws_config::SdkConfig, name: &str) -> (String, String) {
+    let s3 = s3_client(config);
+    let kms = aws_sdk_kms::Client::new(config);
     let key_arn = kms
         .create_key()
         .send()
@@ -86,6 +82,16 @@ async fn setup(name: &str, lines: &[String]) -> Setup {
         .send()
         .await
         .expect("PutObjectLockConfiguration");
+    (bucket, key_arn)
+}
+
+/// A world whose task writes `lines` to its awslogs stream, and an evidence bucket.
+async fn setup(name: &str, lines: &[String]) -> Setup {
+    let e = EcsAws::moto(REGION).await;
+    ecs_world::freeze_task_states(&integration_tests::moto::shared().endpoint());
+    let w = ecs_world::fargate_world(&e, name).await;
+    let s3 = s3_client(&e.aws.config);
+    let (bucket, key_arn) = evidence_bucket(&e.aws.config, name).await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&e.aws.config);
     if !lines.is_empty() {
         write_logs(&logs, name, &w, lines).await;
@@ -179,24 +185,28 @@ fn reported_sha(o: &Outcome) -> String {
 /// Downloads every object under `prefix` (their current versions) into a fresh directory,
 /// as an investigator would with `aws s3 cp --recursive`.
 async fn download(s: &Setup, prefix: &str, name: &str) -> PathBuf {
+    download_from(&s.s3, &s.bucket, prefix, name).await
+}
+
+async fn download_from(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bundle-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let listed =
-        s.s3.list_objects_v2()
-            .bucket(&s.bucket)
-            .prefix(prefix)
-            .send()
-            .await
-            .expect("ListObjectsV2");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .expect("ListObjectsV2");
     for o in listed.contents() {
         let key = o.key().expect("key");
-        let got =
-            s.s3.get_object()
-                .bucket(&s.bucket)
-                .key(key)
-                .send()
-                .await
-                .expect("GetObject");
+        let got = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("GetObject");
         let bytes = got.body.collect().await.expect("body").into_bytes();
         let path = dir.join(key.strip_prefix(prefix).expect("under the prefix"));
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -453,4 +463,55 @@ async fn access_denied_and_a_slow_collection_are_outcomes_never_blocking_isolati
             .is_ok()
     );
     assert!(!dir.join("logs/web.log").exists());
+}
+
+/// EC2: the quarantine writes the instance's bundle (the finding, the instance and its
+/// attributes as described before any change) and still isolates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ec2_quarantine_writes_the_instance_bundle() {
+    let aws = world::Aws::moto(REGION).await;
+    let net = world::network(&aws).await;
+    let inst = world::one_eni_instance(&aws, &net).await;
+    let (bucket, key_arn) = evidence_bucket(&aws.config, "ec2").await;
+    let fid = world::unique_finding_id();
+    let event = world::finding_event(
+        "ec2-defense-evasion-kernel-module.json",
+        &fid,
+        &net.region,
+        &inst,
+        Some(&net.vpc_id),
+    );
+    let plan = world::contain_plan(&event, &Config::default());
+    let opts = EvidenceOptions {
+        bucket: Some(bucket.clone()),
+        bucket_region: Some(REGION.into()),
+        kms_key_id: Some(key_arn),
+        ..EvidenceOptions::default()
+    };
+    let ex = responder::actions::ec2::Ec2Executor::new(&aws.config).with_evidence(&opts);
+    let outcomes = ex.execute(&plan).await;
+    let isolated = outcome(&outcomes, ActionKind::Ec2IsolateNetwork);
+    assert_eq!(isolated.status, Status::Done, "{isolated:?}");
+    assert!(!any_failed(&outcomes), "{outcomes:#?}");
+    let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
+    assert_eq!(bundle.status, Status::Done, "{bundle:?}");
+    let prefix = format!(
+        "evidence/{}/{}/{}/",
+        plan.account_id, plan.finding_id, inst.id
+    );
+    let dir = download_from(&s3_client(&aws.config), &bucket, &prefix, "ec2").await;
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .expect("readable")
+            .is_ok()
+    );
+    let described = std::fs::read_to_string(dir.join("describe/instance.json")).expect("instance");
+    assert!(described.contains(&inst.id), "{described}");
+    // Described before the swap: no isolation group among the ENI's groups yet.
+    use responder::actions::ec2::isolation_groups::{CONVERSION_GROUP_NAME, NO_RULES_GROUP_NAME};
+    for group in [CONVERSION_GROUP_NAME, NO_RULES_GROUP_NAME] {
+        assert!(!described.contains(&format!("\"{group}\"")), "{described}");
+    }
+    assert!(described.contains("\"groups\""), "{described}");
+    assert!(dir.join("describe/instance-attributes.json").exists());
 }

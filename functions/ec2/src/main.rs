@@ -7,7 +7,9 @@ use responder::classify::Surface;
 #[tokio::main]
 async fn main() -> Result<(), responder::lambda::Error> {
     responder::lambda::run((Surface::Ec2, |sdk: &_, config: &responder::Config| {
-        Ec2Executor::new(sdk).with_isolation(config.isolation.clone())
+        Ec2Executor::new(sdk)
+            .with_isolation(config.isolation.clone())
+            .with_evidence(&config.evidence)
     }))
     .await
 }

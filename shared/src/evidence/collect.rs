@@ -43,6 +43,35 @@ impl Collected {
     }
 }
 
+/// What a bundle is about: the finding as the responder received and parsed it, and the
+/// account it was seen in.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub finding: &'a crate::finding::Finding,
+    pub account: &'a str,
+    pub finding_id: &'a str,
+}
+
+impl Subject<'_> {
+    /// `evidence/<account>/<finding-id>/<resource>/`, or why not.
+    pub fn prefix(&self, resource: &str) -> Result<BundlePrefix, crate::evidence::PathError> {
+        BundlePrefix::new(
+            self.account,
+            &self.finding_id.to_ascii_lowercase(),
+            resource,
+        )
+    }
+
+    /// `finding.json`: every field the responder parsed (the typed finding, serialised).
+    pub fn finding_object(&self) -> Collected {
+        Collected::json(
+            "finding.json",
+            "guardduty:finding",
+            &serde_json::to_value(self.finding).unwrap_or_default(),
+        )
+    }
+}
+
 /// What the surface's collection returns: the objects, and what could not be collected.
 #[derive(Debug, Default)]
 pub struct Collection {

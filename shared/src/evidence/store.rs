@@ -105,11 +105,17 @@ impl EvidenceStore {
                         key: key.to_owned(),
                     })
                 }
-                _ => Err(StoreError::Put {
+                code => Err(StoreError::Put {
                     key: key.to_owned(),
-                    error: crate::actions::ec2::observe::api_error("", &e)
-                        .trim_start_matches(": ")
-                        .to_owned(),
+                    error: crate::sanitize::ascii_line(
+                        &match (code, e.message()) {
+                            (Some(c), Some(m)) => format!("{c}: {m}"),
+                            (Some(c), None) => c.to_owned(),
+                            _ => aws_smithy_types::error::display::DisplayErrorContext(&e)
+                                .to_string(),
+                        },
+                        300,
+                    ),
                 }),
             },
         }

@@ -4,6 +4,7 @@
 //! EBS snapshots), and record what it changed on the instance itself so that
 //! [`Ec2Executor::release`] can undo it. See `quarantine.rs` for the call sequence.
 
+mod bundle;
 pub(crate) mod host;
 pub mod isolation_groups;
 mod isolation_rules;
@@ -45,6 +46,8 @@ pub(crate) struct Clients {
     pub guardduty: aws_sdk_guardduty::Client,
     /// Which VPC endpoints isolation keeps reachable ([`sensor_link`]).
     pub isolation: IsolationOptions,
+    /// The evidence bucket, when configured (the EC2 executor's own runs only).
+    pub evidence: Option<crate::evidence::collect::Evidence>,
 }
 
 impl Clients {
@@ -68,6 +71,7 @@ impl Clients {
             mac_key: record_mac::key_from_env(),
             guardduty: aws_sdk_guardduty::Client::from_conf(gd.build()),
             isolation: IsolationOptions::default(),
+            evidence: None,
         }
     }
 }
@@ -123,6 +127,13 @@ impl Ec2Executor {
         self
     }
 
+    /// The configuration's `evidence` section: with a bucket, each quarantined instance gets
+    /// a bundle (`evidence.write_bundle`).
+    pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> Ec2Executor {
+        self.clients.evidence = crate::evidence::collect::Evidence::new(&self.config, options);
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
@@ -130,6 +141,7 @@ impl Ec2Executor {
             Clients {
                 mac_key: self.clients.mac_key.clone(),
                 isolation: self.clients.isolation.clone(),
+                evidence: self.clients.evidence.clone(),
                 ..Clients::new(&self.config, Some(region))
             }
         }
@@ -181,6 +193,11 @@ impl Ec2Executor {
                             vpc_hint,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
+                            subject: Some(crate::evidence::collect::Subject {
+                                finding: &plan.finding,
+                                account: &plan.account_id,
+                                finding_id: &plan.finding_id,
+                            }),
                             kinds,
                         };
                         (
@@ -193,7 +210,16 @@ impl Ec2Executor {
             .await;
             results.extend(runs);
         }
-        plan.actions
+        // The bundles: not planned actions, one outcome per instance that has one.
+        let bundles: Vec<Outcome> = results
+            .iter()
+            .filter_map(|(id, steps)| {
+                let s = steps.get(&ActionKind::EvidenceWriteBundle)?.clone();
+                Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *id))
+            })
+            .collect();
+        let mut outcomes: Vec<Outcome> = plan
+            .actions
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
@@ -222,11 +248,11 @@ impl Ec2Executor {
                     detail: "not an EC2 quarantine action".into(),
                     evidence: None,
                 });
-                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
-                o.evidence = step.evidence;
-                o
+                step.into_outcome(a.kind, target)
             })
-            .collect()
+            .collect();
+        outcomes.extend(bundles);
+        outcomes
     }
 }
 

@@ -6,18 +6,9 @@
 use super::Clients;
 use super::evidence::{AwsLogs, EniView, TaskDefinition, TaskView};
 use crate::actions::ec2::observe::api_error;
-use crate::evidence::collect::{Collected, Collection, Evidence};
-use crate::evidence::path::BundlePrefix;
-use crate::finding::Finding;
+use crate::evidence::collect::{Collected, Collection, Evidence, Subject};
 use crate::outcome::Step;
 use serde_json::json;
-
-/// What the bundle is about: the finding and where it was seen.
-pub(crate) struct Subject<'a> {
-    pub finding: &'a Finding,
-    pub account: &'a str,
-    pub finding_id: &'a str,
-}
 
 pub(crate) async fn write(
     c: &Clients,
@@ -28,20 +19,12 @@ pub(crate) async fn write(
     eni: &Option<Result<Option<EniView>, String>>,
 ) -> Step {
     let task_id = view.arn.rsplit('/').next().unwrap_or_default();
-    let prefix = match BundlePrefix::new(
-        subject.account,
-        &subject.finding_id.to_ascii_lowercase(),
-        task_id,
-    ) {
+    let prefix = match subject.prefix(task_id) {
         Ok(p) => p,
         Err(e) => return Step::failed(format!("no bundle: {e}")),
     };
     let mut before = vec![
-        Collected::json(
-            "finding.json",
-            "guardduty:finding",
-            &serde_json::to_value(subject.finding).unwrap_or_default(),
-        ),
+        subject.finding_object(),
         Collected::json("describe/task.json", "ecs:DescribeTasks", &view.evidence),
     ];
     if let Some(Ok(td)) = taskdef {

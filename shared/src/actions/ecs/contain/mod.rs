@@ -132,7 +132,7 @@ pub(crate) async fn contain(
 
     // Round trip 3: the changes, each recorded before it is made; the evidence bundle
     // alongside (its descriptions are the ones above, taken before any change).
-    let subject = super::bundle::Subject {
+    let subject = crate::evidence::collect::Subject {
         finding: req.finding,
         account: req.account,
         finding_id: req.finding_id,
