@@ -47,7 +47,7 @@ pub(crate) struct Clients {
     /// Which VPC endpoints isolation keeps reachable ([`sensor_link`]).
     pub isolation: IsolationOptions,
     /// The evidence bucket, when configured (the EC2 executor's own runs only).
-    pub evidence: Option<crate::evidence::collect::Evidence>,
+    pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
 }
 
 impl Clients {
@@ -130,7 +130,8 @@ impl Ec2Executor {
     /// The configuration's `evidence` section: with a bucket, each quarantined instance gets
     /// a bundle (`evidence.write_bundle`).
     pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> Ec2Executor {
-        self.clients.evidence = crate::evidence::collect::Evidence::new(&self.config, options);
+        self.clients.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(std::sync::Arc::new);
         self
     }
 

@@ -47,7 +47,7 @@ pub(crate) struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ec2: crate::actions::ec2::Clients,
     /// The evidence bucket, when configured.
-    pub evidence: Option<crate::evidence::collect::Evidence>,
+    pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
     /// The tags one containment run wrote (fresh per run), for its seal.
     pub ledger: record_seal::Ledger,
 }
@@ -122,7 +122,8 @@ impl EcsExecutor {
     /// The configuration's `evidence` section: with a bucket, each contained task gets a
     /// bundle (`evidence.write_bundle`).
     pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> EcsExecutor {
-        self.clients.evidence = crate::evidence::collect::Evidence::new(&self.config, options);
+        self.clients.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(std::sync::Arc::new);
         self
     }
 
