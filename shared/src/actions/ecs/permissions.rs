@@ -132,7 +132,8 @@ mod tests {
                     "elasticloadbalancing",
                     "iam",
                     "kms",
-                    "guardduty"
+                    "guardduty",
+                    "logs"
                 ]
                 .contains(&svc),
                 "{p}"
