@@ -211,14 +211,7 @@ impl Ec2Executor {
             .await;
             results.extend(runs);
         }
-        // The bundles: not planned actions, one outcome per instance that has one.
-        let bundles: Vec<Outcome> = results
-            .iter()
-            .filter_map(|(id, steps)| {
-                let s = steps.get(&ActionKind::EvidenceWriteBundle)?.clone();
-                Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *id))
-            })
-            .collect();
+        let bundles = crate::evidence::collect::bundle_outcomes(&results);
         let mut outcomes: Vec<Outcome> = plan
             .actions
             .iter()

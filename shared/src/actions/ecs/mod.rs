@@ -195,14 +195,7 @@ impl EcsExecutor {
             .await;
             results.extend(runs);
         }
-        // The bundles: not planned actions, one outcome per task that has one.
-        let bundles: Vec<Outcome> = results
-            .iter()
-            .filter_map(|(task, steps)| {
-                let s = steps.get(&ActionKind::EvidenceWriteBundle)?.clone();
-                Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *task))
-            })
-            .collect();
+        let bundles = crate::evidence::collect::bundle_outcomes(&results);
         let mut outcomes: Vec<Outcome> = plan
             .actions
             .iter()
