@@ -11,6 +11,8 @@ mod backtest_summary;
 mod coverage;
 mod evidence;
 #[cfg(feature = "aws")]
+mod evidence_s3;
+#[cfg(feature = "aws")]
 mod executors;
 #[cfg(feature = "aws")]
 mod list;

@@ -30,6 +30,8 @@ pub enum ActionKind {
     EksProtectNode,
     EksRevokeRoleSessions,
     EksRecordEvent,
+    /// Not planned: every executor adds it when an evidence bucket is configured.
+    EvidenceWriteBundle,
 }
 
 impl ActionKind {
@@ -58,11 +60,18 @@ impl ActionKind {
             ActionKind::EksProtectNode => "eks.protect_node",
             ActionKind::EksRevokeRoleSessions => "eks.revoke_role_sessions",
             ActionKind::EksRecordEvent => "eks.record_event",
+            ActionKind::EvidenceWriteBundle => "evidence.write_bundle",
         }
     }
 }
 
 impl ActionKind {
+    /// Collection, not containment: its failure is reported, never a failed containment
+    /// (no retry, no `[FAILED]` headline).
+    pub fn collects_evidence(self) -> bool {
+        matches!(self, ActionKind::EvidenceWriteBundle)
+    }
+
     /// The actions that cut the workload off the network: the end of "time to isolation".
     pub fn isolates(self) -> bool {
         matches!(

@@ -146,8 +146,9 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
         ),
         EcsCaptureEvidence => (
             Ecs,
-            "capture the task, its definition, ENI and services as described",
-            &["ecs:DescribeServices"],
+            "capture the task, its definition, ENI and services as described (with an \
+             evidence bucket, also its containers' recent logs)",
+            &["ecs:DescribeServices", "logs:GetLogEvents"],
             Undo::Kept("evidence is kept"),
         ),
         EcsIsolateTaskNetwork => (
@@ -264,6 +265,14 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
             &[],
             Undo::Kept("an Event is history"),
         ),
+        // Not planned: every executor adds it when an evidence bucket is configured.
+        EvidenceWriteBundle => (
+            Surface::Unknown,
+            "write the evidence bundle (the finding, the descriptions taken before any \
+             change, what was collected, the manifest last) to the evidence bucket",
+            &["s3:PutObject", "kms:GenerateDataKey"],
+            Undo::Kept("evidence is kept, write-once under Object Lock"),
+        ),
     };
     ActionSpec {
         kind,
@@ -300,6 +309,7 @@ pub const ALL: &[ActionKind] = {
         EksProtectNode,
         EksRevokeRoleSessions,
         EksRecordEvent,
+        EvidenceWriteBundle,
     ]
 };
 
@@ -343,7 +353,11 @@ mod tests {
                 Surface::Ec2 => "ec2.",
                 Surface::Ecs => "ecs.",
                 Surface::Eks => "eks.",
-                Surface::Unknown => panic!("{} has no surface", k.name()),
+                // Every surface's: named for what it is, never planned.
+                Surface::Unknown => {
+                    assert!(k.collects_evidence(), "{} has no surface", k.name());
+                    "evidence."
+                }
             };
             assert!(k.name().starts_with(prefix), "{}", k.name());
             if let Undo::Release(steps) = spec(*k).undo {
@@ -361,7 +375,7 @@ mod tests {
         for (i, k) in ALL.iter().enumerate() {
             assert_eq!(*k as usize, i, "{}", k.name());
         }
-        assert_eq!(ALL.len(), ActionKind::EksRecordEvent as usize + 1);
+        assert_eq!(ALL.len(), ActionKind::EvidenceWriteBundle as usize + 1);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! optional), with environment variables layered on top. Read once at cold start.
 
 use crate::exemption::{DEFAULT_TAG_KEY, Exemptions};
-use crate::options::{Ec2Options, EcsOptions, EksOptions, IsolationOptions, RevocationOptions};
+use crate::options::{
+    Ec2Options, EcsOptions, EksOptions, EvidenceOptions, IsolationOptions, RevocationOptions,
+};
 use crate::playbook::{Guardrails, Playbook, Rule};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,8 @@ pub struct Config {
     pub isolation: IsolationOptions,
     /// Which workload roles session revocation may write to, on every surface.
     pub revocation: RevocationOptions,
+    /// Evidence bundles: the bucket and the collection limits.
+    pub evidence: EvidenceOptions,
     /// The EventBridge source of hand-sent test events accepted besides `aws.guardduty`
     /// (`RESPONDER_TEST_EVENT_SOURCE`, set by Terraform only while its test rules exist).
     pub test_event_source: Option<String>,
@@ -43,6 +47,7 @@ struct Document {
     eks: EksOptions,
     isolation: IsolationOptions,
     revocation: RevocationOptions,
+    evidence: EvidenceOptions,
     test_event_source: Option<String>,
     runbook_url: Option<String>,
 }
@@ -123,6 +128,7 @@ impl Config {
             eks: doc.eks,
             isolation: doc.isolation,
             revocation: doc.revocation,
+            evidence: doc.evidence,
             test_event_source,
         })
     }
@@ -171,6 +177,23 @@ impl Config {
                 name: "RESPONDER_RUNBOOK_URL",
                 message,
             })?);
+        }
+        let set = |k: &str| {
+            var(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(bucket) = set("RESPONDER_EVIDENCE_BUCKET") {
+            config.evidence.bucket = Some(bucket);
+        }
+        if config.evidence.bucket_region.is_none() {
+            config.evidence.bucket_region = set("AWS_REGION");
+        }
+        if let Some(key) = set("RESPONDER_EVIDENCE_KMS_KEY_ARN") {
+            config.evidence.kms_key_id = Some(key);
+        }
+        if let Some(name) = set("AWS_LAMBDA_FUNCTION_NAME") {
+            config.evidence.collector = name;
         }
         if let Some(list) = var("RESPONDER_PROTECTED_NAMESPACES") {
             config.guardrails.protected_namespaces.extend(
@@ -354,5 +377,34 @@ mod tests {
             let env = Config::from_env(|k| (k == "RESPONDER_RUNBOOK_URL").then(|| bad.to_owned()));
             assert!(env.is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_evidence_bucket_and_its_limits_come_from_the_environment_and_the_document() {
+        let doc = r#"{"evidence":{"time_limit_seconds":5,"log_minutes":10,"log_max_bytes":4096}}"#;
+        let env = |k: &str| match k {
+            "RESPONDER_CONFIG" => Some(doc.to_owned()),
+            "RESPONDER_EVIDENCE_BUCKET" => Some(" acme-evidence-123456789012 ".to_owned()),
+            "RESPONDER_EVIDENCE_KMS_KEY_ARN" => Some("arn:aws:kms:eu-west-1:1:key/k".to_owned()),
+            "AWS_REGION" => Some("eu-west-1".to_owned()),
+            "AWS_LAMBDA_FUNCTION_NAME" => Some("guardduty-responder-ecs".to_owned()),
+            _ => None,
+        };
+        let e = Config::from_env(env).unwrap().evidence;
+        assert_eq!(e.bucket.as_deref(), Some("acme-evidence-123456789012"));
+        assert_eq!(
+            e.kms_key_id.as_deref(),
+            Some("arn:aws:kms:eu-west-1:1:key/k")
+        );
+        assert_eq!(e.bucket_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(e.collector, "guardduty-responder-ecs");
+        assert_eq!(
+            (e.time_limit_seconds, e.log_minutes, e.log_max_bytes),
+            (5, 10, 4096)
+        );
+        // Without the variable no bundle is written.
+        assert_eq!(Config::from_env(|_| None).unwrap().evidence.bucket, None);
+        let bad = r#"{"evidence":{"bukket":"x"}}"#;
+        assert!(Config::from_document(bad, "cfg").is_err());
     }
 }

@@ -200,3 +200,41 @@ mod tests {
         }
     }
 }
+
+/// Evidence bundles (docs/evidence.md): where each containment writes its bundle and how
+/// long and how much collection may take. Without a bucket nothing is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvidenceOptions {
+    /// The evidence bucket (`RESPONDER_EVIDENCE_BUCKET`, set by Terraform).
+    pub bucket: Option<String>,
+    /// The bucket's region (default: the function's own, `AWS_REGION`).
+    pub bucket_region: Option<String>,
+    /// The bucket's KMS key (`RESPONDER_EVIDENCE_KMS_KEY_ARN`); none: the bucket's default
+    /// encryption applies.
+    pub kms_key_id: Option<String>,
+    /// The whole collection and write of one bundle, after which it is reported `failed`.
+    pub time_limit_seconds: u64,
+    /// How far back container logs are read.
+    pub log_minutes: u32,
+    /// At most this many bytes of logs per container (per instance for EKS); the rest is
+    /// cut and the object says so.
+    pub log_max_bytes: usize,
+    /// Who collected: the function's name (`AWS_LAMBDA_FUNCTION_NAME`), for the manifest.
+    #[serde(skip)]
+    pub collector: String,
+}
+
+impl Default for EvidenceOptions {
+    fn default() -> Self {
+        EvidenceOptions {
+            bucket: None,
+            bucket_region: None,
+            kms_key_id: None,
+            time_limit_seconds: 20,
+            log_minutes: 30,
+            log_max_bytes: 1 << 20,
+            collector: "responder".to_owned(),
+        }
+    }
+}

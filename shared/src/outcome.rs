@@ -126,5 +126,7 @@ impl<K> ReleaseOutcome<K> {
 
 /// True when containment did not fully happen and the event must be retried.
 pub fn any_failed(outcomes: &[Outcome]) -> bool {
-    outcomes.iter().any(|o| o.status == Status::Failed)
+    outcomes
+        .iter()
+        .any(|o| o.status == Status::Failed && !o.kind.collects_evidence())
 }

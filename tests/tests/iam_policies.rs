@@ -593,3 +593,37 @@ fn a_member_role_trusts_only_its_own_surfaces_function_in_the_organisation() {
         );
     }
 }
+
+/// The evidence grant (iam.tf `evidence_statements`) is exactly what the bucket writer
+/// calls, and only on `<bucket>/evidence/*`: no read, no list, no delete.
+#[test]
+fn the_evidence_grant_is_what_the_writer_calls_and_only_under_evidence() {
+    let path = format!(
+        "{}/../infra/modules/responder/iam.tf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text
+        .find("evidence_statements = concat(")
+        .expect("evidence_statements");
+    let block = &text[start..start + text[start..].find("\n  )\n").expect("end of concat")];
+    let mut granted = BTreeSet::new();
+    for line in block
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Action"))
+    {
+        for quoted in line.split('"').skip(1).step_by(2) {
+            granted.insert(quoted.to_owned());
+        }
+    }
+    compare(
+        "evidence",
+        set(responder::evidence::store::PERMISSIONS),
+        granted,
+    );
+    assert!(
+        block.contains(r#"Resource = ["${bucket}/evidence/*"]"#),
+        "{block}"
+    );
+    assert!(block.contains("kms:ViaService"), "{block}");
+}

@@ -155,8 +155,8 @@ locals {
   ]
 
   # Evidence bundles (evidence.tf): put only, only under evidence/, and the bucket's KMS
-  # key only through S3. Kept out of common_permissions until the executors write bundles
-  # (the handler declares what it calls; tests/tests/iam_policies.rs compares the two).
+  # key only through S3: exactly evidence::store::PERMISSIONS (tests/tests/iam_policies.rs),
+  # to the functions that write bundles (evidence_writers).
   # Both empty when no bucket exists (no containing function): nothing writes evidence.
   evidence_statements = concat(
     [for bucket in local.evidence_bucket_arn == null ? [] : [local.evidence_bucket_arn] : {

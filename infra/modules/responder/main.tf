@@ -76,6 +76,7 @@ locals {
       { RESPONDER_CROSS_ACCOUNT_ROLE = local.member_role_names[name] },
       name == "coverage" ? local.coverage_environment : {},
       contains(local.evidence_writers, name) ? { RESPONDER_EVIDENCE_BUCKET = local.evidence_bucket_name } : {},
+      contains(local.evidence_writers, name) && local.evidence_kms_key_arn != null ? { RESPONDER_EVIDENCE_KMS_KEY_ARN = local.evidence_kms_key_arn } : {},
     )
   }
 }

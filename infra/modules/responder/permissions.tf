@@ -86,6 +86,7 @@ locals {
       "ec2:DescribeVpcEndpoints",
       "guardduty:ListDetectors",
       "guardduty:ListCoverage",
+      "logs:GetLogEvents",
     ]
 
     eks = [

@@ -32,6 +32,12 @@ fn each_surface_declares_the_union_of_its_actions_permissions() {
 }
 
 #[test]
+fn the_evidence_unit_names_the_writers_permissions() {
+    let unit = spec(crate::action::ActionKind::EvidenceWriteBundle);
+    assert_eq!(unit.permissions, crate::evidence::store::PERMISSIONS);
+}
+
+#[test]
 fn every_release_step_undoes_an_action_and_every_undo_exists() {
     let steps: BTreeSet<&str> = super::ec2::release::ReleaseStep::ALL
         .iter()

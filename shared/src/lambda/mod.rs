@@ -211,10 +211,9 @@ impl<F: ExecutorFactory> Handler<F> {
                 }
             };
             if let (Some(rate), Some(token)) = (&self.rate, token)
-                && !response
-                    .outcomes
-                    .iter()
-                    .any(|o| o.status == crate::outcome::Status::Done)
+                && !response.outcomes.iter().any(|o| {
+                    o.status == crate::outcome::Status::Done && !o.kind.collects_evidence()
+                })
             {
                 rate.release(token).await;
             }

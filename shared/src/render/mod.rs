@@ -19,7 +19,7 @@ mod test_support;
 mod undo;
 mod update;
 
-use crate::outcome::{Outcome, Status};
+use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
 use crate::playbook::Decision;
 use crate::sanitize::{FieldKind, Untrusted, neutralise};
@@ -110,7 +110,7 @@ pub(crate) fn headline(plan: &ResponsePlan, outcomes: Option<&[Outcome]>) -> Str
     if plan.sample {
         head.push_str("[SAMPLE] ");
     }
-    if outcomes.is_some_and(|o| o.iter().any(|o| o.status == Status::Failed)) {
+    if outcomes.is_some_and(crate::outcome::any_failed) {
         head.push_str("[FAILED] ");
     }
     head.push_str(plan.severity_label.as_str());

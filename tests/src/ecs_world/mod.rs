@@ -152,6 +152,14 @@ pub async fn fargate_world(e: &EcsAws, name: &str) -> EcsWorld {
                 .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/payments-web:2.8.1")
                 .memory(512)
                 .port_mappings(PortMapping::builder().container_port(PORT).build())
+                .log_configuration(awslogs(
+                    name,
+                    e.aws
+                        .config
+                        .region()
+                        .map(|r| r.as_ref())
+                        .unwrap_or("us-east-1"),
+                ))
                 .build(),
         )
         .send()
@@ -299,6 +307,18 @@ pub async fn task_tags(e: &EcsAws, task_arn: &str) -> std::collections::BTreeMap
 }
 
 /// The ECS sample event rewritten to the world's cluster and task, with a new finding id.
+/// The `awslogs` configuration of the world's container: group `/ecs/<name>`, streams
+/// `ecs/<container>/<task id>` (what the evidence bundle reads).
+fn awslogs(name: &str, region: &str) -> aws_sdk_ecs::types::LogConfiguration {
+    aws_sdk_ecs::types::LogConfiguration::builder()
+        .log_driver(aws_sdk_ecs::types::LogDriver::Awslogs)
+        .options("awslogs-group", format!("/ecs/{name}"))
+        .options("awslogs-region", region)
+        .options("awslogs-stream-prefix", "ecs")
+        .build()
+        .expect("log configuration")
+}
+
 pub fn finding_event(w: &EcsWorld) -> (String, Vec<u8>) {
     finding_event_from(
         SAMPLE,

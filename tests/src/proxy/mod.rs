@@ -231,6 +231,7 @@ async fn handle(
     );
     let rest = match service.as_str() {
         "guardduty" | "eks" => rest_action_of(parts.method.as_str(), parts.uri.path()),
+        "s3" => s3_action_of(parts.method.as_str(), parts.uri.path()),
         _ => None,
     };
     let action = json_action_of(target)

@@ -35,6 +35,13 @@ pub(super) fn rest_action_of(method: &str, path: &str) -> Option<String> {
     Some(action.to_owned())
 }
 
+/// The S3 object call (path style, as the responder's writer sends it to a local endpoint):
+/// `PUT /<bucket>/<key>` is `PutObject`.
+pub(super) fn s3_action_of(method: &str, path: &str) -> Option<String> {
+    let object = path.trim_start_matches('/').split_once('/').is_some();
+    (method == "PUT" && object).then(|| "PutObject".to_owned())
+}
+
 /// The service from the SigV4 credential scope: `Credential=AK/date/region/<service>/aws4_request`.
 pub(super) fn service_of(auth: Option<&str>) -> String {
     auth.and_then(|a| a.split("Credential=").nth(1))
@@ -47,6 +54,10 @@ pub(super) fn error_body(service: &str, code: &str, json: bool) -> String {
     let message = format!("injected by the test proxy: {code}");
     if json {
         serde_json::json!({"__type": code, "message": message}).to_string()
+    } else if service == "s3" {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>0</RequestId></Error>"
+        )
     } else if service == "ec2" {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"

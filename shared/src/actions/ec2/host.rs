@@ -35,6 +35,7 @@ pub(crate) async fn quarantine_host(
         vpc_hint: None,
         finding_id,
         finding_type,
+        subject: None,
         kinds: HashSet::from(STEPS),
     };
     let steps = Box::pin(quarantine::quarantine(c, &req)).await;

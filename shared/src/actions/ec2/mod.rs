@@ -4,6 +4,7 @@
 //! EBS snapshots), and record what it changed on the instance itself so that
 //! [`Ec2Executor::release`] can undo it. See `quarantine.rs` for the call sequence.
 
+mod bundle;
 pub(crate) mod host;
 pub mod isolation_groups;
 mod isolation_rules;
@@ -50,6 +51,8 @@ pub(crate) struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// The role patterns revocation may write to (`revocation.role_arns`); empty: off.
     pub revocable_role_arns: Vec<String>,
+    /// The evidence bucket, when configured (the EC2 executor's own runs only).
+    pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
 }
 
 impl Clients {
@@ -76,17 +79,20 @@ impl Clients {
             // IAM is global; its client needs no region override.
             iam: aws_sdk_iam::Client::new(config),
             revocable_role_arns: Vec::new(),
+            evidence: None,
         }
     }
 }
 
 impl Clients {
-    /// Clients for another region with the same settings (key, isolation, revocation).
+    /// Clients for another region with the same settings (key, isolation, revocation,
+    /// evidence).
     pub(crate) fn settings_in(&self, config: &SdkConfig, region: &str) -> Clients {
         Clients {
             mac_key: self.mac_key.clone(),
             isolation: self.isolation.clone(),
             revocable_role_arns: self.revocable_role_arns.clone(),
+            evidence: self.evidence.clone(),
             ..Clients::new(config, Some(region))
         }
     }
@@ -137,6 +143,7 @@ impl Ec2Executor {
         Ec2Executor::new(sdk)
             .with_isolation(config.isolation.clone())
             .with_revocation(config.revocation.role_arns.clone())
+            .with_evidence(&config.evidence)
     }
 
     /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that MACs prior-state records.
@@ -154,6 +161,14 @@ impl Ec2Executor {
     /// The role patterns session revocation may write to (`revocation.role_arns`).
     pub fn with_revocation(mut self, role_arns: Vec<String>) -> Ec2Executor {
         self.clients.revocable_role_arns = role_arns;
+        self
+    }
+
+    /// The configuration's `evidence` section: with a bucket, each quarantined instance gets
+    /// a bundle (`evidence.write_bundle`).
+    pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> Ec2Executor {
+        self.clients.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(std::sync::Arc::new);
         self
     }
 
@@ -211,6 +226,11 @@ impl Ec2Executor {
                             vpc_hint,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
+                            subject: Some(crate::evidence::collect::Subject {
+                                finding: &plan.finding,
+                                account: &plan.account_id,
+                                finding_id: &plan.finding_id,
+                            }),
                             kinds,
                         };
                         (
@@ -223,7 +243,9 @@ impl Ec2Executor {
             .await;
             results.extend(runs);
         }
-        plan.actions
+        let bundles = crate::evidence::collect::bundle_outcomes(&results);
+        let mut outcomes: Vec<Outcome> = plan
+            .actions
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
@@ -252,11 +274,11 @@ impl Ec2Executor {
                     detail: "not an EC2 quarantine action".into(),
                     evidence: None,
                 });
-                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
-                o.evidence = step.evidence;
-                o
+                step.into_outcome(a.kind, target)
             })
-            .collect()
+            .collect();
+        outcomes.extend(bundles);
+        outcomes
     }
 }
 

@@ -27,13 +27,13 @@ pub(crate) fn error_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Opti
     e.code()
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct GroupRef {
     pub id: String,
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct Eni {
     pub id: String,
     pub vpc_id: Option<String>,
@@ -48,14 +48,14 @@ impl Eni {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct Volume {
     pub device_name: String,
     pub volume_id: String,
     pub delete_on_termination: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct InstanceView {
     pub id: String,
     pub state: String,

@@ -175,7 +175,33 @@ pub(crate) async fn describe_task(ecs: &EcsClient, cluster: &str, task_arn: &str
 pub(crate) struct TaskDefinition {
     pub task_role_arn: Option<String>,
     pub network_mode: Option<String>,
+    /// Each container's `awslogs` configuration, for the evidence bundle.
+    pub logs: Vec<AwsLogs>,
     pub evidence: Value,
+}
+
+/// Where a container's `awslogs` driver writes: `<group>`, stream
+/// `<stream prefix>/<container>/<task id>`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct AwsLogs {
+    pub container: String,
+    pub group: Option<String>,
+    pub region: Option<String>,
+    pub stream_prefix: Option<String>,
+}
+
+fn aws_logs(c: &aws_sdk_ecs::types::ContainerDefinition) -> Option<AwsLogs> {
+    let conf = c.log_configuration()?;
+    if conf.log_driver().as_str() != "awslogs" {
+        return None;
+    }
+    let option = |k: &str| conf.options().and_then(|o| o.get(k)).cloned();
+    Some(AwsLogs {
+        container: c.name()?.to_owned(),
+        group: option("awslogs-group"),
+        region: option("awslogs-region"),
+        stream_prefix: option("awslogs-stream-prefix"),
+    })
 }
 
 pub(crate) async fn describe_task_definition(
@@ -194,6 +220,11 @@ pub(crate) async fn describe_task_definition(
     Ok(TaskDefinition {
         task_role_arn: d.task_role_arn().map(str::to_owned),
         network_mode: d.network_mode().map(|m| m.as_str().to_owned()),
+        logs: d
+            .container_definitions()
+            .iter()
+            .filter_map(aws_logs)
+            .collect(),
         evidence: json!({
             "taskDefinitionArn": d.task_definition_arn(),
             "family": d.family(),
@@ -210,6 +241,10 @@ pub(crate) async fn describe_task_definition(
                 "readonlyRootFilesystem": c.readonly_root_filesystem(),
                 "command": c.command(),
                 "entryPoint": c.entry_point(),
+                "logConfiguration": c.log_configuration().map(|l| json!({
+                    "logDriver": l.log_driver().as_str(),
+                    "options": l.options(),
+                })),
             })).collect::<Vec<_>>(),
         }),
     })

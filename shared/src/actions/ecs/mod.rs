@@ -10,6 +10,7 @@
 
 pub mod acl_entry;
 pub mod acl_record;
+mod bundle;
 mod contain;
 pub mod evidence;
 mod host;
@@ -42,7 +43,10 @@ use std::future::Future;
 pub(crate) struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ec2: crate::actions::ec2::Clients,
+    /// The evidence bucket, when configured.
+    pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
     /// The tags one containment run wrote (fresh per run), for its seal.
     pub ledger: record_seal::Ledger,
 }
@@ -51,14 +55,18 @@ impl Clients {
     fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
         let mut ecs = aws_sdk_ecs::config::Builder::from(config);
         let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config);
+        let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(config);
         if let Some(r) = region {
             ecs = ecs.region(Region::new(r.to_owned()));
             elb = elb.region(Region::new(r.to_owned()));
+            logs = logs.region(Region::new(r.to_owned()));
         }
         Clients {
             ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
             ec2: crate::actions::ec2::Clients::new(config, region),
+            evidence: None,
             ledger: record_seal::Ledger::default(),
         }
     }
@@ -92,6 +100,7 @@ impl EcsExecutor {
         EcsExecutor::new(sdk, config.ecs.clone())
             .with_isolation(config.isolation.clone())
             .with_revocation(config.revocation.role_arns.clone())
+            .with_evidence(&config.evidence)
     }
 
     /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that seals task records.
@@ -112,12 +121,21 @@ impl EcsExecutor {
         self
     }
 
+    /// The configuration's `evidence` section: with a bucket, each contained task gets a
+    /// bundle (`evidence.write_bundle`).
+    pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> EcsExecutor {
+        self.clients.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(std::sync::Arc::new);
+        self
+    }
+
     fn clients_for(&self, region: &str) -> Clients {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
             Clients {
                 ec2: self.clients.ec2.settings_in(&self.config, region),
+                evidence: self.clients.evidence.clone(),
                 ..Clients::new(&self.config, Some(region))
             }
         }
@@ -165,6 +183,8 @@ impl EcsExecutor {
                             task_arn,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
+                            finding: &plan.finding,
+                            account: &plan.account_id,
                             kinds,
                         };
                         (
@@ -177,7 +197,9 @@ impl EcsExecutor {
             .await;
             results.extend(runs);
         }
-        plan.actions
+        let bundles = crate::evidence::collect::bundle_outcomes(&results);
+        let mut outcomes: Vec<Outcome> = plan
+            .actions
             .iter()
             .map(|a| {
                 let target = a.target.to_string();
@@ -202,11 +224,11 @@ impl EcsExecutor {
                 };
                 let step = step
                     .unwrap_or_else(|| Step::new(Status::Skipped, "not an ECS isolation action"));
-                let mut o = Outcome::new(a.kind, target, step.status, step.detail);
-                o.evidence = step.evidence;
-                o
+                step.into_outcome(a.kind, target)
             })
-            .collect()
+            .collect();
+        outcomes.extend(bundles);
+        outcomes
     }
 }
 

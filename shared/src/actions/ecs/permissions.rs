@@ -52,6 +52,9 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "ec2:DescribeVpcEndpoints",
     "guardduty:ListDetectors",
     "guardduty:ListCoverage",
+    // The evidence bundle: each container's awslogs stream (the container instance through
+    // ecs:DescribeContainerInstances above; the bucket's grant is evidence::store's).
+    "logs:GetLogEvents",
 ];
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these).
@@ -129,7 +132,8 @@ mod tests {
                     "elasticloadbalancing",
                     "iam",
                     "kms",
-                    "guardduty"
+                    "guardduty",
+                    "logs"
                 ]
                 .contains(&svc),
                 "{p}"

@@ -64,6 +64,9 @@ pub(crate) struct Request<'a> {
     pub vpc_hint: Option<&'a str>,
     pub finding_id: &'a str,
     pub finding_type: &'a str,
+    /// The finding, for the evidence bundle; none (a host quarantined for an ECS task,
+    /// whose bundle is the task's): no bundle.
+    pub subject: Option<crate::evidence::collect::Subject<'a>>,
     pub kinds: HashSet<ActionKind>,
 }
 
@@ -262,8 +265,20 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             recorded, mac, isolated, protected, asg_step, eip_step, revoked,
         )
     };
-    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_step) =
-        futures::join!(Box::pin(after_record), Box::pin(snapshots));
+    // The evidence bundle alongside, from the descriptions of round trip 1.
+    let bundle = async {
+        match (&c.evidence, &req.subject) {
+            (Some(ev), Some(subject)) => {
+                Some(Box::pin(super::bundle::write(ev, subject, &view, &tp, &sb)).await)
+            }
+            _ => None,
+        }
+    };
+    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_step, bundle) = futures::join!(
+        Box::pin(after_record),
+        Box::pin(snapshots),
+        Box::pin(bundle)
+    );
 
     let asg_kind = if want(Ec2StandbyInAutoScaling) {
         Ec2StandbyInAutoScaling
@@ -278,6 +293,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         (Ec2DisassociateAddresses, eip_step),
         (Ec2SnapshotVolumes, snapshot_step),
         (Ec2RevokeRoleSessions, revoked),
+        (EvidenceWriteBundle, bundle),
     ] {
         if let Some(s) = s {
             out.insert(k, s);
@@ -285,7 +301,9 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     }
 
     if want(Ec2TagInstance) {
-        let failed = out.values().any(|s| s.status == Status::Failed);
+        let failed = out
+            .iter()
+            .any(|(k, s)| s.status == Status::Failed && !k.collects_evidence());
         let step = Box::pin(tag_instance(c, &view, req, failed, mac.as_deref())).await;
         out.insert(Ec2TagInstance, step);
     } else if let Some(mac) = &mac {

@@ -42,6 +42,8 @@ pub(crate) struct Request<'a> {
     pub task_arn: &'a str,
     pub finding_id: &'a str,
     pub finding_type: &'a str,
+    pub finding: &'a crate::finding::Finding,
+    pub account: &'a str,
     pub kinds: HashSet<ActionKind>,
 }
 
@@ -98,7 +100,9 @@ pub(crate) async fn contain(
     let (taskdef, eni, acl, tgs) = futures::join!(
         Box::pin(maybe(
             view.task_definition_arn.is_some()
-                && (want(EcsCaptureEvidence) || want(EcsRevokeRoleSessions)),
+                && (want(EcsCaptureEvidence)
+                    || want(EcsRevokeRoleSessions)
+                    || c.evidence.is_some()),
             evidence::describe_task_definition(
                 &c.ecs,
                 view.task_definition_arn.as_deref().unwrap_or_default()
@@ -126,8 +130,14 @@ pub(crate) async fn contain(
         out.insert(EcsCaptureEvidence, capture(&view, &taskdef, &eni, &tgs));
     }
 
-    // Round trip 3: the changes, each recorded before it is made.
-    let (isolated, deregistered, revoked) = futures::join!(
+    // Round trip 3: the changes, each recorded before it is made; the evidence bundle
+    // alongside (its descriptions are the ones above, taken before any change).
+    let subject = crate::evidence::collect::Subject {
+        finding: req.finding,
+        account: req.account,
+        finding_id: req.finding_id,
+    };
+    let (isolated, deregistered, revoked, bundle) = futures::join!(
         Box::pin(maybe(
             isolating,
             isolate(c, req, &view, &eni, acl, &record, opts)
@@ -140,11 +150,20 @@ pub(crate) async fn contain(
             want(EcsRevokeRoleSessions),
             revocation::revoke(c, &view, &taskdef, &c.ec2.revocable_role_arns)
         )),
+        Box::pin(async {
+            match &c.evidence {
+                Some(ev) => {
+                    Some(super::bundle::write(c, ev, &subject, &view, &taskdef, &eni).await)
+                }
+                None => None,
+            }
+        }),
     );
     for (k, s) in [
         (EcsIsolateTaskNetwork, isolated),
         (EcsDeregisterTargets, deregistered),
         (EcsRevokeRoleSessions, revoked),
+        (EvidenceWriteBundle, bundle),
     ] {
         if let Some(s) = s {
             out.insert(k, s);
@@ -160,7 +179,9 @@ pub(crate) async fn contain(
     );
     let sealed = Box::pin(sealed).await;
     if want(EcsTagTask) {
-        let failed = out.values().any(|s| s.status == Status::Failed);
+        let failed = out
+            .iter()
+            .any(|(k, s)| s.status == Status::Failed && !k.collects_evidence());
         let mut s = Box::pin(tag_status(c, &view, req, failed)).await;
         match sealed {
             Ok(None) => {}
