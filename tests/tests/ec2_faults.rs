@@ -351,10 +351,16 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
     let detach = world::asg_member(&direct, &net, &asg_a).await;
     let standby = world::asg_member(&direct, &net, &asg_b).await;
     let (eip, _) = world::eip_instance(&direct, &net).await;
+    // Its role's sessions are revoked too (iam:GetInstanceProfile, iam:PutRolePolicy).
+    let role = format!("faults-{}", &world::unique_finding_id()[..12]);
+    world::with_instance_role(&direct, &eip.id, "/workloads/", &role).await;
+    let patterns = vec!["arn:aws:iam::*:role/workloads/*".to_owned()];
     let cfg = |asg: AsgMode, eips: bool| {
         let mut c = Config::default();
         c.ec2.asg = asg;
         c.ec2.disassociate_eips = eips;
+        c.ec2.revoke_role_sessions = true;
+        c.revocation.role_arns = patterns.clone();
         c
     };
     // A stale record (an ENI the instance no longer has) is replaced: its keys are deleted.
@@ -381,7 +387,9 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
         .expect("CreateTags");
     // With the record MAC key, so that GenerateMac and VerifyMac are among the calls.
     let key = world::hmac_key(&direct).await;
-    let exec = Ec2Executor::new(&via.config).with_record_mac_key(Some(key));
+    let exec = Ec2Executor::new(&via.config)
+        .with_record_mac_key(Some(key))
+        .with_revocation(patterns.clone());
     for (inst, config) in [
         (&detach, cfg(AsgMode::Detach, false)),
         (&standby, cfg(AsgMode::Standby, false)),
@@ -407,6 +415,18 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
         "called vs declared REQUIRED_PERMISSIONS"
     );
 
+    // Every session the revocation denies has expired (cutoff 13 h ago): release deletes it.
+    let iam = aws_sdk_iam::Client::new(&direct.config);
+    let long_ago = (chrono::Utc::now() - chrono::Duration::hours(13))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name(responder::actions::revocation::REVOKE_POLICY_NAME)
+        .policy_document(responder::actions::revocation::policy(&long_ago))
+        .send()
+        .await
+        .expect("PutRolePolicy");
     proxy.clear_log();
     for inst in [&detach, &standby, &eip] {
         let r = exec.release(&inst.id, true).await.expect("release");

@@ -97,41 +97,11 @@ async fn age_revocation(iam: &aws_sdk_iam::Client, role: &str) {
         .expect("PutRolePolicy");
 }
 
-fn ec2_trust() -> Value {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-}
-
 /// An instance running with an instance profile holding `role_name` (under `path`).
 async fn instance_with_role(aws: &Aws, path: &str, role_name: &str) -> world::Instance {
-    let iam = aws_sdk_iam::Client::new(&aws.config);
-    role(&iam, path, role_name, &ec2_trust()).await;
-    let profile = format!("{role_name}-profile");
-    let created = iam
-        .create_instance_profile()
-        .instance_profile_name(&profile)
-        .send()
-        .await
-        .expect("CreateInstanceProfile");
-    iam.add_role_to_instance_profile()
-        .instance_profile_name(&profile)
-        .role_name(role_name)
-        .send()
-        .await
-        .expect("AddRoleToInstanceProfile");
     let net = world::network(aws).await;
     let instance = world::one_eni_instance(aws, &net).await;
-    aws.ec2
-        .associate_iam_instance_profile()
-        .instance_id(&instance.id)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .arn(created.instance_profile().expect("profile").arn())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("AssociateIamInstanceProfile");
+    world::with_instance_role(aws, &instance.id, path, role_name).await;
     instance
 }
 

@@ -267,3 +267,42 @@ pub async fn asg_instances(aws: &Aws, name: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Gives `instance_id` an instance profile holding a new role `role_name` under `path`
+/// (trusting EC2), as the instance's credentials come from IMDS.
+pub async fn with_instance_role(aws: &Aws, instance_id: &str, path: &str, role_name: &str) {
+    let iam = aws_sdk_iam::Client::new(&aws.config);
+    iam.create_role()
+        .path(path)
+        .role_name(role_name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("CreateRole");
+    let profile = format!("{role_name}-profile");
+    let created = iam
+        .create_instance_profile()
+        .instance_profile_name(&profile)
+        .send()
+        .await
+        .expect("CreateInstanceProfile");
+    iam.add_role_to_instance_profile()
+        .instance_profile_name(&profile)
+        .role_name(role_name)
+        .send()
+        .await
+        .expect("AddRoleToInstanceProfile");
+    aws.ec2
+        .associate_iam_instance_profile()
+        .instance_id(instance_id)
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .arn(created.instance_profile().expect("profile").arn())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AssociateIamInstanceProfile");
+}
