@@ -416,17 +416,7 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
     );
 
     // Every session the revocation denies has expired (cutoff 13 h ago): release deletes it.
-    let iam = aws_sdk_iam::Client::new(&direct.config);
-    let long_ago = (chrono::Utc::now() - chrono::Duration::hours(13))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    iam.put_role_policy()
-        .role_name(&role)
-        .policy_name(responder::actions::revocation::REVOKE_POLICY_NAME)
-        .policy_document(responder::actions::revocation::policy(&long_ago))
-        .send()
-        .await
-        .expect("PutRolePolicy");
+    world::age_revocation(&aws_sdk_iam::Client::new(&direct.config), &role).await;
     proxy.clear_log();
     for inst in [&detach, &standby, &eip] {
         let r = exec.release(&inst.id, true).await.expect("release");

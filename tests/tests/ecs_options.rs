@@ -89,42 +89,8 @@ async fn the_task_is_stopped_after_isolation_only_when_configured() {
 }
 
 /// `%XX`-decodes an IAM policy document (IAM returns them URL-encoded).
-fn policy_json(doc: &str) -> serde_json::Value {
-    let text = if doc.trim_start().starts_with('{') {
-        doc.to_owned()
-    } else {
-        let b = doc.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'%' {
-                out.push(u8::from_str_radix(&doc[i + 1..i + 3], 16).expect("hex"));
-                i += 3;
-            } else {
-                out.push(b[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).expect("utf-8")
-    };
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
 async fn revocation(iam: &aws_sdk_iam::Client, role: &str) -> Option<serde_json::Value> {
-    match iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(REVOKE_POLICY_NAME)
-        .send()
-        .await
-    {
-        Ok(o) => Some(policy_json(o.policy_document())),
-        Err(e) => {
-            let code = e.as_service_error().and_then(|s| s.meta().code());
-            assert_eq!(code, Some("NoSuchEntity"), "{e:?}");
-            None
-        }
-    }
+    world::revocation_policy(iam, role).await
 }
 
 fn outcome(r: &Released, k: ReleaseStep) -> (Status, String) {

@@ -12,7 +12,7 @@ use responder::actions::ec2::Ec2Executor;
 use responder::actions::ec2::release::ReleaseStep as Ec2ReleaseStep;
 use responder::actions::eks::release::Request as ReleaseRequest;
 use responder::actions::eks::{self, EksExecutor, ReleaseStep as EksReleaseStep};
-use responder::actions::revocation::{IRSA_ROLE_ANNOTATION, REVOKE_POLICY_NAME};
+use responder::actions::revocation::IRSA_ROLE_ANNOTATION;
 use responder::actions::tags::REVOKED_ROLE_KEY;
 use responder::execute::Executor;
 use responder::outcome::{Outcome, Status};
@@ -48,53 +48,7 @@ async fn role(iam: &aws_sdk_iam::Client, path: &str, name: &str, trust: &Value) 
 
 /// The revocation policy on `role`, if any, as JSON.
 async fn revocation(iam: &aws_sdk_iam::Client, role: &str) -> Option<Value> {
-    let doc = iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(REVOKE_POLICY_NAME)
-        .send()
-        .await
-        .ok()?
-        .policy_document()
-        .to_owned();
-    let text = if doc.starts_with('{') {
-        doc
-    } else {
-        percent_decode(&doc)
-    };
-    serde_json::from_str(&text).ok()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// Rewrites the revocation's cutoff to 13 hours ago: every session it denies has expired.
-async fn age_revocation(iam: &aws_sdk_iam::Client, role: &str) {
-    let mut doc = revocation(iam, role).await.expect("a revocation");
-    let long_ago = (chrono::Utc::now() - chrono::Duration::hours(13))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    doc["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] = long_ago.into();
-    iam.put_role_policy()
-        .role_name(role)
-        .policy_name(REVOKE_POLICY_NAME)
-        .policy_document(doc.to_string())
-        .send()
-        .await
-        .expect("PutRolePolicy");
+    world::revocation_policy(iam, role).await
 }
 
 /// An instance running with an instance profile holding `role_name` (under `path`).
@@ -166,7 +120,7 @@ async fn the_instance_profile_role_is_revoked_and_kept_past_release_until_sessio
     assert_eq!(ours, vec![REVOKED_ROLE_KEY], "{tags:?}");
 
     // Once every denied session has expired, release again deletes it and its record.
-    age_revocation(&iam, &name).await;
+    world::age_revocation(&iam, &name).await;
     let released = ex
         .release(&instance.id, true)
         .await
@@ -325,7 +279,7 @@ async fn the_pods_irsa_role_is_revoked_recorded_and_released_when_expired() {
         "the record stays with the revocation"
     );
 
-    age_revocation(&iam, &name).await;
+    world::age_revocation(&iam, &name).await;
     let released = ex.release(&request, true).await;
     // The quarantine itself is gone; what remains is the revocation.
     if let Ok(released) = released {

@@ -3,8 +3,13 @@
 # runtime's own logs/X-Ray needs. Nothing is granted with a "*" action.
 
 data "aws_iam_policy_document" "assume_lambda" {
-  # The functions' roles and the interactions function's (interactions.tf).
-  for_each = merge(local.function_names, local.interactions ? { interactions = local.interactions_name } : {})
+  # The functions' roles, and the interactions (interactions.tf) and reminder (reminder.tf)
+  # functions'.
+  for_each = merge(
+    local.function_names,
+    local.interactions ? { interactions = local.interactions_name } : {},
+    local.reminder == 1 ? { reminder = local.reminder_name } : {},
+  )
 
   statement {
     sid     = "LambdaAssumesRole"

@@ -25,37 +25,12 @@ locals {
   reminder_unscoped = [for a in local.permissions.reminder : a if !contains(["ecs:DescribeTasks", "kms:VerifyMac"], a)]
 }
 
-data "aws_iam_policy_document" "assume_reminder" {
-  statement {
-    sid     = "LambdaAssumesRole"
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.reminder_arn]
-    }
-  }
-}
-
 resource "aws_iam_role" "reminder" {
   count = local.reminder
 
   name                 = local.reminder_name
   description          = "GuardDuty responder quarantine reminder: reads records, posts reminders"
-  assume_role_policy   = data.aws_iam_policy_document.assume_reminder.json
+  assume_role_policy   = data.aws_iam_policy_document.assume_lambda["reminder"].json
   permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
 }

@@ -355,3 +355,40 @@ pub fn show(outcomes: &[responder::outcome::Outcome]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The responder's revocation policy on `role`, as JSON; `None` when the role has none
+/// (any other error fails the test).
+pub async fn revocation_policy(iam: &aws_sdk_iam::Client, role: &str) -> Option<serde_json::Value> {
+    match iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(responder::actions::revocation::REVOKE_POLICY_NAME)
+        .send()
+        .await
+    {
+        Ok(o) => Some(
+            responder::actions::revocation::policy_document(o.policy_document())
+                .unwrap_or_else(|| panic!("not a policy: {}", o.policy_document())),
+        ),
+        Err(e) => {
+            let code = e.as_service_error().and_then(|s| s.meta().code());
+            assert_eq!(code, Some("NoSuchEntity"), "{e:?}");
+            None
+        }
+    }
+}
+
+/// Moves the revocation on `role` back to a cutoff 13 hours ago: every session it denies
+/// has expired, so release may delete it.
+pub async fn age_revocation(iam: &aws_sdk_iam::Client, role: &str) {
+    let long_ago = (chrono::Utc::now() - chrono::Duration::hours(13))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(responder::actions::revocation::REVOKE_POLICY_NAME)
+        .policy_document(responder::actions::revocation::policy(&long_ago))
+        .send()
+        .await
+        .expect("PutRolePolicy");
+}

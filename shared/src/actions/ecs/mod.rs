@@ -53,6 +53,20 @@ pub(crate) struct Clients {
 
 impl Clients {
     fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+        Clients::with_ec2(
+            config,
+            region,
+            crate::actions::ec2::Clients::new(config, region),
+        )
+    }
+
+    /// With the EC2 clients already built (another region's, carrying this executor's
+    /// settings).
+    fn with_ec2(
+        config: &SdkConfig,
+        region: Option<&str>,
+        ec2: crate::actions::ec2::Clients,
+    ) -> Clients {
         let mut ecs = aws_sdk_ecs::config::Builder::from(config);
         let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config);
         let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(config);
@@ -65,7 +79,7 @@ impl Clients {
             ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
-            ec2: crate::actions::ec2::Clients::new(config, region),
+            ec2,
             evidence: None,
             ledger: record_seal::Ledger::default(),
         }
@@ -133,10 +147,10 @@ impl EcsExecutor {
         if self.config.region().map(|r| r.as_ref()) == Some(region) {
             self.clients.clone()
         } else {
+            let ec2 = self.clients.ec2.settings_in(&self.config, region);
             Clients {
-                ec2: self.clients.ec2.settings_in(&self.config, region),
                 evidence: self.clients.evidence.clone(),
-                ..Clients::new(&self.config, Some(region))
+                ..Clients::with_ec2(&self.config, Some(region), ec2)
             }
         }
     }

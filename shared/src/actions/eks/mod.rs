@@ -70,6 +70,8 @@ pub struct EksExecutor {
     isolation: crate::options::IsolationOptions,
     /// The role patterns session revocation may write to (`revocation.role_arns`).
     revocable_role_arns: Vec<String>,
+    /// Revocation's IAM calls. IAM is global: one client for every region.
+    iam: aws_sdk_iam::Client,
 }
 
 impl EksExecutor {
@@ -97,6 +99,7 @@ impl EksExecutor {
             options: EksOptions::default(),
             isolation: Default::default(),
             revocable_role_arns: Vec::new(),
+            iam: aws_sdk_iam::Client::new(config),
         }
     }
 
@@ -114,11 +117,6 @@ impl EksExecutor {
     pub fn with_revocation(mut self, role_arns: Vec<String>) -> EksExecutor {
         self.revocable_role_arns = role_arns;
         self
-    }
-
-    /// IAM is global: one client for every region.
-    fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
     }
 
     fn eks(&self, region: &str) -> aws_sdk_eks::Client {

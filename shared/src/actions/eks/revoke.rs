@@ -69,7 +69,7 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let recorded = record(ctx, p, &roles).await;
     let mut steps = Vec::with_capacity(roles.len());
     for role in &roles {
-        steps.push(revocation::revoke_role(&ctx.executor.iam(), role, recorded.clone()).await);
+        steps.push(revocation::revoke_role(&ctx.executor.iam, role, recorded.clone()).await);
     }
     let status = if !failures.is_empty() || steps.iter().any(|s| s.status == Status::Failed) {
         Status::Failed
@@ -113,7 +113,7 @@ async fn irsa_role(ctx: &Ctx<'_>, namespace: &str, sa: &str) -> Result<Found, St
     };
     let trust = ctx
         .executor
-        .iam()
+        .iam
         .get_role()
         .role_name(role)
         .send()

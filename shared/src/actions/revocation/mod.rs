@@ -57,8 +57,19 @@ pub fn policy(now: &str) -> String {
     .to_string()
 }
 
-/// `%XX` decoding (IAM returns policy documents URL-encoded).
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
+/// A policy document as IAM returns it (URL-encoded, or plain JSON from some callers), as
+/// JSON; `None` when it is neither.
+pub fn policy_document(document: &str) -> Option<serde_json::Value> {
+    let text = if document.trim_start().starts_with('{') {
+        document.to_owned()
+    } else {
+        percent_decode(document)?
+    };
+    serde_json::from_str(&text).ok()
+}
+
+/// `%XX` decoding.
+fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -78,12 +89,7 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 /// The latest `aws:TokenIssueTime` cutoff of the document's Deny statements, if it reads
 /// as a revocation policy at all.
 pub fn cutoff(document: &str) -> Option<DateTime<Utc>> {
-    let text = if document.trim_start().starts_with('{') {
-        document.to_owned()
-    } else {
-        percent_decode(document)?
-    };
-    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let doc = policy_document(document)?;
     let statements = match &doc["Statement"] {
         serde_json::Value::Array(a) => a.clone(),
         s @ serde_json::Value::Object(_) => vec![s.clone()],

@@ -8,7 +8,7 @@
 //! (`system:serviceaccount:<namespace>:<name>` as the OIDC `sub`), which no annotation can
 //! forge; the configured role patterns apply on top.
 
-use super::percent_decode;
+use super::policy_document;
 use serde_json::Value;
 
 /// The ServiceAccount annotation the EKS Pod Identity webhook reads (IRSA).
@@ -19,15 +19,7 @@ pub const IRSA_ROLE_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 /// identity: an `Allow` of `sts:AssumeRoleWithWebIdentity` whose `…:sub` condition names it
 /// exactly or by an IAM wildcard pattern.
 pub fn trusts_service_account(document: &str, namespace: &str, service_account: &str) -> bool {
-    let text = if document.trim_start().starts_with('{') {
-        document.to_owned()
-    } else {
-        match percent_decode(document) {
-            Some(t) => t,
-            None => return false,
-        }
-    };
-    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+    let Some(doc) = policy_document(document) else {
         return false;
     };
     let subject = format!("system:serviceaccount:{namespace}:{service_account}");

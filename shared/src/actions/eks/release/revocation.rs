@@ -43,10 +43,9 @@ pub(super) async fn release_revocations(
     let step = |status, detail: String| {
         ReleaseOutcome::new(ReleaseStep::RemoveRoleRevocation, target, status, detail)
     };
-    let iam = ex.iam();
     let mut results = Vec::with_capacity(roles.len());
     for role in roles {
-        results.push(revocation::release(&iam, role, execute).await);
+        results.push(revocation::release(&ex.iam, role, execute).await);
     }
     let kept = results.iter().any(|(_, _, kept)| *kept);
     let mut details: Vec<String> = results.iter().map(|(_, d, _)| d.clone()).collect();
