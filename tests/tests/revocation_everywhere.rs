@@ -377,3 +377,49 @@ async fn the_pod_identity_role_is_revoked_from_the_clusters_association() {
         .expect("the association was listed");
     assert_eq!(listed.service, "eks");
 }
+
+/// The contained instance tags itself with another role's name as "its" revocation record,
+/// hoping release lifts that role's live revocation: release only ever deletes a
+/// revocation whose every denied session has expired, so the other role stays revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_revocation_record_cannot_lift_another_roles_revocation() {
+    let aws = Aws::moto(REGION).await;
+    let iam = aws_sdk_iam::Client::new(&aws.config);
+    // The victim workload's role, revoked by an earlier containment (cutoff: now).
+    let victim = format!("victim-{}", &world::unique_finding_id()[..8]);
+    let victim_instance = instance_with_role(&aws, "/workloads/", &victim).await;
+    let config = ec2_config();
+    let event = world::finding_event(
+        SAMPLE,
+        &world::unique_finding_id(),
+        REGION,
+        &victim_instance,
+        None,
+    );
+    let ex = Ec2Executor::from_config(&aws.config, &config);
+    ex.execute(&world::contain_plan(&event, &config)).await;
+    assert!(revocation(&iam, &victim).await.is_some());
+
+    // The attacker's instance, contained without revocation, forges the record.
+    let net = world::network(&aws).await;
+    let attacker = world::one_eni_instance(&aws, &net).await;
+    let event = world::finding_event(SAMPLE, &world::unique_finding_id(), REGION, &attacker, None);
+    let plain = Config::default();
+    Ec2Executor::from_config(&aws.config, &plain)
+        .execute(&world::contain_plan(&event, &plain))
+        .await;
+    world::set_tag(&aws, &attacker.id, REVOKED_ROLE_KEY, &victim).await;
+
+    let released = ex.release(&attacker.id, true).await.expect("release");
+    let step = released
+        .outcomes
+        .iter()
+        .find(|o| o.kind == Ec2ReleaseStep::RemoveRoleRevocation)
+        .expect("the forged record is read");
+    assert_eq!(step.status, Status::Skipped, "{released:?}");
+    assert!(step.detail.contains("kept"), "{}", step.detail);
+    assert!(
+        revocation(&iam, &victim).await.is_some(),
+        "the victim role's live revocation stays"
+    );
+}
