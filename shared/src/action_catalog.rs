@@ -73,7 +73,9 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
                 "ec2:DescribeAddresses",
                 "autoscaling:DescribeAutoScalingInstances",
                 "ec2:CreateTags",
+                // A stale or planted prior-state record being replaced (prior-state keys only).
                 "ec2:DeleteTags",
+                // The record's seal (with a key configured), checked on re-delivery.
                 "kms:GenerateMac",
                 "kms:VerifyMac",
             ],
@@ -167,9 +169,11 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
                 "ec2:RevokeSecurityGroupIngress",
                 "ec2:RevokeSecurityGroupEgress",
                 "ec2:ModifyNetworkInterfaceAttribute",
+                // The sensor link kept open, and the cluster's coverage afterwards.
                 "ec2:DescribeVpcEndpoints",
                 "guardduty:ListDetectors",
                 "guardduty:ListCoverage",
+                // ECS on EC2 without a task ENI: the host's EC2 quarantine, and DRAINING.
                 "ecs:DescribeContainerInstances",
                 "ecs:UpdateContainerInstancesState",
                 "ec2:DescribeInstances",
@@ -177,6 +181,7 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
                 "ec2:DescribeAddresses",
                 "ec2:ModifyInstanceAttribute",
                 "ec2:DeleteTags",
+                // The record on the task and on the ACL is sealed (with a key configured).
                 "kms:GenerateMac",
                 "kms:VerifyMac",
             ],
@@ -321,14 +326,17 @@ impl ActionKind {
 }
 
 /// The IAM actions a containment on `surface` may call: its reads and the union of its
-/// actions' (what the surface's executor declares, and Terraform grants).
-pub fn surface_permissions(surface: Surface) -> std::collections::BTreeSet<&'static str> {
-    ALL.iter()
+/// actions', sorted, each once. This is the surface executor's `REQUIRED_PERMISSIONS`
+/// (what Terraform must grant, and all the executor may call).
+pub fn surface_permissions(surface: Surface) -> Vec<&'static str> {
+    let set: std::collections::BTreeSet<&'static str> = ALL
+        .iter()
         .map(|k| spec(*k))
         .filter(|s| s.surface == surface)
         .flat_map(|s| s.permissions.iter().copied())
         .chain(observe_permissions(surface).iter().copied())
-        .collect()
+        .collect();
+    set.into_iter().collect()
 }
 
 /// The dry run's line for an action: what it does, and how it is undone.

@@ -58,6 +58,9 @@ pub struct Step {
     pub status: Status,
     pub detail: String,
     pub evidence: Option<serde_json::Value>,
+    /// What it acted on, when not the planned target (the pods an EKS workload resolved
+    /// to, the node under them).
+    pub target: Option<String>,
 }
 
 impl Step {
@@ -66,7 +69,14 @@ impl Step {
             status,
             detail: detail.into(),
             evidence: None,
+            target: None,
         }
+    }
+
+    /// The same result, naming what it acted on.
+    pub fn on(mut self, target: impl Into<String>) -> Step {
+        self.target = Some(target.into());
+        self
     }
     pub fn done(d: impl Into<String>) -> Step {
         Step::new(Status::Done, d)
@@ -86,11 +96,11 @@ impl Step {
         self
     }
 
-    /// The outcome of `kind` on `target`.
+    /// The outcome of `kind` on `target` (or on what the step names instead).
     pub fn into_outcome(self, kind: ActionKind, target: impl Into<String>) -> Outcome {
         Outcome {
             kind,
-            target: target.into(),
+            target: self.target.unwrap_or_else(|| target.into()),
             status: self.status,
             detail: self.detail,
             evidence: self.evidence,

@@ -329,9 +329,9 @@ fn the_tag_guard_scp_covers_every_key_the_responder_trusts_and_every_tag_api_it_
     let tagging = responder::actions::ec2::REQUIRED_PERMISSIONS
         .iter()
         .chain(responder::actions::ec2::RELEASE_PERMISSIONS)
-        .chain(responder::actions::ecs::REQUIRED_PERMISSIONS)
+        .chain(responder::actions::ecs::REQUIRED_PERMISSIONS.iter())
         .chain(responder::actions::ecs::RELEASE_PERMISSIONS)
-        .chain(responder::actions::eks::REQUIRED_PERMISSIONS)
+        .chain(responder::actions::eks::REQUIRED_PERMISSIONS.iter())
         .filter(|a| a.contains("Tag"));
     for action in tagging.chain(&["eks:TagResource", "eks:UntagResource"]) {
         assert!(

@@ -68,7 +68,7 @@ fn ec2_function_policy_matches_the_ec2_executor() {
     let tf = terraform_permissions();
     compare(
         "ec2",
-        set(responder::actions::ec2::permissions::REQUIRED_PERMISSIONS),
+        set(&responder::actions::ec2::permissions::REQUIRED_PERMISSIONS),
         strings(&surface(&tf, "ec2")),
     );
 }
@@ -78,7 +78,7 @@ fn eks_function_policy_matches_the_eks_executor() {
     let tf = terraform_permissions();
     compare(
         "eks",
-        set(responder::actions::eks::permissions::REQUIRED_PERMISSIONS),
+        set(&responder::actions::eks::permissions::REQUIRED_PERMISSIONS),
         strings(&surface(&tf, "eks")),
     );
 }
@@ -140,7 +140,7 @@ fn ecs_function_policy_matches_the_ecs_executor() {
     let tf = terraform_permissions();
     compare(
         "ecs",
-        set(responder::actions::ecs::permissions::REQUIRED_PERMISSIONS),
+        set(&responder::actions::ecs::permissions::REQUIRED_PERMISSIONS),
         strings(&surface(&tf, "ecs")),
     );
 }
@@ -435,17 +435,17 @@ fn surface_conditions_match_what_the_code_declares() {
     use responder::actions::{ec2, ecs, eks};
     compare_conditions(
         "ec2",
-        ec2::permissions::REQUIRED_PERMISSIONS,
+        &ec2::permissions::REQUIRED_PERMISSIONS,
         ec2::permissions::CONDITIONS,
     );
     compare_conditions(
         "ecs",
-        ecs::permissions::REQUIRED_PERMISSIONS,
+        &ecs::permissions::REQUIRED_PERMISSIONS,
         ecs::permissions::CONDITIONS,
     );
     compare_conditions(
         "eks",
-        eks::permissions::REQUIRED_PERMISSIONS,
+        &eks::permissions::REQUIRED_PERMISSIONS,
         eks::permissions::CONDITIONS,
     );
     compare_conditions(

@@ -8,6 +8,8 @@ pub mod ec2;
 pub mod ecs;
 #[cfg(feature = "eks")]
 pub mod eks;
+#[cfg(feature = "ec2")]
+mod fan_out;
 pub mod iam_conditions;
 #[cfg(feature = "ec2")]
 pub mod revocation;

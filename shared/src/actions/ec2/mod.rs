@@ -26,12 +26,11 @@ pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
 use crate::options::IsolationOptions;
-use crate::outcome::{Outcome, Status};
-use crate::plan::{ActionKind, ResponsePlan};
+use crate::outcome::Outcome;
+use crate::plan::ResponsePlan;
 use crate::target::Target;
 use aws_config::{Region, SdkConfig};
 use aws_smithy_types::retry::{RetryConfig, RetryMode};
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -117,8 +116,6 @@ fn containment_retries(config: &SdkConfig) -> RetryConfig {
         .with_max_backoff(Duration::from_secs(2))
 }
 
-pub(crate) use crate::validate::is_region;
-
 /// Carries out the `Ec2*` actions of a plan. Build it once (e.g. at Lambda cold start) from
 /// an [`SdkConfig`]; pass a config with assumed-role credentials to act in another account.
 /// Each plan runs in the plan's own region (the finding's), using the config's credentials,
@@ -191,39 +188,22 @@ impl Ec2Executor {
     }
 
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
-        let region_ok = is_region(&plan.region);
-        // Group the plan's EC2 actions by instance: one quarantine per instance.
-        let mut per_instance: Vec<(&str, Option<&str>, HashSet<ActionKind>)> = Vec::new();
-        for a in &plan.actions {
-            if let Target::Ec2 {
-                instance_id,
-                vpc_id,
-                ..
-            } = &*a.target
-            {
-                if !is_ec2_kind(a.kind) {
-                    continue;
-                }
-                match per_instance.iter_mut().find(|(i, _, _)| i == instance_id) {
-                    Some((_, _, kinds)) => {
-                        kinds.insert(a.kind);
-                    }
-                    None => {
-                        per_instance.push((instance_id, vpc_id.as_deref(), HashSet::from([a.kind])))
-                    }
-                }
-            }
-        }
-        let mut results: HashMap<&str, HashMap<ActionKind, quarantine::Step>> = HashMap::new();
-        if region_ok && !per_instance.is_empty() {
-            let clients = self.clients_for(&plan.region);
-            let runs = futures::future::join_all(per_instance.into_iter().map(
-                |(instance_id, vpc_hint, kinds)| {
-                    let clients = &clients;
+        let clients = std::sync::OnceLock::new();
+        let fan_out = super::fan_out::FanOut {
+            plan,
+            surface: crate::classify::Surface::Ec2,
+            not_ours: "not an EC2 quarantine action",
+        };
+        fan_out
+            .run(
+                instance,
+                |_| None,
+                |r| {
+                    let clients = clients.get_or_init(|| self.clients_for(&plan.region));
                     async move {
                         let req = quarantine::Request {
-                            instance_id,
-                            vpc_hint,
+                            instance_id: r.id,
+                            vpc_hint: r.detail,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
                             subject: Some(crate::evidence::collect::Subject {
@@ -231,64 +211,31 @@ impl Ec2Executor {
                                 account: &plan.account_id,
                                 finding_id: &plan.finding_id,
                             }),
-                            kinds,
+                            kinds: r.kinds.into_iter().collect(),
                         };
-                        (
-                            instance_id,
-                            Box::pin(quarantine::quarantine(clients, &req)).await,
-                        )
+                        Box::pin(quarantine::quarantine(clients, &req)).await
                     }
                 },
-            ))
-            .await;
-            results.extend(runs);
-        }
-        let bundles = crate::evidence::collect::bundle_outcomes(&results);
-        let mut outcomes: Vec<Outcome> = plan
-            .actions
-            .iter()
-            .map(|a| {
-                let target = a.target.to_string();
-                let step = match &*a.target {
-                    Target::Ec2 { instance_id, .. } if is_ec2_kind(a.kind) => {
-                        if !region_ok {
-                            Some(quarantine::Step {
-                                status: Status::Failed,
-                                detail: format!(
-                                    "region {:?} is not a valid AWS region",
-                                    crate::sanitize::ascii_line(&plan.region, 40)
-                                ),
-                                evidence: None,
-                            })
-                        } else {
-                            results
-                                .get(instance_id.as_str())
-                                .and_then(|r| r.get(&a.kind))
-                                .cloned()
-                        }
-                    }
-                    _ => None,
-                };
-                let step = step.unwrap_or(quarantine::Step {
-                    status: Status::Skipped,
-                    detail: "not an EC2 quarantine action".into(),
-                    evidence: None,
-                });
-                step.into_outcome(a.kind, target)
-            })
-            .collect();
-        outcomes.extend(bundles);
-        outcomes
+            )
+            .await
     }
 }
 
-fn is_ec2_kind(k: ActionKind) -> bool {
-    k.surface() == crate::classify::Surface::Ec2
+/// The instance a target names, and the VPC the finding gives for it.
+fn instance(t: &Target) -> Option<(&str, Option<&str>)> {
+    match t {
+        Target::Ec2 {
+            instance_id,
+            vpc_id,
+            ..
+        } => Some((instance_id.as_str(), vpc_id.as_deref())),
+        _ => None,
+    }
 }
 
 impl Executor for Ec2Executor {
     fn required_permissions(&self) -> &'static [&'static str] {
-        REQUIRED_PERMISSIONS
+        &REQUIRED_PERMISSIONS
     }
 
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {

@@ -7,46 +7,11 @@ use crate::actions::iam_conditions::{
 };
 
 /// What the Lambda's role needs to quarantine an instance (`Ec2Executor::execute`).
-pub const REQUIRED_PERMISSIONS: &[&str] = &[
-    // Observe (first round trip, concurrently).
-    "ec2:DescribeInstances",
-    "ec2:DescribeInstanceAttribute",
-    "ec2:DescribeAddresses",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSnapshots",
-    "autoscaling:DescribeAutoScalingInstances",
-    // Record prior state, tag the instance; also implied by tag-on-create below.
-    "ec2:CreateTags",
-    // Remove a stale or planted prior-state record being replaced (prior-state keys only).
-    "ec2:DeleteTags",
-    // Isolation groups, find-or-create per VPC.
-    "ec2:CreateSecurityGroup",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:RevokeSecurityGroupEgress",
-    // The two-step group swap on every ENI.
-    "ec2:ModifyNetworkInterfaceAttribute",
-    // Termination protection, shutdown behaviour, DeleteOnTermination.
-    "ec2:ModifyInstanceAttribute",
-    "autoscaling:DetachInstances",
-    "autoscaling:EnterStandby",
-    "ec2:DisassociateAddress",
-    "ec2:CreateSnapshot",
-    // MAC over the prior-state record (when a key is configured); verified on re-delivery.
-    "kms:GenerateMac",
-    "kms:VerifyMac",
-    // The VPC endpoints isolation keeps reachable (sensor_link), and whether GuardDuty
-    // still sees the instance afterwards (sensor_coverage).
-    "ec2:DescribeVpcEndpoints",
-    "ec2:DescribeNetworkInterfaces",
-    "guardduty:ListDetectors",
-    "guardduty:ListCoverage",
-    // ec2.revoke_role_sessions: the instance profile's role, then the deny policy on it
-    // (granted only on the configured role patterns, and not at all without any).
-    "iam:GetInstanceProfile",
-    "iam:PutRolePolicy",
-];
+/// Derived from the action catalog: each action's unit names the IAM actions it calls.
+pub static REQUIRED_PERMISSIONS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        crate::action_catalog::surface_permissions(crate::classify::Surface::Ec2)
+    });
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
 /// the executor writes only `guardduty-responder:*` tag keys (plus `Name` on the groups and

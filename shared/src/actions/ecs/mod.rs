@@ -32,11 +32,10 @@ pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
 use crate::options::EcsOptions;
-use crate::outcome::{Outcome, Status, Step};
-use crate::plan::{ActionKind, ResponsePlan};
+use crate::outcome::Outcome;
+use crate::plan::ResponsePlan;
 use crate::target::Target;
 use aws_config::{Region, SdkConfig};
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 #[derive(Clone, Debug)]
@@ -94,10 +93,6 @@ pub struct EcsExecutor {
     config: SdkConfig,
     options: EcsOptions,
     clients: Clients,
-}
-
-fn is_ecs_kind(k: ActionKind) -> bool {
-    k.surface() == crate::classify::Surface::Ecs
 }
 
 impl EcsExecutor {
@@ -167,88 +162,49 @@ impl EcsExecutor {
     }
 
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
-        let region_ok = crate::actions::ec2::is_region(&plan.region);
-        let mut per_task: Vec<(&str, &str, HashSet<ActionKind>)> = Vec::new();
-        for a in &plan.actions {
-            if let Target::Ecs {
-                cluster, task_arn, ..
-            } = &*a.target
-            {
-                if !is_ecs_kind(a.kind) {
-                    continue;
-                }
-                match per_task.iter_mut().find(|(_, t, _)| t == task_arn) {
-                    Some((_, _, kinds)) => {
-                        kinds.insert(a.kind);
-                    }
-                    None => per_task.push((cluster, task_arn, HashSet::from([a.kind]))),
-                }
-            }
-        }
-        let mut results: HashMap<&str, HashMap<ActionKind, crate::outcome::Step>> = HashMap::new();
-        if region_ok && !per_task.is_empty() {
-            let clients = self.clients_for(&plan.region);
-            let runs = futures::future::join_all(per_task.into_iter().map(
-                |(cluster, task_arn, kinds)| {
-                    let clients = &clients;
+        let clients = std::sync::OnceLock::new();
+        let fan_out = super::fan_out::FanOut {
+            plan,
+            surface: crate::classify::Surface::Ecs,
+            not_ours: "not an ECS isolation action",
+        };
+        fan_out
+            .run(
+                task,
+                |_| None,
+                |r| {
+                    let clients = clients.get_or_init(|| self.clients_for(&plan.region));
                     async move {
                         let req = contain::Request {
-                            cluster,
-                            task_arn,
+                            cluster: r.detail,
+                            task_arn: r.id,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
                             finding: &plan.finding,
                             account: &plan.account_id,
-                            kinds,
+                            kinds: r.kinds.into_iter().collect(),
                         };
-                        (
-                            task_arn,
-                            Box::pin(contain::contain(clients, &req, &self.options)).await,
-                        )
+                        Box::pin(contain::contain(clients, &req, &self.options)).await
                     }
                 },
-            ))
-            .await;
-            results.extend(runs);
-        }
-        let bundles = crate::evidence::collect::bundle_outcomes(&results);
-        let mut outcomes: Vec<Outcome> = plan
-            .actions
-            .iter()
-            .map(|a| {
-                let target = a.target.to_string();
-                let step = match &*a.target {
-                    Target::Ecs { task_arn, .. } if is_ecs_kind(a.kind) => {
-                        if !region_ok {
-                            Some(Step::new(
-                                Status::Failed,
-                                format!(
-                                    "region {:?} is not a valid AWS region",
-                                    crate::sanitize::ascii_line(&plan.region, 40)
-                                ),
-                            ))
-                        } else {
-                            results
-                                .get(task_arn.as_str())
-                                .and_then(|r| r.get(&a.kind))
-                                .cloned()
-                        }
-                    }
-                    _ => None,
-                };
-                let step = step
-                    .unwrap_or_else(|| Step::new(Status::Skipped, "not an ECS isolation action"));
-                step.into_outcome(a.kind, target)
-            })
-            .collect();
-        outcomes.extend(bundles);
-        outcomes
+            )
+            .await
+    }
+}
+
+/// The task a target names, and its cluster.
+fn task(t: &Target) -> Option<(&str, &str)> {
+    match t {
+        Target::Ecs {
+            cluster, task_arn, ..
+        } => Some((task_arn.as_str(), cluster.as_str())),
+        _ => None,
     }
 }
 
 impl Executor for EcsExecutor {
     fn required_permissions(&self) -> &'static [&'static str] {
-        REQUIRED_PERMISSIONS
+        &REQUIRED_PERMISSIONS
     }
 
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {

@@ -7,55 +7,11 @@ use crate::actions::iam_conditions::{
 };
 
 /// What the Lambda's role needs to isolate a task (`EcsExecutor::execute`).
-pub const REQUIRED_PERMISSIONS: &[&str] = &[
-    // Observe and capture evidence (first round trips).
-    "ecs:DescribeTasks",
-    "ecs:DescribeTaskDefinition",
-    "ecs:DescribeServices",
-    "ec2:DescribeNetworkInterfaces",
-    // Record what is changed, and the status, on the task.
-    "ecs:TagResource",
-    // Network-ACL method (Fargate, or forced); the entries are also recorded as a tag on
-    // the ACL (ec2:CreateTags below), which outlives the task.
-    "ec2:DescribeNetworkAcls",
-    "ec2:CreateNetworkAclEntry",
-    // Group-swap method: the EC2 executor's isolation groups and two-step swap.
-    "ec2:DescribeSecurityGroups",
-    "ec2:CreateSecurityGroup",
-    "ec2:CreateTags",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:RevokeSecurityGroupEgress",
-    "ec2:ModifyNetworkInterfaceAttribute",
-    // Leave the service's load balancers.
-    "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:DeregisterTargets",
-    // Optional steps: revoke the task role's older sessions, stop the task.
-    "iam:PutRolePolicy",
-    "ecs:StopTask",
-    // ECS on EC2 without a task ENI (bridge/host): the EC2 quarantine of the host (prior
-    // state, isolation groups as above, protection, tags) and DRAINING.
-    "ecs:DescribeContainerInstances",
-    "ecs:UpdateContainerInstancesState",
-    "ec2:DescribeInstances",
-    "ec2:DescribeInstanceAttribute",
-    "ec2:DescribeAddresses",
-    "ec2:ModifyInstanceAttribute",
-    "ec2:DeleteTags",
-    // Seal the record on the task and on the ACL (when a key is configured); check an
-    // earlier run's seal before building on it.
-    "kms:GenerateMac",
-    "kms:VerifyMac",
-    // The VPC endpoints isolation keeps reachable (ec2::sensor_link; their ENIs through
-    // ec2:DescribeNetworkInterfaces above), and the cluster's coverage afterwards.
-    "ec2:DescribeVpcEndpoints",
-    "guardduty:ListDetectors",
-    "guardduty:ListCoverage",
-    // The evidence bundle: each container's awslogs stream (the container instance through
-    // ecs:DescribeContainerInstances above; the bucket's grant is evidence::store's).
-    "logs:GetLogEvents",
-];
+/// Derived from the action catalog: each action's unit names the IAM actions it calls.
+pub static REQUIRED_PERMISSIONS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        crate::action_catalog::surface_permissions(crate::classify::Surface::Ecs)
+    });
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these).
 /// `iam:PutRolePolicy` has none: its resources are the configured role patterns, and

@@ -412,7 +412,7 @@ pub(crate) use crate::validate::is_region;
 
 impl Executor for EksExecutor {
     fn required_permissions(&self) -> &'static [&'static str] {
-        REQUIRED_PERMISSIONS
+        &REQUIRED_PERMISSIONS
     }
 
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {

@@ -3,21 +3,11 @@
 
 /// IAM actions of the Lambda's role (`EksExecutor::execute`). The token is a presigned
 /// `sts:GetCallerIdentity`, which needs no permission.
-pub const REQUIRED_PERMISSIONS: &[&str] = &[
-    // Endpoint and certificate authority of the cluster (client.rs).
-    "eks:DescribeCluster",
-    // eks.protect_node (node.rs): read, then turn on, termination and scale-in protection.
-    "ec2:DescribeInstanceAttribute",
-    "ec2:ModifyInstanceAttribute",
-    "autoscaling:DescribeAutoScalingInstances",
-    "autoscaling:SetInstanceProtection",
-    // eks.revoke_role_sessions (revoke.rs): the IRSA role's trust policy, the Pod Identity
-    // associations, then the deny policy (iam:* only on the configured role patterns).
-    "iam:GetRole",
-    "iam:PutRolePolicy",
-    "eks:ListPodIdentityAssociations",
-    "eks:DescribePodIdentityAssociation",
-];
+/// Derived from the action catalog: each action's unit names the IAM actions it calls.
+pub static REQUIRED_PERMISSIONS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        crate::action_catalog::surface_permissions(crate::classify::Surface::Eks)
+    });
 
 /// Conditions on the actions above (`infra/modules/surface-policy` must use exactly these):
 /// the node's termination protection is only ever turned on.
