@@ -107,3 +107,145 @@ impl<'p> FanOut<'p> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::render::test_support::{event, plan_of};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn instance(id: &str) -> Arc<Target> {
+        Arc::new(Target::Ec2 {
+            instance_id: id.into(),
+            vpc_id: None,
+            network_interface_ids: vec![],
+        })
+    }
+
+    fn plan(region: &str, actions: Vec<(ActionKind, Arc<Target>)>) -> ResponsePlan {
+        let mut p = plan_of(&event("ec2-persistence-suspicious-command.json"));
+        p.region = region.into();
+        p.actions = actions
+            .into_iter()
+            .map(|(kind, target)| crate::plan::Action { kind, target })
+            .collect();
+        p
+    }
+
+    fn id_of(t: &Target) -> Option<(&str, ())> {
+        match t {
+            Target::Ec2 { instance_id, .. } => Some((instance_id.as_str(), ())),
+            _ => None,
+        }
+    }
+
+    fn fan_out(plan: &ResponsePlan) -> FanOut<'_> {
+        FanOut {
+            plan,
+            surface: Surface::Ec2,
+            not_ours: "not ours",
+        }
+    }
+
+    /// Each resource is contained once with its kinds in plan order; every planned action
+    /// gets its own resource's step, in plan order; another surface's kind is skipped; a
+    /// bundle step becomes one more outcome; a step may name what it acted on.
+    #[tokio::test]
+    async fn one_containment_per_resource_and_one_outcome_per_action() {
+        let (a, b) = (
+            instance("i-0aaaaaaaaaaaaaaaa"),
+            instance("i-0bbbbbbbbbbbbbbbb"),
+        );
+        let p = plan(
+            "eu-west-1",
+            vec![
+                (ActionKind::Ec2IsolateNetwork, a.clone()),
+                (ActionKind::Ec2IsolateNetwork, b.clone()),
+                (ActionKind::EcsStopTask, a.clone()),
+                (ActionKind::Ec2TagInstance, a.clone()),
+            ],
+        );
+        let calls = AtomicUsize::new(0);
+        let out = fan_out(&p)
+            .run(
+                id_of,
+                |_| None,
+                |r| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        let mut steps: HashMap<ActionKind, Step> = r
+                            .kinds
+                            .iter()
+                            .map(|k| (*k, Step::done(format!("{} on {}", k.name(), r.id))))
+                            .collect();
+                        if r.id.ends_with('a') {
+                            steps.insert(
+                                ActionKind::Ec2TagInstance,
+                                Step::done("tagged").on("elsewhere"),
+                            );
+                            steps.insert(ActionKind::EvidenceWriteBundle, Step::done("bundle"));
+                        }
+                        steps
+                    }
+                },
+            )
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let seen: Vec<(ActionKind, &str, Status, &str)> = out
+            .iter()
+            .map(|o| (o.kind, o.target.as_str(), o.status, o.detail.as_str()))
+            .collect();
+        let (on_a, on_b) = (
+            format!("{} on {}", ActionKind::Ec2IsolateNetwork.name(), a.name()),
+            format!("{} on {}", ActionKind::Ec2IsolateNetwork.name(), b.name()),
+        );
+        let (a, b) = (a.name(), b.name());
+        use ActionKind::*;
+        use Status::*;
+        assert_eq!(
+            seen,
+            vec![
+                (Ec2IsolateNetwork, &*a, Done, on_a.as_str()),
+                (Ec2IsolateNetwork, &*b, Done, on_b.as_str()),
+                (EcsStopTask, &*a, Skipped, "not ours"),
+                (Ec2TagInstance, "elsewhere", Done, "tagged"),
+                (EvidenceWriteBundle, &*a, Done, "bundle"),
+            ]
+        );
+    }
+
+    /// A hostile region or a refusal of the target fails or skips every action of the
+    /// resource without a single call.
+    #[tokio::test]
+    async fn a_bad_region_or_a_refused_target_makes_no_call() {
+        let a = instance("i-0aaaaaaaaaaaaaaaa");
+        let two = vec![
+            (ActionKind::Ec2IsolateNetwork, a.clone()),
+            (ActionKind::Ec2TagInstance, a.clone()),
+        ];
+        let calls = AtomicUsize::new(0);
+        let contain = |_r: Resource<'_, ()>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { HashMap::new() }
+        };
+        let bad = plan("us-east-1\"><script>", two.clone());
+        let out = fan_out(&bad).run(id_of, |_| None, contain).await;
+        assert!(
+            out.iter()
+                .all(|o| o.status == Status::Failed
+                    && o.detail.contains("is not a valid AWS region"))
+        );
+        assert_eq!(out.len(), 2);
+        let good = plan("eu-west-1", two);
+        let out = fan_out(&good)
+            .run(id_of, |_| Some(Step::skipped("protected")), contain)
+            .await;
+        assert!(
+            out.iter()
+                .all(|o| o.status == Status::Skipped && o.detail == "protected")
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+}

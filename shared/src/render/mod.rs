@@ -15,7 +15,7 @@ mod slack;
 mod slack_payload;
 mod story;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod undo;
 mod update;
 
