@@ -18,9 +18,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod checks;
+mod reattach;
 mod restore;
 
 use checks::*;
+use reattach::*;
 use restore::*;
 
 /// One release step. Spelled like the plan's action kinds.
