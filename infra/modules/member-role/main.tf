@@ -83,3 +83,33 @@ resource "aws_iam_role_policy" "member" {
   role   = aws_iam_role.member[each.key].id
   policy = module.surface_policy[each.key].json
 }
+
+# Evidence bundles of containments in this account (opt-in, docs/evidence.md): put only,
+# only under evidence/<this account>/, and the bucket's key only through S3. Exactly the
+# writer's evidence::store::PERMISSIONS (tests/tests/iam_policies.rs). No read, list or
+# delete; the bucket policy admits these roles to PutObject and denies them the rest.
+locals {
+  evidence_statements = concat(
+    [for bucket in var.evidence_bucket_arn == null ? [] : [var.evidence_bucket_arn] : {
+      Sid      = "EvidencePutOnly"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${bucket}/evidence/${local.account_id}/*"]
+    }],
+    [for key in var.evidence_bucket_arn == null || var.evidence_kms_key_arn == null ? [] : [var.evidence_kms_key_arn] : {
+      Sid       = "EvidenceEncryptThroughS3"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey"]
+      Resource  = [key]
+      Condition = { StringLike = { "kms:ViaService" = "s3.*.amazonaws.com" } }
+    }],
+  )
+}
+
+resource "aws_iam_role_policy" "evidence" {
+  for_each = length(local.evidence_statements) > 0 ? toset(local.surfaces) : toset([])
+
+  name   = "responder-evidence"
+  role   = aws_iam_role.member[each.key].id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.evidence_statements })
+}

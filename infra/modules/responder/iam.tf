@@ -205,5 +205,9 @@ resource "aws_iam_role_policy" "function" {
       condition     = !local.cross_account || var.organization_id != null
       error_message = "cross_account_role_name needs organization_id: member roles may only be assumed inside the organisation (aws:ResourceOrgID)."
     }
+    precondition {
+      condition     = length(var.evidence_member_account_ids) == 0 && !var.evidence_member_organization || local.cross_account && var.evidence_bucket_arn == null
+      error_message = "evidence_member_account_ids / evidence_member_organization need cross_account_role_name and the evidence bucket this module creates (with evidence_bucket_arn, the forensic account's bucket policy admits the member roles: docs/evidence.md)."
+    }
   }
 }
