@@ -339,7 +339,7 @@ fn conditions_of(condition: &hcl::Value) -> Conditions {
                 .iter()
                 .map(|v| {
                     let s = v.as_str().expect("a string value");
-                    if s.starts_with("${var.") {
+                    if s.starts_with("${var.") || s.starts_with("${try(var.") {
                         DEPLOYMENT_VALUE.to_owned()
                     } else {
                         s.to_owned()

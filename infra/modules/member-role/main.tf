@@ -73,6 +73,7 @@ module "surface_policy" {
   eks_cluster_names   = var.eks_cluster_names
   revocable_role_arns = var.revocable_role_arns
   protected_role_arns = values(local.role_arns)
+  forensic_snapshots  = each.key == "ec2" ? var.forensic_snapshots : null
   sid_prefix          = upper(each.key)
 }
 
@@ -107,7 +108,8 @@ locals {
 }
 
 resource "aws_iam_role_policy" "evidence" {
-  for_each = length(local.evidence_statements) > 0 ? toset(local.surfaces) : toset([])
+  # Keyed on the bucket only: the key's ARN may not be known until the responder applies.
+  for_each = var.evidence_bucket_arn == null ? toset([]) : toset(local.surfaces)
 
   name   = "responder-evidence"
   role   = aws_iam_role.member[each.key].id

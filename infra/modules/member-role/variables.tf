@@ -105,3 +105,12 @@ variable "evidence_kms_key_arn" {
     error_message = "evidence_kms_key_arn must be a KMS key ARN (arn:aws:kms:region:account:key/id)."
   }
 }
+
+variable "forensic_snapshots" {
+  description = "The responder's responder_config.ec2.forensic_snapshots ({ account_id, kms_key_arn }): the ec2 role may then copy evidence snapshots re-encrypted with that key and share the copies with that account (docs/evidence.md). null: not granted."
+  type = object({
+    account_id  = string
+    kms_key_arn = string
+  })
+  default = null
+}

@@ -11,7 +11,11 @@ locals {
   create_evidence_bucket = var.evidence_bucket_arn == null && length(local.evidence_writers) > 0
   # 40 (name_prefix) + 10 + 12 = 62 characters at most, under S3's 63.
   evidence_bucket_name = var.evidence_bucket_arn == null ? "${lower(var.name_prefix)}-evidence-${local.account_id}" : split(":::", var.evidence_bucket_arn)[1]
-  evidence_bucket_arn  = var.evidence_bucket_arn == null ? one(aws_s3_bucket.evidence[*].arn) : var.evidence_bucket_arn
+  # Known at plan (the created bucket's from its name), so member roles can be granted on
+  # it in the same apply (../member-role keys its grant on whether it is set).
+  evidence_bucket_arn = var.evidence_bucket_arn != null ? var.evidence_bucket_arn : (
+    local.create_evidence_bucket ? local.evidence_bucket_arn_created : null
+  )
   evidence_kms_key_arn = var.evidence_bucket_arn == null ? one(aws_kms_key.evidence[*].arn) : var.evidence_kms_key_arn
   # The created bucket's ARN, known before the bucket (the key's policy names it).
   evidence_bucket_arn_created = "arn:${local.partition}:s3:::${local.evidence_bucket_name}"
