@@ -629,3 +629,32 @@ fn the_evidence_grants_are_what_the_writer_calls_and_only_under_evidence() {
         assert!(block.contains("kms:ViaService"), "{file}: {block}");
     }
 }
+
+/// The KMS actions EC2 uses on the caller's behalf for a forensic copy are exactly the
+/// ones the code declares (no code calls them, so the proxy tests cannot see them).
+#[test]
+fn the_forensic_key_grant_is_what_the_code_declares() {
+    let path = format!(
+        "{}/../infra/modules/surface-policy/main.tf",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let start = text
+        .find("ForensicSnapshotKeys")
+        .expect("the forensic key statement");
+    let line = text[start..]
+        .lines()
+        .find(|l| l.trim_start().starts_with("Action"))
+        .expect("its actions");
+    let granted = line
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    compare(
+        "forensic key",
+        set(responder::actions::ec2::permissions::FORENSIC_KMS_PERMISSIONS),
+        granted,
+    );
+}
