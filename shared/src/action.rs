@@ -15,6 +15,8 @@ pub enum ActionKind {
     Ec2StandbyInAutoScaling,
     Ec2DisassociateAddresses,
     Ec2SnapshotVolumes,
+    /// Collection, like the bundle: copies the snapshots for the forensic account.
+    Ec2ShareSnapshots,
     Ec2RevokeRoleSessions,
     Ec2TagInstance,
     EcsCaptureEvidence,
@@ -45,6 +47,7 @@ impl ActionKind {
             ActionKind::Ec2StandbyInAutoScaling => "ec2.standby_in_auto_scaling",
             ActionKind::Ec2DisassociateAddresses => "ec2.disassociate_addresses",
             ActionKind::Ec2SnapshotVolumes => "ec2.snapshot_volumes",
+            ActionKind::Ec2ShareSnapshots => "ec2.share_snapshots",
             ActionKind::Ec2RevokeRoleSessions => "ec2.revoke_role_sessions",
             ActionKind::Ec2TagInstance => "ec2.tag_instance",
             ActionKind::EcsCaptureEvidence => "ecs.capture_evidence",
@@ -69,7 +72,10 @@ impl ActionKind {
     /// Collection, not containment: its failure is reported, never a failed containment
     /// (no retry, no `[FAILED]` headline).
     pub fn collects_evidence(self) -> bool {
-        matches!(self, ActionKind::EvidenceWriteBundle)
+        matches!(
+            self,
+            ActionKind::EvidenceWriteBundle | ActionKind::Ec2ShareSnapshots
+        )
     }
 
     /// The actions that cut the workload off the network: the end of "time to isolation".

@@ -130,6 +130,20 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
             ],
             Undo::Kept("evidence snapshots are kept"),
         ),
+        // Collection, not containment: its failure is an outcome (`collects_evidence`).
+        Ec2ShareSnapshots => (
+            Ec2,
+            "copy each evidence snapshot re-encrypted with the forensic key and share the \
+             copy with the forensic account",
+            &[
+                "ec2:DescribeSnapshots",
+                "ec2:CopySnapshot",
+                "ec2:CreateTags",
+                "ec2:DescribeSnapshotAttribute",
+                "ec2:ModifySnapshotAttribute",
+            ],
+            Undo::Kept("shared evidence stays with the forensic account"),
+        ),
         Ec2RevokeRoleSessions => (
             Ec2,
             "deny the instance profile role's sessions issued before now",
@@ -299,6 +313,7 @@ pub const ALL: &[ActionKind] = {
         Ec2StandbyInAutoScaling,
         Ec2DisassociateAddresses,
         Ec2SnapshotVolumes,
+        Ec2ShareSnapshots,
         Ec2RevokeRoleSessions,
         Ec2TagInstance,
         EcsCaptureEvidence,

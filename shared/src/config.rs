@@ -108,6 +108,14 @@ impl Config {
         doc.revocation
             .validate()
             .map_err(|m| invalid(format!("revocation.role_arns: {m}")))?;
+        if let Some(why) = doc
+            .ec2
+            .forensic_snapshots
+            .as_ref()
+            .and_then(|f| f.invalid())
+        {
+            return Err(invalid(format!("ec2.forensic_snapshots.{why}")));
+        }
         let test_event_source = doc
             .test_event_source
             .map(|s| test_source(&s))

@@ -25,6 +25,9 @@ pub struct Ec2Options {
     /// Deny the instance profile role's sessions issued before containment (see
     /// [`RevocationOptions`]).
     pub revoke_role_sessions: bool,
+    /// Copy each evidence snapshot, re-encrypted with a key the forensic account can use,
+    /// and share the copy with that account (`ec2.share_snapshots`). Off by default.
+    pub forensic_snapshots: Option<ForensicSnapshots>,
 }
 
 impl Default for Ec2Options {
@@ -34,7 +37,58 @@ impl Default for Ec2Options {
             snapshots: true,
             disassociate_eips: false,
             revoke_role_sessions: false,
+            forensic_snapshots: None,
         }
+    }
+}
+
+/// Where evidence snapshots are shared (docs/evidence.md). A snapshot encrypted with the
+/// default `aws/ebs` key cannot be shared, so each is copied with `KmsKeyId` (a customer
+/// managed key whose policy lets the forensic account use it) and the copy is shared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForensicSnapshots {
+    /// The forensic account: 12 digits.
+    pub account_id: String,
+    /// The key the copies are encrypted with (a key ARN; an alias cannot be used across
+    /// accounts).
+    pub kms_key_arn: String,
+    /// How long to wait for a snapshot to complete before it can be copied; a snapshot
+    /// still pending then is reported (`failed`, not copied), never waited for longer.
+    #[serde(default = "ForensicSnapshots::default_wait")]
+    pub wait_seconds: u64,
+}
+
+impl ForensicSnapshots {
+    fn default_wait() -> u64 {
+        20
+    }
+
+    /// Why these settings cannot be used, if they cannot.
+    pub fn invalid(&self) -> Option<String> {
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(format!(
+                "account_id {:?} is not a 12-digit account id",
+                self.account_id
+            ));
+        }
+        let parts: Vec<&str> = self.kms_key_arn.split(':').collect();
+        let key_arn = parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "kms"
+            && parts[4].len() == 12
+            && parts[5].starts_with("key/")
+            && parts[5].len() > 4;
+        if !key_arn {
+            return Some(format!(
+                "kms_key_arn {:?} is not a KMS key ARN",
+                self.kms_key_arn
+            ));
+        }
+        if self.wait_seconds > 300 {
+            return Some("wait_seconds is at most 300".into());
+        }
+        None
     }
 }
 

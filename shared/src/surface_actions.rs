@@ -33,6 +33,9 @@ pub(crate) fn surface_actions(
             }
             if o.snapshots {
                 k.push(Ec2SnapshotVolumes);
+                if o.forensic_snapshots.is_some() {
+                    k.push(Ec2ShareSnapshots);
+                }
             }
             if o.revoke_role_sessions {
                 k.push(Ec2RevokeRoleSessions);

@@ -15,6 +15,9 @@ use responder::plan::{ActionKind, ResponsePlan};
 use std::collections::BTreeSet;
 
 const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
+/// The key forensic copies are encrypted with (moto does not check it exists).
+const FORENSIC_KEY: &str =
+    "arn:aws:kms:us-west-2:999988887777:key/0b4e2c1a-1111-2222-3333-444455556666";
 
 /// Direct clients for setup and checks, and a proxy (with clients through it) for the
 /// executor under test.
@@ -355,12 +358,20 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
     let role = format!("faults-{}", &world::unique_finding_id()[..12]);
     world::with_instance_role(&direct, &eip.id, "/workloads/", &role).await;
     let patterns = vec!["arn:aws:iam::*:role/workloads/*".to_owned()];
+    let forensic = responder::options::ForensicSnapshots {
+        account_id: "999988887777".into(),
+        kms_key_arn: FORENSIC_KEY.into(),
+        wait_seconds: 10,
+    };
     let cfg = |asg: AsgMode, eips: bool| {
         let mut c = Config::default();
         c.ec2.asg = asg;
         c.ec2.disassociate_eips = eips;
         c.ec2.revoke_role_sessions = true;
         c.revocation.role_arns = patterns.clone();
+        // Snapshots copied and shared: CopySnapshot, ModifySnapshotAttribute, and on the
+        // re-delivery DescribeSnapshotAttribute.
+        c.ec2.forensic_snapshots = Some(forensic.clone());
         c
     };
     // A stale record (an ENI the instance no longer has) is replaced: its keys are deleted.
@@ -389,7 +400,8 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
     let key = world::hmac_key(&direct).await;
     let exec = Ec2Executor::new(&via.config)
         .with_record_mac_key(Some(key))
-        .with_revocation(patterns.clone());
+        .with_revocation(patterns.clone())
+        .with_forensic_snapshots(Some(forensic.clone()));
     for (inst, config) in [
         (&detach, cfg(AsgMode::Detach, false)),
         (&standby, cfg(AsgMode::Standby, false)),

@@ -339,7 +339,7 @@ fn conditions_of(condition: &hcl::Value) -> Conditions {
                 .iter()
                 .map(|v| {
                     let s = v.as_str().expect("a string value");
-                    if s.starts_with("${var.") {
+                    if s.starts_with("${var.") || s.starts_with("${try(var.") {
                         DEPLOYMENT_VALUE.to_owned()
                     } else {
                         s.to_owned()
@@ -594,36 +594,67 @@ fn a_member_role_trusts_only_its_own_surfaces_function_in_the_organisation() {
     }
 }
 
-/// The evidence grant (iam.tf `evidence_statements`) is exactly what the bucket writer
-/// calls, and only on `<bucket>/evidence/*`: no read, no list, no delete.
+/// The evidence grants (the functions': iam.tf `evidence_statements`; the member roles':
+/// member-role/main.tf, opt-in) are exactly what the bucket writer calls, and only under
+/// `<bucket>/evidence/` (a member role only under its own account's prefix): no read, no
+/// list, no delete. The bucket and key policies that admit the member roles are checked
+/// as rendered by `infra/modules/responder/tests/evidence.tftest.hcl`.
 #[test]
-fn the_evidence_grant_is_what_the_writer_calls_and_only_under_evidence() {
+fn the_evidence_grants_are_what_the_writer_calls_and_only_under_evidence() {
+    for (file, resource) in [
+        ("responder/iam.tf", r#"Resource = ["${bucket}/evidence/*"]"#),
+        (
+            "member-role/main.tf",
+            r#"Resource = ["${bucket}/evidence/${local.account_id}/*"]"#,
+        ),
+    ] {
+        let path = format!("{}/../infra/modules/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let start = text
+            .find("evidence_statements = concat(")
+            .unwrap_or_else(|| panic!("evidence_statements in {file}"));
+        let block = &text[start..start + text[start..].find("\n  )\n").expect("end of concat")];
+        let mut granted = BTreeSet::new();
+        for line in block
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Action"))
+        {
+            for quoted in line.split('"').skip(1).step_by(2) {
+                granted.insert(quoted.to_owned());
+            }
+        }
+        compare(file, set(responder::evidence::store::PERMISSIONS), granted);
+        assert_eq!(block.matches("Resource ").count(), 2, "{block}");
+        assert!(block.contains(resource), "{file}: {block}");
+        assert!(block.contains("kms:ViaService"), "{file}: {block}");
+    }
+}
+
+/// The KMS actions EC2 uses on the caller's behalf for a forensic copy are exactly the
+/// ones the code declares (no code calls them, so the proxy tests cannot see them).
+#[test]
+fn the_forensic_key_grant_is_what_the_code_declares() {
     let path = format!(
-        "{}/../infra/modules/responder/iam.tf",
+        "{}/../infra/modules/surface-policy/main.tf",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path).unwrap();
     let start = text
-        .find("evidence_statements = concat(")
-        .expect("evidence_statements");
-    let block = &text[start..start + text[start..].find("\n  )\n").expect("end of concat")];
-    let mut granted = BTreeSet::new();
-    for line in block
+        .find("ForensicSnapshotKeys")
+        .expect("the forensic key statement");
+    let line = text[start..]
         .lines()
-        .filter(|l| l.trim_start().starts_with("Action"))
-    {
-        for quoted in line.split('"').skip(1).step_by(2) {
-            granted.insert(quoted.to_owned());
-        }
-    }
+        .find(|l| l.trim_start().starts_with("Action"))
+        .expect("its actions");
+    let granted = line
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
     compare(
-        "evidence",
-        set(responder::evidence::store::PERMISSIONS),
+        "forensic key",
+        set(responder::actions::ec2::permissions::FORENSIC_KMS_PERMISSIONS),
         granted,
     );
-    assert!(
-        block.contains(r#"Resource = ["${bucket}/evidence/*"]"#),
-        "{block}"
-    );
-    assert!(block.contains("kms:ViaService"), "{block}");
 }

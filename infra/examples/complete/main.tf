@@ -29,6 +29,9 @@ provider "aws" {
 
 locals {
   cross_account = var.member_account_admin_role_arn != null
+  # Member roles write bundles to the bucket created here (not to an existing one, whose
+  # policy is its own account's: docs/evidence.md).
+  member_evidence = local.cross_account && var.evidence_from_member_accounts && var.evidence_bucket_arn == null
 }
 
 module "responder" {
@@ -59,6 +62,7 @@ module "responder" {
   evidence_object_lock_mode             = var.evidence_object_lock_mode
   evidence_retention_days               = var.evidence_retention_days
   evidence_admin_principal_arns         = var.evidence_admin_principal_arns
+  evidence_member_organization          = local.member_evidence
 }
 
 module "member_role" {
@@ -69,11 +73,13 @@ module "member_role" {
     aws = aws.member
   }
 
-  role_name           = var.cross_account_role_name
-  responder_role_arns = { for s, arn in module.responder.role_arns : s => arn if s != "coverage" }
-  organization_id     = var.organization_id
-  external_id         = var.cross_account_external_id
-  permissions         = module.responder.surface_permissions
-  surfaces            = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
-  revocable_role_arns = var.revocable_role_arns
+  role_name            = var.cross_account_role_name
+  responder_role_arns  = { for s, arn in module.responder.role_arns : s => arn if s != "coverage" }
+  organization_id      = var.organization_id
+  external_id          = var.cross_account_external_id
+  permissions          = module.responder.surface_permissions
+  surfaces             = [for s in keys(module.responder.surface_permissions) : s if s != "coverage"]
+  revocable_role_arns  = var.revocable_role_arns
+  evidence_bucket_arn  = local.member_evidence ? module.responder.evidence_bucket_arn : null
+  evidence_kms_key_arn = local.member_evidence ? module.responder.evidence_kms_key_arn : null
 }

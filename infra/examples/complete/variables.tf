@@ -186,3 +186,9 @@ variable "evidence_admin_principal_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "evidence_from_member_accounts" {
+  description = "With a member account: its member roles may put bundles of its containments into the created evidence bucket (under evidence/<member account>/ only). false: a containment there writes no bundle (a failed outcome)."
+  type        = bool
+  default     = true
+}

@@ -73,6 +73,7 @@ module "surface_policy" {
   eks_cluster_names   = var.eks_cluster_names
   revocable_role_arns = var.revocable_role_arns
   protected_role_arns = values(local.role_arns)
+  forensic_snapshots  = each.key == "ec2" ? var.forensic_snapshots : null
   sid_prefix          = upper(each.key)
 }
 
@@ -82,4 +83,35 @@ resource "aws_iam_role_policy" "member" {
   name   = "responder-${each.key}"
   role   = aws_iam_role.member[each.key].id
   policy = module.surface_policy[each.key].json
+}
+
+# Evidence bundles of containments in this account (opt-in, docs/evidence.md): put only,
+# only under evidence/<this account>/, and the bucket's key only through S3. Exactly the
+# writer's evidence::store::PERMISSIONS (tests/tests/iam_policies.rs). No read, list or
+# delete; the bucket policy admits these roles to PutObject and denies them the rest.
+locals {
+  evidence_statements = concat(
+    [for bucket in var.evidence_bucket_arn == null ? [] : [var.evidence_bucket_arn] : {
+      Sid      = "EvidencePutOnly"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${bucket}/evidence/${local.account_id}/*"]
+    }],
+    [for key in var.evidence_bucket_arn == null || var.evidence_kms_key_arn == null ? [] : [var.evidence_kms_key_arn] : {
+      Sid       = "EvidenceEncryptThroughS3"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey"]
+      Resource  = [key]
+      Condition = { StringLike = { "kms:ViaService" = "s3.*.amazonaws.com" } }
+    }],
+  )
+}
+
+resource "aws_iam_role_policy" "evidence" {
+  # Keyed on the bucket only: the key's ARN may not be known until the responder applies.
+  for_each = var.evidence_bucket_arn == null ? toset([]) : toset(local.surfaces)
+
+  name   = "responder-evidence"
+  role   = aws_iam_role.member[each.key].id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.evidence_statements })
 }

@@ -83,3 +83,34 @@ variable "eks_node_quarantine" {
   type        = bool
   default     = false
 }
+
+variable "evidence_bucket_arn" {
+  description = "Opt-in: the responder's evidence bucket (its output evidence_bucket_arn). Each member role then gets s3:PutObject on <bucket>/evidence/<this account>/* only, so bundles of containments in this account can be written (docs/evidence.md). The bucket's policy must admit these roles too (the responder's evidence_member_account_ids or evidence_member_organization). null: no grant, the bundle is a failed outcome here."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.evidence_bucket_arn == null || can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.evidence_bucket_arn, "-")))
+    error_message = "evidence_bucket_arn must be a bucket ARN (arn:aws:s3:::name), without a key."
+  }
+}
+
+variable "evidence_kms_key_arn" {
+  description = "With evidence_bucket_arn: the bucket's KMS key (the responder's output evidence_kms_key_arn), on which the member roles get kms:GenerateDataKey through S3 only. null: no KMS grant (an SSE-S3 bucket)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.evidence_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", coalesce(var.evidence_kms_key_arn, "-")))
+    error_message = "evidence_kms_key_arn must be a KMS key ARN (arn:aws:kms:region:account:key/id)."
+  }
+}
+
+variable "forensic_snapshots" {
+  description = "The responder's responder_config.ec2.forensic_snapshots ({ account_id, kms_key_arn }): the ec2 role may then copy evidence snapshots re-encrypted with that key and share the copies with that account (docs/evidence.md). null: not granted."
+  type = object({
+    account_id  = string
+    kms_key_arn = string
+  })
+  default = null
+}

@@ -11,8 +11,14 @@ locals {
   create_evidence_bucket = var.evidence_bucket_arn == null && length(local.evidence_writers) > 0
   # 40 (name_prefix) + 10 + 12 = 62 characters at most, under S3's 63.
   evidence_bucket_name = var.evidence_bucket_arn == null ? "${lower(var.name_prefix)}-evidence-${local.account_id}" : split(":::", var.evidence_bucket_arn)[1]
-  evidence_bucket_arn  = var.evidence_bucket_arn == null ? one(aws_s3_bucket.evidence[*].arn) : var.evidence_bucket_arn
+  # Known at plan (the created bucket's from its name), so member roles can be granted on
+  # it in the same apply (../member-role keys its grant on whether it is set).
+  evidence_bucket_arn = var.evidence_bucket_arn != null ? var.evidence_bucket_arn : (
+    local.create_evidence_bucket ? local.evidence_bucket_arn_created : null
+  )
   evidence_kms_key_arn = var.evidence_bucket_arn == null ? one(aws_kms_key.evidence[*].arn) : var.evidence_kms_key_arn
+  # The created bucket's ARN, known before the bucket (the key's policy names it).
+  evidence_bucket_arn_created = "arn:${local.partition}:s3:::${local.evidence_bucket_name}"
 
   # The functions that contain, and so will write bundles (coverage contains nothing).
   evidence_writers = [for name in ["ec2", "ecs", "eks"] : name if contains(keys(local.functions), name)]
@@ -32,6 +38,15 @@ locals {
     "s3:PutEncryptionConfiguration",
     "s3:PutBucketPublicAccessBlock",
   ]
+
+  # Member roles that may put bundles of their own account's containments (opt-in): by
+  # account, or every account of the organisation. Always with aws:PrincipalOrgID.
+  evidence_member_role_arns = !local.cross_account || var.organization_id == null ? [] : (
+    var.evidence_member_organization
+    ? ["arn:${local.partition}:iam::*:role/${var.cross_account_role_name}-*"]
+    : [for a in var.evidence_member_account_ids : "arn:${local.partition}:iam::${a}:role/${var.cross_account_role_name}-*"]
+  )
+  evidence_members = local.create_evidence_bucket && length(local.evidence_member_role_arns) > 0
 }
 
 resource "aws_kms_key" "evidence" {
@@ -40,9 +55,60 @@ resource "aws_kms_key" "evidence" {
   description             = "${var.name_prefix}: evidence bucket"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
-  # The functions get GenerateDataKey in IAM, through S3 only (iam.tf).
-  policy = data.aws_iam_policy_document.account_administers_key.json
+  # The functions get GenerateDataKey in IAM, through S3 only (iam.tf); member roles in
+  # the key policy (below), as the key is not in their account.
+  policy = data.aws_iam_policy_document.evidence_key[0].json
   tags   = var.tags
+}
+
+data "aws_iam_policy_document" "evidence_key" {
+  #checkov:skip=CKV_AWS_109:Key policies must name the key itself as "*".
+  #checkov:skip=CKV_AWS_111:Same: "*" in a key policy means this key only; member roles get GenerateDataKey through S3 only.
+  #checkov:skip=CKV_AWS_356:Same: "*" in a key policy means this key only.
+  count = local.create_evidence_bucket ? 1 : 0
+
+  source_policy_documents = [data.aws_iam_policy_document.account_administers_key.json]
+
+  # Member roles encrypt what they put (opt-in, evidence_member_*): GenerateDataKey only,
+  # only for S3 and only for this bucket. Their own IAM policy (../member-role) grants it too.
+  dynamic "statement" {
+    for_each = local.evidence_members ? [1] : []
+    content {
+      sid       = "MemberRolesEncryptEvidenceThroughS3"
+      effect    = "Allow"
+      actions   = ["kms:GenerateDataKey"]
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalOrgID"
+        values   = [var.organization_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:PrincipalArn"
+        values   = local.evidence_member_role_arns
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [local.evidence_bucket_arn_created, "${local.evidence_bucket_arn_created}/evidence/*"]
+      }
+    }
+  }
 }
 
 resource "aws_kms_alias" "evidence" {
@@ -135,9 +201,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "evidence" {
   depends_on = [aws_s3_bucket_versioning.evidence]
 }
 
-# Denials only. The functions' put comes from their IAM policies (iam.tf), so this policy
-# does not change when functions are enabled or disabled: it denies its own update to all
-# but the break-glass principals.
+# Denials, and the member roles' put. The functions' put comes from their IAM policies
+# (iam.tf), so this policy does not change when functions are enabled or disabled: it
+# denies its own update to all but the break-glass principals. Member roles (another
+# account) need the bucket to allow them: PutObject under evidence/<their account>/*
+# only, and everything else is denied to them outright.
 data "aws_iam_policy_document" "evidence_bucket" {
   count = local.create_evidence_bucket ? 1 : 0
 
@@ -145,7 +213,7 @@ data "aws_iam_policy_document" "evidence_bucket" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.evidence[0].arn, "${aws_s3_bucket.evidence[0].arn}/*"]
+    resources = [local.evidence_bucket_arn_created, "${local.evidence_bucket_arn_created}/*"]
 
     principals {
       type        = "*"
@@ -163,7 +231,7 @@ data "aws_iam_policy_document" "evidence_bucket" {
     sid       = "DenyDestroyingOrUnlockingEvidence"
     effect    = "Deny"
     actions   = local.evidence_protected_actions
-    resources = [aws_s3_bucket.evidence[0].arn, "${aws_s3_bucket.evidence[0].arn}/*"]
+    resources = [local.evidence_bucket_arn_created, "${local.evidence_bucket_arn_created}/*"]
 
     principals {
       type        = "*"
@@ -180,12 +248,62 @@ data "aws_iam_policy_document" "evidence_bucket" {
     }
   }
 
+  dynamic "statement" {
+    for_each = local.evidence_members ? [1] : []
+    content {
+      sid     = "MemberRolesPutOwnAccountEvidence"
+      effect  = "Allow"
+      actions = ["s3:PutObject"]
+      # A member role writes only its own account's bundles.
+      resources = ["${local.evidence_bucket_arn_created}/evidence/$${aws:PrincipalAccount}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalOrgID"
+        values   = [var.organization_id]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:PrincipalArn"
+        values   = local.evidence_member_role_arns
+      }
+    }
+  }
+
+  # Whatever else is ever allowed, a member role may do nothing here but that put.
+  dynamic "statement" {
+    for_each = local.evidence_members ? [1] : []
+    content {
+      sid         = "DenyMemberRolesAllButPut"
+      effect      = "Deny"
+      not_actions = ["s3:PutObject"]
+      resources   = [local.evidence_bucket_arn_created, "${local.evidence_bucket_arn_created}/*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "aws:PrincipalArn"
+        values   = local.evidence_member_role_arns
+      }
+    }
+  }
+
   # Write-once: a put must carry If-None-Match: *, so S3 refuses it when the key exists.
   statement {
     sid       = "DenyOverwritingEvidence"
     effect    = "Deny"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.evidence[0].arn}/*"]
+    resources = ["${local.evidence_bucket_arn_created}/*"]
 
     principals {
       type        = "*"

@@ -50,6 +50,8 @@ locals {
   # whose pod no NetworkPolicy holds, so it gets the ec2 function's actions, scoped as the
   # ec2 function's (not the eks-only "termination protection on" scope).
   eks_node_quarantine = try(var.responder_config.eks.quarantine_node_instance, false)
+  # ec2.forensic_snapshots: the ec2 function may copy and share evidence snapshots.
+  forensic_snapshots = try(var.responder_config.ec2.forensic_snapshots, null)
   function_permissions = {
     for name in keys(local.functions) : name => (
       name == "eks" && local.eks_node_quarantine
@@ -70,6 +72,8 @@ module "surface_policy" {
   region            = local.region
   eks_cluster_names = var.eks_cluster_names
   record_mac_keys   = [aws_kms_key.record_mac.arn]
+  # Only the ec2 function shares snapshots (a node quarantine does not).
+  forensic_snapshots = each.key == "ec2" ? local.forensic_snapshots : null
   # Session revocation may never target the responder's own roles.
   revocable_role_arns = var.revocable_role_arns
   protected_role_arns = concat(
@@ -204,6 +208,10 @@ resource "aws_iam_role_policy" "function" {
     precondition {
       condition     = !local.cross_account || var.organization_id != null
       error_message = "cross_account_role_name needs organization_id: member roles may only be assumed inside the organisation (aws:ResourceOrgID)."
+    }
+    precondition {
+      condition     = length(var.evidence_member_account_ids) == 0 && !var.evidence_member_organization || local.cross_account && var.evidence_bucket_arn == null
+      error_message = "evidence_member_account_ids / evidence_member_organization need cross_account_role_name and the evidence bucket this module creates (with evidence_bucket_arn, the forensic account's bucket policy admits the member roles: docs/evidence.md)."
     }
   }
 }

@@ -14,8 +14,11 @@
 # A function's policy grants exactly permissions[name] + common_permissions, except that
 # sts:AssumeRole is left out while cross_account_role_name is "" (and for coverage),
 # securityhub:BatchUpdateFindings while securityhub_write_back is false (and for coverage), and
-# iam:PutRolePolicy and iam:GetRole while revocable_role_arns is empty. Keep every value a
-# plain string literal: no expressions, so the file parses without evaluation.
+# iam:PutRolePolicy and iam:GetRole while revocable_role_arns is empty, and the forensic
+# snapshot copies (ec2:CopySnapshot, ec2:ModifySnapshotAttribute,
+# ec2:DescribeSnapshotAttribute) while responder_config.ec2.forensic_snapshots is unset.
+# Keep every value a plain string literal: no expressions, so the file parses without
+# evaluation.
 #
 # Resource ARNs and conditions for each action live in ../surface-policy (surface
 # actions) and iam.tf (common actions). An action without an entry there may only be a
@@ -39,6 +42,9 @@ locals {
       "ec2:DeleteTags",
       "ec2:CreateSnapshot",
       "ec2:DescribeSnapshots",
+      "ec2:CopySnapshot",
+      "ec2:DescribeSnapshotAttribute",
+      "ec2:ModifySnapshotAttribute",
       "ec2:DescribeAddresses",
       "ec2:DisassociateAddress",
       "autoscaling:DescribeAutoScalingInstances",

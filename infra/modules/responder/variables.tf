@@ -496,3 +496,22 @@ variable "reminder_regions" {
     error_message = "reminder_regions must be AWS region names such as eu-west-1."
   }
 }
+
+variable "evidence_member_account_ids" {
+  description = "Member accounts whose member roles (<cross_account_role_name>-<surface>, ../member-role with its evidence_bucket_arn set) may write bundles to the created evidence bucket: the bucket policy allows them s3:PutObject under evidence/<their own account>/* and denies them everything else, and the key policy allows them kms:GenerateDataKey through S3. Needs cross_account_role_name and organization_id. Empty (and evidence_member_organization false): a containment in a member account writes no bundle (a failed outcome). Adding an account later updates the bucket policy, which the policy denies to all but evidence_admin_principal_arns."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.evidence_member_account_ids : can(regex("^[0-9]{12}$", a))])
+    error_message = "evidence_member_account_ids must be 12-digit account ids."
+  }
+}
+
+variable "evidence_member_organization" {
+  description = "As evidence_member_account_ids, for the member roles of every account in organization_id (aws:PrincipalOrgID): no policy update when an account joins."
+  type        = bool
+  default     = false
+  nullable    = false
+}

@@ -42,9 +42,15 @@ locals {
     "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
   }
   created_snapshot_tags = {
-    StringEquals              = { "ec2:CreateAction" = ["CreateSnapshot"] }
+    StringEquals              = { "ec2:CreateAction" = ["CreateSnapshot", "CopySnapshot"] }
     "ForAllValues:StringLike" = { "aws:TagKeys" = ["guardduty-responder:*", "Name"] }
   }
+
+  share_with_forensic_account = {
+    StringEquals = { "ec2:Add/userId" = ["${try(var.forensic_snapshots.account_id, "")}"] }
+    Null         = { "aws:ResourceTag/guardduty-responder:copy-of" = ["false"] }
+  }
+  forensic_snapshot_actions = ["ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:DescribeSnapshotAttribute"]
 
   termination_protection_on = { StringEqualsIgnoreCase = { "ec2:Attribute/DisableApiTermination" = ["true"] } }
   # Every ModifyInstanceAttribute key but the block device mapping's must be absent.
@@ -99,6 +105,16 @@ locals {
     ]
     "ec2:CreateSnapshot" = [
       { resources = [local.arn.volume, local.arn.snapshot], condition = {} },
+    ]
+    # The forensic copies (only with forensic_snapshots, see local.actions): copy any of
+    # the account's snapshots, but share only the responder's copies, only with the
+    # forensic account (an absent ec2:Add/userId, as when adding the group "all", fails
+    # StringEquals; local.deny refuses any group outright).
+    "ec2:CopySnapshot" = [
+      { resources = [local.arn.snapshot], condition = {} },
+    ]
+    "ec2:ModifySnapshotAttribute" = [
+      { resources = [local.arn.snapshot], condition = local.share_with_forensic_account },
     ]
     "ec2:DisassociateAddress" = [
       { resources = [local.arn.elastic_ip, local.arn.network_interface, local.arn.instance], condition = {} },
@@ -192,7 +208,8 @@ locals {
   # Session revocation is off unless role patterns are configured.
   actions = [
     for a in distinct(var.actions) : a
-    if !contains(["iam:PutRolePolicy", "iam:GetRole"], a) || length(var.revocable_role_arns) > 0
+    if(!contains(["iam:PutRolePolicy", "iam:GetRole"], a) || length(var.revocable_role_arns) > 0)
+    && (!contains(local.forensic_snapshot_actions, a) || var.forensic_snapshots != null)
   ]
 
   # One row per (action, scope entry); the entry's JSON is the grouping key, so actions
@@ -239,5 +256,32 @@ locals {
     },
   ] : []
 
-  statements = concat(local.allow, local.deny)
+  # Never public, never to a group: only the forensic account, by id (above).
+  deny_snapshot_groups = contains(local.actions, "ec2:ModifySnapshotAttribute") ? [
+    {
+      Sid       = "${var.sid_prefix}DenySnapshotGroups"
+      Effect    = "Deny"
+      Action    = ["ec2:ModifySnapshotAttribute"]
+      Resource  = ["*"]
+      Condition = { Null = { "ec2:Add/group" = "false" } }
+    },
+  ] : []
+
+  # CopySnapshot with KmsKeyId: EC2 uses the keys on the caller's behalf (decrypt the
+  # source, encrypt the copy with the forensic key), through EC2 only. No code calls
+  # these, so they are not in the executor's list (ec2::permissions::FORENSIC_KMS_PERMISSIONS).
+  forensic_kms = contains(local.actions, "ec2:CopySnapshot") ? [
+    {
+      Sid    = "${var.sid_prefix}ForensicSnapshotKeys"
+      Effect = "Allow"
+      Action = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+      Resource = distinct([
+        var.forensic_snapshots.kms_key_arn,
+        "arn:${local.p}:kms:${local.r}:${local.a}:key/*",
+      ])
+      Condition = { StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" } }
+    },
+  ] : []
+
+  statements = concat(local.allow, local.deny, local.deny_snapshot_groups, local.forensic_kms)
 }

@@ -66,3 +66,12 @@ variable "record_mac_keys" {
   type        = list(string)
   default     = null
 }
+
+variable "forensic_snapshots" {
+  description = "The responder's responder_config.ec2.forensic_snapshots ({ account_id, kms_key_arn }): evidence snapshots are copied re-encrypted with that key and the copies shared with that account. null: ec2:CopySnapshot, ec2:ModifySnapshotAttribute and ec2:DescribeSnapshotAttribute are not granted."
+  type = object({
+    account_id  = string
+    kms_key_arn = string
+  })
+  default = null
+}

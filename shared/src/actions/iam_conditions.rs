@@ -32,8 +32,12 @@ pub const OWN_TAG_KEYS_AND_NAME: Condition = (
 /// Tags only as part of creating a security group (its TagSpecifications).
 pub const ON_CREATE_SECURITY_GROUP: Condition =
     ("StringEquals", "ec2:CreateAction", &["CreateSecurityGroup"]);
-/// Tags only as part of creating a snapshot.
-pub const ON_CREATE_SNAPSHOT: Condition = ("StringEquals", "ec2:CreateAction", &["CreateSnapshot"]);
+/// Tags only as part of creating a snapshot, or a forensic copy of one.
+pub const ON_CREATE_SNAPSHOT: Condition = (
+    "StringEquals",
+    "ec2:CreateAction",
+    &["CreateSnapshot", "CopySnapshot"],
+);
 
 /// `ModifyInstanceAttribute` turning termination protection on, nothing else.
 pub const TERMINATION_PROTECTION_ON: Condition = (

@@ -25,6 +25,9 @@ pub const STATUS_INCOMPLETE: &str = "quarantine-incomplete";
 pub const SNAPSHOT_INSTANCE_KEY: &str = "guardduty-responder:instance-id";
 pub const SNAPSHOT_DEVICE_KEY: &str = "guardduty-responder:device-name";
 pub const SNAPSHOT_VOLUME_KEY: &str = "guardduty-responder:volume-id";
+/// A copy made for the forensic account carries its source snapshot's id (and the finding
+/// id), never the instance key: it is no evidence snapshot of a volume.
+pub const SNAPSHOT_COPY_OF_KEY: &str = "guardduty-responder:copy-of";
 
 /// The record of what containment changed (EC2: one JSON-ish value; see prior_state.rs).
 pub const PRIOR_KEY: &str = "guardduty-responder:prior";

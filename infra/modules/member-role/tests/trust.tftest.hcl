@@ -78,3 +78,64 @@ run "an_organisation_is_required" {
 
   expect_failures = [var.organization_id]
 }
+
+# No evidence bucket given: no evidence grant at all.
+run "no_evidence_grant_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_iam_role_policy.evidence) == 0
+    error_message = "An evidence grant without evidence_bucket_arn."
+  }
+}
+
+# With the bucket: put only, only under this account's prefix, and the key through S3 only.
+run "evidence_grant_is_put_only_under_this_accounts_prefix" {
+  command = plan
+
+  variables {
+    evidence_bucket_arn  = "arn:aws:s3:::guardduty-responder-evidence-111122223333"
+    evidence_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b4e2c1a-1111-2222-3333-444455556666"
+  }
+
+  assert {
+    condition     = keys(aws_iam_role_policy.evidence) == ["ec2", "ecs"]
+    error_message = "Every member role writes its surface's bundles."
+  }
+
+  assert {
+    condition = alltrue([
+      for p in aws_iam_role_policy.evidence : jsondecode(p.policy).Statement == [
+        {
+          Sid      = "EvidencePutOnly"
+          Effect   = "Allow"
+          Action   = ["s3:PutObject"]
+          Resource = ["arn:aws:s3:::guardduty-responder-evidence-111122223333/evidence/210987654321/*"]
+        },
+        {
+          Sid       = "EvidenceEncryptThroughS3"
+          Effect    = "Allow"
+          Action    = ["kms:GenerateDataKey"]
+          Resource  = ["arn:aws:kms:us-east-1:111122223333:key/0b4e2c1a-1111-2222-3333-444455556666"]
+          Condition = { StringLike = { "kms:ViaService" = "s3.*.amazonaws.com" } }
+        },
+      ]
+    ])
+    error_message = "The evidence grant must be s3:PutObject under evidence/<this account>/ and kms:GenerateDataKey through S3, nothing else."
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_iam_role_policy.member : !strcontains(p.policy, "s3:")])
+    error_message = "S3 access belongs in the evidence policy only."
+  }
+}
+
+run "evidence_bucket_must_be_a_bucket_arn" {
+  command = plan
+
+  variables {
+    evidence_bucket_arn = "arn:aws:s3:::bucket/evidence/*"
+  }
+
+  expect_failures = [var.evidence_bucket_arn]
+}

@@ -78,3 +78,47 @@ run "tags_and_attributes_are_limited" {
     error_message = "ec2:ModifyInstanceAttribute granted without ec2:Attribute conditions, or on security groups."
   }
 }
+
+# Forensic snapshot copies: not granted without the configuration; with it, sharing only
+# with the forensic account, only the responder's copies, never to a group.
+run "forensic_snapshots_are_off_without_the_configuration" {
+  command = plan
+
+  variables {
+    surface = "ec2"
+    actions = ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:DescribeSnapshotAttribute"]
+  }
+
+  assert {
+    condition     = alltrue([for s in output.statements : !anytrue([for a in s.Action : contains(["ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:DescribeSnapshotAttribute"], a) || startswith(a, "kms:")])])
+    error_message = "Snapshot sharing granted without forensic_snapshots."
+  }
+}
+
+run "forensic_snapshots_share_only_copies_with_the_forensic_account" {
+  command = plan
+
+  variables {
+    surface            = "ec2"
+    actions            = ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:DescribeSnapshotAttribute"]
+    forensic_snapshots = { account_id = "999988887777", kms_key_arn = "arn:aws:kms:us-east-1:999988887777:key/abc" }
+  }
+
+  assert {
+    condition = [for s in output.statements : try(s.Condition, null) if s.Effect == "Allow" && contains(s.Action, "ec2:ModifySnapshotAttribute")] == [{
+      StringEquals = { "ec2:Add/userId" = ["999988887777"] }
+      Null         = { "aws:ResourceTag/guardduty-responder:copy-of" = ["false"] }
+    }]
+    error_message = "ModifySnapshotAttribute must be limited to the forensic account and the responder's copies."
+  }
+
+  assert {
+    condition     = anytrue([for s in output.statements : s.Effect == "Deny" && s.Action == ["ec2:ModifySnapshotAttribute"] && try(s.Condition, null) == { Null = { "ec2:Add/group" = "false" } }])
+    error_message = "Adding a group (public sharing) must be denied."
+  }
+
+  assert {
+    condition     = anytrue([for s in output.statements : s.Effect == "Allow" && contains(s.Resource, "arn:aws:kms:us-east-1:999988887777:key/abc") && try(s.Condition, null) == { StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" } }])
+    error_message = "The forensic key is usable through EC2 only."
+  }
+}

@@ -52,6 +52,8 @@ pub(crate) struct Clients {
     pub revocable_role_arns: Vec<String>,
     /// The evidence bucket, when configured (the EC2 executor's own runs only).
     pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
+    /// Where evidence snapshots are copied and shared (`ec2.forensic_snapshots`).
+    pub forensic_snapshots: Option<crate::options::ForensicSnapshots>,
 }
 
 impl Clients {
@@ -79,6 +81,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::new(config),
             revocable_role_arns: Vec::new(),
             evidence: None,
+            forensic_snapshots: None,
         }
     }
 }
@@ -92,6 +95,7 @@ impl Clients {
             isolation: self.isolation.clone(),
             revocable_role_arns: self.revocable_role_arns.clone(),
             evidence: self.evidence.clone(),
+            forensic_snapshots: self.forensic_snapshots.clone(),
             ..Clients::new(config, Some(region))
         }
     }
@@ -141,6 +145,16 @@ impl Ec2Executor {
             .with_isolation(config.isolation.clone())
             .with_revocation(config.revocation.role_arns.clone())
             .with_evidence(&config.evidence)
+            .with_forensic_snapshots(config.ec2.forensic_snapshots.clone())
+    }
+
+    /// `ec2.forensic_snapshots`: where `ec2.share_snapshots` copies and shares snapshots.
+    pub fn with_forensic_snapshots(
+        mut self,
+        to: Option<crate::options::ForensicSnapshots>,
+    ) -> Ec2Executor {
+        self.clients.forensic_snapshots = to;
+        self
     }
 
     /// Overrides `RESPONDER_RECORD_MAC_KEY_ID`: the KMS key that MACs prior-state records.

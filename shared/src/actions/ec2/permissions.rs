@@ -2,8 +2,8 @@
 //! can be checked against them. Keep these lists exact: one entry per API the code sends.
 
 use crate::actions::iam_conditions::{
-    Conditioned, DELETE_PRIOR_STATE_TAGS, ON_CREATE_SECURITY_GROUP, ON_CREATE_SNAPSHOT,
-    OWN_TAG_KEYS, OWN_TAG_KEYS_AND_NAME, QUARANTINE_ATTRIBUTES,
+    Conditioned, DELETE_PRIOR_STATE_TAGS, DEPLOYMENT_VALUE, ON_CREATE_SECURITY_GROUP,
+    ON_CREATE_SNAPSHOT, OWN_TAG_KEYS, OWN_TAG_KEYS_AND_NAME, QUARANTINE_ATTRIBUTES,
 };
 
 /// What the Lambda's role needs to quarantine an instance (`Ec2Executor::execute`).
@@ -27,6 +27,30 @@ pub const CONDITIONS: &[Conditioned] = &[
     },
     DELETE_PRIOR_STATE_TAGS,
     QUARANTINE_ATTRIBUTES,
+    // Only the forensic account, only on the responder's copies.
+    Conditioned {
+        action: "ec2:ModifySnapshotAttribute",
+        statements: &[&[
+            ("StringEquals", "ec2:Add/userId", &[DEPLOYMENT_VALUE]),
+            (
+                "Null",
+                "aws:ResourceTag/guardduty-responder:copy-of",
+                &["false"],
+            ),
+        ]],
+    },
+];
+
+/// What EC2 does with KMS on the caller's behalf when `CopySnapshot` re-encrypts with the
+/// forensic key (decrypt the source, encrypt the copy): granted through EC2 only, with
+/// `ec2.forensic_snapshots`. No code calls them, so they are not in the list above.
+pub const FORENSIC_KMS_PERMISSIONS: &[&str] = &[
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
 ];
 
 /// What a human additionally needs for `responder release ec2` (which also uses the
@@ -59,12 +83,27 @@ mod tests {
             quarantine::SNAPSHOT_INSTANCE_KEY,
             quarantine::SNAPSHOT_DEVICE_KEY,
             quarantine::SNAPSHOT_VOLUME_KEY,
+            crate::actions::tags::SNAPSHOT_COPY_OF_KEY,
         ]) {
             assert!(key.starts_with(prefix), "{key}");
         }
         for c in CONDITIONS {
             assert!(REQUIRED_PERMISSIONS.contains(&c.action), "{}", c.action);
         }
+    }
+
+    /// Sharing is limited to the copies, by the tag the copies carry.
+    #[test]
+    fn sharing_is_conditioned_on_the_copy_tag() {
+        let share = CONDITIONS
+            .iter()
+            .find(|c| c.action == "ec2:ModifySnapshotAttribute")
+            .expect("conditioned");
+        let key = format!(
+            "aws:ResourceTag/{}",
+            crate::actions::tags::SNAPSHOT_COPY_OF_KEY
+        );
+        assert!(share.statements[0].iter().any(|(_, k, _)| *k == key));
     }
 
     #[test]

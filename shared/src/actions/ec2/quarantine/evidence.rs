@@ -2,14 +2,14 @@
 
 use super::*;
 
-/// Volume ids that already have an evidence snapshot for this finding. Filtered by our tags
+/// The evidence snapshots this finding already has, by volume id. Filtered by our tags
 /// and owned by this account (never a listing of every snapshot the account owns, and
 /// never someone else's public snapshot carrying our tags).
 pub(super) async fn existing_snapshots(
     ec2: &aws_sdk_ec2::Client,
     finding: &str,
     instance_id: &str,
-) -> Result<BTreeSet<String>, String> {
+) -> Result<BTreeMap<String, String>, String> {
     let pages = ec2
         .describe_snapshots()
         .owner_ids("self")
@@ -37,33 +37,36 @@ pub(super) async fn existing_snapshots(
         .iter()
         .flat_map(|p| p.snapshots())
         .filter(|s| !matches!(s.state(), Some(aws_sdk_ec2::types::SnapshotState::Error)))
-        .filter_map(|s| s.volume_id().map(str::to_owned))
+        .filter_map(|s| Some((s.volume_id()?.to_owned(), s.snapshot_id()?.to_owned())))
         .collect())
 }
 
+/// The step, and every evidence snapshot of this finding (earlier and started now).
 pub(super) async fn snapshot_volumes(
     c: &Clients,
     view: &InstanceView,
     finding: &str,
-    existing: Result<BTreeSet<String>, String>,
-) -> Step {
+    existing: Result<BTreeMap<String, String>, String>,
+) -> (Step, Vec<String>) {
     let existing = match existing {
         Ok(e) => e,
-        Err(e) => return Step::failed(e),
+        Err(e) => return (Step::failed(e), Vec::new()),
     };
+    let mut ids: Vec<String> = existing.values().cloned().collect();
     if view.volumes.is_empty() {
-        return Step::skipped("no EBS volumes attached");
+        return (Step::skipped("no EBS volumes attached"), ids);
     }
     let todo: Vec<_> = view
         .volumes
         .iter()
-        .filter(|v| !existing.contains(&v.volume_id))
+        .filter(|v| !existing.contains_key(&v.volume_id))
         .collect();
     if todo.is_empty() {
-        return Step::already(format!(
+        let step = Step::already(format!(
             "{} volume(s) already have a snapshot for this finding",
             view.volumes.len()
         ));
+        return (step, ids);
     }
     let results = futures::future::join_all(todo.iter().map(|v| async move {
         let tags = TagSpecification::builder()
@@ -94,24 +97,27 @@ pub(super) async fn snapshot_volumes(
             .tag_specifications(tags)
             .send()
             .await
-            .map(|o| {
-                format!(
-                    "{} ({})",
-                    o.snapshot_id().unwrap_or("snapshot"),
-                    v.device_name
-                )
-            })
+            .map(|o| (o.snapshot_id().map(str::to_owned), v.device_name.clone()))
             .map_err(|e| format!("{}: {}", v.device_name, api_error("CreateSnapshot", &e)))
     }))
     .await;
-    let ok: Vec<String> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    let ok: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(id, device)| format!("{} ({device})", id.as_deref().unwrap_or("snapshot")))
+        .collect();
+    ids.extend(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().and_then(|(id, _)| id.clone())),
+    );
     let err: Vec<String> = results.iter().filter_map(|r| r.clone().err()).collect();
     let kept = if existing.is_empty() {
         String::new()
     } else {
         format!("; {} existed already", existing.len())
     };
-    if err.is_empty() {
+    let step = if err.is_empty() {
         Step::done(format!("started {} (not waited for){kept}", ok.join(", ")))
     } else {
         Step::failed(format!(
@@ -119,7 +125,8 @@ pub(super) async fn snapshot_volumes(
             err.join("; "),
             ok.join(", ")
         ))
-    }
+    };
+    (step, ids)
 }
 
 /// The status tags, and the record's MAC when this run wrote one (last: an interrupted

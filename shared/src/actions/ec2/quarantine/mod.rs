@@ -48,6 +48,7 @@ mod evidence;
 mod isolate;
 mod protect;
 mod record;
+mod share;
 
 use evidence::*;
 use isolate::*;
@@ -212,13 +213,20 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         }
         Box::pin(prepare_groups(c, &view, &hint, groups_seen, links_seen)).await
     };
+    // The forensic copies follow their snapshots, alongside isolation as they are.
     let snapshots = async {
-        match snaps {
-            Some(existing) => {
-                Some(Box::pin(snapshot_volumes(c, &view, &finding_tag, existing)).await)
+        let existing = snaps?;
+        let (step, ids) = Box::pin(snapshot_volumes(c, &view, &finding_tag, existing)).await;
+        let shared = match &c.forensic_snapshots {
+            Some(to) if want(Ec2ShareSnapshots) => {
+                Some(Box::pin(share::share_snapshots(c, to, &finding_tag, id, &ids)).await)
             }
-            None => None,
-        }
+            _ if want(Ec2ShareSnapshots) => Some(Step::skipped(
+                "no forensic account configured (ec2.forensic_snapshots)",
+            )),
+            _ => None,
+        };
+        Some((step, shared))
     };
     let after_record = async {
         let (recorded, groups) = futures::join!(record, groups);
@@ -274,12 +282,16 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             _ => None,
         }
     };
-    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_step, bundle) = futures::join!(
+    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_steps, bundle) = futures::join!(
         Box::pin(after_record),
         Box::pin(snapshots),
         Box::pin(bundle)
     );
 
+    let (snapshot_step, share_step) = match snapshot_steps {
+        Some((s, shared)) => (Some(s), shared),
+        None => (None, None),
+    };
     let asg_kind = if want(Ec2StandbyInAutoScaling) {
         Ec2StandbyInAutoScaling
     } else {
@@ -292,6 +304,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         (asg_kind, asg_step),
         (Ec2DisassociateAddresses, eip_step),
         (Ec2SnapshotVolumes, snapshot_step),
+        (Ec2ShareSnapshots, share_step),
         (Ec2RevokeRoleSessions, revoked),
         (EvidenceWriteBundle, bundle),
     ] {
