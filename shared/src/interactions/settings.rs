@@ -1,8 +1,8 @@
 //! The interactions function's cold start: its environment, the signing secret (read once,
 //! held as a [`SecretString`], never logged) and the clients. See infra/README.md.
 
-use super::budget::Budget;
 use super::authorise::{AllowList, Authoriser, GroupLookup};
+use super::budget::Budget;
 use super::reply::{ReplyPolicy, is_loopback_base};
 use super::seen::SeenSignatures;
 use super::work::Worker;
@@ -10,8 +10,8 @@ use super::{Dispatch, Handler};
 use crate::Config;
 use crate::lambda::accounts::Accounts;
 use crate::lambda::rate_limit::RateLimit;
-use crate::notify::Notifier;
 use crate::lambda::settings::Settings;
+use crate::notify::Notifier;
 use crate::notify::secret::read_secret_string;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -99,7 +99,9 @@ impl Handler {
             // its own surface's functions.
             return Err(err(
                 "RESPONDER_CROSS_ACCOUNT_ROLE",
-                format!("not read by this function; set {MEMBER_ROLE_PREFIX} (the roles are <prefix>-<surface>)"),
+                format!(
+                    "not read by this function; set {MEMBER_ROLE_PREFIX} (the roles are <prefix>-<surface>)"
+                ),
             ));
         }
         let records = settings.idempotency.clone().ok_or_else(|| {

@@ -189,7 +189,11 @@ mod tests {
             arn(Surface::Eks).as_deref(),
             Some("arn:aws:iam::210987654321:role/gd-member-eks")
         );
-        assert_eq!(arn(Surface::Unknown), None, "no role for an unknown surface");
+        assert_eq!(
+            arn(Surface::Unknown),
+            None,
+            "no role for an unknown surface"
+        );
         assert_eq!(
             role_arn("aws-cn", "210987654321", "r"),
             "arn:aws-cn:iam::210987654321:role/r"
