@@ -43,9 +43,13 @@ pub fn url_event(body: &str, ts: u64, secret: &str, extra: &[(&str, &str)]) -> V
 }
 
 /// A Slack `block_actions` form body: `user` clicked the button whose value is `value`.
+/// Each carries its own `trigger_id`, as Slack's do: two clicks are two requests.
 pub fn click_body(action: &str, value: &str, user: &str, response_url: &str) -> String {
+    static CLICKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CLICKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let payload = json!({
         "type": "block_actions", "user": {"id": user}, "response_url": response_url,
+        "trigger_id": format!("{n}.1234.abcdef"),
         "actions": [{"type": "button", "action_id": format!("responder_{action}"), "value": value}],
     });
     form_urlencoded::Serializer::new(String::new())
