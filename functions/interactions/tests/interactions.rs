@@ -6,19 +6,11 @@
 
 mod common;
 
-use common::{APPROVER, RELEASER, Rig, SECRET, click_body, now, url_event};
+use common::{APPROVER, RELEASER, Rig, SECRET, click_body, groups, now, url_event};
 use integration_tests::guardduty_api::{GuardDutyApi, World};
 use integration_tests::securityhub_api::SecurityHubApi;
 use integration_tests::world::{self, Aws};
 use serde_json::{Value, json};
-
-async fn groups(aws: &Aws, instance: &world::Instance) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for eni in &instance.enis {
-        out.push(world::eni_groups(aws, &eni.id).await);
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {

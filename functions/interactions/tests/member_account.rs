@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{APPROVER, RELEASER, Rig};
+use common::{APPROVER, RELEASER, Rig, groups};
 use integration_tests::guardduty_api::{GuardDutyApi, World};
 use integration_tests::proxy::Proxy;
 use integration_tests::world::{self, Aws};
@@ -54,14 +54,6 @@ fn assumed(proxy: &Proxy) -> Vec<(String, bool)> {
             )
         })
         .collect()
-}
-
-async fn groups(aws: &Aws, instance: &world::Instance) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for eni in &instance.enis {
-        out.push(world::eni_groups(aws, &eni.id).await);
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread")]

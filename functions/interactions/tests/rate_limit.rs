@@ -6,18 +6,10 @@
 
 mod common;
 
-use common::{APPROVER, Rig};
+use common::{APPROVER, Rig, groups};
 use integration_tests::guardduty_api::{GuardDutyApi, World};
 use integration_tests::world::{self, Aws};
 use serde_json::Value;
-
-async fn groups(aws: &Aws, instance: &world::Instance) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for eni in &instance.enis {
-        out.push(world::eni_groups(aws, &eni.id).await);
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_spent_budget_refuses_the_click_and_contains_nothing() {

@@ -163,3 +163,15 @@ impl Rig {
         self.replies().pop().expect("a reply").to_string()
     }
 }
+
+/// The security groups of each of `instance`'s ENIs, in order.
+pub async fn groups(
+    aws: &integration_tests::world::Aws,
+    instance: &integration_tests::world::Instance,
+) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for eni in &instance.enis {
+        out.push(integration_tests::world::eni_groups(aws, &eni.id).await);
+    }
+    out
+}
