@@ -115,6 +115,35 @@ fn interactions_function_policy_matches_what_it_calls() {
     assert!(policy.contains("actions             = local.permissions[each.key]"));
 }
 
+/// A click on a member account's finding assumes that surface's member role: only the
+/// three `<cross_account_role_name>-<surface>` roles, only in the organisation's accounts,
+/// and only when cross-account action is on (a stolen interactions role reaches no other
+/// role, and no account outside the organisation).
+#[test]
+fn the_interactions_function_assumes_only_member_roles_in_the_organisation() {
+    let locals = locals_of("modules/responder/interactions.tf");
+    let assume = format!("{:?}", locals["interactions_assume_statements"]);
+    for want in [
+        "local.cross_account ?",
+        r#"for s in [\"ec2\", \"ecs\", \"eks\"]"#,
+        "role/${var.cross_account_role_name}-${s}",
+        "aws:ResourceOrgID",
+        "var.organization_id",
+        "startswith(a, \\\"sts:\\\")",
+    ] {
+        assert!(assume.contains(want), "{want} not in {assume}");
+    }
+    assert!(!assume.contains("role/*"), "{assume}");
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/interactions.tf"
+    ))
+    .unwrap();
+    assert!(policy.contains(
+        "local.cross_account ? { RESPONDER_MEMBER_ROLE_PREFIX = var.cross_account_role_name } : {}"
+    ));
+}
+
 #[test]
 fn no_policy_grants_a_wildcard_action() {
     let tf = terraform_permissions();

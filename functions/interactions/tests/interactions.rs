@@ -4,106 +4,13 @@
 //! to a local recorder whose jobs the test hands back to the function as Lambda would, and
 //! replies to a local `response_url` receiver. Every refusal is checked to change nothing.
 
+mod common;
+
+use common::{APPROVER, RELEASER, Rig, SECRET, click_body, groups, now, url_event};
 use integration_tests::guardduty_api::{GuardDutyApi, World};
-use integration_tests::runtime_api::RuntimeApi;
 use integration_tests::securityhub_api::SecurityHubApi;
-use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws};
-use responder::interactions::signature::sign;
 use serde_json::{Value, json};
-
-const SECRET: &str = "test-signing-secret-0123456789abcdef";
-const APPROVER: &str = "UAPPROVER1";
-const RELEASER: &str = "URELEASER1";
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A function-URL event carrying `body`, signed with `secret` at `ts`.
-fn url_event(body: &str, ts: u64, secret: &str, extra: &[(&str, &str)]) -> Vec<u8> {
-    let ts = ts.to_string();
-    let mut headers = json!({
-        "content-type": "application/x-www-form-urlencoded",
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": sign(secret, &ts, body.as_bytes()),
-    });
-    for (k, v) in extra {
-        headers[*k] = json!(v);
-    }
-    json!({
-        "version": "2.0", "rawPath": "/", "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": "r"},
-        "body": body, "isBase64Encoded": false,
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// A Slack `block_actions` form body: `user` clicked the button whose value is `value`.
-fn click_body(action: &str, value: &str, user: &str, response_url: &str) -> String {
-    let payload = json!({
-        "type": "block_actions", "user": {"id": user}, "response_url": response_url,
-        "actions": [{"type": "button", "action_id": format!("responder_{action}"), "value": value}],
-    });
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
-        .finish()
-}
-
-struct Rig {
-    api: RuntimeApi,
-    function: integration_tests::runtime_api::Function,
-    lambda: Webhook,
-    slack: Webhook,
-    calls: usize,
-}
-
-impl Rig {
-    /// Sends one function-URL event; returns its HTTP status and body.
-    async fn request(&mut self, event: Vec<u8>) -> (u64, Value) {
-        self.calls += 1;
-        let a = self.api.call(&format!("url-{}", self.calls), event).await;
-        assert!(a.ok, "{:?} / {:?}", a.body, self.api.init_errors());
-        let body = serde_json::from_str(a.body["body"].as_str().unwrap_or("{}")).unwrap();
-        (a.body["statusCode"].as_u64().unwrap(), body)
-    }
-
-    /// Jobs the function handed to itself so far.
-    fn jobs(&self) -> Vec<Vec<u8>> {
-        self.lambda.received().into_iter().map(|r| r.body).collect()
-    }
-
-    /// Runs the newest job as Lambda's asynchronous invocation would; its result.
-    async fn run_last_job(&mut self) -> String {
-        let job = self.jobs().pop().expect("a job was dispatched");
-        self.calls += 1;
-        let a = self.api.call(&format!("job-{}", self.calls), job).await;
-        assert!(a.ok, "{:?}", a.body);
-        a.body["result"].as_str().unwrap_or_default().to_owned()
-    }
-
-    /// The replies posted to the response_url, newest last.
-    fn replies(&self) -> Vec<Value> {
-        self.slack
-            .received()
-            .iter()
-            .map(|r| serde_json::from_slice(&r.body).unwrap())
-            .collect()
-    }
-}
-
-async fn groups(aws: &Aws, instance: &world::Instance) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    for eni in &instance.enis {
-        out.push(world::eni_groups(aws, &eni.id).await);
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
@@ -137,43 +44,18 @@ async fn clicks_contain_and_release_and_every_forgery_changes_nothing() {
         ..World::default()
     })
     .await;
-    let slack = Webhook::start(vec![]).await;
-    let hook = slack.url();
-    let base = format!(
-        "{}/",
-        hook.splitn(4, '/').take(3).collect::<Vec<_>>().join("/")
-    );
-    let lambda = Webhook::start(vec![]).await;
-    let table = integration_tests::idempotency_table::create(&aws.config).await;
-    let api = RuntimeApi::start().await;
-    let function = api.run(
-        env!("CARGO_BIN_EXE_responder-interactions"),
-        "guardduty-responder-interactions",
+    let mut rig = Rig::start(
+        &aws,
+        integration_tests::moto::shared().endpoint(),
+        gd.endpoint(),
         &[
-            (
-                "AWS_ENDPOINT_URL",
-                integration_tests::moto::shared().endpoint(),
-            ),
-            ("AWS_ENDPOINT_URL_GUARDDUTY", gd.endpoint()),
-            ("AWS_ENDPOINT_URL_LAMBDA", lambda.url()),
             ("AWS_ENDPOINT_URL_SECURITYHUB", hub.endpoint()),
             ("RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE", "on".into()),
             ("RESPONDER_GUARDDUTY_ARCHIVE_ON_RELEASE", "on".into()),
-            ("RESPONDER_MODE", "enforce".into()),
-            ("RESPONDER_IDEMPOTENCY_TABLE", table),
-            ("RESPONDER_SLACK_SIGNING_SECRET", SECRET.into()),
-            ("RESPONDER_SLACK_APPROVERS", APPROVER.into()),
-            ("RESPONDER_SLACK_RELEASERS", RELEASER.into()),
-            ("RESPONDER_SLACK_RESPONSE_URL_BASE", base),
         ],
-    );
-    let mut rig = Rig {
-        api,
-        function,
-        lambda,
-        slack,
-        calls: 0,
-    };
+    )
+    .await;
+    let hook = rig.hook.clone();
     let id = &finding.finding_id;
     let contain = format!("contain:123456789012:us-east-1:{id}");
     let release = format!("release:123456789012:us-east-1:{id}");

@@ -2,6 +2,8 @@
 # there: one per surface, each trusted only by that surface's function and only from
 # inside the organisation (aws:PrincipalOrgID), with an ExternalId when one is set. A
 # compromised ec2 function cannot assume the role that may write IAM policies (ecs).
+# Opt-in (interactions_role_arn): the Slack interactions function may assume all three,
+# under the same conditions, to act on a click in this account.
 # Their permissions are the responder's per-surface action lists (passed in from its
 # local.permissions), scoped to this account by the shared ../surface-policy module. The
 # notification, secret, KMS and DLQ actions stay in the responder account.
@@ -45,6 +47,38 @@ data "aws_iam_policy_document" "trust" {
         test     = "StringEquals"
         variable = "sts:ExternalId"
         values   = [condition.value]
+      }
+    }
+  }
+
+  # Opt-in: the interactions function (Slack's Contain and Release buttons) acts on every
+  # surface, so it may assume each surface's role, under the same conditions. It picks the
+  # role of the surface of the finding GuardDuty returns, never one named by the click.
+  dynamic "statement" {
+    for_each = var.interactions_role_arn == null ? [] : [var.interactions_role_arn]
+    content {
+      sid     = "InteractionsFunctionAssumesRole"
+      effect  = "Allow"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "AWS"
+        identifiers = [statement.value]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:PrincipalOrgID"
+        values   = [var.organization_id]
+      }
+
+      dynamic "condition" {
+        for_each = var.external_id == null ? [] : [var.external_id]
+        content {
+          test     = "StringEquals"
+          variable = "sts:ExternalId"
+          values   = [condition.value]
+        }
       }
     }
   }

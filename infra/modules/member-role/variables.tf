@@ -14,6 +14,17 @@ variable "responder_role_arns" {
   }
 }
 
+variable "interactions_role_arn" {
+  description = "Opt-in: the responder's interactions function role (its output interactions_role_arn), trusted by every surface's role with the same organisation and ExternalId conditions, so Slack's Contain and Release buttons act in this account. null: not trusted."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.interactions_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.interactions_role_arn))
+    error_message = "interactions_role_arn must be an IAM role ARN."
+  }
+}
+
 variable "organization_id" {
   description = "AWS Organizations id (o-...) the responder account belongs to: the trust requires aws:PrincipalOrgID."
   type        = string

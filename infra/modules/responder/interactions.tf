@@ -5,8 +5,11 @@
 # idempotency table), checks the allow-lists, and trusts nothing from a click but the
 # finding reference, which it fetches from GuardDuty and re-plans.
 #
-# It contains and releases in its own account only: it is given no member role
-# (cross_account_role_name), so a member account's finding is answered with a failure.
+# With cross_account_role_name it acts in member accounts too: for a member account's
+# finding it assumes <cross_account_role_name>-<surface> there, the surface being that of
+# the finding GuardDuty returns (RESPONDER_MEMBER_ROLE_PREFIX). Each member role trusts it
+# only when ../member-role is given interactions_role_arn. A click's containment takes the
+# same hourly budgets as the finding functions (the rate-limit table).
 
 locals {
   interactions          = var.slack_interactions.enabled
@@ -34,6 +37,14 @@ locals {
     "iam:DeleteRolePolicy" = var.revocable_role_arns
     "ecs:UntagResource"    = [format(local.arn_prefix, "ecs", "task/*")]
   }
+  # The member roles of the three surfaces, in the organisation's accounts only.
+  interactions_assume_statements = local.cross_account ? [{
+    Sid       = "AssumeTheFindingSurfacesMemberRole"
+    Effect    = "Allow"
+    Action    = [for a in local.interactions_permissions : a if startswith(a, "sts:")]
+    Resource  = [for s in ["ec2", "ecs", "eks"] : "arn:${local.partition}:iam::*:role/${var.cross_account_role_name}-${s}"]
+    Condition = { StringEquals = { "aws:ResourceOrgID" = [var.organization_id] } }
+  }] : []
   interactions_release_statements = [
     for act in local.interactions_release_permissions : {
       Sid      = "Release${replace(title(replace(act, ":", " ")), " ", "")}"
@@ -146,6 +157,18 @@ resource "aws_iam_role_policy" "interactions" {
         Resource = concat(aws_secretsmanager_secret.slack_signing_secret[*].arn, aws_secretsmanager_secret.slack_bot_token[*].arn)
       },
       {
+        Sid      = "ContainmentBudgets"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateItem"]
+        Resource = [aws_dynamodb_table.rate_limit.arn]
+      },
+      {
+        Sid      = "RateLimitAlert"
+        Effect   = "Allow"
+        Action   = [for a in local.interactions_permissions : a if startswith(a, "sns:")]
+        Resource = [aws_sns_topic.notifications.arn]
+      },
+      {
         Sid      = "FailedJobsToTheDeadLetterQueue"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
@@ -163,7 +186,7 @@ resource "aws_iam_role_policy" "interactions" {
         Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
         Resource = [aws_dynamodb_table.idempotency.arn]
       },
-      ], local.interactions_release_statements, [
+      ], local.interactions_release_statements, local.interactions_assume_statements, [
       {
         Sid      = "RuntimeLogsToOwnLogGroup"
         Effect   = "Allow"
@@ -204,22 +227,29 @@ resource "aws_lambda_function" "interactions" {
   environment {
     variables = merge(
       {
-        RESPONDER_MODE                     = var.mode
-        RESPONDER_CONFIG                   = jsonencode(local.responder_config)
-        RESPONDER_EXEMPT_TAG               = var.exempt_tag
-        RESPONDER_HONOUR_EXEMPT_TAGS       = tostring(var.honour_exempt_tags)
-        RESPONDER_PROTECTED_NAMESPACES     = join(",", var.protected_namespaces)
-        RESPONDER_IDEMPOTENCY_TABLE        = aws_dynamodb_table.idempotency.name
-        RESPONDER_RECORD_MAC_KEY_ID        = aws_kms_key.record_mac.arn
-        RESPONDER_SLACK_SIGNING_SECRET_ARN = aws_secretsmanager_secret.slack_signing_secret[0].arn
-        RESPONDER_SLACK_APPROVERS          = join(",", var.slack_interactions.approvers)
-        RESPONDER_SLACK_RELEASERS          = join(",", var.slack_interactions.releasers)
+        RESPONDER_MODE                 = var.mode
+        RESPONDER_CONFIG               = jsonencode(local.responder_config)
+        RESPONDER_EXEMPT_TAG           = var.exempt_tag
+        RESPONDER_HONOUR_EXEMPT_TAGS   = tostring(var.honour_exempt_tags)
+        RESPONDER_PROTECTED_NAMESPACES = join(",", var.protected_namespaces)
+        RESPONDER_IDEMPOTENCY_TABLE    = aws_dynamodb_table.idempotency.name
+        RESPONDER_RATE_LIMIT_TABLE     = aws_dynamodb_table.rate_limit.name
+        RESPONDER_SNS_TOPIC_ARN        = aws_sns_topic.notifications.arn
+        # The same budgets as the finding functions: a click contains within them.
+        RESPONDER_MAX_CONTAINMENTS_PER_HOUR             = tostring(var.max_containments_per_hour)
+        RESPONDER_MAX_CONTAINMENTS_PER_ACCOUNT_PER_HOUR = tostring(var.max_containments_per_account_per_hour)
+        RESPONDER_RECORD_MAC_KEY_ID                     = aws_kms_key.record_mac.arn
+        RESPONDER_SLACK_SIGNING_SECRET_ARN              = aws_secretsmanager_secret.slack_signing_secret[0].arn
+        RESPONDER_SLACK_APPROVERS                       = join(",", var.slack_interactions.approvers)
+        RESPONDER_SLACK_RELEASERS                       = join(",", var.slack_interactions.releasers)
         # After a Release click, as `responder release --resolve-in-securityhub
         # --archive-in-guardduty` would (each opt-in).
         RESPONDER_SECURITYHUB_RESOLVE_ON_RELEASE = var.securityhub_write_back && var.slack_interactions.resolve_on_release ? "on" : "off"
         RESPONDER_GUARDDUTY_ARCHIVE_ON_RELEASE   = var.slack_interactions.archive_on_release ? "on" : "off"
       },
       var.slack_interactions.bot_token ? { RESPONDER_SLACK_BOT_TOKEN_ARN = aws_secretsmanager_secret.slack_bot_token[0].arn } : {},
+      local.cross_account ? { RESPONDER_MEMBER_ROLE_PREFIX = var.cross_account_role_name } : {},
+      var.cross_account_external_id == "" ? {} : { RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id },
     )
   }
 

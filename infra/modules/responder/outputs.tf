@@ -73,6 +73,11 @@ output "evidence_kms_key_arn" {
   value       = try(aws_kms_key.evidence[0].arn, null)
 }
 
+output "interactions_role_arn" {
+  description = "The interactions function's role (null while slack_interactions is off): give it to ../member-role as interactions_role_arn so Slack's buttons act in member accounts."
+  value       = local.interactions ? local.interactions_role_arn : null
+}
+
 output "slack_interactions_url" {
   description = "The interactions function's URL: the Slack app's Interactivity Request URL (null while slack_interactions is off)."
   value       = one(aws_lambda_function_url.interactions[*].function_url)

@@ -132,12 +132,15 @@ locals {
   }
 
   # The interactions function (interactions.tf), on top of permissions ec2, ecs and eks:
-  # the clicked finding from GuardDuty, and its own asynchronous invocation.
+  # the clicked finding from GuardDuty, and its own asynchronous invocation; the member
+  # roles of the three surfaces (only with cross_account_role_name); the rate-limit alert.
   interactions_permissions = [
     "guardduty:GetFindings",
     "lambda:InvokeFunction",
     "guardduty:ArchiveFindings",
     "securityhub:BatchUpdateFindings",
+    "sts:AssumeRole",
+    "sns:Publish",
   ]
 
   # Release from a Release click: the surfaces' release-only actions (RELEASE_PERMISSIONS

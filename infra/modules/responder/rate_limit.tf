@@ -67,7 +67,7 @@ data "aws_iam_policy_document" "rate_limit_table" {
     condition {
       test     = "ArnNotEquals"
       variable = "aws:PrincipalArn"
-      values   = values(local.role_arns)
+      values   = concat(values(local.role_arns), local.interactions ? [local.interactions_role_arn] : [])
     }
   }
 }

@@ -9,6 +9,7 @@
 //! `response_url` ([`reply`]). Every attempt leaves one audit record in the log.
 
 pub mod authorise;
+pub mod budget;
 pub mod permissions;
 pub mod release;
 pub mod reply;

@@ -12,4 +12,8 @@ pub const PERMISSIONS: &[&str] = &[
     // archive the finding; resolving it in Security Hub is the notifiers' grant.
     "guardduty:ArchiveFindings",
     "securityhub:BatchUpdateFindings",
+    // Accounts::for_surface — a member account's finding: `<prefix>-<surface>` there.
+    "sts:AssumeRole",
+    // budget::Budget::take — the first refusal of a scope in an hour: the rate-limit alert.
+    "sns:Publish",
 ];

@@ -2,13 +2,16 @@
 //! held as a [`SecretString`], never logged) and the clients. See infra/README.md.
 
 use super::authorise::{AllowList, Authoriser, GroupLookup};
+use super::budget::Budget;
 use super::reply::{ReplyPolicy, is_loopback_base};
 use super::seen::SeenSignatures;
 use super::work::Worker;
 use super::{Dispatch, Handler};
 use crate::Config;
 use crate::lambda::accounts::Accounts;
+use crate::lambda::rate_limit::RateLimit;
 use crate::lambda::settings::Settings;
+use crate::notify::Notifier;
 use crate::notify::secret::read_secret_string;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -21,6 +24,9 @@ pub const BOT_TOKEN_ARN: &str = "RESPONDER_SLACK_BOT_TOKEN_ARN";
 pub const BOT_TOKEN: &str = "RESPONDER_SLACK_BOT_TOKEN";
 pub const API_URL: &str = "RESPONDER_SLACK_API_URL";
 pub const RESPONSE_URL_BASE: &str = "RESPONDER_SLACK_RESPONSE_URL_BASE";
+/// The member roles' common name (`cross_account_role_name`): a click on a member
+/// account's finding assumes `<prefix>-<surface>` there, for the finding's surface.
+pub const MEMBER_ROLE_PREFIX: &str = "RESPONDER_MEMBER_ROLE_PREFIX";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -88,6 +94,16 @@ impl Handler {
                 "only an http://127.0.0.1:<port>/ base (tests)",
             ));
         }
+        if settings.cross_account_role.is_some() {
+            // One role name cannot serve three surfaces: each member role trusts only
+            // its own surface's functions.
+            return Err(err(
+                "RESPONDER_CROSS_ACCOUNT_ROLE",
+                format!(
+                    "not read by this function; set {MEMBER_ROLE_PREFIX} (the roles are <prefix>-<surface>)"
+                ),
+            ));
+        }
         let records = settings.idempotency.clone().ok_or_else(|| {
             err(
                 crate::idempotency::TABLE_ENV,
@@ -110,12 +126,22 @@ impl Handler {
                 function_name,
             },
             worker: Worker {
+                budget: Budget {
+                    rate: settings.budgets.any().then(|| {
+                        RateLimit::new(&base, settings.rate_limit_table.clone(), settings.budgets)
+                    }),
+                    function: settings.function_name.clone(),
+                    notifier: match settings.notify.is_empty() {
+                        true => Notifier::disabled(),
+                        false => Notifier::new(&base, &settings.notify).await,
+                    },
+                },
                 config,
                 mode: settings.mode,
                 once: Some(crate::idempotency::Idempotency::new(&base, &records)),
-                accounts: Accounts::new(
+                accounts: Accounts::per_surface(
                     base,
-                    settings.cross_account_role.clone(),
+                    env(MEMBER_ROLE_PREFIX),
                     settings.cross_account_external_id.clone(),
                 ),
             },

@@ -30,6 +30,8 @@ pub struct Worker {
     pub mode: Mode,
     pub accounts: Accounts,
     pub once: Option<crate::idempotency::Idempotency>,
+    /// The hourly containment budgets, shared with the finding functions.
+    pub budget: super::budget::Budget,
 }
 
 /// What a job came to: the audit record's `result` and `detail`, and the reply.
@@ -82,27 +84,19 @@ pub fn status_line(verb: &str, user: &str, outcome: &str) -> String {
 
 impl Worker {
     /// Carries out `reference` for `user` (verified and authorised by the caller).
+    /// The finding is read from this account's detector (a delegated administrator holds
+    /// its members' findings); the resources are acted on in the finding's account, with
+    /// the member role of the finding's surface ([`Worker::sdk_for`]).
     pub async fn run(&self, reference: &Reference, user: &str, own_account: Option<&str>) -> Done {
-        let sdk = self
-            .accounts
-            .for_account(
-                &reference.account,
-                own_account,
-                "aws",
-                &reference.finding_id,
-            )
-            .await;
-        let sdk = sdk
-            .to_builder()
-            .region(aws_config::Region::new(reference.region.clone()))
-            .build();
-        let finding = match self.fetch(&sdk, reference).await {
+        let region = aws_config::Region::new(reference.region.clone());
+        let own = self.accounts.base().to_builder().region(region).build();
+        let finding = match self.fetch(&own, reference).await {
             Ok(f) => f,
             Err(text) => return refused("not_found", text),
         };
         match reference.action {
-            ButtonAction::Contain => self.contain(&sdk, finding, user).await,
-            ButtonAction::Release => self.release(&sdk, finding, user).await,
+            ButtonAction::Contain => self.contain(finding, user, own_account).await,
+            ButtonAction::Release => self.release(finding, user, own_account).await,
             ButtonAction::Acknowledge => Done {
                 result: "acknowledged",
                 detail: String::new(),
@@ -113,6 +107,24 @@ impl Worker {
                 )),
             },
         }
+    }
+
+    /// Credentials to act on the plan's resources: its account's member role of its
+    /// surface (both from the finding GuardDuty returned), in its region.
+    async fn sdk_for(&self, p: &ResponsePlan, own_account: Option<&str>) -> aws_config::SdkConfig {
+        let sdk = self
+            .accounts
+            .for_surface(
+                &p.account_id,
+                own_account,
+                &p.partition,
+                &p.finding_id,
+                p.surface,
+            )
+            .await;
+        sdk.to_builder()
+            .region(aws_config::Region::new(p.region.clone()))
+            .build()
     }
 
     /// The finding the reference names, from GuardDuty; it must be the same id, account
@@ -147,12 +159,7 @@ impl Worker {
             .ok_or_else(missing)
     }
 
-    async fn contain(
-        &self,
-        sdk: &aws_config::SdkConfig,
-        finding: Box<Finding>,
-        user: &str,
-    ) -> Done {
+    async fn contain(&self, finding: Box<Finding>, user: &str, own_account: Option<&str>) -> Done {
         let reason = format!("contained on approval by Slack user {user}");
         let p = plan_approved(finding, &self.config, reason);
         if p.decision != Decision::Contain || p.actions.is_empty() {
@@ -169,7 +176,12 @@ impl Worker {
             );
             return refused("dry_run", text);
         }
+        let token = match self.budget.take(&p.account_id).await {
+            Ok(token) => token,
+            Err(trip) => return refused("refused_rate_limit", super::budget::refusal(&trip)),
+        };
         let c = &self.config;
+        let sdk = &self.sdk_for(&p, own_account).await;
         let response = match p.surface {
             Surface::Ec2 => {
                 self.contain_with(p, &Ec2Executor::from_config(sdk, c))
@@ -187,8 +199,14 @@ impl Worker {
         };
         let (plan, outcomes) = match response {
             Ok(r) => r,
-            Err(text) => return refused("failed", format!("Not contained: {text}")),
+            Err(text) => {
+                self.budget.give_back(token).await;
+                return refused("failed", format!("Not contained: {text}"));
+            }
         };
+        if !crate::lambda::rate_limit::changed_something(&outcomes) {
+            self.budget.give_back(token).await;
+        }
         let failed = crate::outcome::any_failed(&outcomes);
         let summary = tally(outcomes.iter().map(|o| o.status));
         let verb = if failed {
@@ -223,14 +241,10 @@ impl Worker {
         }
     }
 
-    async fn release(
-        &self,
-        sdk: &aws_config::SdkConfig,
-        finding: Box<Finding>,
-        user: &str,
-    ) -> Done {
+    async fn release(&self, finding: Box<Finding>, user: &str, own_account: Option<&str>) -> Done {
         let execute = self.mode == Mode::Enforce;
         let mut p = plan(finding, &self.config);
+        let sdk = &self.sdk_for(&p, own_account).await;
         let released = release(sdk, &p.finding, &self.config, execute).await;
         let (statuses, notes) = match released {
             Ok(r) => r,
@@ -247,7 +261,8 @@ impl Worker {
             summary = format!("{summary}; {}", notes.join("; "));
         }
         // The same write-back as `responder release` (opt-in each): the finding as
-        // GuardDuty returned it, the clicking user as the releaser.
+        // GuardDuty returned it, the clicking user as the releaser. Written where the
+        // finding was read (this account's detector and hub), not with the member role.
         let settings = Settings::from_env(|k| std::env::var(k).ok());
         if settings.any() {
             let by = format!("Slack user {user}");
@@ -261,7 +276,9 @@ impl Worker {
                 at: chrono::Utc::now(),
                 ended,
             };
-            for o in after_release(sdk, settings, &release).await {
+            let region = aws_config::Region::new(p.region.clone());
+            let own = self.accounts.base().to_builder().region(region).build();
+            for o in after_release(&own, settings, &release).await {
                 summary = format!(
                     "{summary}; {}: {} {}",
                     o.kind.name(),

@@ -211,9 +211,7 @@ impl<F: ExecutorFactory> Handler<F> {
                 }
             };
             if let (Some(rate), Some(token)) = (&self.rate, token)
-                && !response.outcomes.iter().any(|o| {
-                    o.status == crate::outcome::Status::Done && !o.kind.collects_evidence()
-                })
+                && !rate_limit::changed_something(&response.outcomes)
             {
                 rate.release(token).await;
             }

@@ -78,6 +78,8 @@ pub struct Call {
     pub end: Duration,
     pub status: u16,
     pub injected: bool,
+    /// The request body, lossily as text (a Query call's form: `RoleArn=…`).
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -256,6 +258,7 @@ async fn handle(
         (s.delay, fault, s.epoch.unwrap_or_else(Instant::now))
     };
     let start = epoch.elapsed();
+    let text = String::from_utf8_lossy(&body).into_owned();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -302,6 +305,7 @@ async fn handle(
         end: epoch.elapsed(),
         status,
         injected,
+        body: text,
     });
     Ok(response)
 }

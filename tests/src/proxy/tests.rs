@@ -8,6 +8,7 @@ fn call(start: u64, end: u64) -> Call {
         end: Duration::from_millis(end),
         status: 200,
         injected: false,
+        body: String::new(),
     }
 }
 

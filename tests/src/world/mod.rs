@@ -41,7 +41,11 @@ pub struct Aws {
 
 impl Aws {
     pub async fn at(endpoint: &str, region: &str) -> Aws {
-        let config = sdk_config(endpoint, region).await;
+        Aws::from_config(sdk_config(endpoint, region).await)
+    }
+
+    /// Clients of `config` (e.g. another account's credentials).
+    pub fn from_config(config: SdkConfig) -> Aws {
         Aws {
             ec2: aws_sdk_ec2::Client::new(&config),
             asg: aws_sdk_autoscaling::Client::new(&config),

@@ -69,6 +69,55 @@ run "one_role_per_surface_trusted_by_its_function_only" {
   }
 }
 
+run "the_interactions_function_is_trusted_only_when_opted_in" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s, role in aws_iam_role.member : length(jsondecode(role.assume_role_policy).Statement) == 1
+    ])
+    error_message = "The interactions function is trusted without interactions_role_arn."
+  }
+}
+
+run "the_interactions_function_is_trusted_under_the_same_conditions" {
+  command = plan
+
+  variables {
+    interactions_role_arn = "arn:aws:iam::111122223333:role/guardduty-responder-interactions"
+  }
+
+  assert {
+    condition = alltrue([
+      for s, role in aws_iam_role.member : length([
+        for st in jsondecode(role.assume_role_policy).Statement : st
+        if st.Principal.AWS == "arn:aws:iam::111122223333:role/guardduty-responder-interactions"
+        && st.Action == "sts:AssumeRole"
+        && st.Condition.StringEquals["aws:PrincipalOrgID"] == "o-a1b2c3d4e5"
+        && st.Condition.StringEquals["sts:ExternalId"] == "0123456789abcdef0123"
+      ]) == 1
+    ])
+    error_message = "Every surface's role must trust the interactions function, with the organisation and ExternalId conditions."
+  }
+
+  assert {
+    condition = alltrue([
+      for s, role in aws_iam_role.member : jsondecode(role.assume_role_policy).Statement[0].Principal.AWS == var.responder_role_arns[s]
+    ])
+    error_message = "The surface function's own trust changed."
+  }
+}
+
+run "the_interactions_role_must_be_a_role_arn" {
+  command = plan
+
+  variables {
+    interactions_role_arn = "*"
+  }
+
+  expect_failures = [var.interactions_role_arn]
+}
+
 run "an_organisation_is_required" {
   command = plan
 

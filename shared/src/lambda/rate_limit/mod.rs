@@ -230,6 +230,14 @@ pub fn emf_record(
         .property("scope", json!(scope.map(Scope::key)))
 }
 
+/// Whether a containment changed something (an action other than evidence collection
+/// done): if not, its budget is given back.
+pub fn changed_something(outcomes: &[crate::outcome::Outcome]) -> bool {
+    outcomes
+        .iter()
+        .any(|o| o.status == crate::outcome::Status::Done && !o.kind.collects_evidence())
+}
+
 /// Writes a metric record to stdout, where Lambda collects the logs.
 pub fn emit(metric: &'static str, function: &str, scope: Option<&Scope>) {
     crate::metrics::emit(&[emf_record(metric, function, scope, SystemTime::now())]);
