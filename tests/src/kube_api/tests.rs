@@ -20,8 +20,10 @@ fn selectors_parse_like_the_api_server() {
             && m("tier notin (be)")
     );
     assert!(!m("app!=web") && !m("gone") && !m("app in (api)"));
-    assert!(parse_field_selector("spec.nodeName=n1").is_ok());
-    assert!(parse_field_selector("spec.hostname=n1").is_err());
+    assert!(parse_field_selector("pods", "spec.nodeName=n1").is_ok());
+    assert!(parse_field_selector("pods", "spec.hostname=n1").is_err());
+    assert!(parse_field_selector("events", "involvedObject.uid=u,involvedObject.name=x").is_ok());
+    assert!(parse_field_selector("pods", "involvedObject.uid=u").is_err());
 }
 
 #[test]
@@ -54,5 +56,8 @@ fn paths_route_to_resources() {
     assert!(route("/api/v1/namespaces/web/nodes/n1").is_none());
     assert!(route("/apis/networking.k8s.io/v1/namespaces/web/networkpolicies").is_some());
     assert!(route("/api/v1/namespaces/web/pods/x/status").is_none());
+    assert!(route("/api/v1/namespaces/web/pods/x/log").is_some_and(|r| r.resource() == "pods/log"));
+    assert!(route("/api/v1/namespaces/web/pods/x/exec").is_none());
+    assert!(route("/apis/batch/v1/namespaces/web/cronjobs/c").is_some());
     assert!(route("/api/v1/namespaces/web/secrets/x").is_none());
 }

@@ -96,7 +96,12 @@ async fn events(client: &kube::Client, p: &PodView) -> Result<Collected, Missing
     match api.list(&params).await {
         Ok(list) => {
             let mut source = "kubernetes:list events".to_owned();
-            if list.metadata.continue_.as_deref().is_some_and(|c| !c.is_empty()) {
+            if list
+                .metadata
+                .continue_
+                .as_deref()
+                .is_some_and(|c| !c.is_empty())
+            {
                 source.push_str(&format!(" (the first {MAX_EVENTS})"));
             }
             Ok(Collected::json(

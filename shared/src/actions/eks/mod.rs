@@ -60,9 +60,9 @@ use crate::playbook::Guardrails;
 use crate::target::Target;
 use aws_config::SdkConfig;
 use pod::PodView;
-pub(crate) use step::Step;
 use std::future::Future;
 use std::sync::Arc;
+pub(crate) use step::Step;
 
 /// Carries out the `Eks*` actions of a plan. Build it once (at Lambda cold start) so its
 /// per-cluster clients and tokens are reused by warm invocations.
@@ -128,7 +128,8 @@ impl EksExecutor {
     /// The configuration's `evidence` section: with a bucket, each contained pod gets a
     /// bundle (`evidence.write_bundle`).
     pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> EksExecutor {
-        self.evidence = crate::evidence::collect::Evidence::new(&self.config, options).map(Arc::new);
+        self.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(Arc::new);
         self
     }
 
@@ -326,7 +327,10 @@ impl EksExecutor {
         exempt: &[PodView],
         kinds: &[ActionKind],
     ) -> Vec<Step> {
-        let (cluster, label) = (ctx.cluster, self.exempt_label.as_deref().unwrap_or_default());
+        let (cluster, label) = (
+            ctx.cluster,
+            self.exempt_label.as_deref().unwrap_or_default(),
+        );
         let mut nodes = node::Nodes::default();
         let mut steps = Vec::with_capacity(kinds.len());
         for kind in kinds {

@@ -73,12 +73,14 @@ pub(crate) async fn chain(
                 return out;
             }
             read += 1;
-            match owner(client, namespace, &r, read).await {
+            match owner(client, namespace, &r, out.objects.len() + 1).await {
                 Ok(Some((c, refs))) => {
                     out.objects.push(c);
                     next.extend(refs);
                 }
-                Ok(None) => out.absent.push(format!("owners: {} not found (deleted)", shown(&r))),
+                Ok(None) => out
+                    .absent
+                    .push(format!("owners: {} not found (deleted)", shown(&r))),
                 Err(e) => out.gaps.push(format!("owners: {}: {e}", shown(&r))),
             }
         }
@@ -93,7 +95,8 @@ pub(crate) async fn chain(
     out
 }
 
-/// One owner, `owners/<n>.<kind>.json`, and its own references; `None` when it is gone.
+/// One owner, `owners/<n>.<kind>.json` (the n-th stored), and its own references; `None`
+/// when it is gone.
 async fn owner(
     client: &kube::Client,
     namespace: &str,
@@ -113,7 +116,8 @@ async fn owner(
     if !is_k8s_name(&r.name) {
         return Err("not a Kubernetes object name: not read".to_owned());
     }
-    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
     let found = match api.get(&r.name).await {
         Ok(o) => o,
