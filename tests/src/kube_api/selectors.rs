@@ -49,7 +49,9 @@ pub(super) fn parse_field_selector(
                 return Err(format!("invalid selector: '{p}'; can't understand '{p}'"));
             };
             let k = k.trim();
-            if !SUPPORTED.contains(&k) && !(resource == "events" && EVENT_FIELDS.contains(&k)) {
+            let supported =
+                SUPPORTED.contains(&k) || (resource == "events" && EVENT_FIELDS.contains(&k));
+            if !supported {
                 return Err(format!("field label not supported: {k}"));
             }
             Ok((k.to_owned(), eq, v.trim().to_owned()))
