@@ -14,6 +14,8 @@
 //! * [`function_env`]: moto, an SNS topic, a Slack webhook and [`cloudwatch_api`] for a
 //!   function binary, the environment pointing it there, and readers for what it sent;
 //! * [`eks_world`]: an EKS cluster in moto plus its objects in [`kube_api`], and findings;
+//! * [`evidence_bucket`]: an evidence bucket as `evidence.tf` makes it, and downloading a
+//!   bundle from it as an investigator would;
 //! * [`rate_table`]: the containment rate-limit table in moto, and reads of its items;
 //! * [`runtime_api`]: a local Lambda Runtime API that runs a real function binary and
 //!   keeps what it prints;
@@ -33,6 +35,7 @@ pub mod ecs_world;
 pub mod eks_front;
 pub mod eks_world;
 pub mod emf;
+pub mod evidence_bucket;
 pub mod fault_matrix;
 pub mod function_env;
 pub mod guardduty_api;

@@ -4,11 +4,10 @@
 //! every collection failure (a missing bucket, AccessDenied, missing logs, the time limit)
 //! is an `evidence.write_bundle` outcome while the task is still isolated.
 
-use aws_sdk_s3::types::{
-    DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
-    ObjectLockRule,
-};
 use integration_tests::ecs_world::{self, EcsAws, EcsWorld};
+use integration_tests::evidence_bucket::{
+    HOSTILE, download_from, evidence_bucket, outcome, reported_sha, s3_client,
+};
 use integration_tests::proxy::{Fault, Proxy};
 use integration_tests::world;
 use responder::Config;
@@ -22,9 +21,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const REGION: &str = "us-east-1";
-/// What a workload inside the task writes to stdout to attack whoever reads its logs.
-const HOSTILE: &str =
-    "<script>alert(1)</script> <@U0ADMIN> <!channel> \u{202e}gnp.exe \x1b[31m`rm -rf`";
 
 struct Setup {
     e: EcsAws,
@@ -33,56 +29,6 @@ struct Setup {
     logs: aws_sdk_cloudwatchlogs::Client,
     bucket: String,
     key_arn: String,
-}
-
-fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
-/// An evidence bucket as evidence.tf makes it: SSE-KMS with its own key, Object Lock
-/// (hence versioning) with a default GOVERNANCE retention. Returns the bucket and the key.
-async fn evidence_bucket(config: &aws_config::SdkConfig, name: &str) -> (String, String) {
-    let s3 = s3_client(config);
-    let kms = aws_sdk_kms::Client::new(config);
-    let key_arn = kms
-        .create_key()
-        .send()
-        .await
-        .expect("CreateKey")
-        .key_metadata()
-        .map(|k| k.arn().unwrap_or_default().to_owned())
-        .expect("key");
-    let bucket = format!("evidence-{name}-{}", std::process::id());
-    s3.create_bucket()
-        .bucket(&bucket)
-        .object_lock_enabled_for_bucket(true)
-        .send()
-        .await
-        .expect("CreateBucket");
-    s3.put_object_lock_configuration()
-        .bucket(&bucket)
-        .object_lock_configuration(
-            ObjectLockConfiguration::builder()
-                .object_lock_enabled(ObjectLockEnabled::Enabled)
-                .rule(
-                    ObjectLockRule::builder()
-                        .default_retention(
-                            DefaultRetention::builder()
-                                .mode(ObjectLockRetentionMode::Governance)
-                                .days(1)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutObjectLockConfiguration");
-    (bucket, key_arn)
 }
 
 /// A world whose task writes `lines` to its awslogs stream, and an evidence bucket.
@@ -158,13 +104,6 @@ fn plan_for(w: &EcsWorld) -> ResponsePlan {
     world::contain_plan(&event, &Config::default())
 }
 
-fn outcome(outcomes: &[Outcome], kind: ActionKind) -> &Outcome {
-    outcomes
-        .iter()
-        .find(|o| o.kind == kind)
-        .unwrap_or_else(|| panic!("no outcome for {}: {outcomes:#?}", kind.name()))
-}
-
 fn prefix(plan: &ResponsePlan, w: &EcsWorld) -> String {
     let task_id = w.task_arn.rsplit('/').next().expect("task id");
     format!(
@@ -173,46 +112,10 @@ fn prefix(plan: &ResponsePlan, w: &EcsWorld) -> String {
     )
 }
 
-/// The manifest hash the outcome reports (the notification's and the log's).
-fn reported_sha(o: &Outcome) -> String {
-    o.evidence
-        .as_ref()
-        .and_then(|e| e["manifest_sha256"].as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no manifest hash in {o:?}"))
-}
-
 /// Downloads every object under `prefix` (their current versions) into a fresh directory,
 /// as an investigator would with `aws s3 cp --recursive`.
 async fn download(s: &Setup, prefix: &str, name: &str) -> PathBuf {
     download_from(&s.s3, &s.bucket, prefix, name).await
-}
-
-async fn download_from(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bundle-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let listed = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .send()
-        .await
-        .expect("ListObjectsV2");
-    for o in listed.contents() {
-        let key = o.key().expect("key");
-        let got = s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .expect("GetObject");
-        let bytes = got.body.collect().await.expect("body").into_bytes();
-        let path = dir.join(key.strip_prefix(prefix).expect("under the prefix"));
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, bytes).expect("write");
-    }
-    dir
 }
 
 async fn task_isolated(outcomes: &[Outcome]) {

@@ -1,8 +1,9 @@
 # The eks function reaches each cluster's API with its IAM role, mapped by an access
 # entry to the Kubernetes group that infra/kubernetes/rbac.yaml binds to the
 # guardduty-responder ClusterRole (pods get/list/patch, networkpolicies get/create/patch,
-# nodes get/patch, events create). No EKS access policy is associated: RBAC alone
-# decides what the role may do.
+# nodes get/patch, events create; read-only for the evidence bundle: pods/log get, events
+# list, the owner workloads get). No EKS access policy is associated: RBAC alone decides
+# what the role may do.
 
 locals {
   eks_kubernetes_group = "guardduty-responder"

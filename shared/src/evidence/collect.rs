@@ -73,11 +73,25 @@ impl Subject<'_> {
     }
 }
 
-/// What the surface's collection returns: the objects, and what could not be collected.
+/// What the surface's collection returns: the objects, what could not be collected, and
+/// what was not there to collect.
 #[derive(Debug, Default)]
 pub struct Collection {
     pub objects: Vec<Collected>,
+    /// Could not be collected (a refusal, an error): the bundle is incomplete.
     pub gaps: Vec<String>,
+    /// Nothing to collect (a container that never restarted has no previous log): listed
+    /// in `collection-gaps.json` so the reader knows it was asked for, never a failure.
+    pub absent: Vec<String>,
+}
+
+/// Why an object is not in a bundle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Missing {
+    /// Could not be collected: a gap, the bundle is incomplete.
+    Gap(String),
+    /// There was nothing to collect: listed, not a failure.
+    Absent(String),
 }
 
 impl Collection {
@@ -86,6 +100,22 @@ impl Collection {
             Ok(c) => self.objects.push(c),
             Err(e) => self.gaps.push(e),
         }
+    }
+
+    /// One object, or why it is missing.
+    pub fn add(&mut self, item: Result<Collected, Missing>) {
+        match item {
+            Ok(c) => self.objects.push(c),
+            Err(Missing::Gap(g)) => self.gaps.push(g),
+            Err(Missing::Absent(a)) => self.absent.push(a),
+        }
+    }
+
+    /// Everything `other` collected or missed.
+    pub fn extend(&mut self, other: Collection) {
+        self.objects.extend(other.objects);
+        self.gaps.extend(other.gaps);
+        self.absent.extend(other.absent);
     }
 }
 
@@ -140,6 +170,7 @@ impl Evidence {
             }
         }
         let mut written = Vec::new();
+        let mut absent = Vec::new();
         if let Some((key, bytes)) = first {
             match tokio::time::timeout(self.limit(), self.store.put(&key, &bytes)).await {
                 Ok(Ok(())) => written.push(key),
@@ -155,6 +186,7 @@ impl Evidence {
         match tokio::time::timeout(self.limit(), collect).await {
             Ok(c) => {
                 gaps.extend(c.gaps);
+                absent.extend(c.absent);
                 for o in c.objects {
                     if let Err(e) = bundle.add(&o.name, o.bytes, &o.source_api, o.at) {
                         gaps.push(e.to_string());
@@ -163,8 +195,13 @@ impl Evidence {
             }
             Err(_) => gaps.push(self.timed_out("collecting")),
         }
-        if !gaps.is_empty() {
-            let listed = Collected::json(GAPS_NAME, "responder:collection", &json!(gaps));
+        if !gaps.is_empty() || !absent.is_empty() {
+            let listed: Vec<String> = gaps
+                .iter()
+                .cloned()
+                .chain(absent.iter().map(|a| format!("{ABSENT}{a}")))
+                .collect();
+            let listed = Collected::json(GAPS_NAME, "responder:collection", &json!(listed));
             let _ = bundle.add(&listed.name, listed.bytes, &listed.source_api, listed.at);
         }
         let objects = bundle.manifest().objects.len();
@@ -176,8 +213,7 @@ impl Evidence {
             };
         tracing::info!(bundle = %location, objects, manifest_sha256 = %sha, gaps = gaps.len(), "evidence bundle written");
         let summary = format!("{location}: {objects} objects, manifest sha256 {sha}");
-        let evidence =
-            json!({"bundle": location, "objects": objects, "manifest_sha256": sha, "gaps": gaps});
+        let evidence = json!({"bundle": location, "objects": objects, "manifest_sha256": sha, "gaps": gaps, "absent": absent});
         if gaps.is_empty() {
             Step::done(summary).with_evidence(evidence)
         } else {
@@ -216,6 +252,9 @@ pub fn bundle_outcomes(
 
 /// Lists what could not be collected, inside the bundle itself.
 pub const GAPS_NAME: &str = "collection-gaps.json";
+
+/// Marks an entry of [`GAPS_NAME`] that was not there to collect (not a failure).
+pub const ABSENT: &str = "absent, nothing to collect: ";
 
 fn failed(location: &str, why: &str) -> Step {
     tracing::warn!(bundle = %location, error = %why, "evidence bundle not written");

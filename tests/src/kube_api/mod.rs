@@ -3,12 +3,16 @@
 //! No kube-apiserver can be installed here, so this implements exactly the endpoints the
 //! executor and release call, with the semantics they rely on:
 //!
-//! * objects are stored (pods, nodes, events, networkpolicies, daemonsets), get a `uid`,
+//! * objects are stored (pods, nodes, events, serviceaccounts, networkpolicies, and the
+//!   workloads that own pods: daemonsets, replicasets, deployments, statefulsets, jobs,
+//!   cronjobs), get a `uid`,
 //!   `resourceVersion` (bumped on every write) and `creationTimestamp`;
 //! * reads: get (404 `NotFound`), list in a namespace or across all, with `labelSelector`
 //!   (`k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (…)`, `k notin (…)`), `fieldSelector`
-//!   (`metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.phase`; others are
-//!   a 400 as on a real server) and `limit`;
+//!   (`metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.phase`, and on
+//!   events `involvedObject.*`, `reason`, `type`; others are a 400 as on a real server)
+//!   and `limit`; a pod's `log` (`logs.rs`: `container`, `previous`, `sinceSeconds`,
+//!   `tailLines`, `timestamps`, `limitBytes`);
 //! * writes: create (409 `AlreadyExists`), delete (404), and PATCH by content type:
 //!   `application/merge-patch+json` (RFC 7386), `application/strategic-merge-patch+json`
 //!   (maps merge, lists of objects with a `name` merge by it, other lists replace),
@@ -47,12 +51,14 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+mod logs;
 mod patch;
 mod routes;
 mod selectors;
 mod server;
 mod store;
 
+use logs::*;
 pub use patch::merge_patch;
 use patch::*;
 use routes::*;
@@ -92,12 +98,7 @@ pub struct KubeFault {
 impl Request {
     /// `"patch pods"`: the verb and resource, as RBAC names them.
     pub fn call(&self) -> Option<String> {
-        let r = route(&self.path)?;
-        Some(format!(
-            "{} {}",
-            verb(&self.method, r.name.is_some()),
-            r.kind.resource
-        ))
+        call(&self.method, &self.path)
     }
 
     /// `"PATCH /api/v1/namespaces/web/pods/x"`
@@ -125,6 +126,8 @@ struct State {
     /// Answer every request 401, as when the role has no EKS access entry.
     unauthenticated: bool,
     after_get: HashMap<(String, String, String), AfterGet>,
+    /// What each container (and its previous instance) wrote, for `pods/log`.
+    logs: BTreeMap<LogKey, Vec<LogLine>>,
     version: u64,
 }
 
@@ -336,6 +339,35 @@ impl KubeApi {
         self.state.lock().unwrap().after_get.insert(
             (resource.into(), namespace.into(), name.into()),
             AfterGet::Delete,
+        );
+    }
+
+    /// What `container` of pod `ns/pod` wrote, just now, one line each; `previous`: its
+    /// instance before the last restart (without one, `previous=true` is a 400).
+    pub fn set_log(&self, ns: &str, pod: &str, container: &str, previous: bool, lines: &[&str]) {
+        let lines: Vec<_> = lines.iter().map(|l| (0, *l)).collect();
+        self.set_log_aged(ns, pod, container, previous, &lines);
+    }
+
+    /// As [`KubeApi::set_log`], each line written `seconds` ago.
+    pub fn set_log_aged(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+        lines: &[(i64, &str)],
+    ) {
+        let now = chrono::Utc::now();
+        self.state.lock().unwrap().logs.insert(
+            (ns.into(), pod.into(), container.into(), previous),
+            lines
+                .iter()
+                .map(|(ago, text)| LogLine {
+                    at: now - chrono::Duration::seconds(*ago),
+                    text: (*text).to_owned(),
+                })
+                .collect(),
         );
     }
 

@@ -46,6 +46,36 @@ pub(super) const KINDS: &[Kind] = &[
         kind: "DaemonSet",
         namespaced: true,
     },
+    Kind {
+        group_version: "apps/v1",
+        resource: "replicasets",
+        kind: "ReplicaSet",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "apps/v1",
+        resource: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "apps/v1",
+        resource: "statefulsets",
+        kind: "StatefulSet",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "batch/v1",
+        resource: "jobs",
+        kind: "Job",
+        namespaced: true,
+    },
+    Kind {
+        group_version: "batch/v1",
+        resource: "cronjobs",
+        kind: "CronJob",
+        namespaced: true,
+    },
 ];
 
 pub(super) fn kind_of_resource(resource: &str) -> Option<&'static Kind> {
@@ -61,6 +91,29 @@ pub(super) struct Route {
     pub(super) kind: &'static Kind,
     pub(super) namespace: Option<String>,
     pub(super) name: Option<String>,
+    /// The one subresource served: a pod's `log`.
+    pub(super) log: bool,
+}
+
+impl Route {
+    /// The resource as RBAC names it: `pods`, `pods/log`.
+    pub(super) fn resource(&self) -> String {
+        if self.log {
+            format!("{}/log", self.kind.resource)
+        } else {
+            self.kind.resource.to_owned()
+        }
+    }
+}
+
+/// `"get pods/log"`: the verb and resource of a request, as RBAC names them.
+pub(super) fn call(method: &str, path: &str) -> Option<String> {
+    let r = route(path)?;
+    Some(format!(
+        "{} {}",
+        verb(method, r.name.is_some()),
+        r.resource()
+    ))
 }
 
 pub(super) fn route(path: &str) -> Option<Route> {
@@ -70,15 +123,22 @@ pub(super) fn route(path: &str) -> Option<Route> {
         ("networking.k8s.io/v1", r)
     } else if let Some(r) = path.strip_prefix("/apis/apps/v1/") {
         ("apps/v1", r)
+    } else if let Some(r) = path.strip_prefix("/apis/batch/v1/") {
+        ("batch/v1", r)
     } else {
         return None;
     };
     let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let (namespace, resource, name) = match parts.as_slice() {
-        ["namespaces", ns, res] => (Some(ns.to_string()), *res, None),
-        ["namespaces", ns, res, name] => (Some(ns.to_string()), *res, Some(name.to_string())),
-        [res] => (None, *res, None),
-        [res, name] => (None, *res, Some(name.to_string())),
+    let (namespace, resource, name, log) = match parts.as_slice() {
+        ["namespaces", ns, res] => (Some(ns.to_string()), *res, None, false),
+        ["namespaces", ns, res, name] => {
+            (Some(ns.to_string()), *res, Some(name.to_string()), false)
+        }
+        ["namespaces", ns, "pods", name, "log"] => {
+            (Some(ns.to_string()), "pods", Some(name.to_string()), true)
+        }
+        [res] => (None, *res, None, false),
+        [res, name] => (None, *res, Some(name.to_string()), false),
         _ => return None,
     };
     let kind = kind_of_resource(resource).filter(|k| k.group_version == gv)?;
@@ -92,6 +152,7 @@ pub(super) fn route(path: &str) -> Option<Route> {
         kind,
         namespace,
         name,
+        log,
     })
 }
 

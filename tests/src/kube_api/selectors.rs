@@ -10,7 +10,26 @@ pub(super) fn field(o: &Value, path: &str) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-pub(super) fn parse_field_selector(s: &str) -> Result<Vec<(String, bool, String)>, String> {
+/// The fields an Event can be selected by, besides the common ones.
+const EVENT_FIELDS: &[&str] = &[
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+];
+
+/// `resource`: the fields it can be selected by differ (only events have `involvedObject`).
+pub(super) fn parse_field_selector(
+    resource: &str,
+    s: &str,
+) -> Result<Vec<(String, bool, String)>, String> {
     const SUPPORTED: &[&str] = &[
         "metadata.name",
         "metadata.namespace",
@@ -30,7 +49,9 @@ pub(super) fn parse_field_selector(s: &str) -> Result<Vec<(String, bool, String)
                 return Err(format!("invalid selector: '{p}'; can't understand '{p}'"));
             };
             let k = k.trim();
-            if !SUPPORTED.contains(&k) {
+            let supported =
+                SUPPORTED.contains(&k) || (resource == "events" && EVENT_FIELDS.contains(&k));
+            if !supported {
                 return Err(format!("field label not supported: {k}"));
             }
             Ok((k.to_owned(), eq, v.trim().to_owned()))

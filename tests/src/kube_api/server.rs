@@ -31,8 +31,9 @@ pub(super) async fn handle(
         )))
     };
     let mut st = state.lock().unwrap();
-    let call =
-        route(&path).map(|r| format!("{} {}", verb(&method, r.name.is_some()), r.kind.resource));
+    let call = call(&method, &path);
+    // A pod's log is text, not JSON.
+    let log = route(&path).is_some_and(|r| r.log);
     let fault = st
         .faults
         .iter_mut()
@@ -76,11 +77,19 @@ pub(super) async fn handle(
             let (c, a) = fault_status(f.status);
             (c, a.to_string())
         }
-        _ => (code, answer.to_string()),
+        _ => match answer {
+            Value::String(text) if log && code == 200 => (code, text),
+            answer => (code, answer.to_string()),
+        },
+    };
+    let content_type = if log && code == 200 {
+        "text/plain"
+    } else {
+        "application/json"
     };
     let mut r = Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json");
+        .header("content-type", content_type);
     if fault.is_some_and(|f| f.retry_after) {
         r = r.header("retry-after", "1");
     }

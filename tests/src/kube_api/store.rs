@@ -101,11 +101,8 @@ pub(super) fn serve(
     };
     let resource = r.kind.resource;
     let v = verb(method, r.name.is_some());
-    if st
-        .forbidden
-        .iter()
-        .any(|(fv, fr)| fv == v && fr == resource)
-    {
+    let rbac = r.resource();
+    if st.forbidden.iter().any(|(fv, fr)| fv == v && *fr == rbac) {
         let name = r
             .name
             .as_deref()
@@ -120,13 +117,25 @@ pub(super) fn serve(
             403,
             "Forbidden",
             format!(
-                "{resource}{name} is forbidden: User \"arn:aws:sts::123456789012:assumed-role/guardduty-responder-eks/responder\" cannot {v} resource \"{resource}\" in API group \"{group}\" {scope}"
+                "{resource}{name} is forbidden: User \"arn:aws:sts::123456789012:assumed-role/guardduty-responder-eks/responder\" cannot {v} resource \"{rbac}\" in API group \"{group}\" {scope}"
             ),
             r.name.as_deref(),
             Some(resource),
         );
     }
     let ns = r.namespace.clone().unwrap_or_default();
+    if r.log {
+        return match (method, &r.name) {
+            ("GET", Some(name)) => pod_log(st, &ns, name, query),
+            _ => status(
+                405,
+                "MethodNotAllowed",
+                format!("{method} is not supported on {path}"),
+                None,
+                None,
+            ),
+        };
+    }
     match (method, &r.name) {
         ("GET", Some(name)) => {
             let key = (resource.to_owned(), ns.clone(), name.clone());
@@ -195,7 +204,7 @@ pub(super) fn list(st: &State, r: &Route, query: &BTreeMap<String, String>) -> (
             );
         }
     };
-    let field_reqs = match parse_field_selector(fields) {
+    let field_reqs = match parse_field_selector(r.kind.resource, fields) {
         Ok(r) => r,
         Err(e) => return status(400, "BadRequest", e, None, None),
     };

@@ -13,6 +13,9 @@
 //!    instance protected from termination and scale-in ([`node`]).
 //! 6. `eks.record_event`: a Kubernetes Event on the pod naming the finding ([`event`]).
 //!
+//! With an evidence bucket, each contained pod's bundle is written alongside these steps
+//! (`evidence.write_bundle`, [`bundle`]), from the pod as read to find it.
+//!
 //! Step 2 is reported `done` only when, after every step, no other NetworkPolicy still
 //! admits traffic to the pod and the pod is not on the host network ([`reach`]); else it
 //! is `failed` and escalated per [`EksOptions::escalation`].
@@ -23,10 +26,13 @@
 //! exemptions are switched on.
 //! [`release`] undoes all of it from what was recorded on the objects.
 
+mod bundle;
 pub mod client;
 mod event;
 mod k8s;
+mod logs;
 mod node;
+mod owners;
 pub mod permissions;
 pub mod pod;
 pub mod policy;
@@ -35,6 +41,7 @@ pub mod release;
 mod retry;
 mod revoke;
 pub mod selector;
+mod step;
 pub mod token;
 mod vocabulary;
 
@@ -55,6 +62,7 @@ use aws_config::SdkConfig;
 use pod::PodView;
 use std::future::Future;
 use std::sync::Arc;
+pub(crate) use step::Step;
 
 /// Carries out the `Eks*` actions of a plan. Build it once (at Lambda cold start) so its
 /// per-cluster clients and tokens are reused by warm invocations.
@@ -72,6 +80,8 @@ pub struct EksExecutor {
     revocable_role_arns: Vec<String>,
     /// Revocation's IAM calls. IAM is global: one client for every region.
     iam: aws_sdk_iam::Client,
+    /// The evidence bucket, when configured: each contained pod gets a bundle.
+    evidence: Option<Arc<crate::evidence::collect::Evidence>>,
 }
 
 impl EksExecutor {
@@ -100,6 +110,7 @@ impl EksExecutor {
             isolation: Default::default(),
             revocable_role_arns: Vec::new(),
             iam: aws_sdk_iam::Client::new(config),
+            evidence: None,
         }
     }
 
@@ -111,6 +122,15 @@ impl EksExecutor {
             .with_options(config.eks.clone())
             .with_isolation(config.isolation.clone())
             .with_revocation(config.revocation.role_arns.clone())
+            .with_evidence(&config.evidence)
+    }
+
+    /// The configuration's `evidence` section: with a bucket, each contained pod gets a
+    /// bundle (`evidence.write_bundle`).
+    pub fn with_evidence(mut self, options: &crate::options::EvidenceOptions) -> EksExecutor {
+        self.evidence =
+            crate::evidence::collect::Evidence::new(&self.config, options).map(Arc::new);
+        self
     }
 
     /// The role patterns session revocation may write to (`revocation.role_arns`).
@@ -156,6 +176,7 @@ impl EksExecutor {
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
         // A plan has one target; group anyway so that several would each be handled once.
         let mut results: Vec<(&Target, Vec<Step>)> = Vec::new();
+        let mut bundles: Vec<Outcome> = Vec::new();
         for a in &plan.actions {
             if !is_eks_kind(a.kind) || !matches!(*a.target, Target::Eks { .. }) {
                 continue;
@@ -169,11 +190,13 @@ impl EksExecutor {
                 .filter(|b| b.target == a.target && is_eks_kind(b.kind))
                 .map(|b| b.kind)
                 .collect();
-            let steps = self.contain(plan, &a.target, &kinds).await;
+            let (steps, written) = self.contain(plan, &a.target, &kinds).await;
             results.push((&*a.target, steps));
+            bundles.extend(written);
         }
         let mut cursor: Vec<(&Target, usize)> = results.iter().map(|(t, _)| (*t, 0)).collect();
-        plan.actions
+        let mut outcomes: Vec<Outcome> = plan
+            .actions
             .iter()
             .map(|a| {
                 let found = results.iter().position(|(t, _)| *t == &*a.target);
@@ -200,27 +223,31 @@ impl EksExecutor {
                     ),
                 }
             })
-            .collect()
+            .collect();
+        outcomes.extend(bundles);
+        outcomes
     }
 
-    /// One step per kind in `kinds`, in that order.
+    /// One step per kind in `kinds`, in that order, and the `evidence.write_bundle` outcome
+    /// of each contained pod (none without an evidence bucket).
     async fn contain(
         &self,
         plan: &ResponsePlan,
         target: &Target,
         kinds: &[ActionKind],
-    ) -> Vec<Step> {
+    ) -> (Vec<Step>, Vec<Outcome>) {
         let Target::Eks {
             cluster, namespace, ..
         } = target
         else {
-            return vec![];
+            return (vec![], vec![]);
         };
-        let everywhere = |status: Status, detail: String| -> Vec<Step> {
-            kinds
+        let everywhere = |status: Status, detail: String| -> (Vec<Step>, Vec<Outcome>) {
+            let steps = kinds
                 .iter()
                 .map(|_| Step::new(target.to_string(), status, detail.clone()))
-                .collect()
+                .collect();
+            (steps, vec![])
         };
         if self.is_protected_namespace(namespace) {
             return everywhere(
@@ -276,30 +303,58 @@ impl EksExecutor {
             target,
             cluster,
         };
+        // The bundles alongside the steps: the pods were read above, before any change.
+        let subject = crate::evidence::collect::Subject {
+            finding: &plan.finding,
+            account: &plan.account_id,
+            finding_id: &plan.finding_id,
+        };
+        let bundles = futures::future::join_all(pods.iter().map(|p| async {
+            let ev = self.evidence.as_deref()?;
+            let s = bundle::write(&client, ev, &subject, p).await;
+            Some(s.into_outcome(ActionKind::EvidenceWriteBundle, p.display(cluster)))
+        }));
+        let (steps, bundles) = futures::join!(self.steps(&ctx, &pods, &exempt, kinds), bundles);
+        (steps, bundles.into_iter().flatten().collect())
+    }
+
+    /// The containment steps on `pods`, one per kind, in order; then the reach check of the
+    /// policy step.
+    async fn steps(
+        &self,
+        ctx: &Ctx<'_>,
+        pods: &[PodView],
+        exempt: &[PodView],
+        kinds: &[ActionKind],
+    ) -> Vec<Step> {
+        let (cluster, label) = (
+            ctx.cluster,
+            self.exempt_label.as_deref().unwrap_or_default(),
+        );
         let mut nodes = node::Nodes::default();
         let mut steps = Vec::with_capacity(kinds.len());
         for kind in kinds {
             let mut per_pod = Vec::new();
             match kind {
                 ActionKind::EksCordonNode | ActionKind::EksProtectNode => {
-                    for (node_name, on_it) in node::by_node(&pods) {
+                    for (node_name, on_it) in node::by_node(pods) {
                         let s = match kind {
                             ActionKind::EksCordonNode => {
-                                node::cordon(&ctx, node_name.as_deref(), &mut nodes).await
+                                node::cordon(ctx, node_name.as_deref(), &mut nodes).await
                             }
-                            _ => node::protect(&ctx, node_name.as_deref(), &mut nodes).await,
+                            _ => node::protect(ctx, node_name.as_deref(), &mut nodes).await,
                         };
                         per_pod.push((on_it, s));
                     }
                 }
                 _ => {
-                    for p in &pods {
+                    for p in pods {
                         let s = match kind {
-                            ActionKind::EksLabelPod => pod::label(&ctx, p).await,
-                            ActionKind::EksApplyDenyAllPolicy => policy::apply(&ctx, p).await,
-                            ActionKind::EksRemoveServiceLabels => pod::remove_labels(&ctx, p).await,
-                            ActionKind::EksRecordEvent => event::record(&ctx, p).await,
-                            ActionKind::EksRevokeRoleSessions => revoke::revoke(&ctx, p).await,
+                            ActionKind::EksLabelPod => pod::label(ctx, p).await,
+                            ActionKind::EksApplyDenyAllPolicy => policy::apply(ctx, p).await,
+                            ActionKind::EksRemoveServiceLabels => pod::remove_labels(ctx, p).await,
+                            ActionKind::EksRecordEvent => event::record(ctx, p).await,
+                            ActionKind::EksRevokeRoleSessions => revoke::revoke(ctx, p).await,
                             _ => {
                                 Step::new(p.display(cluster), Status::Skipped, "not an EKS action")
                             }
@@ -327,8 +382,8 @@ impl EksExecutor {
             .filter(|i| matches!(steps[*i].status, Status::Done | Status::AlreadyDone))
         {
             let mut found = Vec::with_capacity(pods.len());
-            for p in &pods {
-                found.push(reach::check(&ctx, p, self.options.escalation, &mut nodes).await);
+            for p in pods {
+                found.push(reach::check(ctx, p, self.options.escalation, &mut nodes).await);
             }
             let (status, detail) = reach::verdict(steps[i].status, &steps[i].detail, &found);
             steps[i].status = status;
@@ -345,63 +400,6 @@ pub(crate) struct Ctx<'a> {
     pub plan: &'a ResponsePlan,
     pub target: &'a Target,
     pub cluster: &'a str,
-}
-
-/// The result of one action on one pod or node.
-#[derive(Debug, Clone)]
-pub(crate) struct Step {
-    pub target: String,
-    pub status: Status,
-    pub detail: String,
-    pub evidence: Option<serde_json::Value>,
-}
-
-impl Step {
-    pub fn new(target: impl Into<String>, status: Status, detail: impl Into<String>) -> Step {
-        Step {
-            target: target.into(),
-            status,
-            detail: detail.into(),
-            evidence: None,
-        }
-    }
-
-    pub fn with_evidence(mut self, e: serde_json::Value) -> Step {
-        self.evidence = Some(e);
-        self
-    }
-
-    /// One step from the same action on several pods (or nodes): failed if any failed,
-    /// done if any was done, else already done, else skipped.
-    fn merge(mut parts: Vec<(Vec<String>, Step)>) -> Step {
-        if parts.len() == 1 {
-            return parts.pop().expect("one").1;
-        }
-        let status = [Status::Failed, Status::Done, Status::AlreadyDone]
-            .into_iter()
-            .find(|s| parts.iter().any(|(_, p)| p.status == *s))
-            .unwrap_or(Status::Skipped);
-        let target = parts
-            .iter()
-            .map(|(_, p)| p.target.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let detail = parts
-            .iter()
-            .map(|(names, p)| format!("{}: {} ({})", names.join(", "), p.detail, p.status.as_str()))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let evidence = parts
-            .iter()
-            .filter_map(|(_, p)| p.evidence.clone())
-            .collect::<Vec<_>>();
-        Step {
-            target,
-            status,
-            detail,
-            evidence: (!evidence.is_empty()).then_some(serde_json::Value::Array(evidence)),
-        }
-    }
 }
 
 fn is_eks_kind(k: ActionKind) -> bool {

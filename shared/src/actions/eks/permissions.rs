@@ -65,13 +65,17 @@ pub const KUBERNETES_RBAC: &[RbacRule] = &[
     // Read the node and its providerID; cordon, label and annotate it.
     rule(&[""], "nodes", &["get", "patch"]),
     rule(&["", "events.k8s.io"], "events", &["create"]),
-    // The policy engine's DaemonSet, by name only (policy.rs, ENGINE_DAEMONSETS).
-    RbacRule {
-        groups: &["apps"],
-        resource: "daemonsets",
-        verbs: &["get"],
-        names: &["aws-node", "calico-node", "cilium"],
-    },
+    // The evidence bundle (bundle.rs), read-only: the pod's Events, each container's logs
+    // (current and previous instance), its owner chain (owners.rs). The DaemonSet read
+    // also finds the policy engine's (policy.rs, ENGINE_DAEMONSETS), once by name only.
+    rule(&[""], "events", &["list"]),
+    rule(&[""], "pods/log", &["get"]),
+    rule(&["apps"], "replicasets", &["get"]),
+    rule(&["apps"], "deployments", &["get"]),
+    rule(&["apps"], "statefulsets", &["get"]),
+    rule(&["apps"], "daemonsets", &["get"]),
+    rule(&["batch"], "jobs", &["get"]),
+    rule(&["batch"], "cronjobs", &["get"]),
 ];
 
 /// What a human additionally needs for `responder release eks` (IAM), besides
@@ -123,6 +127,11 @@ mod tests {
         }
         for r in KUBERNETES_RBAC.iter().chain(RELEASE_KUBERNETES_RBAC) {
             assert!(!r.resource.contains('*') && !r.verbs.is_empty() && !r.groups.is_empty());
+            // The one subresource is the logs, read-only (never pods/exec, nodes/proxy…).
+            assert!(
+                !r.resource.contains('/') || (r.resource == "pods/log" && r.verbs == ["get"]),
+                "{r:?}"
+            );
             for v in r.verbs {
                 assert!(
                     [

@@ -30,6 +30,10 @@ pub struct PodView {
     pub container_ids: Vec<String>,
     /// `(kind, name)` of each owner reference.
     pub owners: Vec<(String, String)>,
+    /// Every container's name (init, regular, ephemeral), for the bundle's logs.
+    pub containers: Vec<String>,
+    /// The pod exactly as this read returned it: the bundle's "before any change".
+    pub described: serde_json::Value,
 }
 
 impl PodView {
@@ -64,6 +68,20 @@ impl PodView {
                 .flatten()
                 .map(|o| (o.kind.clone(), o.name.clone()))
                 .collect(),
+            containers: p
+                .spec
+                .iter()
+                .flat_map(|s| {
+                    s.init_containers
+                        .iter()
+                        .flatten()
+                        .map(|c| &c.name)
+                        .chain(s.containers.iter().map(|c| &c.name))
+                        .chain(s.ephemeral_containers.iter().flatten().map(|c| &c.name))
+                })
+                .cloned()
+                .collect(),
+            described: serde_json::to_value(p).unwrap_or_default(),
         }
     }
 

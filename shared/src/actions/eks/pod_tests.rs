@@ -51,6 +51,8 @@ fn container_ids_match_with_or_without_scheme_and_by_prefix() {
         resource_version: None,
         container_ids: vec!["0123456789abcdef0123456789abcdef".into()],
         owners: vec![],
+        containers: vec![],
+        described: serde_json::Value::Null,
     };
     assert!(p.runs_container(&["containerd://0123456789ABCDEF0123456789abcdef".into()]));
     assert!(p.runs_container(&["0123456789ab".into()]));
