@@ -12,6 +12,7 @@ use crate::classify::Surface;
 use crate::outcome::{Outcome, Step};
 use crate::plan::ResponsePlan;
 use crate::target::Target;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -26,9 +27,28 @@ pub(crate) struct FanOut<'p> {
 
 /// One resource and the kinds planned on it, in plan order, each once.
 pub(crate) struct Resource<'p, R> {
-    pub id: &'p str,
+    pub id: Cow<'p, str>,
     pub detail: R,
     pub kinds: Vec<ActionKind>,
+}
+
+/// What containing one resource gave: a step per kind it was given, and the outcomes no
+/// plan names (its evidence bundles).
+pub(crate) struct Contained {
+    pub steps: HashMap<ActionKind, Step>,
+    pub bundles: Vec<Outcome>,
+}
+
+impl Contained {
+    /// Steps of a resource that reports its one bundle among them (EC2, ECS).
+    pub fn with_bundle_step(id: &str, mut steps: HashMap<ActionKind, Step>) -> Contained {
+        let bundles = steps
+            .remove(&ActionKind::EvidenceWriteBundle)
+            .map(|s| s.into_outcome(ActionKind::EvidenceWriteBundle, id))
+            .into_iter()
+            .collect();
+        Contained { steps, bundles }
+    }
 }
 
 impl<'p> FanOut<'p> {
@@ -37,12 +57,12 @@ impl<'p> FanOut<'p> {
     /// actions without a call.
     pub async fn run<R, Fut>(
         &self,
-        resource: impl Fn(&'p Target) -> Option<(&'p str, R)>,
+        resource: impl Fn(&'p Target) -> Option<(Cow<'p, str>, R)>,
         refuse: impl Fn(&'p Target) -> Option<Step>,
         contain: impl Fn(Resource<'p, R>) -> Fut,
     ) -> Vec<Outcome>
     where
-        Fut: Future<Output = HashMap<ActionKind, Step>>,
+        Fut: Future<Output = Contained>,
     {
         let mut resources: Vec<(Resource<'p, R>, Option<Step>)> = Vec::new();
         for a in self.ours() {
@@ -64,15 +84,17 @@ impl<'p> FanOut<'p> {
             }
         }
         let runs = resources.into_iter().map(|(r, refusal)| async {
-            let id = r.id;
-            let steps = match refusal {
-                Some(step) => r.kinds.iter().map(|k| (*k, step.clone())).collect(),
+            let id = r.id.clone();
+            let contained = match refusal {
+                Some(step) => Contained {
+                    steps: r.kinds.iter().map(|k| (*k, step.clone())).collect(),
+                    bundles: vec![],
+                },
                 None => contain(r).await,
             };
-            (id, steps)
+            (id, contained)
         });
-        let results: HashMap<&str, HashMap<ActionKind, Step>> =
-            futures::future::join_all(runs).await.into_iter().collect();
+        let results: Vec<(Cow<'p, str>, Contained)> = futures::future::join_all(runs).await;
         let mut outcomes: Vec<Outcome> = self
             .plan
             .actions
@@ -81,12 +103,17 @@ impl<'p> FanOut<'p> {
                 let step = (a.kind.surface() == self.surface)
                     .then(|| resource(&a.target))
                     .flatten()
-                    .and_then(|(id, _)| results.get(id)?.get(&a.kind).cloned())
+                    .and_then(|(id, _)| {
+                        let (_, c) = results.iter().find(|(r, _)| *r == id)?;
+                        c.steps.get(&a.kind).cloned()
+                    })
                     .unwrap_or_else(|| Step::skipped(self.not_ours));
                 step.into_outcome(a.kind, a.target.to_string())
             })
             .collect();
-        outcomes.extend(crate::evidence::collect::bundle_outcomes(&results));
+        let mut bundles: Vec<Outcome> = results.into_iter().flat_map(|(_, c)| c.bundles).collect();
+        bundles.sort_by(|a, b| a.target.cmp(&b.target));
+        outcomes.extend(bundles);
         outcomes
     }
 
@@ -134,9 +161,9 @@ mod tests {
         p
     }
 
-    fn id_of(t: &Target) -> Option<(&str, ())> {
+    fn id_of(t: &Target) -> Option<(Cow<'_, str>, ())> {
         match t {
-            Target::Ec2 { instance_id, .. } => Some((instance_id.as_str(), ())),
+            Target::Ec2 { instance_id, .. } => Some((instance_id.into(), ())),
             _ => None,
         }
     }
@@ -187,7 +214,7 @@ mod tests {
                             );
                             steps.insert(ActionKind::EvidenceWriteBundle, Step::done("bundle"));
                         }
-                        steps
+                        Contained::with_bundle_step(&r.id, steps)
                     }
                 },
             )
@@ -228,7 +255,7 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let contain = |_r: Resource<'_, ()>| {
             calls.fetch_add(1, Ordering::SeqCst);
-            async { HashMap::new() }
+            async { Contained::with_bundle_step("unused", HashMap::new()) }
         };
         let bad = plan("us-east-1\"><script>", two.clone());
         let out = fan_out(&bad).run(id_of, |_| None, contain).await;

@@ -13,7 +13,6 @@ use serde_json::json;
 use super::manifest::Bundle;
 use super::path::BundlePrefix;
 use super::store::{EvidenceStore, StoreError};
-use crate::action::ActionKind;
 use crate::options::EvidenceOptions;
 use crate::outcome::{Status, Step};
 
@@ -232,22 +231,6 @@ impl Evidence {
             self.limit().as_secs()
         )
     }
-}
-
-/// The bundles of one executor run (resource → its steps): not planned actions, so one
-/// `evidence.write_bundle` outcome per resource that has one, in resource order.
-pub fn bundle_outcomes(
-    results: &std::collections::HashMap<&str, std::collections::HashMap<ActionKind, Step>>,
-) -> Vec<crate::outcome::Outcome> {
-    let mut bundles: Vec<_> = results
-        .iter()
-        .filter_map(|(resource, steps)| {
-            let s = steps.get(&ActionKind::EvidenceWriteBundle)?.clone();
-            Some(s.into_outcome(ActionKind::EvidenceWriteBundle, *resource))
-        })
-        .collect();
-    bundles.sort_by(|a, b| a.target.cmp(&b.target));
-    bundles
 }
 
 /// Lists what could not be collected, inside the bundle itself.

@@ -216,7 +216,7 @@ impl Ec2Executor {
                     let clients = clients.get_or_init(|| self.clients_for(&plan.region));
                     async move {
                         let req = quarantine::Request {
-                            instance_id: r.id,
+                            instance_id: &r.id,
                             vpc_hint: r.detail,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
@@ -227,7 +227,8 @@ impl Ec2Executor {
                             }),
                             kinds: r.kinds.into_iter().collect(),
                         };
-                        Box::pin(quarantine::quarantine(clients, &req)).await
+                        let steps = Box::pin(quarantine::quarantine(clients, &req)).await;
+                        super::fan_out::Contained::with_bundle_step(&r.id, steps)
                     }
                 },
             )
@@ -236,13 +237,13 @@ impl Ec2Executor {
 }
 
 /// The instance a target names, and the VPC the finding gives for it.
-fn instance(t: &Target) -> Option<(&str, Option<&str>)> {
+fn instance(t: &Target) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
     match t {
         Target::Ec2 {
             instance_id,
             vpc_id,
             ..
-        } => Some((instance_id.as_str(), vpc_id.as_deref())),
+        } => Some((instance_id.into(), vpc_id.as_deref())),
         _ => None,
     }
 }

@@ -177,14 +177,15 @@ impl EcsExecutor {
                     async move {
                         let req = contain::Request {
                             cluster: r.detail,
-                            task_arn: r.id,
+                            task_arn: &r.id,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
                             finding: &plan.finding,
                             account: &plan.account_id,
                             kinds: r.kinds.into_iter().collect(),
                         };
-                        Box::pin(contain::contain(clients, &req, &self.options)).await
+                        let steps = Box::pin(contain::contain(clients, &req, &self.options)).await;
+                        super::fan_out::Contained::with_bundle_step(&r.id, steps)
                     }
                 },
             )
@@ -193,11 +194,11 @@ impl EcsExecutor {
 }
 
 /// The task a target names, and its cluster.
-fn task(t: &Target) -> Option<(&str, &str)> {
+fn task(t: &Target) -> Option<(std::borrow::Cow<'_, str>, &str)> {
     match t {
         Target::Ecs {
             cluster, task_arn, ..
-        } => Some((task_arn.as_str(), cluster.as_str())),
+        } => Some((task_arn.into(), cluster.as_str())),
         _ => None,
     }
 }

@@ -174,58 +174,40 @@ impl EksExecutor {
     }
 
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
-        // A plan has one target; group anyway so that several would each be handled once.
-        let mut results: Vec<(&Target, Vec<Step>)> = Vec::new();
-        let mut bundles: Vec<Outcome> = Vec::new();
-        for a in &plan.actions {
-            if !is_eks_kind(a.kind) || !matches!(*a.target, Target::Eks { .. }) {
-                continue;
+        let fan_out = super::fan_out::FanOut {
+            plan,
+            surface: crate::classify::Surface::Eks,
+            not_ours: "not an EKS pod isolation action",
+        };
+        fan_out
+            .run(
+                workload,
+                |t| self.refusal(t),
+                |r| async move {
+                    let (steps, bundles) = self.contain(plan, r.detail, &r.kinds).await;
+                    let steps = r
+                        .kinds
+                        .iter()
+                        .zip(steps)
+                        .map(|(k, s)| (*k, s.into_step()))
+                        .collect();
+                    super::fan_out::Contained { steps, bundles }
+                },
+            )
+            .await
+    }
+
+    /// A workload in a protected namespace is never contained, whatever else is wrong with
+    /// the finding.
+    fn refusal(&self, target: &Target) -> Option<crate::outcome::Step> {
+        match target {
+            Target::Eks { namespace, .. } if self.is_protected_namespace(namespace) => {
+                Some(crate::outcome::Step::skipped(format!(
+                    "namespace {namespace} is protected: never contained, notify only"
+                )))
             }
-            if results.iter().any(|(t, _)| *t == &*a.target) {
-                continue;
-            }
-            let kinds: Vec<ActionKind> = plan
-                .actions
-                .iter()
-                .filter(|b| b.target == a.target && is_eks_kind(b.kind))
-                .map(|b| b.kind)
-                .collect();
-            let (steps, written) = self.contain(plan, &a.target, &kinds).await;
-            results.push((&*a.target, steps));
-            bundles.extend(written);
+            _ => None,
         }
-        let mut cursor: Vec<(&Target, usize)> = results.iter().map(|(t, _)| (*t, 0)).collect();
-        let mut outcomes: Vec<Outcome> = plan
-            .actions
-            .iter()
-            .map(|a| {
-                let found = results.iter().position(|(t, _)| *t == &*a.target);
-                match found {
-                    Some(i) if is_eks_kind(a.kind) => {
-                        let n = cursor[i].1;
-                        cursor[i].1 += 1;
-                        let s = results[i].1.get(n).cloned().unwrap_or_else(|| {
-                            Step::new(
-                                a.target.to_string(),
-                                Status::Failed,
-                                "internal: no step recorded",
-                            )
-                        });
-                        let mut o = Outcome::new(a.kind, s.target, s.status, s.detail);
-                        o.evidence = s.evidence;
-                        o
-                    }
-                    _ => Outcome::new(
-                        a.kind,
-                        a.target.to_string(),
-                        Status::Skipped,
-                        "not an EKS pod isolation action",
-                    ),
-                }
-            })
-            .collect();
-        outcomes.extend(bundles);
-        outcomes
     }
 
     /// One step per kind in `kinds`, in that order, and the `evidence.write_bundle` outcome
@@ -249,21 +231,6 @@ impl EksExecutor {
                 .collect();
             (steps, vec![])
         };
-        if self.is_protected_namespace(namespace) {
-            return everywhere(
-                Status::Skipped,
-                format!("namespace {namespace} is protected: never contained, notify only"),
-            );
-        }
-        if !is_region(&plan.region) {
-            return everywhere(
-                Status::Failed,
-                format!(
-                    "region {:?} is not a valid AWS region",
-                    crate::sanitize::ascii_line(&plan.region, 40)
-                ),
-            );
-        }
         let client = match self
             .clusters
             .client(&plan.region, &plan.partition, cluster)
@@ -393,6 +360,11 @@ impl EksExecutor {
     }
 }
 
+/// The workload a target names (by its `cluster/namespace/type/name`).
+fn workload(t: &Target) -> Option<(std::borrow::Cow<'_, str>, &Target)> {
+    matches!(t, Target::Eks { .. }).then(|| (t.name(), t))
+}
+
 /// What one step needs.
 pub(crate) struct Ctx<'a> {
     pub executor: &'a EksExecutor,
@@ -400,10 +372,6 @@ pub(crate) struct Ctx<'a> {
     pub plan: &'a ResponsePlan,
     pub target: &'a Target,
     pub cluster: &'a str,
-}
-
-fn is_eks_kind(k: ActionKind) -> bool {
-    k.surface() == crate::classify::Surface::Eks
 }
 
 pub(crate) use crate::validate::is_region;

@@ -26,6 +26,15 @@ impl Step {
         self
     }
 
+    /// The fan-out's step: the same result, naming the pods or node it acted on.
+    pub fn into_step(self) -> crate::outcome::Step {
+        let step = crate::outcome::Step::new(self.status, self.detail).on(self.target);
+        match self.evidence {
+            Some(e) => step.with_evidence(e),
+            None => step,
+        }
+    }
+
     /// One step from the same action on several pods (or nodes): failed if any failed,
     /// done if any was done, else already done, else skipped.
     pub(super) fn merge(mut parts: Vec<(Vec<String>, Step)>) -> Step {
