@@ -2,7 +2,8 @@
 //! cluster in moto behind the EKS front (DescribeCluster answered with the local
 //! Kubernetes API server's endpoint and CA), the finding served by the local GuardDuty API.
 //! Contain labels the pod and applies the deny-all NetworkPolicy selecting it; Release
-//! takes both away.
+//! takes both away, for a finding that names the pod and for one that names its
+//! Deployment (whose pod is chosen at containment and found again from its policy).
 
 mod common;
 
@@ -16,6 +17,16 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_contain_click_quarantines_the_pod_and_release_lifts_it() {
+    contain_then_release(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_findings_pod_is_released_from_the_button() {
+    contain_then_release(true).await;
+}
+
+/// `by_deployment`: the finding names the Deployment `web`, not its pod.
+async fn contain_then_release(by_deployment: bool) {
     let w = eks_world(true).await;
     let front = EksFront::start(&moto::shared().endpoint(), w.api.connection()).await;
     let ns = "shop";
@@ -23,7 +34,11 @@ async fn a_contain_click_quarantines_the_pod_and_release_lifts_it() {
     let target = w.deployment_pod(ns, "web", "x2x9k", &cid);
     let pod = target["metadata"]["name"].as_str().unwrap().to_owned();
     let id = world::unique_finding_id();
-    let event: Value = serde_json::from_slice(&w.finding(&id, ns, &pod, "pods", &cid)).unwrap();
+    let (workload, kind) = match by_deployment {
+        true => ("web", "deployments"),
+        false => (pod.as_str(), "pods"),
+    };
+    let event: Value = serde_json::from_slice(&w.finding(&id, ns, workload, kind, &cid)).unwrap();
     let gd = GuardDutyApi::start(World {
         detectors: vec!["12abc34d567e8fa901bc2d34e56789f0".into()],
         findings: vec![(0, event["detail"].clone())],

@@ -51,7 +51,8 @@ pub async fn release(
                 workload_name,
                 workload_type,
                 ..
-            } if matches!(workload_type.as_str(), "pods" | "pod") => {
+            } => {
+                let ex = EksExecutor::from_config(sdk, config);
                 let req = Request {
                     region,
                     partition,
@@ -59,16 +60,8 @@ pub async fn release(
                     namespace,
                     pod: workload_name,
                 };
-                EksExecutor::from_config(sdk, config)
-                    .release(&req, execute)
-                    .await
-                    .map(|r| r.outcomes.iter().map(|o| o.status).collect())
-                    .map_err(|e| e.to_string())
+                release_eks(&ex, &req, workload_type, finding, execute).await
             }
-            Target::Eks { .. } => Err(format!(
-                "{target}: the quarantined pod of a {} is chosen at containment; release it with responder release eks (the alert's command)",
-                "workload"
-            )),
         };
         match result {
             Ok(s) => statuses.extend(s),
@@ -79,4 +72,41 @@ pub async fn release(
         }
     }
     Ok((statuses, notes))
+}
+
+/// A pod finding releases that pod. A workload finding (a Deployment…) was contained on the
+/// pods chosen at containment: those its quarantine policies record for this finding.
+async fn release_eks(
+    ex: &EksExecutor,
+    req: &Request<'_>,
+    workload_type: &str,
+    finding: &Finding,
+    execute: bool,
+) -> Result<Vec<Status>, String> {
+    let pods = if matches!(workload_type, "pods" | "pod") {
+        vec![req.pod.to_owned()]
+    } else {
+        let id = finding.id.as_raw();
+        if !crate::validate::is_finding_id(id) {
+            return Err("the finding id is not a GuardDuty finding id".into());
+        }
+        let pods = ex
+            .quarantined_pods(req, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if pods.is_empty() {
+            return Err(format!(
+                "no pod of {}/{} is quarantined for this finding",
+                req.namespace, req.pod
+            ));
+        }
+        pods
+    };
+    let mut statuses = Vec::new();
+    for pod in &pods {
+        let one = Request { pod, ..*req };
+        let released = ex.release(&one, execute).await.map_err(|e| e.to_string())?;
+        statuses.extend(released.outcomes.iter().map(|o| o.status));
+    }
+    Ok(statuses)
 }

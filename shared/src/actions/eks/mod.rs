@@ -173,6 +173,16 @@ impl EksExecutor {
         release::release(self, req, execute).await
     }
 
+    /// The pods in `namespace` quarantined for `finding_id` (from the responder's policies):
+    /// what to release when the finding named a workload, not a pod.
+    pub async fn quarantined_pods(
+        &self,
+        req: &release::Request<'_>,
+        finding_id: &str,
+    ) -> Result<Vec<String>, release::ReleaseError> {
+        release::quarantined_pods(self, req, finding_id).await
+    }
+
     async fn run(&self, plan: &ResponsePlan) -> Vec<Outcome> {
         let fan_out = super::fan_out::FanOut {
             plan,

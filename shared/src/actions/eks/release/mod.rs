@@ -26,9 +26,12 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
+mod by_finding;
 mod labels;
 mod node;
 mod revocation;
+
+pub(crate) use by_finding::quarantined_pods;
 
 use labels::*;
 use node::*;
