@@ -201,10 +201,18 @@ fn reminder_policy_matches_the_inventory_readers() {
         "ecs:Stop",
         "kms:GenerateMac",
         "dynamodb:",
-        "sts:AssumeRole",
     ] {
         assert!(!policy.contains(write), "the reminder is granted {write}");
     }
+    // It assumes only the member accounts' read-only role.
+    let assumes: Vec<&str> = policy
+        .lines()
+        .filter(|l| l.contains("sts:AssumeRole"))
+        .collect();
+    assert!(
+        assumes.len() == 1 && assumes[0].contains("Resource = local.reminder_member_roles"),
+        "{assumes:?}"
+    );
 }
 
 /// The blocks of one file of the responder module.
@@ -686,4 +694,30 @@ fn the_forensic_key_grant_is_what_the_code_declares() {
         set(responder::actions::ec2::permissions::FORENSIC_KMS_PERMISSIONS),
         granted,
     );
+}
+
+/// The member accounts' read-only role (`member-role/reader.tf`) grants what the
+/// reminder's readers call there: everything but the seal checks, which stay home.
+#[test]
+fn the_member_reader_role_grants_the_inventory_reads_without_kms() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../infra/modules/member-role/reader.tf",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (_, list) = text
+        .split_once("reader_actions = [")
+        .expect("reader_actions");
+    let (list, _) = list.split_once(']').unwrap();
+    let granted: BTreeSet<String> = list
+        .split(',')
+        .map(|a| a.trim().trim_matches('"').to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let read: BTreeSet<String> = responder::inventory::read_aws::PERMISSIONS
+        .iter()
+        .filter(|a| !a.starts_with("kms:"))
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(granted, read);
 }

@@ -114,7 +114,7 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
     let outcomes = eks.execute(&plan).await;
     assert!(!any_failed(&outcomes), "{}", show(&outcomes));
 
-    let reader = AwsReader::new(&aws.config, None);
+    let reader = AwsReader::new(&aws.config, &aws.config, None);
     let clients = k.clients(None);
     let eks_place = place(eks_world::REGION);
     let listed_ec2 = reader.ec2(&place(REGION)).await.unwrap();
@@ -213,7 +213,7 @@ async fn hostile_records_are_refused_and_an_edited_seal_is_invalid() {
     let net = world::network(&aws).await;
     let inst = world::two_eni_instance(&aws, &net).await;
     let fid = quarantine(&aws, &net, &inst, Some(&key)).await;
-    let reader = AwsReader::new(&aws.config, Some(key.clone()));
+    let reader = AwsReader::new(&aws.config, &aws.config, Some(key.clone()));
     let listed = reader.ec2(&place(REGION)).await.unwrap();
     let c = find(&listed, &fid).unwrap();
     assert_eq!(c.record, RecordCheck::Verified);

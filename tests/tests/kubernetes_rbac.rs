@@ -149,3 +149,54 @@ fn the_role_and_the_admission_policy_are_bound_to_the_responder_group() {
         assert_eq!(p["spec"]["failurePolicy"], "Fail");
     }
 }
+
+/// The reminder's ClusterRole (`reader-rbac.yaml`) grants exactly the reader's calls, reads
+/// only, bound to the group its access entry maps to.
+#[test]
+fn the_reader_role_grants_exactly_the_inventory_reads() {
+    use responder::inventory::read_eks;
+    let docs = manifests("reader-rbac.yaml");
+    let role = find(&docs, "ClusterRole", read_eks::KUBERNETES_GROUP);
+    let shipped: BTreeSet<Grant> = role["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .flat_map(|r| {
+            expand(
+                &strs(&r["apiGroups"]),
+                &strs(&r["resources"]),
+                &strs(&r["verbs"]),
+                &strs(&r["resourceNames"]),
+            )
+        })
+        .collect();
+    let declared: BTreeSet<Grant> = read_eks::KUBERNETES_RBAC
+        .iter()
+        .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, r.names))
+        .collect();
+    assert_eq!(shipped, declared);
+    assert!(
+        shipped
+            .iter()
+            .all(|(_, _, verb, _)| ["get", "list"].contains(&verb.as_str())),
+        "{shipped:?}"
+    );
+
+    let binding = find(&docs, "ClusterRoleBinding", read_eks::KUBERNETES_GROUP);
+    assert_eq!(binding["roleRef"]["name"], read_eks::KUBERNETES_GROUP);
+    assert_eq!(binding["subjects"][0]["name"], read_eks::KUBERNETES_GROUP);
+    assert_eq!(binding["subjects"].as_array().map(Vec::len), Some(1));
+    let tf = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modules/responder/reminder.tf"
+    ))
+    .unwrap();
+    assert!(
+        tf.contains(&format!(
+            "kubernetes_groups = [\"{}\"]",
+            read_eks::KUBERNETES_GROUP
+        )),
+        "the reminder's access entry maps its role to {}",
+        read_eks::KUBERNETES_GROUP
+    );
+}

@@ -125,3 +125,20 @@ variable "forensic_snapshots" {
   })
   default = null
 }
+
+variable "reader_principal_arn" {
+  description = "Opt-in: the responder's reminder role (its output reminder_role_arn), trusted by a read-only role (reader_role_name) with the same organisation and ExternalId conditions, so the reminder lists the quarantines in this account. null: no reader role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.reader_principal_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.reader_principal_arn))
+    error_message = "reader_principal_arn must be an IAM role ARN."
+  }
+}
+
+variable "reader_role_name" {
+  description = "Name of the read-only role (the responder's reminder_member_role_name)."
+  type        = string
+  default     = "guardduty-responder-reader"
+}

@@ -87,11 +87,19 @@ locals {
       describe = "took more than ${var.time_to_isolation_p99_threshold_seconds} s (p99 over the last hour) from a finding's updatedAt to the workload isolated: GuardDuty delivers late, or the function is slow or throttled."
     }
   }
-  responder_alarms = merge([
-    for f in keys(local.containing_functions) : {
-      for kind, a in local.responder_alarm_kinds : "${f}/${kind}" => merge(a, { function = f, kind = kind })
-    }
-  ]...)
+  responder_alarms = merge(concat(
+    [
+      for f in keys(local.containing_functions) : {
+        for kind, a in local.responder_alarm_kinds : "${f}/${kind}" => merge(a, { function = f, kind = kind, name = local.function_names[f] })
+      }
+    ],
+    # The interactions function takes the same budgets for a click's containment
+    # (shared/src/interactions/budget.rs) and writes the same two metrics under its name.
+    [{
+      for kind in local.interactions ? ["rate-limit-refused", "rate-limiter-unavailable"] : [] :
+      "interactions/${kind}" => merge(local.responder_alarm_kinds[kind], { function = "interactions", kind = kind, name = local.interactions_name })
+    }],
+  )...)
 }
 
 # The rate-limit alarms were resources of their own.
@@ -123,11 +131,11 @@ moved {
 resource "aws_cloudwatch_metric_alarm" "responder" {
   for_each = local.responder_alarms
 
-  alarm_name          = "${local.function_names[each.value.function]}-${each.value.kind}"
+  alarm_name          = "${each.value.name}-${each.value.kind}"
   alarm_description   = "The ${each.value.function} responder ${each.value.describe}"
   namespace           = "GuardDutyResponder"
   metric_name         = each.value.metric
-  dimensions          = { Function = aws_lambda_function.this[each.value.function].function_name }
+  dimensions          = { Function = each.value.name }
   statistic           = each.value.statistic
   extended_statistic  = each.value.extended_statistic
   period              = each.value.period
@@ -138,6 +146,9 @@ resource "aws_cloudwatch_metric_alarm" "responder" {
   alarm_actions       = [aws_sns_topic.notifications.arn]
   ok_actions          = [aws_sns_topic.notifications.arn]
   tags                = var.tags
+
+  # The function exists before its alarm watches it.
+  depends_on = [aws_lambda_function.this, aws_lambda_function.interactions]
 }
 
 # A broken rule (a pattern that no longer matches, a deleted target, a lost permission) is
@@ -204,3 +215,4 @@ resource "aws_cloudwatch_metric_alarm" "no_invocation" {
     }
   }
 }
+

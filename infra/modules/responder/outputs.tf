@@ -87,3 +87,8 @@ output "slack_signing_secret_arn" {
   description = "Put the Slack app's signing secret here (null while slack_interactions is off)."
   value       = one(aws_secretsmanager_secret.slack_signing_secret[*].arn)
 }
+
+output "reminder_role_arn" {
+  description = "The reminder's role (null while enable_reminder is off): give it to ../member-role as reader_principal_arn so the reminder reads quarantines in member accounts."
+  value       = one(aws_iam_role.reminder[*].arn)
+}

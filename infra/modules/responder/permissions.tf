@@ -128,6 +128,7 @@ locals {
       "ecs:ListTasks",
       "ecs:DescribeTasks",
       "kms:VerifyMac",
+      "eks:DescribeCluster",
     ]
   }
 

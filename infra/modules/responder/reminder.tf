@@ -5,10 +5,11 @@
 # containment, no tables. Its role reads records (local.permissions.reminder), verifies
 # their seals and publishes; nothing else.
 #
-# EKS clusters (RESPONDER_REMINDER_CLUSTERS) are not wired here: the role would need an
-# access entry and a read-only ClusterRole (list networkpolicies, get pods) in each
-# cluster. Other accounts are not read either (no member role for it): run
-# `responder list --account … --role …` for those.
+# EKS clusters (reminder_eks_cluster_names) are read through an access entry mapping the
+# role to the group guardduty-responder-reader, which infra/kubernetes/reader-rbac.yaml
+# lets list NetworkPolicies and get pods, nothing else. Other accounts
+# (reminder_accounts) are read through ../member-role's read-only role; the record seals
+# are verified here, with this role and the record key, never in the member account.
 
 locals {
   reminder      = var.enable_reminder ? 1 : 0
@@ -22,7 +23,26 @@ locals {
     detail        = {}
   })
   # Describe and List calls have no resource type; the rest are scoped below.
-  reminder_unscoped = [for a in local.permissions.reminder : a if !contains(["ecs:DescribeTasks", "kms:VerifyMac"], a)]
+  reminder_unscoped = [for a in local.permissions.reminder : a if !contains(["ecs:DescribeTasks", "kms:VerifyMac", "eks:DescribeCluster"], a)]
+  reminder_accounts = length(var.reminder_accounts) > 0 ? var.reminder_accounts : [local.account_id]
+  reminder_members  = [for a in local.reminder_accounts : a if a != local.account_id]
+  reminder_clusters = var.enable_reminder && var.create_eks_access_entries ? toset(var.reminder_eks_cluster_names) : toset([])
+  reminder_cluster_arns = flatten([
+    for a in local.reminder_accounts : [
+      for c in var.reminder_eks_cluster_names : "arn:${local.partition}:eks:*:${a}:cluster/${c}"
+    ]
+  ])
+  reminder_member_roles = [
+    for a in local.reminder_members : "arn:${local.partition}:iam::${a}:role/${var.reminder_member_role_name}"
+  ]
+  # What it reads beyond this account's EC2 and ECS records.
+  reminder_reach_env = {
+    RESPONDER_REMINDER_CLUSTERS = join(",", var.reminder_eks_cluster_names)
+    RESPONDER_REMINDER_ACCOUNTS = join(",", var.reminder_accounts)
+    # The read-only role in the other accounts; none while reminder_accounts names none.
+    RESPONDER_CROSS_ACCOUNT_ROLE        = length(local.reminder_members) > 0 ? var.reminder_member_role_name : ""
+    RESPONDER_CROSS_ACCOUNT_EXTERNAL_ID = var.cross_account_external_id
+  }
 }
 
 resource "aws_iam_role" "reminder" {
@@ -42,13 +62,13 @@ resource "aws_iam_role_policy" "reminder" {
   role = aws_iam_role.reminder[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       { Sid = "ReadRecords", Effect = "Allow", Action = local.reminder_unscoped, Resource = ["*"] },
       {
-        Sid      = "DescribeTasksOfThisAccount"
+        Sid      = "DescribeTasksOfTheReadAccounts"
         Effect   = "Allow"
         Action   = ["ecs:DescribeTasks"]
-        Resource = ["arn:${local.partition}:ecs:*:${local.account_id}:task/*"]
+        Resource = [for a in local.reminder_accounts : "arn:${local.partition}:ecs:*:${a}:task/*"]
       },
       { Sid = "VerifyRecordSeals", Effect = "Allow", Action = ["kms:VerifyMac"], Resource = [aws_kms_key.record_mac.arn] },
       { Sid = "Publish", Effect = "Allow", Action = ["sns:Publish"], Resource = [aws_sns_topic.notifications.arn] },
@@ -62,8 +82,23 @@ resource "aws_iam_role_policy" "reminder" {
         Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.reminder_name}:*"]
       },
       { Sid = "RuntimeXRayTracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = ["*"] },
-    ]
+      ], length(local.reminder_cluster_arns) == 0 ? [] : [
+      { Sid = "FindTheClusters", Effect = "Allow", Action = ["eks:DescribeCluster"], Resource = local.reminder_cluster_arns },
+      ], length(local.reminder_member_roles) == 0 ? [] : [
+      { Sid = "ReadMemberAccounts", Effect = "Allow", Action = ["sts:AssumeRole"], Resource = local.reminder_member_roles },
+    ])
   })
+}
+
+# The reminder's read-only way into this account's clusters (reader-rbac.yaml).
+resource "aws_eks_access_entry" "reminder" {
+  for_each = local.reminder_clusters
+
+  cluster_name      = each.value
+  principal_arn     = aws_iam_role.reminder[0].arn
+  type              = "STANDARD"
+  kubernetes_groups = ["guardduty-responder-reader"]
+  tags              = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "reminder" {
@@ -97,14 +132,14 @@ resource "aws_lambda_function" "reminder" {
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
-    variables = {
+    variables = merge(local.reminder_reach_env, {
       RESPONDER_SNS_TOPIC_ARN          = aws_sns_topic.notifications.arn
       RESPONDER_SLACK_SECRET_ARN       = aws_secretsmanager_secret.slack_webhook.arn
       RESPONDER_RECORD_MAC_KEY_ID      = aws_kms_key.record_mac.arn
       RESPONDER_REMINDER_MIN_AGE_HOURS = tostring(var.reminder_min_age_hours)
       RESPONDER_REMINDER_REGIONS       = join(",", var.reminder_regions)
       RESPONDER_REMINDER_PARTITION     = local.partition
-    }
+    })
   }
 
   logging_config {

@@ -515,3 +515,31 @@ variable "evidence_member_organization" {
   default     = false
   nullable    = false
 }
+
+variable "reminder_eks_cluster_names" {
+  description = "RESPONDER_REMINDER_CLUSTERS: EKS clusters whose quarantines the reminder reads, in each reminder region and account. Each cluster must map the reminder's role to the Kubernetes group guardduty-responder-reader (infra/kubernetes/reader-rbac.yaml); in this account the access entries are created (with create_eks_access_entries). Empty: EKS is not read."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.reminder_eks_cluster_names : can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$", c))])
+    error_message = "reminder_eks_cluster_names must be EKS cluster names."
+  }
+}
+
+variable "reminder_accounts" {
+  description = "RESPONDER_REMINDER_ACCOUNTS: accounts whose quarantines the reminder reads (include this one to keep reading it). Every other account needs the read-only role of ../member-role (reader_principal_arn = this module's reminder_role_arn), named reminder_member_role_name. Empty: this account only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.reminder_accounts : can(regex("^[0-9]{12}$", a))])
+    error_message = "reminder_accounts must be 12-digit account ids."
+  }
+}
+
+variable "reminder_member_role_name" {
+  description = "The read-only role the reminder assumes in the other reminder_accounts (../member-role's reader_role_name)."
+  type        = string
+  default     = "guardduty-responder-reader"
+}

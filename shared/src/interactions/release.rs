@@ -36,14 +36,14 @@ pub async fn release(
             Target::Ec2 { instance_id, .. } => Ec2Executor::from_config(sdk, config)
                 .release(instance_id, execute)
                 .await
-                .map(|r| r.outcomes.iter().map(|o| o.status).collect::<Vec<_>>())
+                .map(|r| (r.outcomes.iter().map(|o| o.status).collect(), vec![]))
                 .map_err(|e| e.to_string()),
             Target::Ecs {
                 cluster, task_arn, ..
             } => EcsExecutor::from_config(sdk, config)
                 .release(cluster, task_arn, execute)
                 .await
-                .map(|r| r.outcomes.iter().map(|o| o.status).collect())
+                .map(|r| (r.outcomes.iter().map(|o| o.status).collect(), vec![]))
                 .map_err(|e| e.to_string()),
             Target::Eks {
                 cluster,
@@ -64,7 +64,10 @@ pub async fn release(
             }
         };
         match result {
-            Ok(s) => statuses.extend(s),
+            Ok((s, n)) => {
+                statuses.extend(s);
+                notes.extend(n.iter().map(|n| crate::sanitize::ascii_line(n, 400)));
+            }
             Err(e) => {
                 statuses.push(Status::Failed);
                 notes.push(crate::sanitize::ascii_line(&e, 400));
@@ -75,38 +78,44 @@ pub async fn release(
 }
 
 /// A pod finding releases that pod. A workload finding (a Deployment…) was contained on the
-/// pods chosen at containment: those its quarantine policies record for this finding.
+/// pods chosen at containment: those its quarantine policies record for this finding, each
+/// released only if its own record names the finding too. A pod that fails is reported and
+/// the others are still released.
 async fn release_eks(
     ex: &EksExecutor,
     req: &Request<'_>,
     workload_type: &str,
     finding: &Finding,
     execute: bool,
-) -> Result<Vec<Status>, String> {
-    let pods = if matches!(workload_type, "pods" | "pod") {
-        vec![req.pod.to_owned()]
-    } else {
-        let id = finding.id.as_raw();
-        if !crate::validate::is_finding_id(id) {
-            return Err("the finding id is not a GuardDuty finding id".into());
-        }
-        let pods = ex
-            .quarantined_pods(req, id)
-            .await
-            .map_err(|e| e.to_string())?;
-        if pods.is_empty() {
-            return Err(format!(
-                "no pod of {}/{} is quarantined for this finding",
-                req.namespace, req.pod
-            ));
-        }
-        pods
-    };
-    let mut statuses = Vec::new();
+) -> Result<(Vec<Status>, Vec<String>), String> {
+    if matches!(workload_type, "pods" | "pod") {
+        let released = ex.release(req, execute).await.map_err(|e| e.to_string())?;
+        return Ok((released.outcomes.iter().map(|o| o.status).collect(), vec![]));
+    }
+    let id = finding.id.as_raw();
+    if !crate::validate::is_finding_id(id) {
+        return Err("the finding id is not a GuardDuty finding id".into());
+    }
+    let pods = ex
+        .quarantined_pods(req, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if pods.is_empty() {
+        return Err(format!(
+            "no pod of {}/{} is quarantined for this finding",
+            req.namespace, req.pod
+        ));
+    }
+    let (mut statuses, mut notes) = (Vec::new(), Vec::new());
     for pod in &pods {
         let one = Request { pod, ..*req };
-        let released = ex.release(&one, execute).await.map_err(|e| e.to_string())?;
-        statuses.extend(released.outcomes.iter().map(|o| o.status));
+        match ex.release_for_finding(&one, id, execute).await {
+            Ok(released) => statuses.extend(released.outcomes.iter().map(|o| o.status)),
+            Err(e) => {
+                statuses.push(Status::Failed);
+                notes.push(e.to_string());
+            }
+        }
     }
-    Ok(statuses)
+    Ok((statuses, notes))
 }

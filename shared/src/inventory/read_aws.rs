@@ -21,6 +21,8 @@ pub const PERMISSIONS: &[&str] = &[
     "ecs:ListTasks",
     "ecs:DescribeTasks",
     "kms:VerifyMac",
+    // The cluster's endpoint and CA, for the EKS reader (read_eks.rs).
+    "eks:DescribeCluster",
 ];
 
 /// Most tasks `DescribeTasks` takes at once.
@@ -43,11 +45,18 @@ fn tag_map<'a>(pairs: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) 
 }
 
 impl AwsReader {
-    pub fn new(sdk: &aws_config::SdkConfig, mac_key: Option<String>) -> AwsReader {
+    /// `sdk` reads the place (an account's region); `home` verifies the seals: the record
+    /// key is the responder's, in its own account and region, so a member account's read-only
+    /// role needs no KMS grant and records in every region are checked with the same key.
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        home: &aws_config::SdkConfig,
+        mac_key: Option<String>,
+    ) -> AwsReader {
         AwsReader {
             ec2: aws_sdk_ec2::Client::new(sdk),
             ecs: aws_sdk_ecs::Client::new(sdk),
-            kms: aws_sdk_kms::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(home),
             mac_key,
         }
     }

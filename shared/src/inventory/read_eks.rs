@@ -1,14 +1,34 @@
 //! The EKS reader: the responder's quarantine NetworkPolicies in a cluster (every
 //! namespace), each with its pod's annotations when the pod still exists. Reads only:
-//! `list networkpolicies` cluster-wide and `get pods` (infra/kubernetes/rbac.yaml).
+//! `list networkpolicies` cluster-wide and `get pods` ([`KUBERNETES_RBAC`]).
 
 use super::Contained;
 use super::records::{self, EksPolicy, Place};
+use crate::actions::eks::permissions::RbacRule;
 use crate::actions::eks::{ClusterClients, FIELD_MANAGER, POD_ANNOTATION};
 use crate::target::is_k8s_name;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ListParams};
+
+/// The Kubernetes group the reminder's access entry maps to (Terraform `reminder.tf`).
+pub const KUBERNETES_GROUP: &str = "guardduty-responder-reader";
+
+/// The reader's Kubernetes calls, shipped as `infra/kubernetes/reader-rbac.yaml`.
+pub const KUBERNETES_RBAC: &[RbacRule] = &[
+    RbacRule {
+        groups: &["networking.k8s.io"],
+        resource: "networkpolicies",
+        verbs: &["list"],
+        names: &[],
+    },
+    RbacRule {
+        groups: &[""],
+        resource: "pods",
+        verbs: &["get"],
+        names: &[],
+    },
+];
 
 /// Objects per list page.
 const PAGE: u32 = 200;

@@ -64,14 +64,16 @@ pub fn validate(scope: &Scope) -> Result<(), String> {
     Ok(())
 }
 
-/// One account and region: EC2, ECS and the clusters given (through `eks`).
+/// One account and region: EC2, ECS and the clusters given (through `eks`); seals are
+/// verified with `home`, the responder's own credentials.
 pub async fn read_place(
     sdk: &SdkConfig,
+    home: &SdkConfig,
     place: &Place,
     scope: &Scope,
     eks: &ClusterClients,
 ) -> Inventory {
-    let aws = AwsReader::new(sdk, scope.mac_key.clone());
+    let aws = AwsReader::new(sdk, home, scope.mac_key.clone());
     let mut inv = Inventory::default();
     let error = |surface: &'static str, cluster: Option<&str>, e: String| ReadError {
         surface,
@@ -136,7 +138,7 @@ pub async fn read_all(
                 now,
             };
             let eks = ClusterClients::new(&sdk);
-            inv.extend(read_place(&sdk, &place, scope, &eks).await);
+            inv.extend(read_place(&sdk, accounts.base(), &place, scope, &eks).await);
         }
     }
     inv.sort();

@@ -188,3 +188,39 @@ run "evidence_bucket_must_be_a_bucket_arn" {
 
   expect_failures = [var.evidence_bucket_arn]
 }
+
+run "the_reader_role_is_trusted_by_the_reminder_only_and_reads_only" {
+  command = plan
+
+  variables {
+    reader_principal_arn = "arn:aws:iam::111122223333:role/guardduty-responder-reminder"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.reader[0].assume_role_policy).Statement[0].Principal.AWS == var.reader_principal_arn
+    error_message = "The reader role must trust the reminder only."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.reader[0].assume_role_policy).Statement[0].Condition.StringEquals["aws:PrincipalOrgID"] == "o-a1b2c3d4e5" && jsondecode(aws_iam_role.reader[0].assume_role_policy).Statement[0].Condition.StringEquals["sts:ExternalId"] == "0123456789abcdef0123"
+    error_message = "The reader's trust must require the organisation and the ExternalId."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.reader[0].policy).Statement : alltrue([
+        for a in s.Action : can(regex("^(ec2|ecs|eks):(Describe|List)", a))
+      ])
+    ])
+    error_message = "The reader role may only describe and list."
+  }
+}
+
+run "no_reader_role_unless_asked" {
+  command = plan
+
+  assert {
+    condition     = length(aws_iam_role.reader) == 0
+    error_message = "The reader role is opt-in."
+  }
+}

@@ -170,7 +170,18 @@ impl EksExecutor {
         req: &release::Request<'_>,
         execute: bool,
     ) -> Result<Released, release::ReleaseError> {
-        release::release(self, req, execute).await
+        release::release(self, req, None, execute).await
+    }
+
+    /// Releases a pod only if its own quarantine record names `finding_id`: the pods a
+    /// workload finding's release finds through `quarantined_pods` are checked again here.
+    pub async fn release_for_finding(
+        &self,
+        req: &release::Request<'_>,
+        finding_id: &str,
+        execute: bool,
+    ) -> Result<Released, release::ReleaseError> {
+        release::release(self, req, Some(finding_id), execute).await
     }
 
     /// The pods in `namespace` quarantined for `finding_id` (from the responder's policies):

@@ -67,7 +67,10 @@ pub const PROTECTED_ANNOTATION: &str = "guardduty-responder/protected";
 /// Namespaces never acted on, whatever the configuration says.
 pub const ALWAYS_PROTECTED: &[&str] = &["kube-system", "amazon-guardduty"];
 
+/// Every quarantine NetworkPolicy's name starts so (the admission policy reserves it).
+pub const POLICY_NAME_PREFIX: &str = "guardduty-responder-quarantine-";
+
 /// The NetworkPolicy isolating the pod with this UID.
 pub fn policy_name(uid: &str) -> String {
-    format!("guardduty-responder-quarantine-{uid}")
+    format!("{POLICY_NAME_PREFIX}{uid}")
 }

@@ -3,6 +3,7 @@
 //! on the pod chosen at containment; a release from the alert, which holds only the
 //! finding, finds that pod here.
 
+use super::super::POLICY_NAME_PREFIX;
 use super::super::k8s::ApiError;
 use super::{
     EksExecutor, FIELD_MANAGER, FINDING_ID_ANNOTATION, POD_ANNOTATION, ReleaseError, Request,
@@ -15,7 +16,8 @@ use kube::api::{Api, ListParams};
 const MAX_PODS: usize = 50;
 
 /// The names of the pods in `namespace` whose quarantine policy records `finding_id`, in
-/// name order, each once. Release itself then checks each pod's own record.
+/// name order, each once, from policies named as the responder names them. Release then
+/// checks that each pod's own record names the finding too.
 /// `req.pod` is not used: the workload's name is not a pod's.
 pub(crate) async fn quarantined_pods(
     ex: &EksExecutor,
@@ -40,6 +42,12 @@ pub(crate) async fn quarantined_pods(
     let mut pods: Vec<String> = listed
         .items
         .iter()
+        .filter(|np| {
+            np.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with(POLICY_NAME_PREFIX))
+        })
         .filter_map(|np| {
             let a = np.metadata.annotations.as_ref()?;
             (a.get(FINDING_ID_ANNOTATION).map(String::as_str) == Some(finding_id))

@@ -109,6 +109,10 @@ pub enum ReleaseError {
         "pod {0}: no quarantine label, recorded labels or quarantine NetworkPolicy found: not quarantined by the responder, or already released"
     )]
     NotQuarantined(String),
+    /// The pod was found through a record naming the finding, but its own record names
+    /// another (or none): nothing was changed.
+    #[error("pod {0} is quarantined for finding {1:?}, not this one: nothing was changed")]
+    OtherFinding(String, Option<String>),
 }
 
 /// Label values Kubernetes accepts; a recorded value that is not one is not restored.
@@ -129,9 +133,12 @@ fn is_label_key(k: &str) -> bool {
         && !k.starts_with("guardduty-responder/")
 }
 
+/// `for_finding`: release only a pod whose own record names this finding (a release from a
+/// finding's alert must not lift another finding's quarantine).
 pub(crate) async fn release(
     ex: &EksExecutor,
     req: &Request<'_>,
+    for_finding: Option<&str>,
     execute: bool,
 ) -> Result<Released, ReleaseError> {
     if !is_cluster_name(req.cluster) {
@@ -231,6 +238,14 @@ pub(crate) async fn release(
                 .and_then(|a| a.get(FINDING_ID_ANNOTATION))
         })
         .cloned();
+    if let Some(expected) = for_finding
+        && finding_id.as_deref() != Some(expected)
+    {
+        return Err(ReleaseError::OtherFinding(
+            format!("{}/{}", req.namespace, req.pod),
+            finding_id,
+        ));
+    }
     let pod_target = format!("{}/{}/{}", req.cluster, req.namespace, req.pod);
     let mut outcomes = Vec::new();
 
