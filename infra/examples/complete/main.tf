@@ -63,6 +63,11 @@ module "responder" {
   evidence_retention_days               = var.evidence_retention_days
   evidence_admin_principal_arns         = var.evidence_admin_principal_arns
   evidence_member_organization          = local.member_evidence
+  slack_interactions                    = var.slack_interactions
+  enable_reminder                       = var.enable_reminder
+  reminder_accounts                     = var.reminder_accounts
+  reminder_eks_cluster_names            = var.reminder_eks_cluster_names
+  reminder_member_role_name             = "${var.cross_account_role_name}-reader"
 }
 
 module "member_role" {
@@ -82,4 +87,8 @@ module "member_role" {
   revocable_role_arns  = var.revocable_role_arns
   evidence_bucket_arn  = local.member_evidence ? module.responder.evidence_bucket_arn : null
   evidence_kms_key_arn = local.member_evidence ? module.responder.evidence_kms_key_arn : null
+  # Slack's buttons act in the member account; the reminder reads its quarantines.
+  interactions_role_arn = module.responder.interactions_role_arn
+  reader_principal_arn  = module.responder.reminder_role_arn
+  reader_role_name      = "${var.cross_account_role_name}-reader"
 }

@@ -32,3 +32,8 @@ output "evidence_bucket_arn" {
   description = "Where the evidence bundles go (docs/evidence.md)."
   value       = module.responder.evidence_bucket_arn
 }
+
+output "slack_interactions_url" {
+  description = "The Slack app's Interactivity Request URL (null while slack_interactions is off)."
+  value       = module.responder.slack_interactions_url
+}

@@ -192,3 +192,31 @@ variable "evidence_from_member_accounts" {
   type        = bool
   default     = true
 }
+
+variable "slack_interactions" {
+  description = "Slack's Contain, Release and Acknowledge buttons (the module's slack_interactions): enabled, approvers, releasers (Slack user or user-group ids)."
+  type = object({
+    enabled   = optional(bool, false)
+    approvers = optional(list(string), [])
+    releasers = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "enable_reminder" {
+  description = "The quarantine reminder: posts quarantines older than a day to SNS and Slack, each with a Release button."
+  type        = bool
+  default     = false
+}
+
+variable "reminder_accounts" {
+  description = "Accounts the reminder reads (this one and the member account); empty: this account only. The member account gets the reminder's read-only role."
+  type        = list(string)
+  default     = []
+}
+
+variable "reminder_eks_cluster_names" {
+  description = "EKS clusters the reminder reads (apply infra/kubernetes/reader-rbac.yaml in each)."
+  type        = list(string)
+  default     = []
+}

@@ -90,5 +90,7 @@ output "slack_signing_secret_arn" {
 
 output "reminder_role_arn" {
   description = "The reminder's role (null while enable_reminder is off): give it to ../member-role as reader_principal_arn so the reminder reads quarantines in member accounts."
-  value       = one(aws_iam_role.reminder[*].arn)
+  # Built from its name, not read from the role: known at plan, so a member module's count
+  # can depend on it in the same apply.
+  value = var.enable_reminder ? "arn:${local.partition}:iam::${local.account_id}:role/${local.reminder_name}" : null
 }
