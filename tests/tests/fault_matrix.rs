@@ -85,19 +85,24 @@ enum World {
     },
 }
 
-/// Clients through the proxy with the matrix's short timeouts.
-async fn via(proxy: &Proxy, region: &str) -> aws_config::SdkConfig {
+/// Clients through the proxy with the matrix's short timeouts (`scale` 1), or longer ones.
+async fn via(proxy: &Proxy, region: &str, scale: u32) -> aws_config::SdkConfig {
     world::sdk_config(&proxy.endpoint(), region)
         .await
         .into_builder()
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT * scale)
+                .operation_timeout(OPERATION_TIMEOUT * scale)
                 .build(),
         )
         .build()
 }
+
+/// Once the fault is cleared, re-delivery and release run with timeouts this many times
+/// longer: they check convergence, and on a loaded machine moto alone can take longer
+/// than the fault classes' short timeouts (seen: a DescribeSnapshots over 2.5 s).
+const CALM: u32 = 8;
 
 async fn build(surface: Surface, region: &str, name: &str) -> (World, ResponsePlan) {
     let mut config = Config::default();
@@ -385,7 +390,7 @@ async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
     let region = surface.region(class);
     let name = format!("fm{}", CELL.fetch_add(1, Ordering::Relaxed));
     let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let sdk = via(&proxy, region).await;
+    let sdk = via(&proxy, region, 1).await;
     let key = world::hmac_key(&Aws::moto(region).await).await;
     let (w, plan) = build(surface, region, &name).await;
     let (service, action) = call.split_once(':').expect("service:action");
@@ -412,7 +417,8 @@ async fn cell(surface: Surface, call: String, class: FaultClass) -> Row {
             if let World::Eks { w, .. } = &w {
                 w.api.clear_faults();
             }
-            converge(surface, &sdk, &key, region, &w, &plan, &r, verdict).await
+            let calm = via(&proxy, region, CALM).await;
+            converge(surface, &calm, &key, region, &w, &plan, &r, verdict).await
         }
         Err(e) => Err(e),
     };
@@ -472,7 +478,7 @@ async fn converge(
 async fn calls(surface: Surface) -> Vec<String> {
     let region = surface.region(FaultClass::ThrottledThenOk);
     let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let sdk = via(&proxy, region).await;
+    let sdk = via(&proxy, region, 1).await;
     let key = world::hmac_key(&Aws::moto(region).await).await;
     let name = format!("fm-clean-{}", CELL.fetch_add(1, Ordering::Relaxed));
     let (w, plan) = build(surface, region, &name).await;
