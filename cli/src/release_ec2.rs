@@ -9,7 +9,6 @@
 use crate::Output;
 use crate::release_write_back::{self, Done};
 use responder::actions::ec2::{Ec2Executor, Released};
-use responder::outcome::Status;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
 
@@ -51,7 +50,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let done = Done {
         finding_id: released.finding_id.as_deref(),
         region: &region,
-        released: format!("EC2 instance {}", released.instance_id),
+        released: format!("EC2 instance {}", released.resource.instance_id),
         executed: released.executed,
         outcomes: &released.outcomes,
     };
@@ -72,7 +71,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             release_write_back::text(&after)
         ),
     }
-    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    let failed = released.any_failed();
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -81,14 +80,14 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 fn text(r: &Released, region: &str) -> String {
-    let p = &r.prior_state;
+    let p = &r.record.prior_state;
     let mut out = String::new();
     if !r.executed {
         out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
     }
     out.push_str(&format!(
         "Release of instance {} in {region}\n",
-        r.instance_id
+        r.resource.instance_id
     ));
     for w in &r.warnings {
         out.push_str(&format!("  WARNING: {}\n", neutralise(w, 600)));

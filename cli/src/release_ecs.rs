@@ -10,7 +10,6 @@ use crate::Output;
 use crate::release_write_back::{self, Done};
 use responder::actions::ecs::{EcsExecutor, Released};
 use responder::options::EcsOptions;
-use responder::outcome::Status;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
 
@@ -50,7 +49,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         region: &region,
         released: format!(
             "ECS task {} (cluster {})",
-            released.task_arn, released.cluster
+            released.resource.task_arn, released.resource.cluster
         ),
         executed: released.executed,
         outcomes: &released.outcomes,
@@ -72,7 +71,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             release_write_back::text(&after)
         ),
     }
-    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    let failed = released.any_failed();
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -87,16 +86,17 @@ fn text(r: &Released, region: &str) -> String {
     }
     out.push_str(&format!(
         "Release of task {} (cluster {}) in {region}\n",
-        r.task_arn, r.cluster
+        r.resource.task_arn, r.resource.cluster
     ));
+    let record = &r.record.record;
     out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
-    for e in &r.record.nacl {
+    for e in &record.nacl {
         out.push_str(&format!(
             "    network ACL {} {} rule #{} DENY {}\n",
             e.acl_id, e.direction, e.rule_number, e.cidr
         ));
     }
-    for t in &r.record.targets {
+    for t in &record.targets {
         out.push_str(&format!(
             "    deregistered {}{} from {}\n",
             t.id,
@@ -104,10 +104,10 @@ fn text(r: &Released, region: &str) -> String {
             t.target_group_arn
         ));
     }
-    for (eni, groups) in &r.record.prior_groups {
+    for (eni, groups) in &record.prior_groups {
         out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
     }
-    if let Some(role) = &r.record.revoked_role {
+    if let Some(role) = &record.revoked_role {
         out.push_str(&format!("    role {role}: older sessions revoked\n"));
     }
     for o in &r.outcomes {

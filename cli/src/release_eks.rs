@@ -7,7 +7,6 @@ use crate::Output;
 use crate::release_write_back::{self, Done};
 use responder::actions::eks::EksExecutor;
 use responder::actions::eks::release::{Released, Request};
-use responder::outcome::Status;
 use responder::playbook::Guardrails;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
@@ -61,7 +60,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         region: &region,
         released: format!(
             "EKS pod {}/{} (cluster {})",
-            released.namespace, released.pod, released.cluster
+            released.resource.namespace, released.resource.pod, released.resource.cluster
         ),
         executed: released.executed,
         outcomes: &released.outcomes,
@@ -78,7 +77,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         }
         Output::Text => print!("{}{}", text(&released), release_write_back::text(&after)),
     }
-    let failed = released.outcomes.iter().any(|o| o.status == Status::Failed);
+    let failed = released.any_failed();
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -93,16 +92,18 @@ fn text(r: &Released) -> String {
     }
     out.push_str(&format!(
         "Release of pod {}/{} in cluster {}{}\n",
-        r.namespace,
-        r.pod,
-        r.cluster,
-        r.node
+        r.resource.namespace,
+        r.resource.pod,
+        r.resource.cluster,
+        r.record
+            .node
             .as_deref()
             .map(|n| format!(" (node {n})"))
             .unwrap_or_default()
     ));
-    if !r.restored_labels.is_empty() {
+    if !r.record.restored_labels.is_empty() {
         let labels: Vec<String> = r
+            .record
             .restored_labels
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

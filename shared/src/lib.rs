@@ -38,6 +38,7 @@ pub mod outcome;
 pub mod pipeline;
 pub mod plan;
 pub mod playbook;
+pub mod release;
 pub mod render;
 #[cfg(feature = "notify")]
 pub mod respond;

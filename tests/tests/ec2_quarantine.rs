@@ -216,7 +216,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     // A dry run reads only and says what it would do.
     let dry = exec.release(&inst.id, false).await.expect("dry run runs");
     assert!(!dry.executed);
-    assert_eq!(dry.prior_state, prior);
+    assert_eq!(dry.record.prior_state, prior);
     for o in &dry.outcomes {
         assert!(
             o.status == Status::Skipped || o.status == Status::AlreadyDone,
@@ -285,7 +285,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     // A second release finds nothing to undo.
     assert!(matches!(
         exec.release(&inst.id, true).await,
-        Err(ReleaseError::NotQuarantined(_))
+        Err(ReleaseError::NotQuarantined { .. })
     ));
 }
 
@@ -555,15 +555,15 @@ async fn release_refuses_an_instance_that_was_never_quarantined() {
     let exec = Ec2Executor::new(&aws.config);
     assert!(matches!(
         exec.release(&inst.id, true).await,
-        Err(ReleaseError::NotQuarantined(_))
+        Err(ReleaseError::NotQuarantined { .. })
     ));
     assert!(matches!(
         exec.release("i-0123456789abcdef0", true).await,
-        Err(ReleaseError::NotFound(..))
+        Err(ReleaseError::NotFound { .. })
     ));
     assert!(matches!(
         exec.release("i-; rm -rf /", true).await,
-        Err(ReleaseError::InvalidInstanceId(_))
+        Err(ReleaseError::Invalid { .. })
     ));
 }
 

@@ -201,7 +201,7 @@ async fn fargate_task_forced_acl_isolation_rerun_and_release_round_trip() {
     );
     assert!(matches!(
         ex.release(&w.cluster, &w.task_arn, true).await,
-        Err(ReleaseError::NotQuarantined(_))
+        Err(ReleaseError::NotQuarantined { .. })
     ));
 }
 

@@ -94,15 +94,15 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
         .release(&w.cluster, &w.task_arn, false)
         .await
         .expect("dry run without the task");
-    assert!(!dry.task_found && !dry.executed);
-    assert_eq!(dry.record.nacl.len(), 2, "{dry:?}");
+    assert!(!dry.record.task_found && !dry.executed);
+    assert_eq!(dry.record.record.nacl.len(), 2, "{dry:?}");
     assert_eq!(denies(&e, &w).await, entries, "a dry run changes nothing");
 
     let released = ex
         .release(&w.cluster, &w.task_arn, true)
         .await
         .expect("release without the task");
-    assert!(!released.task_found);
+    assert!(!released.record.task_found);
     assert_eq!(
         released.finding_id, None,
         "the finding is named on the task only"
@@ -152,7 +152,7 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
     // Nothing is left anywhere: release says the task is not found.
     assert!(matches!(
         ex.release(&w.cluster, &w.task_arn, true).await,
-        Err(ReleaseError::NotFound(..))
+        Err(ReleaseError::NotFound { .. })
     ));
 }
 
@@ -177,7 +177,7 @@ async fn release_with_the_task_known_also_removes_the_acl_record() {
         .release(&w.cluster, &w.task_arn, true)
         .await
         .expect("release");
-    assert!(released.task_found);
+    assert!(released.record.task_found);
     assert_eq!(
         released.finding_id.as_deref(),
         Some(plan.finding_id.as_str())

@@ -310,7 +310,7 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
     // Released twice: nothing left to release.
     assert!(matches!(
         ex.release(&req, true).await,
-        Err(eks::release::ReleaseError::NotQuarantined(_))
+        Err(eks::release::ReleaseError::NotQuarantined { .. })
     ));
 }
 
@@ -485,7 +485,7 @@ async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_no
     assert_eq!(status(eks::ReleaseStep::UncordonNode), Status::Done);
     assert_eq!(status(eks::ReleaseStep::UnprotectNode), Status::Done);
     assert_eq!(
-        released.node.as_deref(),
+        released.record.node.as_deref(),
         Some(w.node.as_str()),
         "node read from the policy"
     );

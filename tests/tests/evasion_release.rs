@@ -91,7 +91,7 @@ async fn world_state(
 
 fn refused(r: Result<responder::actions::ec2::Released, ReleaseError>, why: &str) {
     match r {
-        Err(ReleaseError::Refused(_, reasons)) => {
+        Err(ReleaseError::Refused { reasons, .. }) => {
             assert!(
                 reasons.iter().any(|m| m.contains(why)),
                 "{why:?} not in {reasons:?}"

@@ -96,7 +96,7 @@ async fn tag_task(e: &EcsAws, arn: &str, key: &str, value: &str) {
 
 fn refused(r: Result<responder::actions::ecs::Released, ReleaseError>, why: &str) {
     match r {
-        Err(ReleaseError::Refused(_, reasons)) => {
+        Err(ReleaseError::Refused { reasons, .. }) => {
             assert!(
                 reasons.iter().any(|m| m.contains(why)),
                 "{why:?} not in {reasons:?}"

@@ -1,11 +1,21 @@
 //! Least privilege in the cluster, checked both ways as `iam_policies.rs` does for IAM: the
 //! ClusterRole shipped in `infra/kubernetes/rbac.yaml` grants exactly the rules the EKS
-//! executor declares (`KUBERNETES_RBAC`), bound to the group its access entry maps to, and
-//! the admission policy narrowing it is bound to that same group.
+//! units declare in the action catalog (`KUBERNETES_RBAC`, their union), bound to the group
+//! its access entry maps to, and the admission policy narrowing it is bound to that same
+//! group. And what is declared is what is called: each EKS unit, run alone against the
+//! local API server, and release, make only calls their rules allow.
 
 use integration_tests::admission::{find, manifests};
+use integration_tests::eks_world::{self, EksWorld, REGION, eks_world};
+use integration_tests::world;
+use responder::action_catalog::{self, release_kubernetes_rbac, unit_rbac};
 use responder::actions::eks::KUBERNETES_RBAC;
 use responder::actions::eks::permissions::KUBERNETES_GROUP;
+use responder::actions::eks::release::Request as ReleaseRequest;
+use responder::execute::Executor;
+use responder::outcome::Status;
+use responder::plan::ActionKind;
+use responder::playbook::Guardrails;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -61,10 +71,11 @@ fn shipped() -> BTreeSet<Grant> {
         .collect()
 }
 
+/// The units' rules (`action_catalog`), each grant on any object name.
 fn declared() -> BTreeSet<Grant> {
     KUBERNETES_RBAC
         .iter()
-        .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, r.names))
+        .flat_map(|g| expand(&[g.group], &[g.resource], &[g.verb], &[]))
         .collect()
 }
 
@@ -172,7 +183,7 @@ fn the_reader_role_grants_exactly_the_inventory_reads() {
         .collect();
     let declared: BTreeSet<Grant> = read_eks::KUBERNETES_RBAC
         .iter()
-        .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, r.names))
+        .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, &[]))
         .collect();
     assert_eq!(shipped, declared);
     assert!(
@@ -199,4 +210,88 @@ fn the_reader_role_grants_exactly_the_inventory_reads() {
         "the reminder's access entry maps its role to {}",
         read_eks::KUBERNETES_GROUP
     );
+}
+
+/// The calls the local API server saw since the last clear, as RBAC names them
+/// (`patch pods`), each once.
+fn calls(w: &EksWorld) -> BTreeSet<String> {
+    let calls: BTreeSet<String> = w.api.requests().iter().filter_map(|r| r.call()).collect();
+    w.api.clear_requests();
+    calls
+}
+
+fn allowed(grants: impl IntoIterator<Item = action_catalog::Grant>) -> BTreeSet<String> {
+    grants.into_iter().map(|g| g.call()).collect()
+}
+
+/// Each EKS unit of a workload plan, run alone on its own pod (after the units before it),
+/// calls nothing its unit does not declare (beyond the pod look-up every containment makes): a step that starts calling
+/// something new fails here until its unit, and so the ClusterRole, says so. Then release
+/// calls nothing the units' release rules do not declare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_eks_unit_calls_only_what_it_declares() {
+    let w = eks_world(true).await;
+    let ex = w.executor(&Guardrails::default());
+    let full = {
+        let cid = eks_world::container_id();
+        eks_world::plan(&w.finding(&world::unique_finding_id(), "a", "web", "deployments", &cid))
+    };
+    let kinds: Vec<ActionKind> = full.actions.iter().map(|a| a.kind).collect();
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    for (i, kind) in kinds.iter().enumerate() {
+        let (ns, cid) = (format!("unit{i}"), eks_world::container_id());
+        w.deployment_pod(&ns, "web", "x2x9k", &cid);
+        let fid = world::unique_finding_id();
+        let planned = eks_world::plan(&w.finding(&fid, &ns, "web", "deployments", &cid));
+        // The units before it first, so it acts on the pod as it finds it in a whole run.
+        let mut before = planned.clone();
+        before.actions.retain(|a| kinds[..i].contains(&a.kind));
+        if !before.actions.is_empty() {
+            ex.execute(&before).await;
+        }
+        let mut plan = planned;
+        plan.actions.retain(|a| a.kind == *kind);
+        calls(&w);
+        let outcomes = ex.execute(&plan).await;
+        assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+        // Done, so the calls are those of the unit doing its work, not of an early exit.
+        assert_eq!(outcomes[0].status, Status::Done, "{outcomes:?}");
+        let (made, allowed) = (calls(&w), allowed(unit_rbac(*kind)));
+        let undeclared: Vec<_> = made.difference(&allowed).collect();
+        assert!(
+            undeclared.is_empty(),
+            "{}: calls {undeclared:?}, not in its unit's rules {allowed:?}",
+            kind.name()
+        );
+    }
+
+    // The whole plan on one more pod, then its release.
+    let (ns, cid) = ("whole", eks_world::container_id());
+    let pod = w.deployment_pod(ns, "web", "x2x9k", &cid);
+    let fid = world::unique_finding_id();
+    let plan = eks_world::plan(&w.finding(&fid, ns, "web", "deployments", &cid));
+    let outcomes = ex.execute(&plan).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o.status, Status::Done | Status::AlreadyDone)),
+        "{outcomes:?}"
+    );
+    calls(&w);
+    let req = ReleaseRequest {
+        region: REGION,
+        partition: "aws",
+        cluster: &w.cluster,
+        namespace: ns,
+        pod: pod["metadata"]["name"].as_str().expect("pod name"),
+    };
+    let released = ex.release(&req, true).await.expect("release");
+    assert!(!released.any_failed(), "{released:?}");
+    let (made, allowed) = (calls(&w), allowed(release_kubernetes_rbac()));
+    let undeclared: Vec<_> = made.difference(&allowed).collect();
+    assert!(
+        undeclared.is_empty(),
+        "release calls {undeclared:?}, not in the release rules {allowed:?}"
+    );
+    assert!(made.contains("delete networkpolicies"), "{made:?}");
 }

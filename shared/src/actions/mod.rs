@@ -17,3 +17,5 @@ pub mod tags;
 
 #[cfg(all(test, feature = "ecs", feature = "eks"))]
 mod catalog_tests;
+#[cfg(all(test, feature = "ecs", feature = "eks"))]
+mod release_json_tests;

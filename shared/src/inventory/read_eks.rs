@@ -4,7 +4,7 @@
 
 use super::Contained;
 use super::records::{self, EksPolicy, Place};
-use crate::actions::eks::permissions::RbacRule;
+use crate::action_catalog::{RbacRule, rule};
 use crate::actions::eks::{ClusterClients, FIELD_MANAGER, POD_ANNOTATION};
 use crate::target::is_k8s_name;
 use k8s_openapi::api::core::v1::Pod;
@@ -16,18 +16,8 @@ pub const KUBERNETES_GROUP: &str = "guardduty-responder-reader";
 
 /// The reader's Kubernetes calls, shipped as `infra/kubernetes/reader-rbac.yaml`.
 pub const KUBERNETES_RBAC: &[RbacRule] = &[
-    RbacRule {
-        groups: &["networking.k8s.io"],
-        resource: "networkpolicies",
-        verbs: &["list"],
-        names: &[],
-    },
-    RbacRule {
-        groups: &[""],
-        resource: "pods",
-        verbs: &["get"],
-        names: &[],
-    },
+    rule(&["networking.k8s.io"], "networkpolicies", &["list"]),
+    rule(&[""], "pods", &["get"]),
 ];
 
 /// Objects per list page.

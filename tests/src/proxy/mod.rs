@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -19,54 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
+mod fault;
+mod upstream;
 mod wire;
+
+pub use fault::Fault;
+use upstream::{forward, truncated};
 use wire::*;
-
-/// Answer `action` with an error instead of forwarding it.
-#[derive(Debug, Clone)]
-pub struct Fault {
-    /// The AWS action, e.g. `ModifyInstanceAttribute`, or `<service>:<action>` (the
-    /// SigV4 signing name, e.g. `ecs:TagResource`) where several services share a name.
-    pub action: String,
-    pub status: u16,
-    /// The error code, e.g. `UnauthorizedOperation`, `AccessDenied`, `Throttling`.
-    pub code: String,
-    /// How many calls to fail; `None` fails every call.
-    pub times: Option<usize>,
-    /// Answer with this body instead of an error document built from `code`.
-    pub body: Option<String>,
-    /// How many matching calls to forward before failing (e.g. 1: fail from the second).
-    pub skip: usize,
-    /// Forward the call, then answer only after this long (the client's timeout fires
-    /// while AWS has already acted).
-    pub late: Option<Duration>,
-    /// Forward the call, then answer with only the first half of AWS's body.
-    pub truncate: bool,
-}
-
-impl Fault {
-    /// An error answer for `action` (the call is not forwarded).
-    pub fn error(action: &str, status: u16, code: &str, times: Option<usize>) -> Fault {
-        Fault {
-            action: action.into(),
-            status,
-            code: code.into(),
-            times,
-            body: None,
-            skip: 0,
-            late: None,
-            truncate: false,
-        }
-    }
-}
-
-impl Fault {
-    fn matches(&self, service: &str, action: &str) -> bool {
-        !action.is_empty()
-            && (self.action == action || self.action.split_once(':') == Some((service, action)))
-            && self.times != Some(0)
-    }
-}
 
 /// One call that went through the proxy.
 #[derive(Debug, Clone)]
@@ -308,76 +267,6 @@ async fn handle(
         body: text,
     });
     Ok(response)
-}
-
-/// The response with only the first half of its body.
-async fn truncated(r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
-    let (parts, body) = r.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let half = bytes.slice(..bytes.len() / 2);
-    let mut out = Response::builder().status(parts.status);
-    for (k, v) in &parts.headers {
-        if k != hyper::header::CONTENT_LENGTH {
-            out = out.header(k, v);
-        }
-    }
-    out.body(Full::new(half)).unwrap_or_default()
-}
-
-async fn forward(
-    parts: hyper::http::request::Parts,
-    body: Bytes,
-    client: &Client<HttpConnector, Full<Bytes>>,
-    upstream: &str,
-) -> Response<Full<Bytes>> {
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let mut builder = Request::builder()
-        .method(parts.method)
-        .uri(format!("{upstream}{path}"));
-    for (k, v) in &parts.headers {
-        if k != hyper::header::CONNECTION {
-            builder = builder.header(k, v);
-        }
-    }
-    let bad_gateway = |e: String| {
-        Response::builder()
-            .status(StatusCode::BAD_GATEWAY)
-            .body(Full::new(Bytes::from(e)))
-            .unwrap_or_default()
-    };
-    let req = match builder.body(Full::new(body)) {
-        Ok(r) => r,
-        Err(e) => return bad_gateway(e.to_string()),
-    };
-    match client.request(req).await {
-        Err(e) => bad_gateway(e.to_string()),
-        Ok(resp) => {
-            let (parts, body) = resp.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let mut out = Response::builder().status(parts.status);
-            for (k, v) in &parts.headers {
-                if k != hyper::header::CONNECTION
-                    && k != hyper::header::TRANSFER_ENCODING
-                    && k != hyper::header::CONTENT_LENGTH
-                {
-                    out = out.header(k, v);
-                }
-            }
-            out.body(Full::new(bytes)).unwrap_or_default()
-        }
-    }
 }
 
 /// The longest chain of calls where each starts after the previous one ended: the number

@@ -3,6 +3,7 @@
 
 use super::k8s::ApiError;
 use super::pod::PodView;
+use super::step;
 use super::{Ctx, FIELD_MANAGER, Step};
 use crate::outcome::Status;
 use crate::sanitize::ascii_line;
@@ -61,21 +62,21 @@ pub(crate) async fn record(ctx: &Ctx<'_>, p: &PodView) -> Step {
         "count": 1,
     })) {
         Ok(e) => e,
-        Err(e) => return Step::new(target, Status::Failed, format!("building the event: {e}")),
+        Err(e) => return step::on(target, Status::Failed, format!("building the event: {e}")),
     };
     let api: Api<Event> = Api::namespaced(ctx.client.clone(), &p.namespace);
     match api.create(&PostParams::default(), &event).await {
-        Ok(_) => Step::new(
+        Ok(_) => step::on(
             target,
             Status::Done,
             format!("recorded Warning event {REASON} on the pod"),
         ),
-        Err(e) if super::k8s::code(&e) == Some(409) => Step::new(
+        Err(e) if super::k8s::code(&e) == Some(409) => step::on(
             target,
             Status::AlreadyDone,
             format!("event {REASON} for this finding already recorded"),
         ),
-        Err(e) => Step::new(
+        Err(e) => step::on(
             target,
             Status::Failed,
             ApiError::new(&e, "create", "events").to_string(),

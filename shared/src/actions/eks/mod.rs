@@ -54,6 +54,7 @@ pub use vocabulary::*;
 
 use crate::execute::Executor;
 use crate::options::EksOptions;
+use crate::outcome::Step;
 use crate::outcome::{Outcome, Status};
 use crate::plan::{ActionKind, ResponsePlan};
 use crate::playbook::Guardrails;
@@ -62,7 +63,6 @@ use aws_config::SdkConfig;
 use pod::PodView;
 use std::future::Future;
 use std::sync::Arc;
-pub(crate) use step::Step;
 
 /// Carries out the `Eks*` actions of a plan. Build it once (at Lambda cold start) so its
 /// per-cluster clients and tokens are reused by warm invocations.
@@ -206,12 +206,7 @@ impl EksExecutor {
                 |t| self.refusal(t),
                 |r| async move {
                     let (steps, bundles) = self.contain(plan, r.detail, &r.kinds).await;
-                    let steps = r
-                        .kinds
-                        .iter()
-                        .zip(steps)
-                        .map(|(k, s)| (*k, s.into_step()))
-                        .collect();
+                    let steps = r.kinds.iter().zip(steps).map(|(k, s)| (*k, s)).collect();
                     super::fan_out::Contained { steps, bundles }
                 },
             )
@@ -248,7 +243,7 @@ impl EksExecutor {
         let everywhere = |status: Status, detail: String| -> (Vec<Step>, Vec<Outcome>) {
             let steps = kinds
                 .iter()
-                .map(|_| Step::new(target.to_string(), status, detail.clone()))
+                .map(|_| step::on(target.to_string(), status, detail.clone()))
                 .collect();
             (steps, vec![])
         };
@@ -343,15 +338,13 @@ impl EksExecutor {
                             ActionKind::EksRemoveServiceLabels => pod::remove_labels(ctx, p).await,
                             ActionKind::EksRecordEvent => event::record(ctx, p).await,
                             ActionKind::EksRevokeRoleSessions => revoke::revoke(ctx, p).await,
-                            _ => {
-                                Step::new(p.display(cluster), Status::Skipped, "not an EKS action")
-                            }
+                            _ => step::on(p.display(cluster), Status::Skipped, "not an EKS action"),
                         };
                         per_pod.push((vec![p.name.clone()], s));
                     }
                 }
             }
-            let mut step = Step::merge(per_pod);
+            let mut step = step::merge(per_pod);
             if !exempt.is_empty() {
                 step.detail.push_str(&format!(
                     " (left alone, exempt by {label}=true: {})",

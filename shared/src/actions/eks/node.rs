@@ -4,6 +4,7 @@
 
 use super::k8s::ApiError;
 use super::pod::PodView;
+use super::step;
 use super::{
     CORDONED_ANNOTATION, Ctx, FINDING_ID_ANNOTATION, PROTECTED_ANNOTATION, Step,
     UNDER_INVESTIGATION_LABEL,
@@ -83,7 +84,7 @@ fn is_fargate(node: &str) -> bool {
 /// the cordoning, so release does not uncordon a node somebody else cordoned.
 pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes) -> Step {
     let Some(node) = node else {
-        return Step::new(
+        return step::on(
             ctx.target.to_string(),
             Status::Skipped,
             "the pod is not scheduled on a node",
@@ -91,7 +92,7 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
     };
     let target = format!("{}/node/{node}", ctx.cluster);
     if is_fargate(node) {
-        return Step::new(
+        return step::on(
             target,
             Status::Skipped,
             "a Fargate node runs only this pod: nothing to cordon",
@@ -100,9 +101,9 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
     let api: Api<Node> = Api::all(ctx.client.clone());
     let current = match api.get_opt(node).await {
         Ok(Some(n)) => n,
-        Ok(None) => return Step::new(target, Status::Skipped, format!("node {node} is gone")),
+        Ok(None) => return step::on(target, Status::Skipped, format!("node {node} is gone")),
         Err(e) => {
-            return Step::new(
+            return step::on(
                 target,
                 Status::Failed,
                 ApiError::new(&e, "get", "nodes").to_string(),
@@ -116,7 +117,7 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
     let labels = current.metadata.labels.clone().unwrap_or_default();
     let labelled = labels.get(UNDER_INVESTIGATION_LABEL).map(String::as_str) == Some("true");
     if was_cordoned && labelled {
-        return Step::new(
+        return step::on(
             target,
             Status::AlreadyDone,
             format!("node {node} is already cordoned and labelled"),
@@ -144,7 +145,7 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
         .patch(node, &PatchParams::default(), &Patch::Strategic(&patch))
         .await
     {
-        Ok(_) if was_cordoned => Step::new(
+        Ok(_) if was_cordoned => step::on(
             target,
             Status::Done,
             format!(
@@ -152,7 +153,7 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
                 super::DO_NOT_DISRUPT
             ),
         ),
-        Ok(_) => Step::new(
+        Ok(_) => step::on(
             target,
             Status::Done,
             format!(
@@ -161,9 +162,9 @@ pub(crate) async fn cordon(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes)
             ),
         ),
         Err(e) if e_code(&e) == Some(404) => {
-            Step::new(target, Status::Skipped, format!("node {node} is gone"))
+            step::on(target, Status::Skipped, format!("node {node} is gone"))
         }
-        Err(e) => Step::new(
+        Err(e) => step::on(
             target,
             Status::Failed,
             ApiError::new(&e, "patch", "nodes").to_string(),
@@ -196,7 +197,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
         (Some(n), None) if !is_fargate(n) => match instance_of(ctx.client, n).await {
             Ok(i) => i,
             Err(e) => {
-                return Step::new(
+                return step::on(
                     format!("{}/node/{n}", ctx.cluster),
                     Status::Failed,
                     e.to_string(),
@@ -207,7 +208,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
     }
     .or_else(|| if node.is_none() { from_finding } else { None });
     let Some(instance) = instance else {
-        return Step::new(
+        return step::on(
             ctx.target.to_string(),
             Status::Skipped,
             match node {
@@ -232,7 +233,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
             .build(),
     );
     let aws_err = |what: &str, e: String| {
-        Step::new(
+        step::on(
             instance.clone(),
             Status::Failed,
             format!("{what}: {}", neutralise(&e, 400)),
@@ -328,15 +329,15 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
     }
     let detail = format!("instance {instance}: {}", notes.join(", "));
     if !failed.is_empty() {
-        Step::new(
+        step::on(
             instance,
             Status::Failed,
             format!("{detail}; FAILED: {}", failed.join("; ")),
         )
     } else if changed.is_empty() {
-        Step::new(instance, Status::AlreadyDone, detail)
+        step::on(instance, Status::AlreadyDone, detail)
     } else {
-        Step::new(instance, Status::Done, detail)
+        step::on(instance, Status::Done, detail)
     }
 }
 

@@ -22,61 +22,13 @@ pub const CONDITIONS: &[crate::actions::iam_conditions::Conditioned] =
 /// to it.
 pub const KUBERNETES_GROUP: &str = "guardduty-responder";
 
-/// One RBAC rule: API groups, resource, verbs and, when not empty, the only object names
-/// it applies to (`resourceNames`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RbacRule {
-    pub groups: &'static [&'static str],
-    pub resource: &'static str,
-    pub verbs: &'static [&'static str],
-    pub names: &'static [&'static str],
-}
-
-const fn rule(
-    groups: &'static [&'static str],
-    resource: &'static str,
-    verbs: &'static [&'static str],
-) -> RbacRule {
-    RbacRule {
-        groups,
-        resource,
-        verbs,
-        names: &[],
-    }
-}
+pub use crate::action_catalog::{Grant, RbacRule};
 
 /// Kubernetes RBAC of [`KUBERNETES_GROUP`], shipped as `infra/kubernetes/rbac.yaml`.
-/// Cluster-wide (a ClusterRole): the pod can be in any namespace. The writes are as wide
-/// as RBAC can express (it cannot limit a patch to some fields or names not known in
-/// advance); `infra/kubernetes/admission-policy.yaml` narrows them to what the actions do.
-pub const KUBERNETES_RBAC: &[RbacRule] = &[
-    // Resolve the pod (get, list in its namespace), label it and remove its labels
-    // (patch), re-read it before reporting the policy step done.
-    rule(&[""], "pods", &["get", "list", "patch"]),
-    // Read before writing; server-side apply is a patch, and a create when it is absent;
-    // list the namespace's policies to find those still admitting traffic (reach.rs).
-    rule(
-        &["networking.k8s.io"],
-        "networkpolicies",
-        &["get", "list", "create", "patch"],
-    ),
-    // eks.revoke_role_sessions: the pod's ServiceAccount (its IRSA role annotation).
-    rule(&[""], "serviceaccounts", &["get"]),
-    // Read the node and its providerID; cordon, label and annotate it.
-    rule(&[""], "nodes", &["get", "patch"]),
-    rule(&["", "events.k8s.io"], "events", &["create"]),
-    // The evidence bundle (bundle.rs), read-only: the pod's Events, each container's logs
-    // (current and previous instance), its owner chain (owners.rs). The DaemonSet read
-    // also finds the policy engine's (policy.rs, ENGINE_DAEMONSETS), once by name only.
-    rule(&[""], "events", &["list"]),
-    rule(&[""], "pods/log", &["get"]),
-    rule(&["apps"], "replicasets", &["get"]),
-    rule(&["apps"], "deployments", &["get"]),
-    rule(&["apps"], "statefulsets", &["get"]),
-    rule(&["apps"], "daemonsets", &["get"]),
-    rule(&["batch"], "jobs", &["get"]),
-    rule(&["batch"], "cronjobs", &["get"]),
-];
+/// Derived from the action catalog: each EKS unit names the rules it needs (and the
+/// evidence unit the bundle's reads); see [`crate::action_catalog::kubernetes_rbac`].
+pub static KUBERNETES_RBAC: std::sync::LazyLock<std::collections::BTreeSet<Grant>> =
+    std::sync::LazyLock::new(crate::action_catalog::kubernetes_rbac);
 
 /// What a human additionally needs for `responder release eks` (IAM), besides
 /// `eks:DescribeCluster` and the `autoscaling:DescribeAutoScalingInstances`,
@@ -88,19 +40,11 @@ pub const RELEASE_PERMISSIONS: &[&str] = &[
     "iam:DeleteRolePolicy",
 ];
 
-/// Kubernetes RBAC for release (a human's group, not the responder's).
-pub const RELEASE_KUBERNETES_RBAC: &[RbacRule] = &[
-    // Find the pod, restore its labels, check no other quarantined pod is on the node.
-    rule(&[""], "pods", &["get", "list", "patch"]),
-    // Find the policy when the pod is gone (list), delete it.
-    rule(
-        &["networking.k8s.io"],
-        "networkpolicies",
-        &["get", "list", "delete"],
-    ),
-    // Uncordon, remove the label and annotations.
-    rule(&[""], "nodes", &["get", "patch"]),
-];
+/// Kubernetes RBAC for release (a human's group, not the responder's). Derived from the
+/// action catalog: the units' release rules; see
+/// [`crate::action_catalog::release_kubernetes_rbac`].
+pub static RELEASE_KUBERNETES_RBAC: std::sync::LazyLock<std::collections::BTreeSet<Grant>> =
+    std::sync::LazyLock::new(crate::action_catalog::release_kubernetes_rbac);
 
 #[cfg(test)]
 mod tests {
@@ -125,24 +69,7 @@ mod tests {
                 "{p}"
             );
         }
-        for r in KUBERNETES_RBAC.iter().chain(RELEASE_KUBERNETES_RBAC) {
-            assert!(!r.resource.contains('*') && !r.verbs.is_empty() && !r.groups.is_empty());
-            // The one subresource is the logs, read-only (never pods/exec, nodes/proxy…).
-            assert!(
-                !r.resource.contains('/') || (r.resource == "pods/log" && r.verbs == ["get"]),
-                "{r:?}"
-            );
-            for v in r.verbs {
-                assert!(
-                    [
-                        "get", "list", "watch", "create", "patch", "update", "delete"
-                    ]
-                    .contains(v),
-                    "{v}"
-                );
-            }
-        }
         // Containment never deletes anything in the cluster.
-        assert!(KUBERNETES_RBAC.iter().all(|r| !r.verbs.contains(&"delete")));
+        assert!(KUBERNETES_RBAC.iter().all(|g| g.verb != "delete"));
     }
 }

@@ -2,6 +2,7 @@
 //! removing the labels that select it into Services and controllers.
 
 use super::k8s::ApiError;
+use super::step;
 use super::{
     Ctx, FINDING_ID_ANNOTATION, FINDING_TYPE_ANNOTATION, PRIOR_LABELS_ANNOTATION, QUARANTINE_LABEL,
     QUARANTINED_AT_ANNOTATION, Step, node,
@@ -231,7 +232,7 @@ fn annotation_value(v: &str) -> String {
 pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let target = p.display(ctx.cluster);
     if p.uid.is_empty() {
-        return Step::new(
+        return step::on(
             target,
             Status::Failed,
             "the API server returned the pod without a UID",
@@ -243,7 +244,7 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
             .get(FINDING_ID_ANNOTATION)
             .map(|f| format!(" (finding {})", ascii_line(f, 80)))
             .unwrap_or_default();
-        return Step::new(
+        return step::on(
             target,
             Status::AlreadyDone,
             format!("already labelled {QUARANTINE_LABEL}={}{by}", p.uid),
@@ -267,7 +268,7 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
         .patch(&p.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
     {
-        Ok(_) => Step::new(
+        Ok(_) => step::on(
             target,
             Status::Done,
             format!(
@@ -283,13 +284,13 @@ pub(crate) async fn label(ctx: &Ctx<'_>, p: &PodView) -> Step {
 
 pub(crate) fn gone_or_failed(target: String, e: ApiError) -> Step {
     if e.is(404) {
-        Step::new(
+        step::on(
             target,
             Status::Skipped,
             "the pod is gone (deleted meanwhile)",
         )
     } else {
-        Step::new(target, Status::Failed, e.to_string())
+        step::on(target, Status::Failed, e.to_string())
     }
 }
 
@@ -326,7 +327,7 @@ pub(crate) async fn remove_labels(ctx: &Ctx<'_>, p: &PodView) -> Step {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if removing.is_empty() {
-            return Step::new(
+            return step::on(
                 target,
                 Status::AlreadyDone,
                 "the pod carries no label but the quarantine label",
@@ -357,7 +358,7 @@ pub(crate) async fn remove_labels(ctx: &Ctx<'_>, p: &PodView) -> Step {
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                return Step::new(
+                return step::on(
                     target,
                     Status::Done,
                     format!(
@@ -371,7 +372,7 @@ pub(crate) async fn remove_labels(ctx: &Ctx<'_>, p: &PodView) -> Step {
             Err(e) => return gone_or_failed(target, ApiError::new(&e, "patch", "pods")),
         }
     }
-    Step::new(
+    step::on(
         target,
         Status::Failed,
         "the pod's labels kept changing (409 Conflict three times)",

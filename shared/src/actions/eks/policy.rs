@@ -2,6 +2,7 @@
 
 use super::k8s::ApiError;
 use super::pod::PodView;
+use super::step;
 use super::{
     Ctx, FIELD_MANAGER, FINDING_ID_ANNOTATION, NODE_ANNOTATION, POD_ANNOTATION, QUARANTINE_LABEL,
     Step, policy_name,
@@ -83,7 +84,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let name = policy_name(&p.uid);
     let target = format!("{}/{}/networkpolicy/{name}", ctx.cluster, p.namespace);
     if p.uid.is_empty() {
-        return Step::new(target, Status::Failed, "the pod has no UID to select on");
+        return step::on(target, Status::Failed, "the pod has no UID to select on");
     }
     let api: Api<NetworkPolicy> = Api::namespaced(ctx.client.clone(), &p.namespace);
     let engine = if p
@@ -99,7 +100,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let existing = match api.get_opt(&name).await {
         Ok(e) => e,
         Err(e) => {
-            return Step::new(
+            return step::on(
                 target,
                 Status::Failed,
                 ApiError::new(&e, "get", "networkpolicies").to_string(),
@@ -109,7 +110,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     if let Some(existing) = &existing
         && is_deny_all_for(existing, &p.uid)
     {
-        return Step::new(
+        return step::on(
             target,
             Status::AlreadyDone,
             format!(
@@ -127,7 +128,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
     );
     let params = PatchParams::apply(FIELD_MANAGER).force();
     match api.patch(&name, &params, &Patch::Apply(&desired)).await {
-        Ok(applied) if !is_deny_all_for(&applied, &p.uid) => Step::new(
+        Ok(applied) if !is_deny_all_for(&applied, &p.uid) => step::on(
             target,
             Status::Failed,
             format!(
@@ -140,7 +141,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
             } else {
                 "applied"
             };
-            Step::new(
+            step::on(
                 target,
                 Status::Done,
                 format!(
@@ -151,7 +152,7 @@ pub(crate) async fn apply(ctx: &Ctx<'_>, p: &PodView) -> Step {
             )
             .with_evidence(json!({ "policy": name, "engine": engine.name(), "replaced": existing.map(|e| e.spec) }))
         }
-        Err(e) => Step::new(
+        Err(e) => step::on(
             target,
             Status::Failed,
             ApiError::new(&e, "patch (server-side apply)", "networkpolicies").to_string(),

@@ -6,6 +6,7 @@
 
 use super::k8s::ApiError;
 use super::pod::PodView;
+use super::step;
 use super::{Ctx, REVOKED_ROLES_ANNOTATION, Step, policy_name};
 use crate::actions::ec2::observe::api_error;
 use crate::actions::revocation::{
@@ -24,7 +25,7 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let target = p.display(ctx.cluster);
     let patterns = &ctx.executor.revocable_role_arns;
     if patterns.is_empty() {
-        return Step::new(target, Status::Skipped, REVOCATION_OFF);
+        return step::on(target, Status::Skipped, REVOCATION_OFF);
     }
     let sa = p.service_account.as_deref().unwrap_or("default");
     let (irsa, pod_identity) = futures::join!(
@@ -64,7 +65,7 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, p: &PodView) -> Step {
                 "ServiceAccount {sa} has no IAM role (IRSA or Pod Identity)"
             ));
         }
-        return Step::new(target, status, all.join("; "));
+        return step::on(target, status, all.join("; "));
     }
     let recorded = record(ctx, p, &roles).await;
     let mut steps = Vec::with_capacity(roles.len());
@@ -79,7 +80,7 @@ pub(crate) async fn revoke(ctx: &Ctx<'_>, p: &PodView) -> Step {
     let mut details: Vec<String> = steps.into_iter().map(|s| s.detail).collect();
     details.extend(failures);
     details.extend(notes);
-    Step::new(target, status, details.join("; "))
+    step::on(target, status, details.join("; "))
 }
 
 /// Roles found for a ServiceAccount, and why others were not taken.

@@ -11,7 +11,10 @@ pub(super) async fn check_record(
     prior: &PriorState,
     member: &Result<Option<AsgMember>, String>,
 ) -> Result<Vec<String>, ReleaseError> {
-    let refused = |why: Vec<String>| ReleaseError::Refused(view.id.clone(), why);
+    let refused = |reasons: Vec<String>| ReleaseError::Refused {
+        resource: instance(&view.id),
+        reasons,
+    };
     let message = record_mac::instance_message(view);
     let mac = view.tags.get(MAC_KEY).map(String::as_str);
     let (verdict, facts) = futures::join!(

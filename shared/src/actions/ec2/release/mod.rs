@@ -5,11 +5,12 @@
 
 use super::Clients;
 use super::observe::{self, AsgMember, Described, InstanceView, api_error};
-use super::prior_state::{EipAssociation, PriorState, PriorStateError, is_quarantine_key};
+use super::prior_state::{EipAssociation, PriorState, is_quarantine_key};
 use super::record_mac::{self, MAC_KEY};
 use super::release_checks::{self, LiveFacts};
 use crate::actions::tags::REVOKED_ROLE_KEY;
 use crate::outcome::Status;
+use crate::release::Resource;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, EbsInstanceBlockDeviceSpecification, InstanceAttributeName,
     InstanceBlockDeviceMappingSpecification, Tag,
@@ -63,39 +64,28 @@ crate::action::serialize_by_name!(ReleaseStep);
 
 pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
-/// What release did (or, when `executed` is false, would do), with the recorded state it
-/// restores (for the operator to check).
+/// The instance released.
 #[derive(Debug, Clone, Serialize)]
-pub struct Released {
+pub struct ReleasedInstance {
     pub instance_id: String,
-    /// The finding the record was written for (`guardduty-responder:prior:finding`), as
-    /// tagged: unvalidated (the after-release write-back validates it).
-    pub finding_id: Option<String>,
-    pub executed: bool,
-    pub prior_state: PriorState,
-    /// E.g. that the record is unverified (no MAC key configured).
-    pub warnings: Vec<String>,
-    pub outcomes: Vec<ReleaseOutcome>,
 }
 
-/// Why release did not start. Nothing was changed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ReleaseError {
-    #[error("{0:?} is not an instance id")]
-    InvalidInstanceId(String),
-    #[error("instance {0} {1}")]
-    NotFound(String, String),
-    #[error(
-        "instance {0} carries no recorded prior state: not quarantined by the responder, or already released"
-    )]
-    NotQuarantined(String),
-    #[error("instance {0}: {1}")]
-    UnreadableState(String, PriorStateError),
-    /// The record is not bound to the live instance or its MAC does not verify.
-    #[error("instance {0}: release refused, nothing was changed: {reasons}", reasons = .1.join("; "))]
-    Refused(String, Vec<String>),
-    #[error("{0}")]
-    Api(String),
+/// What quarantine recorded on the instance and release restores.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRecord {
+    pub prior_state: PriorState,
+}
+
+/// What release did (or, when `executed` is false, would do), with the recorded state it
+/// restores (for the operator to check). The finding is the one the record was written
+/// for (`guardduty-responder:prior:finding`).
+pub type Released = crate::release::Released<ReleasedInstance, ReleaseRecord, ReleaseStep>;
+
+pub use crate::release::ReleaseError;
+
+/// How release messages name the instance.
+fn instance(id: &str) -> Resource {
+    Resource::new("instance", id)
 }
 
 type R = (Status, String);
@@ -108,7 +98,7 @@ pub(crate) async fn release(
     execute: bool,
 ) -> Result<Released, ReleaseError> {
     if !crate::target::is_instance_id(instance_id) {
-        return Err(ReleaseError::InvalidInstanceId(instance_id.to_owned()));
+        return Err(ReleaseError::invalid(instance_id, "an instance id"));
     }
     let (described, member) = futures::join!(
         Box::pin(observe::describe_instance(&c.ec2, instance_id)),
@@ -117,18 +107,27 @@ pub(crate) async fn release(
     let view = match described {
         Described::Found(v) => v,
         Described::NotFound(why) => {
-            return Err(ReleaseError::NotFound(instance_id.to_owned(), why));
+            return Err(ReleaseError::NotFound {
+                resource: instance(instance_id),
+                why,
+            });
         }
         Described::Failed(e) => return Err(ReleaseError::Api(e)),
     };
     let prior = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| ReleaseError::UnreadableState(instance_id.to_owned(), e))?;
+        .map_err(|e| ReleaseError::Unreadable {
+            resource: instance(instance_id),
+            why: e.to_string(),
+        })?;
     let Some(prior) = prior else {
         // Released before, the revocation kept: only it is left to release.
         if view.tags.contains_key(REVOKED_ROLE_KEY) {
             return Ok(Box::pin(release_revocation_only(c, &view, execute)).await);
         }
-        return Err(ReleaseError::NotQuarantined(instance_id.to_owned()));
+        return Err(ReleaseError::NotQuarantined {
+            resource: instance(instance_id),
+            why: "carries no recorded prior state: not quarantined by the responder",
+        });
     };
     let warnings = Box::pin(check_record(c, &view, &prior, &member)).await?;
 
@@ -182,10 +181,12 @@ pub(crate) async fn release(
         detail,
     });
     Ok(Released {
-        instance_id: instance_id.to_owned(),
+        resource: ReleasedInstance {
+            instance_id: instance_id.to_owned(),
+        },
         finding_id: view.tags.get(record_mac::FINDING_KEY).cloned(),
         executed: execute,
-        prior_state: prior,
+        record: ReleaseRecord { prior_state: prior },
         warnings,
         outcomes,
     })
@@ -214,9 +215,13 @@ async fn release_revocation_only(c: &Clients, view: &InstanceView, execute: bool
         });
     }
     Released {
-        instance_id: view.id.clone(),
+        resource: ReleasedInstance {
+            instance_id: view.id.clone(),
+        },
         executed: execute,
-        prior_state: PriorState::default(),
+        record: ReleaseRecord {
+            prior_state: PriorState::default(),
+        },
         // The first release already closed the finding (if configured): nothing to resolve.
         finding_id: None,
         warnings: vec![

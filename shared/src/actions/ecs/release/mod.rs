@@ -17,6 +17,7 @@ use super::record_seal;
 use super::release_checks;
 use crate::actions::ec2::observe::api_error;
 use crate::outcome::Status;
+use crate::release::Resource;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -60,41 +61,31 @@ crate::action::serialize_by_name!(ReleaseStep);
 
 pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
+/// The task released, and its cluster.
 #[derive(Debug, Clone, Serialize)]
-pub struct Released {
+pub struct ReleasedTask {
     pub cluster: String,
     pub task_arn: String,
-    /// The finding the task was isolated for (`guardduty-responder:finding-id`), as tagged:
-    /// unvalidated. `None` once ECS has forgotten the task.
-    pub finding_id: Option<String>,
-    pub executed: bool,
+}
+
+/// What isolation recorded (on the task and on its subnets' network ACLs).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRecord {
     /// False when ECS no longer knows the task: the record came from the network ACL.
     pub task_found: bool,
     pub record: Record,
-    /// E.g. that the record is unverified because no MAC key is configured.
-    pub warnings: Vec<String>,
-    pub outcomes: Vec<ReleaseOutcome>,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ReleaseError {
-    #[error("{0:?} is not a task ARN")]
-    InvalidTaskArn(String),
-    #[error("{0:?} is not a cluster name")]
-    InvalidCluster(String),
-    #[error("task {0}: {1}")]
-    NotFound(String, String),
-    #[error(
-        "task {0} carries no responder record: not isolated by the responder, or already released"
-    )]
-    NotQuarantined(String),
-    #[error("task {0}: {1}")]
-    UnreadableRecord(String, RecordError),
-    /// The record names ids that are not the task's own.
-    #[error("task {0}: release refused, nothing was changed: {reasons}", reasons = .1.join("; "))]
-    Refused(String, Vec<String>),
-    #[error("{0}")]
-    Api(String),
+/// What release did (or, when `executed` is false, would do). The finding is the one the
+/// task was isolated for (`guardduty-responder:finding-id`); `None` once ECS has forgotten
+/// the task.
+pub type Released = crate::release::Released<ReleasedTask, ReleaseRecord, ReleaseStep>;
+
+pub use crate::release::ReleaseError;
+
+/// How release messages name the task.
+fn task(arn: &str) -> Resource {
+    Resource::new("task", arn)
 }
 
 type R = (Status, String);
@@ -136,13 +127,13 @@ pub(crate) async fn release(
     execute: bool,
 ) -> Result<Released, ReleaseError> {
     if !crate::target::is_task_arn(task_arn) {
-        return Err(ReleaseError::InvalidTaskArn(task_arn.to_owned()));
+        return Err(ReleaseError::invalid(task_arn, "a task ARN"));
     }
     if !crate::target::is_cluster_name(cluster) {
-        return Err(ReleaseError::InvalidCluster(cluster.to_owned()));
+        return Err(ReleaseError::invalid(cluster, "a cluster name"));
     }
     let Some(task_id) = acl_record::task_id(task_arn) else {
-        return Err(ReleaseError::InvalidTaskArn(task_arn.to_owned()));
+        return Err(ReleaseError::invalid(task_arn, "a task ARN"));
     };
     let key = acl_record::key(task_id);
     let (described, tagged) = futures::join!(
@@ -150,7 +141,10 @@ pub(crate) async fn release(
         Box::pin(network_acl::acls_tagged(&c.ec2.ec2, &key)),
     );
     let tagged: Vec<Acl> = tagged.map_err(ReleaseError::Api)?;
-    let unreadable = |e| ReleaseError::UnreadableRecord(task_arn.to_owned(), e);
+    let unreadable = |e: RecordError| ReleaseError::Unreadable {
+        resource: task(task_arn),
+        why: e.to_string(),
+    };
     let mut on_acls: Vec<NaclEntry> = Vec::new();
     for a in &tagged {
         if let Some(v) = a.tags.get(&key) {
@@ -161,7 +155,12 @@ pub(crate) async fn release(
         Described::Found(v) => Some(*v),
         // Gone from ECS: the ACL's record is all there is.
         Described::NotFound(_) if !tagged.is_empty() => None,
-        Described::NotFound(why) => return Err(ReleaseError::NotFound(task_arn.to_owned(), why)),
+        Described::NotFound(why) => {
+            return Err(ReleaseError::NotFound {
+                resource: task(task_arn),
+                why,
+            });
+        }
         Described::Failed(e) => return Err(ReleaseError::Api(e)),
     };
     let mut record = match &view {
@@ -173,7 +172,10 @@ pub(crate) async fn release(
         .as_ref()
         .is_some_and(|v| v.tags.keys().any(|k| record::is_record_key(k)));
     if !on_task && tagged.is_empty() {
-        return Err(ReleaseError::NotQuarantined(task_arn.to_owned()));
+        return Err(ReleaseError::NotQuarantined {
+            resource: task(task_arn),
+            why: "carries no responder record: not isolated by the responder",
+        });
     }
     let nacl: BTreeSet<NaclEntry> = record.nacl.drain(..).chain(on_acls).collect();
     record.nacl = nacl.into_iter().collect();
@@ -201,12 +203,16 @@ pub(crate) async fn release(
         &key,
         task_id,
     ));
-    let warnings = seals
-        .await
-        .map_err(|why| ReleaseError::Refused(task_arn.to_owned(), why))?;
+    let warnings = seals.await.map_err(|reasons| ReleaseError::Refused {
+        resource: task(task_arn),
+        reasons,
+    })?;
     let violations = release_checks::binding_violations(&record, view, task_acls.as_deref());
     if !violations.is_empty() {
-        return Err(ReleaseError::Refused(task_arn.to_owned(), violations));
+        return Err(ReleaseError::Refused {
+            resource: task(task_arn),
+            reasons: violations,
+        });
     }
     let (acl, targets, groups, role) = futures::join!(
         Box::pin(remove_acl_entries(c, &record, execute)),
@@ -253,12 +259,16 @@ pub(crate) async fn release(
         detail,
     });
     Ok(Released {
-        cluster: cluster.to_owned(),
-        task_arn: task_arn.to_owned(),
+        resource: ReleasedTask {
+            cluster: cluster.to_owned(),
+            task_arn: task_arn.to_owned(),
+        },
         finding_id: view.and_then(|v| v.tags.get(crate::actions::tags::FINDING_ID_KEY).cloned()),
         executed: execute,
-        task_found: view.is_some(),
-        record,
+        record: ReleaseRecord {
+            task_found: view.is_some(),
+            record,
+        },
         warnings,
         outcomes,
     })

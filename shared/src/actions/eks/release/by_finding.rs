@@ -27,10 +27,10 @@ pub(crate) async fn quarantined_pods(
     let (region, partition, cluster, namespace) =
         (req.region, req.partition, req.cluster, req.namespace);
     if !is_cluster_name(cluster) || !is_k8s_name(namespace) || !super::is_region(region) {
-        return Err(ReleaseError::Invalid(format!(
-            "{:?}/{:?} in {:?} is not a cluster/namespace in a region",
-            cluster, namespace, region
-        )));
+        return Err(ReleaseError::Invalid {
+            given: format!("{cluster:?}/{namespace:?} in {region:?}"),
+            expected: "a cluster/namespace in a region",
+        });
     }
     let client = ex.clusters.client(region, partition, cluster).await?;
     let policies: Api<NetworkPolicy> = Api::namespaced(client, namespace);

@@ -15,6 +15,7 @@ use super::{
     client::AccessError, is_region, policy_name,
 };
 use crate::outcome::Status;
+use crate::release::Resource;
 use crate::sanitize::neutralise;
 use crate::target::{is_cluster_name, is_k8s_name};
 use aws_config::Region;
@@ -80,39 +81,34 @@ crate::action::serialize_by_name!(ReleaseStep);
 
 pub type ReleaseOutcome = crate::outcome::ReleaseOutcome<ReleaseStep>;
 
-/// What release did (or, when `executed` is false, would do).
+/// The pod released, in its cluster and namespace.
 #[derive(Debug, Clone, Serialize)]
-pub struct Released {
+pub struct ReleasedPod {
     pub cluster: String,
     pub namespace: String,
     pub pod: String,
-    /// The finding the pod was quarantined for (the pod's or the policy's
-    /// `FINDING_ID_ANNOTATION`), as annotated: unvalidated.
-    pub finding_id: Option<String>,
-    pub executed: bool,
+}
+
+/// What quarantine recorded on the pod, and the node it ran on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRecord {
     /// The labels quarantine recorded and release puts back.
     pub restored_labels: BTreeMap<String, String>,
     pub node: Option<String>,
-    pub outcomes: Vec<ReleaseOutcome>,
 }
 
-/// Why release did not start. Nothing was changed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ReleaseError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Access(#[from] AccessError),
-    #[error("{0}")]
-    Api(String),
-    #[error(
-        "pod {0}: no quarantine label, recorded labels or quarantine NetworkPolicy found: not quarantined by the responder, or already released"
-    )]
-    NotQuarantined(String),
-    /// The pod was found through a record naming the finding, but its own record names
-    /// another (or none): nothing was changed.
-    #[error("pod {0} is quarantined for finding {1:?}, not this one: nothing was changed")]
-    OtherFinding(String, Option<String>),
+/// What release did (or, when `executed` is false, would do). The finding is the pod's or
+/// the policy's `FINDING_ID_ANNOTATION`, as annotated: unvalidated. Kubernetes objects
+/// carry no seal, so there is nothing to warn about: `warnings` stays empty.
+pub type Released = crate::release::Released<ReleasedPod, ReleaseRecord, ReleaseStep>;
+
+pub use crate::release::ReleaseError;
+
+/// The cluster could not be reached: said as the error says it.
+impl From<AccessError> for ReleaseError {
+    fn from(e: AccessError) -> ReleaseError {
+        ReleaseError::Api(e.to_string())
+    }
 }
 
 /// Label values Kubernetes accepts; a recorded value that is not one is not restored.
@@ -142,22 +138,16 @@ pub(crate) async fn release(
     execute: bool,
 ) -> Result<Released, ReleaseError> {
     if !is_cluster_name(req.cluster) {
-        return Err(ReleaseError::Invalid(format!(
-            "{:?} is not a cluster name",
-            req.cluster
-        )));
+        return Err(ReleaseError::invalid(req.cluster, "a cluster name"));
     }
     if !is_k8s_name(req.namespace) || !is_k8s_name(req.pod) {
-        return Err(ReleaseError::Invalid(format!(
-            "{:?}/{:?} is not a namespace/pod name",
-            req.namespace, req.pod
-        )));
+        return Err(ReleaseError::Invalid {
+            given: format!("{:?}/{:?}", req.namespace, req.pod),
+            expected: "a namespace/pod name",
+        });
     }
     if !is_region(req.region) {
-        return Err(ReleaseError::Invalid(format!(
-            "{:?} is not a region",
-            req.region
-        )));
+        return Err(ReleaseError::invalid(req.region, "a region"));
     }
     let client = ex
         .clusters
@@ -217,10 +207,11 @@ pub(crate) async fn release(
     // A kept revocation outlives the quarantine: a later release still finds it.
     let roles = revocation::recorded_roles(pod.as_ref(), policy.as_ref());
     if !quarantined_pod && policy.is_none() && roles.is_empty() {
-        return Err(ReleaseError::NotQuarantined(format!(
-            "{}/{}",
-            req.namespace, req.pod
-        )));
+        return Err(ReleaseError::NotQuarantined {
+            resource: Resource::new("pod", format!("{}/{}", req.namespace, req.pod)),
+            why: "has no quarantine label, recorded labels or quarantine NetworkPolicy: not \
+                  quarantined by the responder",
+        });
     }
     let node = pod.as_ref().and_then(|p| p.node_name.clone()).or_else(|| {
         policy
@@ -241,10 +232,13 @@ pub(crate) async fn release(
     if let Some(expected) = for_finding
         && finding_id.as_deref() != Some(expected)
     {
-        return Err(ReleaseError::OtherFinding(
-            format!("{}/{}", req.namespace, req.pod),
-            finding_id,
-        ));
+        return Err(ReleaseError::Refused {
+            resource: Resource::new("pod", format!("{}/{}", req.namespace, req.pod)),
+            reasons: vec![format!(
+                "it is quarantined for finding {:?}, not this one",
+                finding_id.as_deref().unwrap_or("(none recorded)")
+            )],
+        });
     }
     let pod_target = format!("{}/{}/{}", req.cluster, req.namespace, req.pod);
     let mut outcomes = Vec::new();
@@ -341,13 +335,18 @@ pub(crate) async fn release(
         );
     }
     Ok(Released {
-        cluster: req.cluster.to_owned(),
-        namespace: req.namespace.to_owned(),
-        pod: req.pod.to_owned(),
+        resource: ReleasedPod {
+            cluster: req.cluster.to_owned(),
+            namespace: req.namespace.to_owned(),
+            pod: req.pod.to_owned(),
+        },
         finding_id,
         executed: execute,
-        restored_labels: restorable,
-        node,
+        record: ReleaseRecord {
+            restored_labels: restorable,
+            node,
+        },
+        warnings: Vec::new(),
         outcomes,
     })
 }

@@ -21,6 +21,11 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 
+mod coverage;
+mod findings;
+
+pub use coverage::{ec2, ecs, eks};
+
 /// What the fake account holds.
 #[derive(Debug, Clone, Default)]
 pub struct World {
@@ -163,32 +168,6 @@ fn bad_request(message: &str) -> Response<Full<Bytes>> {
     )
 }
 
-/// `filterCriteria.filterCriterion[]` with `equals` on COVERAGE_STATUS, RESOURCE_TYPE,
-/// ACCOUNT_ID, INSTANCE_ID, ECS_CLUSTER_NAME, EKS_CLUSTER_NAME.
-fn matches(resource: &Value, filter: &Value) -> bool {
-    let Some(list) = filter["filterCriterion"].as_array() else {
-        return true;
-    };
-    list.iter().all(|c| {
-        let field = match c["criterionKey"].as_str() {
-            Some("COVERAGE_STATUS") => &resource["coverageStatus"],
-            Some("RESOURCE_TYPE") => &resource["resourceDetails"]["resourceType"],
-            Some("ACCOUNT_ID") => &resource["accountId"],
-            Some("INSTANCE_ID") => &resource["resourceDetails"]["ec2InstanceDetails"]["instanceId"],
-            Some("ECS_CLUSTER_NAME") => {
-                &resource["resourceDetails"]["ecsClusterDetails"]["clusterName"]
-            }
-            Some("EKS_CLUSTER_NAME") => {
-                &resource["resourceDetails"]["eksClusterDetails"]["clusterName"]
-            }
-            _ => return true,
-        };
-        c["filterCondition"]["equals"]
-            .as_array()
-            .is_none_or(|eq| eq.iter().any(|v| v == field))
-    })
-}
-
 /// The operation a REST request is, for the ones that can be refused.
 fn operation(method: &str, parts: &[&str]) -> &'static str {
     match (method, parts) {
@@ -260,85 +239,20 @@ async fn answer(
     }
     Ok(match (method.as_str(), parts.as_slice()) {
         ("GET", ["detector"]) => reply(200, json!({"detectorIds": world.detectors}), None),
-        ("POST", ["detector", id, "coverage", "statistics"]) => {
-            if !world.detectors.iter().any(|d| d == id) {
-                return Ok(bad_request(
-                    "The request is rejected because the input detectorId is not owned by the current account.",
-                ));
-            }
-            let mut by_status = serde_json::Map::new();
-            let mut by_type = serde_json::Map::new();
-            for r in world
-                .resources
-                .iter()
-                .filter(|r| matches(r, &body["filterCriteria"]))
-            {
-                for (map, key) in [
-                    (&mut by_status, r["coverageStatus"].as_str()),
-                    (&mut by_type, r["resourceDetails"]["resourceType"].as_str()),
-                ] {
-                    if let Some(k) = key {
-                        let n = map.get(k).and_then(Value::as_i64).unwrap_or(0);
-                        map.insert(k.to_owned(), json!(n + 1));
-                    }
-                }
-            }
-            let types: Vec<&str> = body["statisticsType"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let mut stats = serde_json::Map::new();
-            if types.contains(&"COUNT_BY_COVERAGE_STATUS") {
-                stats.insert("countByCoverageStatus".into(), Value::Object(by_status));
-            }
-            if types.contains(&"COUNT_BY_RESOURCE_TYPE") {
-                stats.insert("countByResourceType".into(), Value::Object(by_type));
-            }
-            reply(200, json!({"coverageStatistics": stats}), None)
+        ("POST", ["detector", id, "coverage", "statistics"]) if owned(world, id) => {
+            coverage::statistics(world, &body)
         }
-        ("POST", ["detector", id, "findings"]) if owned(world, id) => list_findings(world, &body),
+        ("POST", ["detector", id, "findings"]) if owned(world, id) => findings::list(world, &body),
         ("POST", ["detector", id, "findings", "get"]) if owned(world, id) => {
-            get_findings(world, &body)
+            findings::get(world, &body)
         }
         ("POST", ["detector", id, "findings", "archive"]) if owned(world, id) => {
-            let n = body["findingIds"].as_array().map_or(0, Vec::len);
-            if (1..=50).contains(&n) {
-                reply(200, json!({}), None)
-            } else {
-                bad_request("findingIds must hold 1 to 50 ids")
-            }
+            findings::archive(&body)
         }
         ("POST", ["detector", _, "findings", ..]) => bad_request(NOT_OWNED),
-        ("POST", ["detector", id, "coverage"]) => {
-            if !world.detectors.iter().any(|d| d == id) {
-                return Ok(bad_request(
-                    "The request is rejected because the input detectorId is not owned by the current account.",
-                ));
-            }
-            let all: Vec<&Value> = world
-                .resources
-                .iter()
-                .filter(|r| matches(r, &body["filterCriteria"]))
-                .collect();
-            let start: usize = match body["nextToken"].as_str() {
-                None | Some("") => 0,
-                Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse().ok()) {
-                    Some(n) => n,
-                    None => return Ok(bad_request("invalid nextToken")),
-                },
-            };
-            let size = body["maxResults"]
-                .as_u64()
-                .map(|m| m as usize)
-                .unwrap_or(usize::MAX)
-                .min(world.page_size.max(1));
-            let end = (start + size).min(all.len());
-            let page: Vec<&Value> = all.get(start..end).unwrap_or_default().to_vec();
-            let mut out = json!({"resources": page});
-            if end < all.len() {
-                out["nextToken"] = json!(format!("page-{end}"));
-            }
-            reply(200, out, None)
+        ("POST", ["detector", id, "coverage"]) if owned(world, id) => coverage::list(world, &body),
+        ("POST", ["detector", _, "coverage"] | ["detector", _, "coverage", "statistics"]) => {
+            bad_request(NOT_OWNED)
         }
         _ => reply(
             404,
@@ -353,81 +267,4 @@ const NOT_OWNED: &str =
 
 fn owned(world: &World, id: &str) -> bool {
     world.detectors.iter().any(|d| d == id)
-}
-
-/// `ListFindings`: ids of the findings whose `updatedAt` meets the criterion, a page at a time.
-fn list_findings(world: &World, body: &Value) -> Response<Full<Bytes>> {
-    let since = &body["findingCriteria"]["criterion"]["updatedAt"]["greaterThanOrEqual"];
-    let ids: Vec<&Value> = world
-        .findings
-        .iter()
-        .filter(|(at, _)| since.as_i64().is_none_or(|s| *at >= s))
-        .map(|(_, f)| &f["id"])
-        .collect();
-    let max = body["maxResults"].as_u64().unwrap_or(50);
-    if !(1..=50).contains(&max) {
-        return bad_request("maxResults must be between 1 and 50");
-    }
-    let start: usize = match body["nextToken"].as_str() {
-        None | Some("") => 0,
-        Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse().ok()) {
-            Some(n) => n,
-            None => return bad_request("invalid nextToken"),
-        },
-    };
-    let end = (start + (max as usize).min(world.page_size.max(1))).min(ids.len());
-    let mut out = json!({"findingIds": ids.get(start..end).unwrap_or_default()});
-    if end < ids.len() {
-        out["nextToken"] = json!(format!("page-{end}"));
-    }
-    reply(200, out, None)
-}
-
-/// `GetFindings`: the findings named, at most 50 per call, as the service returns them.
-fn get_findings(world: &World, body: &Value) -> Response<Full<Bytes>> {
-    let ids = body["findingIds"].as_array().cloned().unwrap_or_default();
-    if ids.is_empty() || ids.len() > 50 {
-        return bad_request("findingIds must hold 1 to 50 ids");
-    }
-    let found: Vec<&Value> = world
-        .findings
-        .iter()
-        .map(|(_, f)| f)
-        .filter(|f| ids.contains(&f["id"]))
-        .collect();
-    reply(200, json!({"findings": found}), None)
-}
-
-/// A `ListCoverage` record for an EKS cluster.
-pub fn eks(account: &str, cluster: &str, status: &str, issue: Option<&str>) -> Value {
-    json!({
-        "resourceId": cluster, "detectorId": "d", "accountId": account,
-        "resourceDetails": {"resourceType": "EKS", "eksClusterDetails": {
-            "clusterName": cluster, "coveredNodes": 1, "compatibleNodes": 3,
-            "addonDetails": {"addonVersion": "v1.5.0-eksbuild.1", "addonStatus": "ACTIVE"},
-            "managementType": "AUTO_MANAGED"}},
-        "coverageStatus": status, "issue": issue, "updatedAt": 1716918911.123
-    })
-}
-
-/// A `ListCoverage` record for an EC2 instance.
-pub fn ec2(account: &str, instance: &str, status: &str, issue: Option<&str>) -> Value {
-    json!({
-        "resourceId": instance, "detectorId": "d", "accountId": account,
-        "resourceDetails": {"resourceType": "EC2", "ec2InstanceDetails": {
-            "instanceId": instance, "instanceType": "m6g.large", "managementType": "AUTO_MANAGED",
-            "agentDetails": {"version": "1.6.0"}}},
-        "coverageStatus": status, "issue": issue, "updatedAt": 1716918911
-    })
-}
-
-/// A `ListCoverage` record for an ECS cluster on Fargate with `issues[]`.
-pub fn ecs(account: &str, cluster: &str, status: &str, issues: &[&str]) -> Value {
-    json!({
-        "resourceId": cluster, "detectorId": "d", "accountId": account,
-        "resourceDetails": {"resourceType": "ECS", "ecsClusterDetails": {
-            "clusterName": cluster,
-            "fargateDetails": {"issues": issues, "managementType": "AUTO_MANAGED"}}},
-        "coverageStatus": status, "updatedAt": 1716918911
-    })
 }
