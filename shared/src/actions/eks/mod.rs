@@ -53,6 +53,7 @@ pub use release::{ReleaseOutcome, ReleaseStep, Released};
 pub use vocabulary::*;
 
 use crate::execute::Executor;
+use crate::ids::Region;
 use crate::options::EksOptions;
 use crate::outcome::{Outcome, Status};
 use crate::plan::{ActionKind, ResponsePlan};
@@ -194,7 +195,7 @@ impl EksExecutor {
                 workload,
                 |t| self.refusal(t),
                 |r| async move {
-                    let (steps, bundles) = self.contain(plan, r.detail, &r.kinds).await;
+                    let (steps, bundles) = self.contain(plan, &r.region, r.detail, &r.kinds).await;
                     let steps = r
                         .kinds
                         .iter()
@@ -225,6 +226,7 @@ impl EksExecutor {
     async fn contain(
         &self,
         plan: &ResponsePlan,
+        region: &Region,
         target: &Target,
         kinds: &[ActionKind],
     ) -> (Vec<Step>, Vec<Outcome>) {
@@ -241,11 +243,7 @@ impl EksExecutor {
                 .collect();
             (steps, vec![])
         };
-        let client = match self
-            .clusters
-            .client(&plan.region, &plan.partition, cluster)
-            .await
-        {
+        let client = match self.clusters.client(region, &plan.partition, cluster).await {
             Ok(c) => c,
             Err(e) => return everywhere(Status::Failed, format!("cannot reach the cluster: {e}")),
         };
@@ -254,7 +252,7 @@ impl EksExecutor {
             Ok(pod::Resolved::NotFound(why)) => return everywhere(Status::Skipped, why),
             Err(e) => {
                 if e.unauthorized {
-                    self.clusters.forget(&plan.region, cluster).await;
+                    self.clusters.forget(region, cluster).await;
                 }
                 return everywhere(Status::Failed, format!("cannot find the pod: {e}"));
             }
@@ -277,6 +275,7 @@ impl EksExecutor {
             executor: self,
             client: &client,
             plan,
+            region,
             target,
             cluster,
         };
@@ -380,6 +379,8 @@ pub(crate) struct Ctx<'a> {
     pub executor: &'a EksExecutor,
     pub client: &'a kube::Client,
     pub plan: &'a ResponsePlan,
+    /// The plan's region, parsed once by the fan-out.
+    pub region: &'a Region,
     pub target: &'a Target,
     pub cluster: &'a str,
 }
