@@ -217,3 +217,7 @@ fn host_instance(f: &Finding) -> Option<InstanceId> {
         .and_then(|i| i.instance_id.as_ref())
         .and_then(|i| InstanceId::parse(i.as_raw()).ok())
 }
+
+#[cfg(test)]
+#[path = "target_tests.rs"]
+mod tests;
