@@ -232,7 +232,7 @@ mod tests {
                             );
                             steps.insert(ActionKind::EvidenceWriteBundle, Step::done("bundle"));
                         }
-                        Contained::with_bundle_step(&r.id, steps)
+                        Contained::with_bundle_step(r.id, steps)
                     }
                 },
             )
