@@ -9,6 +9,7 @@
 use crate::Output;
 use crate::release_write_back::{self, Done};
 use responder::actions::ec2::{Ec2Executor, Released};
+use responder::ids::InstanceId;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
 
@@ -29,12 +30,12 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
-    if !responder::target::is_instance_id(&args.instance_id) {
-        return Err(format!(
+    let instance_id = InstanceId::parse(&args.instance_id).map_err(|_| {
+        format!(
             "{:?} is not an instance id",
             neutralise(&args.instance_id, 40)
-        ));
-    }
+        )
+    })?;
     let region = args
         .region
         .clone()
@@ -44,7 +45,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         .ok_or("no region: pass --region or set AWS_REGION")?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = Ec2Executor::new(&sdk)
-        .release(&args.instance_id, args.execute)
+        .release(&instance_id, args.execute)
         .await
         .map_err(|e| e.to_string())?;
     let done = Done {

@@ -8,7 +8,8 @@
 
 use crate::Output;
 use crate::release_write_back::{self, Done};
-use responder::actions::ecs::{EcsExecutor, Released};
+use responder::actions::ecs::{EcsExecutor, ReleaseError, Released};
+use responder::ids::{ClusterName, TaskArn};
 use responder::options::EcsOptions;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
@@ -39,9 +40,15 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
         .filter(|r| !r.trim().is_empty())
         .ok_or("no region: pass --region or set AWS_REGION")?;
+    // Parsed here, once; the messages are the ones release gave for a bad value.
+    let invalid = |e: ReleaseError| neutralise(&e.to_string(), 400).into_owned();
+    let task_arn = TaskArn::parse(&args.task_arn)
+        .map_err(|_| invalid(ReleaseError::invalid(&args.task_arn, "a task ARN")))?;
+    let cluster = ClusterName::parse(&args.cluster)
+        .map_err(|_| invalid(ReleaseError::invalid(&args.cluster, "a cluster name")))?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = EcsExecutor::new(&sdk, EcsOptions::default())
-        .release(&args.cluster, &args.task_arn, args.execute)
+        .release(&cluster, &task_arn, args.execute)
         .await
         .map_err(|e| neutralise(&e.to_string(), 400).into_owned())?;
     let done = Done {

@@ -23,6 +23,7 @@ pub mod finding;
 pub mod history;
 #[cfg(feature = "idempotency")]
 pub mod idempotency;
+pub mod ids;
 pub mod interaction;
 #[cfg(feature = "interactions")]
 pub mod interactions;

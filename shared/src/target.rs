@@ -4,6 +4,9 @@
 //! fill with anything; a plan never carries a target that is not a well-formed id.
 
 use crate::finding::Finding;
+use crate::ids::{
+    ClusterName, ContainerId, InstanceId, K8sName, NetworkInterfaceId, TaskArn, VpcId,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -11,24 +14,25 @@ use std::fmt;
 #[serde(tag = "surface", rename_all = "lowercase")]
 pub enum Target {
     Ec2 {
-        instance_id: String,
-        vpc_id: Option<String>,
-        network_interface_ids: Vec<String>,
+        instance_id: InstanceId,
+        vpc_id: Option<VpcId>,
+        network_interface_ids: Vec<NetworkInterfaceId>,
     },
     Ecs {
-        cluster: String,
-        task_arn: String,
+        cluster: ClusterName,
+        task_arn: TaskArn,
         launch_type: Option<String>,
         /// The host of an ECS-on-EC2 task, when GuardDuty names it.
-        container_instance_host: Option<String>,
+        container_instance_host: Option<InstanceId>,
     },
     Eks {
-        cluster: String,
-        namespace: String,
-        workload_name: String,
+        cluster: ClusterName,
+        namespace: K8sName,
+        workload_name: K8sName,
+        /// Lowercase ASCII letters, at most 32 (`pods` when the finding gives none).
         workload_type: String,
-        container_ids: Vec<String>,
-        node_instance_id: Option<String>,
+        container_ids: Vec<ContainerId>,
+        node_instance_id: Option<InstanceId>,
     },
 }
 
@@ -47,8 +51,8 @@ impl Target {
     /// `cluster/namespace/type/name`.
     pub fn name(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Target::Ec2 { instance_id, .. } => instance_id.into(),
-            Target::Ecs { task_arn, .. } => task_arn.into(),
+            Target::Ec2 { instance_id, .. } => instance_id.as_str().into(),
+            Target::Ecs { task_arn, .. } => task_arn.as_str().into(),
             Target::Eks {
                 cluster,
                 namespace,
@@ -58,11 +62,11 @@ impl Target {
             } => [
                 cluster.as_str(),
                 "/",
-                namespace,
+                namespace.as_str(),
                 "/",
                 workload_type,
                 "/",
-                workload_name,
+                workload_name.as_str(),
             ]
             .concat()
             .into(),
@@ -88,62 +92,31 @@ pub enum TargetError {
     Ambiguous(String),
 }
 
-fn valid(
-    what: &'static str,
-    value: Option<&str>,
-    ok: fn(&str) -> bool,
-) -> Result<String, TargetError> {
+/// The finding's value as the identifier `T`, or why not (`what`: how the message names it).
+fn valid<T: TryFrom<String>>(what: &'static str, value: Option<&str>) -> Result<T, TargetError> {
     let v = value.ok_or(TargetError::Missing(what))?;
-    if ok(v) {
-        Ok(v.to_owned())
-    } else {
-        Err(TargetError::Invalid(what))
-    }
+    T::try_from(v.to_owned()).map_err(|_| TargetError::Invalid(what))
 }
 
-fn hex_id(prefix: &str, v: &str) -> bool {
-    v.strip_prefix(prefix).is_some_and(|h| {
-        (8..=17).contains(&h.len())
-            && h.bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    })
-}
-
+/// Thin wrappers for callers that check a string they keep as one (records read back,
+/// rendered links); a target holds the newtypes of [`crate::ids`].
 pub fn is_instance_id(v: &str) -> bool {
-    hex_id("i-", v)
+    InstanceId::is_valid(v)
 }
 
-/// ECS and EKS cluster names: letters, digits, `-` and `_`, up to 255.
+/// See [`ClusterName`].
 pub fn is_cluster_name(v: &str) -> bool {
-    (1..=255).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    ClusterName::is_valid(v)
 }
 
-/// `arn:<partition>:ecs:<region>:<account>:task/<cluster>/<id>` with only ARN-safe characters.
+/// See [`TaskArn`].
 pub fn is_task_arn(v: &str) -> bool {
-    let parts: Vec<&str> = v.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "ecs"
-        && parts[5].starts_with("task/")
-        && v.len() <= 512
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_:/.".contains(&b))
+    TaskArn::is_valid(v)
 }
 
-/// RFC 1123 names, as Kubernetes requires for namespaces and most object names.
+/// See [`K8sName`].
 pub fn is_k8s_name(v: &str) -> bool {
-    (1..=253).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && v.as_bytes()[0].is_ascii_alphanumeric()
-        && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric()
-}
-
-fn is_container_id(v: &str) -> bool {
-    let id = v.rsplit("://").next().unwrap_or(v);
-    (12..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
+    K8sName::is_valid(v)
 }
 
 pub fn ec2_target(f: &Finding) -> Result<Target, TargetError> {
@@ -152,27 +125,18 @@ pub fn ec2_target(f: &Finding) -> Result<Target, TargetError> {
         .instance_details
         .as_ref()
         .ok_or(TargetError::Missing("instance"))?;
-    let instance_id = valid(
-        "instance id",
-        d.instance_id.as_ref().map(|i| i.as_raw()),
-        is_instance_id,
-    )?;
-    let enis = d
+    let instance_id = valid("instance id", d.instance_id.as_ref().map(|i| i.as_raw()))?;
+    let network_interface_ids = d
         .network_interfaces
         .iter()
         .filter_map(|n| n.network_interface_id.as_ref())
-        .map(|n| n.as_raw());
-    let network_interface_ids = enis
-        .filter(|n| hex_id("eni-", n))
-        .map(str::to_owned)
+        .filter_map(|n| NetworkInterfaceId::parse(n.as_raw()).ok())
         .collect();
     let vpc_id = d
         .network_interfaces
         .iter()
         .filter_map(|n| n.vpc_id.as_ref())
-        .map(|v| v.as_raw())
-        .find(|v| hex_id("vpc-", v))
-        .map(str::to_owned);
+        .find_map(|v| VpcId::parse(v.as_raw()).ok());
     Ok(Target::Ec2 {
         instance_id,
         vpc_id,
@@ -190,29 +154,13 @@ pub fn ecs_target(f: &Finding, launch_type: Option<&str>) -> Result<Target, Targ
         .task_details
         .as_ref()
         .ok_or(TargetError::Missing("ECS task"))?;
-    let task_arn = valid(
-        "task ARN",
-        task.arn.as_ref().map(|a| a.as_raw()),
-        is_task_arn,
-    )?;
+    let task_arn: TaskArn = valid("task ARN", task.arn.as_ref().map(|a| a.as_raw()))?;
     // The cluster name is inside the task ARN (task/<cluster>/<id>); prefer it to the free-text name.
-    let from_arn = task_arn
-        .split('/')
-        .nth(1)
-        .filter(|_| task_arn.matches('/').count() == 2);
     let cluster = valid(
         "cluster name",
-        from_arn.or(d.name.as_ref().map(|n| n.as_raw())),
-        is_cluster_name,
+        task_arn.cluster().or(d.name.as_ref().map(|n| n.as_raw())),
     )?;
-    let container_instance_host = f
-        .resource
-        .instance_details
-        .as_ref()
-        .and_then(|i| i.instance_id.as_ref())
-        .map(|i| i.as_raw())
-        .filter(|i| is_instance_id(i))
-        .map(str::to_owned);
+    let container_instance_host = host_instance(f);
     Ok(Target::Ecs {
         cluster,
         task_arn,
@@ -228,20 +176,12 @@ pub fn eks_target(f: &Finding) -> Result<Target, TargetError> {
         .as_ref()
         .and_then(|c| c.name.as_ref())
         .map(|n| n.as_raw());
-    let cluster = valid("EKS cluster name", cluster, is_cluster_name)?;
+    let cluster = valid("EKS cluster name", cluster)?;
     let w = f
         .workload()
         .ok_or(TargetError::Missing("Kubernetes workload"))?;
-    let namespace = valid(
-        "namespace",
-        w.namespace.as_ref().map(|n| n.as_raw()),
-        is_k8s_name,
-    )?;
-    let workload_name = valid(
-        "workload name",
-        w.name.as_ref().map(|n| n.as_raw()),
-        is_k8s_name,
-    )?;
+    let namespace = valid("namespace", w.namespace.as_ref().map(|n| n.as_raw()))?;
+    let workload_name = valid("workload name", w.name.as_ref().map(|n| n.as_raw()))?;
     let workload_type = w
         .workload_type
         .as_ref()
@@ -254,20 +194,11 @@ pub fn eks_target(f: &Finding) -> Result<Target, TargetError> {
         .iter()
         .chain(from_container)
         .filter_map(|c| c.id.as_ref())
-        .map(|i| i.as_raw())
-        .filter(|i| is_container_id(i))
-        .map(str::to_owned)
+        .filter_map(|i| ContainerId::parse(i.as_raw()).ok())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let node_instance_id = f
-        .resource
-        .instance_details
-        .as_ref()
-        .and_then(|i| i.instance_id.as_ref())
-        .map(|i| i.as_raw())
-        .filter(|i| is_instance_id(i))
-        .map(str::to_owned);
+    let node_instance_id = host_instance(f);
     Ok(Target::Eks {
         cluster,
         namespace,
@@ -278,29 +209,15 @@ pub fn eks_target(f: &Finding) -> Result<Target, TargetError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifiers_are_validated() {
-        assert!(is_instance_id("i-0a1b2c3d4e5f60718") && is_instance_id("i-12345678"));
-        assert!(
-            !is_instance_id("i-0A1B2C3D")
-                && !is_instance_id("i-123; rm -rf /")
-                && !is_instance_id("i-")
-        );
-        assert!(is_task_arn(
-            "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0123456789abcdef"
-        ));
-        assert!(!is_task_arn("arn:aws:ecs:us-east-1:1:task/prod/<script>"));
-        assert!(
-            is_k8s_name("web-7d4b9c")
-                && !is_k8s_name("Web")
-                && !is_k8s_name("-x")
-                && !is_k8s_name("a*b")
-        );
-        assert!(is_container_id("containerd://0123456789abcdef0123"));
-        assert!(!is_cluster_name("a b"));
-    }
+/// The instance the finding names as the host of a task or pod, when it is a valid id.
+fn host_instance(f: &Finding) -> Option<InstanceId> {
+    f.resource
+        .instance_details
+        .as_ref()
+        .and_then(|i| i.instance_id.as_ref())
+        .and_then(|i| InstanceId::parse(i.as_raw()).ok())
 }
+
+#[cfg(test)]
+#[path = "target_tests.rs"]
+mod tests;

@@ -431,7 +431,10 @@ async fn iam_actions_called_are_exactly_the_declared_ones() {
     world::age_revocation(&aws_sdk_iam::Client::new(&direct.config), &role).await;
     proxy.clear_log();
     for inst in [&detach, &standby, &eip] {
-        let r = exec.release(&inst.id, true).await.expect("release");
+        let r = exec
+            .release(&inst.id.parse().unwrap(), true)
+            .await
+            .expect("release");
         assert!(
             r.outcomes.iter().all(|o| o.status != Status::Failed),
             "{:#?}",

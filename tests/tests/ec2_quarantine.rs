@@ -214,7 +214,10 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
 
     // Release: back to the recorded state, tags gone, snapshots kept.
     // A dry run reads only and says what it would do.
-    let dry = exec.release(&inst.id, false).await.expect("dry run runs");
+    let dry = exec
+        .release(&inst.id.parse().unwrap(), false)
+        .await
+        .expect("dry run runs");
     assert!(!dry.executed);
     assert_eq!(dry.record.prior_state, prior);
     for o in &dry.outcomes {
@@ -244,7 +247,10 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
             .contains_key("guardduty-responder:prior")
     );
 
-    let released = exec.release(&inst.id, true).await.expect("release runs");
+    let released = exec
+        .release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     assert!(released.executed);
     let text = format!("{:#?}", released.outcomes);
     assert!(
@@ -284,7 +290,7 @@ async fn quarantines_two_eni_instance_then_rerun_is_idempotent_then_release_rest
     );
     // A second release finds nothing to undo.
     assert!(matches!(
-        exec.release(&inst.id, true).await,
+        exec.release(&inst.id.parse().unwrap(), true).await,
         Err(ReleaseError::NotQuarantined { .. })
     ));
 }
@@ -327,7 +333,10 @@ async fn auto_scaling_member_is_detached_keeping_capacity_and_reattached_on_rele
         show(&again)
     );
 
-    let released = exec.release(&inst.id, true).await.expect("release runs");
+    let released = exec
+        .release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     let asg = released
         .outcomes
         .iter()
@@ -373,7 +382,10 @@ async fn standby_mode_puts_the_member_in_standby_and_release_exits_it() {
         status_of(&again, ActionKind::Ec2StandbyInAutoScaling).0,
         Status::AlreadyDone
     );
-    let released = exec.release(&inst.id, true).await.expect("release runs");
+    let released = exec
+        .release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
         "{:#?}",
@@ -424,7 +436,10 @@ async fn elastic_ip_is_disassociated_and_restored() {
         status_of(&again, ActionKind::Ec2DisassociateAddresses).0,
         Status::AlreadyDone
     );
-    let released = exec.release(&inst.id, true).await.expect("release runs");
+    let released = exec
+        .release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     assert!(
         released.outcomes.iter().all(|o| o.status != Status::Failed),
         "{:#?}",
@@ -554,17 +569,20 @@ async fn release_refuses_an_instance_that_was_never_quarantined() {
     let inst = world::spot_instance(&aws, &net).await;
     let exec = Ec2Executor::new(&aws.config);
     assert!(matches!(
-        exec.release(&inst.id, true).await,
+        exec.release(&inst.id.parse().unwrap(), true).await,
         Err(ReleaseError::NotQuarantined { .. })
     ));
     assert!(matches!(
-        exec.release("i-0123456789abcdef0", true).await,
+        exec.release(&"i-0123456789abcdef0".parse().unwrap(), true)
+            .await,
         Err(ReleaseError::NotFound { .. })
     ));
-    assert!(matches!(
-        exec.release("i-; rm -rf /", true).await,
-        Err(ReleaseError::Invalid { .. })
-    ));
+    // A hostile id never reaches release: it is not an `InstanceId`.
+    assert!(
+        "i-; rm -rf /"
+            .parse::<responder::ids::InstanceId>()
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,7 +637,9 @@ async fn a_planted_prior_state_record_is_replaced_and_release_restores_the_real_
         .expect("recorded");
     assert_eq!(recorded.network_interfaces, original);
 
-    exec.release(&inst.id, true).await.expect("release runs");
+    exec.release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     for (eni, groups) in &original {
         assert_eq!(
             sorted(world::eni_groups(&aws, eni).await),

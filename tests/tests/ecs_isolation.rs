@@ -153,14 +153,22 @@ async fn fargate_task_forced_acl_isolation_rerun_and_release_round_trip() {
 
     // Dry-run release changes nothing.
     let dry = ex
-        .release(&w.cluster, &w.task_arn, false)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            false,
+        )
         .await
         .expect("dry run");
     assert!(!dry.executed);
     assert_eq!(entries_for(&e, &w, &cidr).await, entries);
     // Release removes exactly them, re-registers the target, removes the tags.
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     let by = |k: ReleaseStep| {
@@ -200,7 +208,12 @@ async fn fargate_task_forced_acl_isolation_rerun_and_release_round_trip() {
         "{tags:?}"
     );
     assert!(matches!(
-        ex.release(&w.cluster, &w.task_arn, true).await,
+        ex.release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true
+        )
+        .await,
         Err(ReleaseError::NotQuarantined { .. })
     ));
 }
@@ -237,7 +250,11 @@ async fn group_swap_when_the_eni_is_not_requester_managed_and_release_restores()
     );
 
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     assert!(
@@ -265,7 +282,7 @@ async fn missing_or_stopped_tasks_are_skipped() {
         if let responder::target::Target::Ecs { task_arn, .. } =
             std::sync::Arc::make_mut(&mut a.target)
         {
-            *task_arn = fake.clone();
+            *task_arn = fake.parse().unwrap();
         }
     }
     let outcomes = ex.execute(&missing).await;
@@ -465,7 +482,11 @@ async fn access_denied_on_ecs_tag_resource_fails_the_tag_step_and_containment_st
     // Release works from the ACL's record.
     proxy.clear_faults();
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release from the ACL record");
     assert!(
@@ -554,7 +575,11 @@ async fn the_task_is_denied_in_every_network_acl_of_its_vpc() {
         .collect();
     assert_eq!(denied, expected);
     let released = EcsExecutor::new(&e.aws.config, c.ecs.clone())
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     assert!(

@@ -211,7 +211,11 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
     // Release within the session lifetime: network and tags undone, the revocation kept
     // (stolen sessions issued before it would work again), and so its record on the task.
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     let (status, detail) = outcome(&released, ReleaseStep::RemoveRoleRevocation);
@@ -246,7 +250,11 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
         .await
         .expect("PutRolePolicy");
     let dry = ex
-        .release(&w.cluster, &w.task_arn, false)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            false,
+        )
         .await
         .expect("dry run");
     assert_eq!(
@@ -258,7 +266,11 @@ async fn role_sessions_revoked_and_the_revocation_outlives_release_until_session
         "a dry run deletes nothing"
     );
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("second release");
     assert_eq!(

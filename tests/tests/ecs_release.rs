@@ -91,7 +91,11 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
     let ex = EcsExecutor::new(&via, config.ecs.clone());
 
     let dry = ex
-        .release(&w.cluster, &w.task_arn, false)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            false,
+        )
         .await
         .expect("dry run without the task");
     assert!(!dry.record.task_found && !dry.executed);
@@ -99,7 +103,11 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
     assert_eq!(denies(&e, &w).await, entries, "a dry run changes nothing");
 
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release without the task");
     assert!(!released.record.task_found);
@@ -151,7 +159,12 @@ async fn release_finds_the_entries_on_the_acl_once_ecs_has_forgotten_the_task() 
 
     // Nothing is left anywhere: release says the task is not found.
     assert!(matches!(
-        ex.release(&w.cluster, &w.task_arn, true).await,
+        ex.release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true
+        )
+        .await,
         Err(ReleaseError::NotFound { .. })
     ));
 }
@@ -174,7 +187,11 @@ async fn release_with_the_task_known_also_removes_the_acl_record() {
     assert_eq!(acl_task_tags(&e, &w).await, tags);
 
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     assert!(released.record.task_found);

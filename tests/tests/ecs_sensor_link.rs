@@ -197,7 +197,11 @@ async fn the_network_acl_method_allows_the_sensor_ahead_of_the_denies_and_releas
     assert_eq!(task_entries(&e, &w, &endpoint_acl).await, entries);
 
     let released = ex
-        .release(&w.cluster, &w.task_arn, true)
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
         .await
         .expect("release");
     assert!(

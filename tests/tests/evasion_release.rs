@@ -120,7 +120,9 @@ async fn an_elastic_ip_rewritten_onto_a_foreign_interface_is_refused() {
     .await;
     let before = world_state(&aws, &inst, &[&v.id], &[&alloc], &[]).await;
     refused(
-        executor(&aws, None).release(&inst.id, true).await,
+        executor(&aws, None)
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         "not attached to this instance",
     );
     assert_eq!(
@@ -146,7 +148,9 @@ async fn a_security_group_of_another_vpc_is_refused() {
     .await;
     let before = world_state(&aws, &inst, &[], &[], &[]).await;
     refused(
-        executor(&aws, None).release(&inst.id, true).await,
+        executor(&aws, None)
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         &other.vpc_id,
     );
     assert_eq!(world_state(&aws, &inst, &[], &[], &[]).await, before);
@@ -166,7 +170,7 @@ async fn a_foreign_auto_scaling_group_is_refused() {
     quarantine(&aws, &net, &inst, Some(&key)).await;
     // Untampered and without a key: the dry run warns that the record is unverified.
     let dry = executor(&aws, None)
-        .release(&inst.id, false)
+        .release(&inst.id.parse().unwrap(), false)
         .await
         .expect("dry run");
     assert!(
@@ -177,7 +181,9 @@ async fn a_foreign_auto_scaling_group_is_refused() {
     world::set_tag(&aws, &inst.id, "guardduty-responder:prior:asg", &foreign).await;
     let before = world_state(&aws, &inst, &[], &[], &[&own, &foreign]).await;
     refused(
-        executor(&aws, Some(&key)).release(&inst.id, true).await,
+        executor(&aws, Some(&key))
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         "MAC does not verify",
     );
     assert_eq!(
@@ -201,7 +207,9 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
     world::set_tag(&aws, &inst.id, &prior, &net.backend_sg).await;
     let before = world_state(&aws, &inst, &[], &[], &[]).await;
     refused(
-        executor(&aws, Some(&key)).release(&inst.id, true).await,
+        executor(&aws, Some(&key))
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         "MAC does not verify",
     );
     assert_eq!(world_state(&aws, &inst, &[], &[], &[]).await, before);
@@ -215,7 +223,9 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
     )
     .await;
     refused(
-        executor(&aws, Some(&key)).release(&inst.id, true).await,
+        executor(&aws, Some(&key))
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         "MAC does not verify",
     );
     // No MAC at all while a key is configured: refused.
@@ -228,7 +238,9 @@ async fn an_edited_or_unsigned_record_fails_its_mac() {
         .expect("DeleteTags");
     let before = world_state(&aws, &inst, &[], &[], &[]).await;
     refused(
-        executor(&aws, Some(&key)).release(&inst.id, true).await,
+        executor(&aws, Some(&key))
+            .release(&inst.id.parse().unwrap(), true)
+            .await,
         "no MAC",
     );
     assert_eq!(world_state(&aws, &inst, &[], &[], &[]).await, before);
@@ -261,7 +273,9 @@ async fn a_record_copied_from_another_instance_fails_its_mac() {
     }
     let before = world_state(&aws, &target, &[], &[], &[]).await;
     refused(
-        executor(&aws, Some(&key)).release(&target.id, true).await,
+        executor(&aws, Some(&key))
+            .release(&target.id.parse().unwrap(), true)
+            .await,
         "MAC does not verify",
     );
     assert_eq!(world_state(&aws, &target, &[], &[], &[]).await, before);
@@ -296,7 +310,10 @@ async fn a_redelivery_replaces_a_record_edited_after_quarantine() {
     // The replacement is MAC'd: release accepts it, but knows nothing true about the
     // isolated ENIs' groups: it leaves them isolated, fails that step naming them (a
     // person restores them from the alert), and keeps the record.
-    let released = exec.release(&inst.id, true).await.expect("release runs");
+    let released = exec
+        .release(&inst.id.parse().unwrap(), true)
+        .await
+        .expect("release runs");
     let groups = released
         .outcomes
         .iter()
@@ -330,7 +347,7 @@ async fn the_untampered_signed_record_releases_everything() {
         .collect();
     quarantine(&aws, &net, &inst, Some(&key)).await;
     let released = executor(&aws, Some(&key))
-        .release(&inst.id, true)
+        .release(&inst.id.parse().unwrap(), true)
         .await
         .expect("release runs");
     assert!(released.warnings.is_empty(), "{:?}", released.warnings);

@@ -124,7 +124,12 @@ async fn a_record_naming_another_tasks_deny_entries_is_refused() {
     tag_task(&e, &mine.task_arn, &k, &v).await;
     let before = (state(&e, &mine).await, state(&e, &theirs).await);
     refused(
-        ex.release(&mine.cluster, &mine.task_arn, true).await,
+        ex.release(
+            &mine.cluster.parse().unwrap(),
+            &mine.task_arn.parse().unwrap(),
+            true,
+        )
+        .await,
         "not a network ACL of the task's VPC",
     );
     assert_eq!((state(&e, &mine).await, state(&e, &theirs).await), before);
@@ -143,7 +148,12 @@ async fn a_target_that_is_not_the_tasks_own_address_is_refused() {
     tag_task(&e, &w.task_arn, &k, &v).await;
     let before = state(&e, &w).await;
     refused(
-        ex.release(&w.cluster, &w.task_arn, true).await,
+        ex.release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
+        .await,
         "10.0.1.250",
     );
     assert_eq!(state(&e, &w).await, before);
@@ -156,7 +166,13 @@ async fn an_edit_the_binding_checks_cannot_see_breaks_the_seal_and_is_not_sealed
     let (w, ex) = isolated_with(&e, "seal-edit", Some(&key)).await;
     let tags = ecs_world::task_tags(&e, &w.task_arn).await;
     assert!(tags.contains_key(MAC_KEY), "the record is sealed: {tags:?}");
-    let dry = ex.release(&w.cluster, &w.task_arn, false).await;
+    let dry = ex
+        .release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            false,
+        )
+        .await;
     assert!(
         dry.as_ref().is_ok_and(|r| r.warnings.is_empty()),
         "an untouched sealed record releases without warnings: {dry:?}"
@@ -172,7 +188,12 @@ async fn an_edit_the_binding_checks_cannot_see_breaks_the_seal_and_is_not_sealed
     tag_task(&e, &w.task_arn, &k, &v).await;
     let before = state(&e, &w).await;
     refused(
-        ex.release(&w.cluster, &w.task_arn, true).await,
+        ex.release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
+        .await,
         "MAC does not verify",
     );
     assert_eq!(state(&e, &w).await, before);
@@ -189,7 +210,12 @@ async fn an_edit_the_binding_checks_cannot_see_breaks_the_seal_and_is_not_sealed
         show(&outcomes)
     );
     refused(
-        ex.release(&w.cluster, &w.task_arn, true).await,
+        ex.release(
+            &w.cluster.parse().unwrap(),
+            &w.task_arn.parse().unwrap(),
+            true,
+        )
+        .await,
         "MAC does not verify",
     );
     assert_eq!(state(&e, &w).await, before);
@@ -237,7 +263,12 @@ async fn a_forged_acl_record_for_a_forgotten_task_is_refused() {
     let ex = EcsExecutor::new(&via, options).with_record_mac_key(Some(key));
     let before = (state(&e, &mine).await, state(&e, &theirs).await);
     refused(
-        ex.release(&mine.cluster, &mine.task_arn, true).await,
+        ex.release(
+            &mine.cluster.parse().unwrap(),
+            &mine.task_arn.parse().unwrap(),
+            true,
+        )
+        .await,
         "record on network ACL",
     );
     assert_eq!((state(&e, &mine).await, state(&e, &theirs).await), before);

@@ -329,7 +329,7 @@ async fn release(
         World::Ec2 { inst, .. } => {
             let r = Ec2Executor::new(sdk)
                 .with_record_mac_key(key)
-                .release(&inst.id, true)
+                .release(&inst.id.parse().unwrap(), true)
                 .await;
             let r = match r {
                 Ok(r) => r,
@@ -350,7 +350,11 @@ async fn release(
             options.force_network_acl = surface == Surface::EcsAcl;
             let r = EcsExecutor::new(sdk, options)
                 .with_record_mac_key(key)
-                .release(&w.cluster, &w.task_arn, true)
+                .release(
+                    &w.cluster.parse().unwrap(),
+                    &w.task_arn.parse().unwrap(),
+                    true,
+                )
                 .await;
             let r = match r {
                 Ok(r) => r,

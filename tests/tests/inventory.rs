@@ -177,16 +177,20 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
     // Run each command (the words the CLI's release subcommands take).
     released(
         &Ec2Executor::new(&aws.config)
-            .release(&inst.id, true)
+            .release(&inst.id.parse().unwrap(), true)
             .await
             .unwrap()
             .outcomes,
     );
     released(
-        &ecs.release(&ecs_args[0], &ecs_args[1], true)
-            .await
-            .unwrap()
-            .outcomes,
+        &ecs.release(
+            &ecs_args[0].parse().unwrap(),
+            &ecs_args[1].parse().unwrap(),
+            true,
+        )
+        .await
+        .unwrap()
+        .outcomes,
     );
     let req = EksRelease {
         region: eks_world::REGION,

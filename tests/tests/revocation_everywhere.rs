@@ -96,7 +96,10 @@ async fn the_instance_profile_role_is_revoked_and_kept_past_release_until_sessio
 
     // Released within the session lifetime: the quarantine is undone, the revocation and
     // its record stay.
-    let released = ex.release(&instance.id, true).await.expect("release");
+    let released = ex
+        .release(&instance.id.parse().unwrap(), true)
+        .await
+        .expect("release");
     let step = |r: &responder::actions::ec2::release::Released, k: Ec2ReleaseStep| {
         r.outcomes
             .iter()
@@ -122,7 +125,7 @@ async fn the_instance_profile_role_is_revoked_and_kept_past_release_until_sessio
     // Once every denied session has expired, release again deletes it and its record.
     world::age_revocation(&iam, &name).await;
     let released = ex
-        .release(&instance.id, true)
+        .release(&instance.id.parse().unwrap(), true)
         .await
         .expect("second release");
     assert_eq!(
@@ -410,7 +413,10 @@ async fn a_forged_revocation_record_cannot_lift_another_roles_revocation() {
         .await;
     world::set_tag(&aws, &attacker.id, REVOKED_ROLE_KEY, &victim).await;
 
-    let released = ex.release(&attacker.id, true).await.expect("release");
+    let released = ex
+        .release(&attacker.id.parse().unwrap(), true)
+        .await
+        .expect("release");
     let step = released
         .outcomes
         .iter()

@@ -4,15 +4,17 @@
 //! resources concurrently, and each planned action gets one outcome, in plan order,
 //! followed by the evidence bundles' (which no plan names).
 //!
-//! A surface brings only what differs: which resource a target is, what may refuse it
-//! before any call, and its containment, which returns one [`Step`] per kind it was given.
+//! A surface brings only what differs: which resource a target is (keyed by its typed
+//! identifier from [`crate::ids`]), what may refuse it before any call, and its
+//! containment, which returns one [`Step`] per kind it was given. The plan's region is
+//! parsed here once: a containment is handed a [`Region`], never the plan's string.
 
 use crate::action::ActionKind;
 use crate::classify::Surface;
+use crate::ids::Region;
 use crate::outcome::{Outcome, Step};
 use crate::plan::ResponsePlan;
 use crate::target::Target;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -25,11 +27,13 @@ pub(crate) struct FanOut<'p> {
     pub not_ours: &'static str,
 }
 
-/// One resource and the kinds planned on it, in plan order, each once.
-pub(crate) struct Resource<'p, R> {
-    pub id: Cow<'p, str>,
+/// One resource (`id`: its identifier, which tells two resources apart) and the kinds
+/// planned on it, in plan order, each once; the region the plan runs in.
+pub(crate) struct Resource<K, R> {
+    pub id: K,
     pub detail: R,
     pub kinds: Vec<ActionKind>,
+    pub region: Region,
 }
 
 /// What containing one resource gave: a step per kind it was given, and the outcomes no
@@ -55,46 +59,57 @@ impl<'p> FanOut<'p> {
     /// Runs `contain` once per resource (concurrently), after `refuse` (a check of the
     /// target alone, first) and the region check, which fail or skip all of a resource's
     /// actions without a call.
-    pub async fn run<R, Fut>(
+    pub async fn run<K, R, Fut>(
         &self,
-        resource: impl Fn(&'p Target) -> Option<(Cow<'p, str>, R)>,
+        resource: impl Fn(&'p Target) -> Option<(K, R)>,
         refuse: impl Fn(&'p Target) -> Option<Step>,
-        contain: impl Fn(Resource<'p, R>) -> Fut,
+        contain: impl Fn(Resource<K, R>) -> Fut,
     ) -> Vec<Outcome>
     where
+        K: PartialEq + Clone,
         Fut: Future<Output = Contained>,
     {
-        let mut resources: Vec<(Resource<'p, R>, Option<Step>)> = Vec::new();
+        // Each resource, its detail and kinds, and the region it runs in or its refusal.
+        type Pending<K, R> = (K, R, Vec<ActionKind>, Result<Region, Step>);
+        let mut resources: Vec<Pending<K, R>> = Vec::new();
         for a in self.ours() {
             let Some((id, detail)) = resource(&a.target) else {
                 continue;
             };
-            match resources.iter_mut().find(|(r, _)| r.id == id) {
-                Some((r, _)) if !r.kinds.contains(&a.kind) => r.kinds.push(a.kind),
+            match resources.iter_mut().find(|(r, ..)| *r == id) {
+                Some((_, _, kinds, _)) if !kinds.contains(&a.kind) => kinds.push(a.kind),
                 Some(_) => {}
                 None => {
-                    let refusal = refuse(&a.target).or_else(|| self.region_refusal());
-                    let r = Resource {
-                        id,
-                        detail,
-                        kinds: vec![a.kind],
+                    let ready = match refuse(&a.target) {
+                        Some(step) => Err(step),
+                        None => self.region(),
                     };
-                    resources.push((r, refusal));
+                    resources.push((id, detail, vec![a.kind], ready));
                 }
             }
         }
-        let runs = resources.into_iter().map(|(r, refusal)| async {
-            let id = r.id.clone();
-            let contained = match refusal {
-                Some(step) => Contained {
-                    steps: r.kinds.iter().map(|k| (*k, step.clone())).collect(),
-                    bundles: vec![],
-                },
-                None => contain(r).await,
-            };
-            (id, contained)
-        });
-        let results: Vec<(Cow<'p, str>, Contained)> = futures::future::join_all(runs).await;
+        let runs = resources
+            .into_iter()
+            .map(|(id, detail, kinds, ready)| async {
+                let key = id.clone();
+                let contained = match ready {
+                    Err(step) => Contained {
+                        steps: kinds.iter().map(|k| (*k, step.clone())).collect(),
+                        bundles: vec![],
+                    },
+                    Ok(region) => {
+                        let r = Resource {
+                            id,
+                            detail,
+                            kinds,
+                            region,
+                        };
+                        contain(r).await
+                    }
+                };
+                (key, contained)
+            });
+        let results: Vec<(K, Contained)> = futures::future::join_all(runs).await;
         let mut outcomes: Vec<Outcome> = self
             .plan
             .actions
@@ -125,8 +140,9 @@ impl<'p> FanOut<'p> {
             .filter(move |a| a.kind.surface() == surface)
     }
 
-    fn region_refusal(&self) -> Option<Step> {
-        (!crate::validate::is_region(&self.plan.region)).then(|| {
+    /// The plan's region, or the failure of every action of a resource when it is not one.
+    fn region(&self) -> Result<Region, Step> {
+        Region::parse(&self.plan.region).map_err(|_| {
             Step::failed(format!(
                 "region {:?} is not a valid AWS region",
                 crate::sanitize::ascii_line(&self.plan.region, 40)
@@ -138,6 +154,7 @@ impl<'p> FanOut<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::InstanceId;
     use crate::outcome::Status;
     use crate::render::test_support::{event, plan_of};
     use std::sync::Arc;
@@ -145,7 +162,7 @@ mod tests {
 
     fn instance(id: &str) -> Arc<Target> {
         Arc::new(Target::Ec2 {
-            instance_id: id.into(),
+            instance_id: id.parse().unwrap(),
             vpc_id: None,
             network_interface_ids: vec![],
         })
@@ -161,9 +178,9 @@ mod tests {
         p
     }
 
-    fn id_of(t: &Target) -> Option<(Cow<'_, str>, ())> {
+    fn id_of(t: &Target) -> Option<(&InstanceId, ())> {
         match t {
-            Target::Ec2 { instance_id, .. } => Some((instance_id.into(), ())),
+            Target::Ec2 { instance_id, .. } => Some((instance_id, ())),
             _ => None,
         }
     }
@@ -207,6 +224,7 @@ mod tests {
                             .iter()
                             .map(|k| (*k, Step::done(format!("{} on {}", k.name(), r.id))))
                             .collect();
+                        assert_eq!(r.region, "eu-west-1");
                         if r.id.ends_with('a') {
                             steps.insert(
                                 ActionKind::Ec2TagInstance,
@@ -214,7 +232,7 @@ mod tests {
                             );
                             steps.insert(ActionKind::EvidenceWriteBundle, Step::done("bundle"));
                         }
-                        Contained::with_bundle_step(&r.id, steps)
+                        Contained::with_bundle_step(r.id, steps)
                     }
                 },
             )
@@ -253,7 +271,7 @@ mod tests {
             (ActionKind::Ec2TagInstance, a.clone()),
         ];
         let calls = AtomicUsize::new(0);
-        let contain = |_r: Resource<'_, ()>| {
+        let contain = |_r: Resource<&InstanceId, ()>| {
             calls.fetch_add(1, Ordering::SeqCst);
             async { Contained::with_bundle_step("unused", HashMap::new()) }
         };

@@ -13,8 +13,9 @@ use crate::actions::tags::{
     STATUS_KEY, STATUS_QUARANTINED,
 };
 use crate::classify::Surface;
+use crate::ids::{ClusterName, InstanceId, K8sName, TaskArn};
 use crate::render::release_command;
-use crate::target::{Target, is_cluster_name, is_instance_id, is_k8s_name, is_task_arn};
+use crate::target::{Target, is_k8s_name};
 use crate::validate::is_finding_id;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -138,14 +139,12 @@ pub fn ec2_instance(
     tags: &BTreeMap<String, String>,
     record: RecordCheck,
 ) -> Option<Contained> {
-    if !is_instance_id(instance_id) {
-        return None;
-    }
-    let mut c = entry(place, Surface::Ec2, instance_id.into(), record);
+    let instance_id = InstanceId::parse(instance_id).ok()?;
+    let mut c = entry(place, Surface::Ec2, instance_id.to_string(), record);
     c.status = status(tags, &mut c.notes)?;
     from_status_tags(&mut c, tags, place.now);
     let target = Target::Ec2 {
-        instance_id: instance_id.into(),
+        instance_id,
         vpc_id: None,
         network_interface_ids: vec![],
     };
@@ -161,16 +160,17 @@ pub fn ecs_task(
     tags: &BTreeMap<String, String>,
     record: RecordCheck,
 ) -> Option<Contained> {
-    if !is_cluster_name(cluster) || !is_task_arn(task_arn) {
+    let (Ok(cluster), Ok(task_arn)) = (ClusterName::parse(cluster), TaskArn::parse(task_arn))
+    else {
         return None;
-    }
-    let mut c = entry(place, Surface::Ecs, task_arn.into(), record);
-    c.cluster = Some(cluster.into());
+    };
+    let mut c = entry(place, Surface::Ecs, task_arn.to_string(), record);
+    c.cluster = Some(cluster.to_string());
     c.status = status(tags, &mut c.notes)?;
     from_status_tags(&mut c, tags, place.now);
     let target = Target::Ecs {
-        cluster: cluster.into(),
-        task_arn: task_arn.into(),
+        cluster,
+        task_arn,
         launch_type: None,
         container_instance_host: None,
     };
@@ -217,11 +217,12 @@ pub struct EksPolicy {
 /// A quarantine NetworkPolicy: named for the UID its label selects, naming a valid pod.
 pub fn eks_policy(place: &Place, p: &EksPolicy) -> Option<Contained> {
     let uid = p.labels.get(QUARANTINE_LABEL)?;
-    if !is_cluster_name(&p.cluster)
-        || !is_k8s_name(&p.namespace)
-        || p.name != policy_name(uid)
-        || !is_k8s_name(&p.name)
-    {
+    let (Ok(cluster), Ok(namespace)) =
+        (ClusterName::parse(&p.cluster), K8sName::parse(&p.namespace))
+    else {
+        return None;
+    };
+    if p.name != policy_name(uid) || !is_k8s_name(&p.name) {
         return None;
     }
     let mut notes = Vec::new();
@@ -232,6 +233,7 @@ pub fn eks_policy(place: &Place, p: &EksPolicy) -> Option<Contained> {
         is_k8s_name,
         &mut notes,
     )?;
+    let workload_name = K8sName::parse(&pod).ok()?;
     let record = RecordCheck::Unverified("Kubernetes objects carry no seal".into());
     let mut c = entry(
         place,
@@ -268,9 +270,9 @@ pub fn eks_policy(place: &Place, p: &EksPolicy) -> Option<Contained> {
             .push("the pod is gone; its NetworkPolicy remains".into());
     }
     let target = Target::Eks {
-        cluster: p.cluster.clone(),
-        namespace: p.namespace.clone(),
-        workload_name: pod,
+        cluster,
+        namespace,
+        workload_name,
         workload_type: "pods".into(),
         container_ids: vec![],
         node_instance_id: None,

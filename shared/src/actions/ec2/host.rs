@@ -26,7 +26,7 @@ pub(crate) struct HostQuarantine {
 
 pub(crate) async fn quarantine_host(
     c: &Clients,
-    instance_id: &str,
+    instance_id: &crate::ids::InstanceId,
     finding_id: &str,
     finding_type: &str,
 ) -> HostQuarantine {

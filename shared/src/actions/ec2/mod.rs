@@ -25,11 +25,12 @@ pub use prior_state::PriorState;
 pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
+use crate::ids::{InstanceId, VpcId};
 use crate::options::IsolationOptions;
 use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
 use crate::target::Target;
-use aws_config::{Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_smithy_types::retry::{RetryConfig, RetryMode};
 use std::future::Future;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub(crate) struct Clients {
 }
 
 impl Clients {
-    pub(crate) fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+    pub(crate) fn new(config: &SdkConfig, region: Option<&crate::ids::Region>) -> Clients {
         let retry = containment_retries(config);
         let mut ec2 = aws_sdk_ec2::config::Builder::from(config).retry_config(retry.clone());
         let mut asg =
@@ -65,10 +66,11 @@ impl Clients {
         let mut kms = aws_sdk_kms::config::Builder::from(config).retry_config(retry.clone());
         let mut gd = aws_sdk_guardduty::config::Builder::from(config).retry_config(retry);
         if let Some(r) = region {
-            ec2 = ec2.region(Region::new(r.to_owned()));
-            asg = asg.region(Region::new(r.to_owned()));
-            kms = kms.region(Region::new(r.to_owned()));
-            gd = gd.region(Region::new(r.to_owned()));
+            let r = || aws_config::Region::new(r.to_string());
+            ec2 = ec2.region(r());
+            asg = asg.region(r());
+            kms = kms.region(r());
+            gd = gd.region(r());
         }
         Clients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
@@ -89,7 +91,7 @@ impl Clients {
 impl Clients {
     /// Clients for another region with the same settings (key, isolation, revocation,
     /// evidence).
-    pub(crate) fn settings_in(&self, config: &SdkConfig, region: &str) -> Clients {
+    pub(crate) fn settings_in(&self, config: &SdkConfig, region: &crate::ids::Region) -> Clients {
         Clients {
             mac_key: self.mac_key.clone(),
             isolation: self.isolation.clone(),
@@ -183,8 +185,8 @@ impl Ec2Executor {
         self
     }
 
-    fn clients_for(&self, region: &str) -> Clients {
-        if self.config.region().map(|r| r.as_ref()) == Some(region) {
+    fn clients_for(&self, region: &crate::ids::Region) -> Clients {
+        if self.config.region().map(|r| r.as_ref()) == Some(region.as_str()) {
             self.clients.clone()
         } else {
             self.clients.settings_in(&self.config, region)
@@ -195,7 +197,7 @@ impl Ec2Executor {
     /// Without `execute` it only reads and reports what it would do.
     pub async fn release(
         &self,
-        instance_id: &str,
+        instance_id: &InstanceId,
         execute: bool,
     ) -> Result<Released, ReleaseError> {
         Box::pin(release::release(&self.clients, instance_id, execute)).await
@@ -213,10 +215,10 @@ impl Ec2Executor {
                 instance,
                 |_| None,
                 |r| {
-                    let clients = clients.get_or_init(|| self.clients_for(&plan.region));
+                    let clients = clients.get_or_init(|| self.clients_for(&r.region));
                     async move {
                         let req = quarantine::Request {
-                            instance_id: &r.id,
+                            instance_id: r.id,
                             vpc_hint: r.detail,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
@@ -228,7 +230,7 @@ impl Ec2Executor {
                             kinds: r.kinds.into_iter().collect(),
                         };
                         let steps = Box::pin(quarantine::quarantine(clients, &req)).await;
-                        super::fan_out::Contained::with_bundle_step(&r.id, steps)
+                        super::fan_out::Contained::with_bundle_step(r.id, steps)
                     }
                 },
             )
@@ -237,13 +239,13 @@ impl Ec2Executor {
 }
 
 /// The instance a target names, and the VPC the finding gives for it.
-fn instance(t: &Target) -> Option<(std::borrow::Cow<'_, str>, Option<&str>)> {
+fn instance(t: &Target) -> Option<(&InstanceId, Option<&VpcId>)> {
     match t {
         Target::Ec2 {
             instance_id,
             vpc_id,
             ..
-        } => Some((instance_id.into(), vpc_id.as_deref())),
+        } => Some((instance_id, vpc_id.as_ref())),
         _ => None,
     }
 }

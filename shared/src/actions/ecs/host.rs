@@ -45,8 +45,7 @@ pub(crate) async fn contain_host(
             .container_instances()
             .iter()
             .find_map(|i| i.ec2_instance_id())
-            .filter(|i| crate::target::is_instance_id(i))
-            .map(str::to_owned),
+            .and_then(|i| crate::ids::InstanceId::parse(i).ok()),
         Err(e) => return Step::new(Status::Failed, api_error("DescribeContainerInstances", &e)),
     };
     let Some(instance_id) = instance_id else {

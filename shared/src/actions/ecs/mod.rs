@@ -31,6 +31,7 @@ pub use record::Record;
 pub use release::{ReleaseError, ReleaseOutcome, ReleaseStep, Released};
 
 use crate::execute::Executor;
+use crate::ids::{ClusterName, TaskArn};
 use crate::options::EcsOptions;
 use crate::outcome::Outcome;
 use crate::plan::ResponsePlan;
@@ -51,7 +52,7 @@ pub(crate) struct Clients {
 }
 
 impl Clients {
-    fn new(config: &SdkConfig, region: Option<&str>) -> Clients {
+    fn new(config: &SdkConfig, region: Option<&crate::ids::Region>) -> Clients {
         Clients::with_ec2(
             config,
             region,
@@ -63,16 +64,17 @@ impl Clients {
     /// settings).
     fn with_ec2(
         config: &SdkConfig,
-        region: Option<&str>,
+        region: Option<&crate::ids::Region>,
         ec2: crate::actions::ec2::Clients,
     ) -> Clients {
         let mut ecs = aws_sdk_ecs::config::Builder::from(config);
         let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config);
         let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(config);
         if let Some(r) = region {
-            ecs = ecs.region(Region::new(r.to_owned()));
-            elb = elb.region(Region::new(r.to_owned()));
-            logs = logs.region(Region::new(r.to_owned()));
+            let r = || Region::new(r.to_string());
+            ecs = ecs.region(r());
+            elb = elb.region(r());
+            logs = logs.region(r());
         }
         Clients {
             ecs: aws_sdk_ecs::Client::from_conf(ecs.build()),
@@ -138,8 +140,8 @@ impl EcsExecutor {
         self
     }
 
-    fn clients_for(&self, region: &str) -> Clients {
-        if self.config.region().map(|r| r.as_ref()) == Some(region) {
+    fn clients_for(&self, region: &crate::ids::Region) -> Clients {
+        if self.config.region().map(|r| r.as_ref()) == Some(region.as_str()) {
             self.clients.clone()
         } else {
             let ec2 = self.clients.ec2.settings_in(&self.config, region);
@@ -154,8 +156,8 @@ impl EcsExecutor {
     /// Without `execute` it only reads and reports what it would do.
     pub async fn release(
         &self,
-        cluster: &str,
-        task_arn: &str,
+        cluster: &ClusterName,
+        task_arn: &TaskArn,
         execute: bool,
     ) -> Result<Released, ReleaseError> {
         Box::pin(release::release(&self.clients, cluster, task_arn, execute)).await
@@ -173,11 +175,11 @@ impl EcsExecutor {
                 task,
                 |_| None,
                 |r| {
-                    let clients = clients.get_or_init(|| self.clients_for(&plan.region));
+                    let clients = clients.get_or_init(|| self.clients_for(&r.region));
                     async move {
                         let req = contain::Request {
                             cluster: r.detail,
-                            task_arn: &r.id,
+                            task_arn: r.id,
                             finding_id: &plan.finding_id,
                             finding_type: &plan.finding_type,
                             finding: &plan.finding,
@@ -185,7 +187,7 @@ impl EcsExecutor {
                             kinds: r.kinds.into_iter().collect(),
                         };
                         let steps = Box::pin(contain::contain(clients, &req, &self.options)).await;
-                        super::fan_out::Contained::with_bundle_step(&r.id, steps)
+                        super::fan_out::Contained::with_bundle_step(r.id, steps)
                     }
                 },
             )
@@ -194,11 +196,11 @@ impl EcsExecutor {
 }
 
 /// The task a target names, and its cluster.
-fn task(t: &Target) -> Option<(std::borrow::Cow<'_, str>, &str)> {
+fn task(t: &Target) -> Option<(&TaskArn, &ClusterName)> {
     match t {
         Target::Ecs {
             cluster, task_arn, ..
-        } => Some((task_arn.into(), cluster.as_str())),
+        } => Some((task_arn, cluster)),
         _ => None,
     }
 }

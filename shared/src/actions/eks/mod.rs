@@ -53,6 +53,7 @@ pub use release::{ReleaseOutcome, ReleaseStep, Released};
 pub use vocabulary::*;
 
 use crate::execute::Executor;
+use crate::ids::Region;
 use crate::options::EksOptions;
 use crate::outcome::Step;
 use crate::outcome::{Outcome, Status};
@@ -205,7 +206,7 @@ impl EksExecutor {
                 workload,
                 |t| self.refusal(t),
                 |r| async move {
-                    let (steps, bundles) = self.contain(plan, r.detail, &r.kinds).await;
+                    let (steps, bundles) = self.contain(plan, &r.region, r.detail, &r.kinds).await;
                     let steps = r.kinds.iter().zip(steps).map(|(k, s)| (*k, s)).collect();
                     super::fan_out::Contained { steps, bundles }
                 },
@@ -231,6 +232,7 @@ impl EksExecutor {
     async fn contain(
         &self,
         plan: &ResponsePlan,
+        region: &Region,
         target: &Target,
         kinds: &[ActionKind],
     ) -> (Vec<Step>, Vec<Outcome>) {
@@ -247,11 +249,7 @@ impl EksExecutor {
                 .collect();
             (steps, vec![])
         };
-        let client = match self
-            .clusters
-            .client(&plan.region, &plan.partition, cluster)
-            .await
-        {
+        let client = match self.clusters.client(region, &plan.partition, cluster).await {
             Ok(c) => c,
             Err(e) => return everywhere(Status::Failed, format!("cannot reach the cluster: {e}")),
         };
@@ -260,7 +258,7 @@ impl EksExecutor {
             Ok(pod::Resolved::NotFound(why)) => return everywhere(Status::Skipped, why),
             Err(e) => {
                 if e.unauthorized {
-                    self.clusters.forget(&plan.region, cluster).await;
+                    self.clusters.forget(region, cluster).await;
                 }
                 return everywhere(Status::Failed, format!("cannot find the pod: {e}"));
             }
@@ -283,6 +281,7 @@ impl EksExecutor {
             executor: self,
             client: &client,
             plan,
+            region,
             target,
             cluster,
         };
@@ -384,6 +383,8 @@ pub(crate) struct Ctx<'a> {
     pub executor: &'a EksExecutor,
     pub client: &'a kube::Client,
     pub plan: &'a ResponsePlan,
+    /// The plan's region, parsed once by the fan-out.
+    pub region: &'a Region,
     pub target: &'a Target,
     pub cluster: &'a str,
 }

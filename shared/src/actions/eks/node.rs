@@ -9,9 +9,9 @@ use super::{
     CORDONED_ANNOTATION, Ctx, FINDING_ID_ANNOTATION, PROTECTED_ANNOTATION, Step,
     UNDER_INVESTIGATION_LABEL,
 };
+use crate::ids::InstanceId;
 use crate::outcome::Status;
 use crate::sanitize::{ascii_line, neutralise};
-use crate::target::is_instance_id;
 use aws_config::Region;
 use aws_sdk_ec2::types::{AttributeBooleanValue, InstanceAttributeName};
 use k8s_openapi::api::core::v1::Node;
@@ -22,11 +22,11 @@ use std::collections::BTreeSet;
 /// Remembers what one containment learnt about nodes (cordon reads, protect reuses).
 #[derive(Default)]
 pub(crate) struct Nodes {
-    instances: Vec<(String, Option<String>)>,
+    instances: Vec<(String, Option<InstanceId>)>,
 }
 
 /// The instance of `p`'s node, if a cordon or protect step already read it.
-pub(crate) fn instance_of_known(nodes: &Nodes, p: &PodView) -> Option<String> {
+pub(crate) fn instance_of_known(nodes: &Nodes, p: &PodView) -> Option<InstanceId> {
     let n = p.node_name.as_deref()?;
     nodes
         .instances
@@ -48,26 +48,30 @@ pub(crate) fn by_node(pods: &[PodView]) -> Vec<(Option<String>, Vec<String>)> {
 }
 
 /// The EC2 instance id in a node's `spec.providerID` (`aws:///<zone>/<instance-id>`).
-pub fn instance_from_provider_id(provider_id: &str) -> Option<String> {
+pub fn provider_instance(provider_id: &str) -> Option<InstanceId> {
     provider_id
         .strip_prefix("aws://")
         .and_then(|rest| rest.rsplit('/').next())
-        .filter(|i| is_instance_id(i))
-        .map(str::to_owned)
+        .and_then(|i| InstanceId::parse(i).ok())
 }
 
-fn node_instance(n: &Node) -> Option<String> {
+/// [`provider_instance`] as a string, for the release path.
+pub fn instance_from_provider_id(provider_id: &str) -> Option<String> {
+    provider_instance(provider_id).map(String::from)
+}
+
+fn node_instance(n: &Node) -> Option<InstanceId> {
     n.spec
         .as_ref()
         .and_then(|s| s.provider_id.as_deref())
-        .and_then(instance_from_provider_id)
+        .and_then(provider_instance)
 }
 
 /// The instance behind `node`, or `None` when the node is gone or is not EC2 (Fargate).
 pub(crate) async fn instance_of(
     client: &kube::Client,
     node: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<InstanceId>, ApiError> {
     let api: Api<Node> = Api::all(client.clone());
     match api.get_opt(node).await {
         Ok(n) => Ok(n.as_ref().and_then(node_instance)),
@@ -220,7 +224,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
             },
         );
     };
-    let region = Region::new(ctx.plan.region.clone());
+    let region = Region::new(ctx.region.to_string());
     let config = &ctx.executor.config;
     let ec2 = aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(config)
@@ -234,18 +238,18 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
     );
     let aws_err = |what: &str, e: String| {
         step::on(
-            instance.clone(),
+            instance.to_string(),
             Status::Failed,
             format!("{what}: {}", neutralise(&e, 400)),
         )
     };
     let (attr, member) = futures::join!(
         ec2.describe_instance_attribute()
-            .instance_id(&instance)
+            .instance_id(instance.as_str())
             .attribute(InstanceAttributeName::DisableApiTermination)
             .send(),
         asg.describe_auto_scaling_instances()
-            .instance_ids(&instance)
+            .instance_ids(instance.as_str())
             .send()
     );
     let terminating_protected = match attr {
@@ -279,7 +283,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
     } else {
         match ec2
             .modify_instance_attribute()
-            .instance_id(&instance)
+            .instance_id(instance.as_str())
             .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
             .send()
             .await
@@ -303,7 +307,7 @@ pub(crate) async fn protect(ctx: &Ctx<'_>, node: Option<&str>, nodes: &mut Nodes
         Some((g, false)) => match asg
             .set_instance_protection()
             .auto_scaling_group_name(g)
-            .instance_ids(&instance)
+            .instance_ids(instance.as_str())
             .protected_from_scale_in(true)
             .send()
             .await

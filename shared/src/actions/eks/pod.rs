@@ -100,7 +100,7 @@ impl PodView {
             .any(|v| crate::exemption::is_exempt_value(v))
     }
 
-    fn runs_container(&self, wanted: &[String]) -> bool {
+    fn runs_container(&self, wanted: &[crate::ids::ContainerId]) -> bool {
         wanted.iter().map(|w| normalise_container_id(w)).any(|w| {
             self.container_ids.iter().any(|c| {
                 c == &w
@@ -204,7 +204,7 @@ pub(crate) async fn resolve(client: &kube::Client, target: &Target) -> Result<Re
         )));
     };
     let mut on_node = Vec::new();
-    let mut node_instance: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut node_instance: BTreeMap<String, Option<crate::ids::InstanceId>> = BTreeMap::new();
     for p in owned {
         let Some(n) = &p.node_name else { continue };
         if !node_instance.contains_key(n) {

@@ -54,9 +54,12 @@ fn container_ids_match_with_or_without_scheme_and_by_prefix() {
         containers: vec![],
         described: serde_json::Value::Null,
     };
-    assert!(p.runs_container(&["containerd://0123456789ABCDEF0123456789abcdef".into()]));
-    assert!(p.runs_container(&["0123456789ab".into()]));
-    assert!(!p.runs_container(&["0123456789".into()]));
+    let id = |v: &str| crate::ids::ContainerId::parse(v).unwrap();
+    assert!(p.runs_container(&[id("containerd://0123456789ABCDEF0123456789abcdef")]));
+    assert!(p.runs_container(&[id("0123456789ab")]));
+    assert!(!p.runs_container(&[id("0123456789ac")]));
+    // A prefix too short to name one container is not a container id at all.
+    assert!(crate::ids::ContainerId::parse("0123456789").is_err());
     assert!(!p.is_exempt(EXEMPT));
     let mut q = p.clone();
     for value in ["yes", "1", "", "disabled", "TRUE", " true", "true "] {

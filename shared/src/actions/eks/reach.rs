@@ -107,7 +107,7 @@ pub(crate) async fn check(
     match (quarantine, instance) {
         (true, Some(i)) => {
             let mut c =
-                crate::actions::ec2::Clients::new(&ctx.executor.config, Some(&ctx.plan.region));
+                crate::actions::ec2::Clients::new(&ctx.executor.config, Some(ctx.region));
             c.isolation = ctx.executor.isolation.clone();
             let host = crate::actions::ec2::host::quarantine_host(
                 &c,

@@ -143,7 +143,7 @@ async fn irsa_role(ctx: &Ctx<'_>, namespace: &str, sa: &str) -> Result<Found, St
 
 /// The roles of the cluster's Pod Identity associations for the ServiceAccount.
 async fn pod_identity_roles(ctx: &Ctx<'_>, namespace: &str, sa: &str) -> Result<Found, String> {
-    let eks = ctx.executor.eks(&ctx.plan.region);
+    let eks = ctx.executor.eks(ctx.region);
     let listed = eks
         .list_pod_identity_associations()
         .cluster_name(ctx.cluster)

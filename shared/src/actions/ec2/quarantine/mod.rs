@@ -26,9 +26,8 @@ use super::record_mac::{self, MAC_KEY, MacVerdict};
 use super::sensor_coverage;
 use super::sensor_link::{self, SensorLink};
 use super::swap;
-use crate::actions::ec2::prior_state::{
-    EipAssociation, PriorState, PriorStateError, is_resource_id,
-};
+use crate::actions::ec2::prior_state::{EipAssociation, PriorState, PriorStateError};
+use crate::ids::{InstanceId, VpcId};
 use crate::outcome::Status;
 use crate::plan::ActionKind;
 use aws_sdk_ec2::types::{
@@ -59,10 +58,10 @@ pub(crate) use crate::outcome::Step;
 
 /// What one instance's quarantine is asked to do.
 pub(crate) struct Request<'a> {
-    pub instance_id: &'a str,
+    pub instance_id: &'a InstanceId,
     /// The VPC the finding names, used to look the isolation groups up in the first round
     /// trip. Checked against the instance's real VPCs before use.
-    pub vpc_hint: Option<&'a str>,
+    pub vpc_hint: Option<&'a VpcId>,
     pub finding_id: &'a str,
     pub finding_type: &'a str,
     /// The finding, for the evidence bundle; none (a host quarantined for an ECS task,
@@ -102,8 +101,7 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     let attrs_wanted = want(Ec2ProtectInstance) || want(Ec2RecordPriorState);
     let hint: BTreeSet<String> = req
         .vpc_hint
-        .filter(|v| is_resource_id("vpc-", v))
-        .map(|v| BTreeSet::from([v.to_owned()]))
+        .map(|v| BTreeSet::from([v.to_string()]))
         .unwrap_or_default();
     let finding_tag = tag_value(req.finding_id);
 

@@ -94,12 +94,10 @@ type R = (Status, String);
 /// `skipped` with "dry run: would …".
 pub(crate) async fn release(
     c: &Clients,
-    instance_id: &str,
+    instance_id: &crate::ids::InstanceId,
     execute: bool,
 ) -> Result<Released, ReleaseError> {
-    if !crate::target::is_instance_id(instance_id) {
-        return Err(ReleaseError::invalid(instance_id, "an instance id"));
-    }
+    let instance_id = instance_id.as_str();
     let (described, member) = futures::join!(
         Box::pin(observe::describe_instance(&c.ec2, instance_id)),
         Box::pin(observe::asg_membership(&c.asg, instance_id))

@@ -38,8 +38,8 @@ use steps::*;
 type TargetGroups = Result<Vec<(String, Option<i32>)>, String>;
 
 pub(crate) struct Request<'a> {
-    pub cluster: &'a str,
-    pub task_arn: &'a str,
+    pub cluster: &'a crate::ids::ClusterName,
+    pub task_arn: &'a crate::ids::TaskArn,
     pub finding_id: &'a str,
     pub finding_type: &'a str,
     pub finding: &'a crate::finding::Finding,

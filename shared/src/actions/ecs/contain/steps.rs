@@ -255,7 +255,7 @@ pub(super) async fn stop(c: &Clients, view: &TaskView, req: &Request<'_>) -> Ste
     match c
         .ecs
         .stop_task()
-        .cluster(req.cluster)
+        .cluster(req.cluster.as_str())
         .task(&view.arn)
         .reason(stop_reason(req.finding_id, req.finding_type))
         .send()

@@ -122,16 +122,11 @@ fn would(changes: Vec<String>, rest: Vec<String>) -> R {
 
 pub(crate) async fn release(
     c: &Clients,
-    cluster: &str,
-    task_arn: &str,
+    cluster: &crate::ids::ClusterName,
+    task_arn: &crate::ids::TaskArn,
     execute: bool,
 ) -> Result<Released, ReleaseError> {
-    if !crate::target::is_task_arn(task_arn) {
-        return Err(ReleaseError::invalid(task_arn, "a task ARN"));
-    }
-    if !crate::target::is_cluster_name(cluster) {
-        return Err(ReleaseError::invalid(cluster, "a cluster name"));
-    }
+    let (cluster, task_arn) = (cluster.as_str(), task_arn.as_str());
     let Some(task_id) = acl_record::task_id(task_arn) else {
         return Err(ReleaseError::invalid(task_arn, "a task ARN"));
     };
