@@ -78,7 +78,49 @@ async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it(
     let (code, text) = verify(&endpoint, location.trim_end_matches('/'), &sha);
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains("extra (not in the manifest): describe/planted.json"),
+        text.contains("unexpected (not in the manifest): describe/planted.json"),
+        "{text}"
+    );
+}
+
+/// A prefix whose collection was cut short: objects, no manifest. Reported with what is
+/// there, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefix_without_a_manifest_is_reported_incomplete() {
+    let endpoint = integration_tests::moto::shared().endpoint();
+    let sdk = integration_tests::world::sdk_config(&endpoint, "us-east-1").await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = format!("cli-evidence-cut-{}", std::process::id());
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let prefix =
+        BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0cut").unwrap();
+    for key in ["finding.json", "describe/instance.json"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(prefix.key(key).unwrap())
+            .body(b"{}".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let location = format!("s3://{bucket}/{prefix}");
+    let (code, text) = verify(&endpoint, &location, &"0".repeat(64));
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("manifest missing: no manifest.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("present, unverified: describe/instance.json"),
+        "{text}"
+    );
+    assert!(text.contains("present, unverified: finding.json"), "{text}");
+    assert!(
+        text.contains("INCOMPLETE: no manifest, 2 objects present"),
         "{text}"
     );
 }
