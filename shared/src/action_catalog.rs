@@ -144,6 +144,15 @@ pub fn spec(kind: ActionKind) -> ActionSpec {
             ],
             Undo::Kept("shared evidence stays with the forensic account"),
         ),
+        // Collection, not containment: its failure is an outcome (`collects_evidence`).
+        Ec2CaptureVolatile => (
+            Ec2,
+            "once isolation has run, collect processes, connections, the finding's \
+             /proc/<pid> and kernel modules over SSM (AWS-RunShellScript), written by the \
+             instance to the evidence bucket",
+            &["ssm:SendCommand", "ssm:GetCommandInvocation"],
+            Undo::Kept("evidence is kept"),
+        ),
         Ec2RevokeRoleSessions => (
             Ec2,
             "deny the instance profile role's sessions issued before now",
@@ -314,6 +323,7 @@ pub const ALL: &[ActionKind] = {
         Ec2DisassociateAddresses,
         Ec2SnapshotVolumes,
         Ec2ShareSnapshots,
+        Ec2CaptureVolatile,
         Ec2RevokeRoleSessions,
         Ec2TagInstance,
         EcsCaptureEvidence,
