@@ -26,8 +26,8 @@ fn verify(endpoint: &str, location: &str, sha: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it() {
+/// moto's endpoint, its config, a path-style S3 client and a fresh bucket `<name>-<pid>`.
+async fn moto_bucket(name: &str) -> (String, aws_config::SdkConfig, aws_sdk_s3::Client, String) {
     let endpoint = integration_tests::moto::shared().endpoint();
     let sdk = integration_tests::world::sdk_config(&endpoint, "us-east-1").await;
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -35,8 +35,14 @@ async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it(
             .force_path_style(true)
             .build(),
     );
-    let bucket = format!("cli-evidence-{}", std::process::id());
+    let bucket = format!("{name}-{}", std::process::id());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (endpoint, sdk, s3, bucket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it() {
+    let (endpoint, sdk, s3, bucket) = moto_bucket("cli-evidence").await;
     let prefix =
         BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0abc").unwrap();
     let mut bundle = Bundle::new(prefix.clone(), "guardduty-responder-ec2");
@@ -87,15 +93,7 @@ async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it(
 /// there, exit 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prefix_without_a_manifest_is_reported_incomplete() {
-    let endpoint = integration_tests::moto::shared().endpoint();
-    let sdk = integration_tests::world::sdk_config(&endpoint, "us-east-1").await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    let bucket = format!("cli-evidence-cut-{}", std::process::id());
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (endpoint, _, s3, bucket) = moto_bucket("cli-evidence-cut").await;
     let prefix =
         BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0cut").unwrap();
     for key in ["finding.json", "describe/instance.json"] {

@@ -88,6 +88,29 @@ fn ssm(aws: &Aws) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&aws.config)
 }
 
+/// Whether the plan holds the capture.
+fn planned(r: &Rig) -> bool {
+    r.plan
+        .actions
+        .iter()
+        .any(|a| a.kind == ActionKind::Ec2CaptureVolatile)
+}
+
+/// Runs the plan through a fault proxy (after `fault`) with an executor configured for
+/// `vc`; the containment must stand whatever the capture does.
+async fn run_via_proxy(
+    r: &Rig,
+    vc: VolatileCapture,
+    fault: impl FnOnce(&Proxy),
+) -> (Proxy, Vec<Outcome>) {
+    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
+    let via = Aws::at(&proxy.endpoint(), REGION).await;
+    fault(&proxy);
+    let outcomes = executor(&via, r, vc).execute(&r.plan).await;
+    still_contained(r, &outcomes).await;
+    (proxy, outcomes)
+}
+
 /// The one SendCommand request the proxy saw, as sent.
 fn sent_command(proxy: &Proxy) -> serde_json::Value {
     let sent: Vec<_> = proxy
@@ -127,17 +150,8 @@ async fn still_contained(r: &Rig, outcomes: &[Outcome]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_goes_to_the_instance_after_isolation_and_its_record_is_in_the_manifest() {
     let r = rig("vc-ok", capture(10), |_| {}).await;
-    assert!(
-        r.plan
-            .actions
-            .iter()
-            .any(|a| a.kind == ActionKind::Ec2CaptureVolatile),
-        "planned when enabled"
-    );
-    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let via = Aws::at(&proxy.endpoint(), REGION).await;
-    let outcomes = executor(&via, &r, capture(10)).execute(&r.plan).await;
-    still_contained(&r, &outcomes).await;
+    assert!(planned(&r), "planned when enabled");
+    let (proxy, outcomes) = run_via_proxy(&r, capture(10), |_| {}).await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
 
@@ -219,6 +233,9 @@ async fn the_command_goes_to_the_instance_after_isolation_and_its_record_is_in_t
     );
 }
 
+/// What a case does to the proxy before the run.
+type InjectFault = Box<dyn Fn(&Proxy)>;
+
 /// GetCommandInvocation answered as AWS does for a command that ended badly.
 fn invocation(status: &str, details: &str) -> String {
     serde_json::json!({
@@ -239,7 +256,7 @@ fn invocation(status: &str, details: &str) -> String {
 /// a gap; isolation and the quarantined tag stand, and the wait is bounded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_isolated() {
-    let cases: [(&str, &str, Box<dyn Fn(&Proxy)>); 4] = [
+    let cases: [(&str, &str, InjectFault); 4] = [
         (
             "vc-failed",
             "Failed",
@@ -277,17 +294,13 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
     ];
     for (name, why, fault) in cases {
         let r = rig(name, capture(2), |_| {}).await;
-        let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-        let via = Aws::at(&proxy.endpoint(), REGION).await;
-        fault(&proxy);
         let started = Instant::now();
-        let outcomes = executor(&via, &r, capture(2)).execute(&r.plan).await;
+        let (_proxy, outcomes) = run_via_proxy(&r, capture(2), |p| fault(p)).await;
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{name}: waited {:?}",
             started.elapsed()
         );
-        still_contained(&r, &outcomes).await;
         let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
         assert_eq!(step.status, Status::Failed, "{name}: {step:?}");
         assert!(step.detail.contains(why), "{name}: {}", step.detail);
@@ -318,18 +331,9 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_no_command_is_sent() {
     let r = rig("vc-off", VolatileCapture::default(), |_| {}).await;
-    assert!(
-        !r.plan
-            .actions
-            .iter()
-            .any(|a| a.kind == ActionKind::Ec2CaptureVolatile),
-        "not planned when disabled"
-    );
-    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let via = Aws::at(&proxy.endpoint(), REGION).await;
+    assert!(!planned(&r), "not planned when disabled");
     // Even an executor configured to capture runs only what the plan holds.
-    let outcomes = executor(&via, &r, capture(2)).execute(&r.plan).await;
-    still_contained(&r, &outcomes).await;
+    let (proxy, outcomes) = run_via_proxy(&r, capture(2), |_| {}).await;
     assert!(
         outcomes
             .iter()
@@ -359,10 +363,7 @@ async fn a_hostile_process_in_the_finding_cannot_inject_shell() {
         ]);
     })
     .await;
-    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let via = Aws::at(&proxy.endpoint(), REGION).await;
-    let outcomes = executor(&via, &r, capture(10)).execute(&r.plan).await;
-    still_contained(&r, &outcomes).await;
+    let (proxy, outcomes) = run_via_proxy(&r, capture(10), |_| {}).await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
     let sent = sent_command(&proxy).to_string();
