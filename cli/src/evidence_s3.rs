@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use responder::evidence::{Digest, MANIFEST_NAME, Report, verify};
+use responder::evidence::{Digest, MANIFEST_NAME, Report, verify_found};
 
 /// `s3://bucket/prefix` → `(bucket, prefix/)`.
 fn parse(location: &str) -> Result<(String, String), String> {
@@ -70,8 +70,7 @@ pub async fn verify_s3(location: &str, expected: Option<&str>) -> Result<Report,
             found.insert(relative, Digest::of(&bytes));
         }
     }
-    let manifest = manifest.ok_or_else(|| format!("{location}: no {MANIFEST_NAME}"))?;
-    verify(&manifest, &found, expected)
+    verify_found(manifest.as_deref(), &found, expected).map_err(|e| format!("{location}: {e}"))
 }
 
 #[cfg(test)]

@@ -103,7 +103,90 @@ fn an_extra_object_is_reported() {
     fails_with(
         "extra",
         |d| std::fs::write(d.join("describe/planted.json"), b"{}").unwrap(),
-        "extra (not in the manifest): describe/planted.json",
+        "unexpected (not in the manifest): describe/planted.json",
+    );
+}
+
+/// A collection cut short before its last put: objects, no manifest. Said plainly, with
+/// what is there, and a failure (exit 1), never taken for a bundle that verifies.
+#[test]
+fn a_bundle_without_its_manifest_is_incomplete() {
+    let (dir, _) = written("no-manifest");
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    let (code, text) = verify(&dir, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("manifest missing: no manifest.json"),
+        "{text}"
+    );
+    for key in ["finding.json", "describe/instance.json", "tags.json"] {
+        assert!(
+            text.contains(&format!("present, unverified: {key}")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("INCOMPLETE: no manifest, 3 objects present"),
+        "{text}"
+    );
+    assert!(!text.contains("OK"), "{text}");
+    // Nothing at all is no bundle: an error.
+    let empty = std::env::temp_dir().join(format!("cli-evidence-empty-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&empty);
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, text) = verify(&empty, &[]);
+    assert_eq!(code, 2, "{text}");
+}
+
+/// What the instance wrote over SSM cannot be in the manifest; with the command's record in
+/// it, those objects are listed as unverified, not as a failure. Anywhere else, or without
+/// the record, they are unexpected.
+#[test]
+fn the_instances_ssm_output_is_listed_unverified_only_where_the_record_says() {
+    let dir = std::env::temp_dir().join(format!("cli-evidence-ssm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prefix =
+        BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0abc").unwrap();
+    let mut bundle = Bundle::new(prefix, "guardduty-responder-ec2");
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+    bundle
+        .add(
+            "volatile/command.json",
+            b"{}".to_vec(),
+            "ssm:SendCommand",
+            at,
+        )
+        .unwrap();
+    bundle.write_dir(&dir).unwrap();
+    let out = "volatile/ssm/c0/i-0abc/awsrunShellScript/0.awsrunShellScript/stdout";
+    std::fs::create_dir_all(dir.join(out).parent().unwrap()).unwrap();
+    std::fs::write(dir.join(out), b"ps output").unwrap();
+    let (code, text) = verify(&dir, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!(
+            "written by the instance over SSM (not in the manifest, unverified): {out}"
+        )),
+        "{text}"
+    );
+    // A planted object beside it is still unexpected.
+    std::fs::write(dir.join("volatile/planted"), b"x").unwrap();
+    let (code, text) = verify(&dir, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("unexpected (not in the manifest): volatile/planted"),
+        "{text}"
+    );
+
+    // Without the record, the same output is unexpected.
+    let (plain, _) = written("ssm-no-record");
+    std::fs::create_dir_all(plain.join(out).parent().unwrap()).unwrap();
+    std::fs::write(plain.join(out), b"ps output").unwrap();
+    let (code, text) = verify(&plain, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!("unexpected (not in the manifest): {out}")),
+        "{text}"
     );
 }
 

@@ -26,8 +26,8 @@ fn verify(endpoint: &str, location: &str, sha: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it() {
+/// moto's endpoint, its config, a path-style S3 client and a fresh bucket `<name>-<pid>`.
+async fn moto_bucket(name: &str) -> (String, aws_config::SdkConfig, aws_sdk_s3::Client, String) {
     let endpoint = integration_tests::moto::shared().endpoint();
     let sdk = integration_tests::world::sdk_config(&endpoint, "us-east-1").await;
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -35,8 +35,14 @@ async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it(
             .force_path_style(true)
             .build(),
     );
-    let bucket = format!("cli-evidence-{}", std::process::id());
+    let bucket = format!("{name}-{}", std::process::id());
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (endpoint, sdk, s3, bucket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it() {
+    let (endpoint, sdk, s3, bucket) = moto_bucket("cli-evidence").await;
     let prefix =
         BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0abc").unwrap();
     let mut bundle = Bundle::new(prefix.clone(), "guardduty-responder-ec2");
@@ -78,7 +84,41 @@ async fn a_bundle_in_the_bucket_verifies_in_place_and_a_planted_object_fails_it(
     let (code, text) = verify(&endpoint, location.trim_end_matches('/'), &sha);
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains("extra (not in the manifest): describe/planted.json"),
+        text.contains("unexpected (not in the manifest): describe/planted.json"),
+        "{text}"
+    );
+}
+
+/// A prefix whose collection was cut short: objects, no manifest. Reported with what is
+/// there, exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefix_without_a_manifest_is_reported_incomplete() {
+    let (endpoint, _, s3, bucket) = moto_bucket("cli-evidence-cut").await;
+    let prefix =
+        BundlePrefix::new("123456789012", "60c8b4e2b4a1f0b9c1d3e5f7a9b1c3d5", "i-0cut").unwrap();
+    for key in ["finding.json", "describe/instance.json"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(prefix.key(key).unwrap())
+            .body(b"{}".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let location = format!("s3://{bucket}/{prefix}");
+    let (code, text) = verify(&endpoint, &location, &"0".repeat(64));
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("manifest missing: no manifest.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("present, unverified: describe/instance.json"),
+        "{text}"
+    );
+    assert!(text.contains("present, unverified: finding.json"), "{text}");
+    assert!(
+        text.contains("INCOMPLETE: no manifest, 2 objects present"),
         "{text}"
     );
 }

@@ -17,6 +17,8 @@ pub enum ActionKind {
     Ec2SnapshotVolumes,
     /// Collection, like the bundle: copies the snapshots for the forensic account.
     Ec2ShareSnapshots,
+    /// Collection: volatile data over SSM once isolation has run (`ec2.volatile_capture`).
+    Ec2CaptureVolatile,
     Ec2RevokeRoleSessions,
     Ec2TagInstance,
     EcsCaptureEvidence,
@@ -48,6 +50,7 @@ impl ActionKind {
             ActionKind::Ec2DisassociateAddresses => "ec2.disassociate_addresses",
             ActionKind::Ec2SnapshotVolumes => "ec2.snapshot_volumes",
             ActionKind::Ec2ShareSnapshots => "ec2.share_snapshots",
+            ActionKind::Ec2CaptureVolatile => "ec2.capture_volatile",
             ActionKind::Ec2RevokeRoleSessions => "ec2.revoke_role_sessions",
             ActionKind::Ec2TagInstance => "ec2.tag_instance",
             ActionKind::EcsCaptureEvidence => "ecs.capture_evidence",
@@ -74,7 +77,9 @@ impl ActionKind {
     pub fn collects_evidence(self) -> bool {
         matches!(
             self,
-            ActionKind::EvidenceWriteBundle | ActionKind::Ec2ShareSnapshots
+            ActionKind::EvidenceWriteBundle
+                | ActionKind::Ec2ShareSnapshots
+                | ActionKind::Ec2CaptureVolatile
         )
     }
 

@@ -116,6 +116,9 @@ impl Config {
         {
             return Err(invalid(format!("ec2.forensic_snapshots.{why}")));
         }
+        if let Some(why) = doc.ec2.volatile_capture.invalid(&doc.isolation) {
+            return Err(invalid(format!("ec2.volatile_capture.{why}")));
+        }
         let test_event_source = doc
             .test_event_source
             .map(|s| test_source(&s))

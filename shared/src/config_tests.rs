@@ -153,3 +153,37 @@ fn the_evidence_bucket_and_its_limits_come_from_the_environment_and_the_document
     let bad = r#"{"evidence":{"bukket":"x"}}"#;
     assert!(Config::from_document(bad, "cfg").is_err());
 }
+
+/// The volatile capture needs the SSM endpoints kept open from isolation: without them
+/// every command would time out, so the document is refused, naming the option.
+#[test]
+fn the_volatile_capture_is_refused_without_the_ssm_endpoints() {
+    let on = r#"{"ec2":{"volatile_capture":{"enabled":true}}}"#;
+    let e = Config::from_document(on, "cfg").unwrap_err().to_string();
+    assert!(
+        e.contains("ec2.volatile_capture.enabled needs isolation.keep_ssm_endpoints"),
+        "{e}"
+    );
+    let ok = r#"{"isolation":{"keep_ssm_endpoints":true},
+                 "ec2":{"volatile_capture":{"enabled":true,"timeout_seconds":45,"max_pids":4}}}"#;
+    let c = Config::from_document(ok, "cfg").unwrap();
+    assert!(c.ec2.volatile_capture.enabled);
+    assert_eq!(c.ec2.volatile_capture.timeout_seconds, 45);
+    assert_eq!(c.ec2.volatile_capture.max_pids, 4);
+    // Off by default, and off needs nothing.
+    assert!(!Config::default().ec2.volatile_capture.enabled);
+    assert!(
+        Config::from_document(r#"{"ec2":{"volatile_capture":{"enabled":false}}}"#, "c").is_ok()
+    );
+    for bad in [
+        r#""timeout_seconds":0"#,
+        r#""timeout_seconds":601"#,
+        r#""max_pids":65"#,
+        r#""pids":[1]"#,
+    ] {
+        let doc = format!(
+            r#"{{"isolation":{{"keep_ssm_endpoints":true}},"ec2":{{"volatile_capture":{{"enabled":true,{bad}}}}}}}"#
+        );
+        assert!(Config::from_document(&doc, "cfg").is_err(), "{bad}");
+    }
+}

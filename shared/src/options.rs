@@ -28,6 +28,9 @@ pub struct Ec2Options {
     /// Copy each evidence snapshot, re-encrypted with a key the forensic account can use,
     /// and share the copy with that account (`ec2.share_snapshots`). Off by default.
     pub forensic_snapshots: Option<ForensicSnapshots>,
+    /// Volatile data (processes, connections, the finding's `/proc/<pid>`, kernel modules)
+    /// collected over SSM after isolation (`ec2.capture_volatile`). Off by default.
+    pub volatile_capture: VolatileCapture,
 }
 
 impl Default for Ec2Options {
@@ -38,7 +41,66 @@ impl Default for Ec2Options {
             disassociate_eips: false,
             revoke_role_sessions: false,
             forensic_snapshots: None,
+            volatile_capture: VolatileCapture::default(),
         }
+    }
+}
+
+/// `ec2.volatile_capture` (docs/evidence.md): an SSM `AWS-RunShellScript` command sent to
+/// the contained instance once isolation has run, its output written by the instance to
+/// the evidence bucket under the bundle's `volatile/ssm/` prefix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VolatileCapture {
+    pub enabled: bool,
+    /// How long the command may run and the responder waits for it (the script's
+    /// `executionTimeout` too); the function's own timeout must leave room for it.
+    pub timeout_seconds: u64,
+    /// At most this many of the PIDs the finding names (the process, its lineage, the
+    /// modifying and target processes) get their `/proc/<pid>` read.
+    pub max_pids: usize,
+}
+
+impl Default for VolatileCapture {
+    fn default() -> Self {
+        VolatileCapture {
+            enabled: false,
+            timeout_seconds: 30,
+            max_pids: 16,
+        }
+    }
+}
+
+impl VolatileCapture {
+    /// The longest wait accepted: a Lambda function runs for at most 900 s.
+    pub const MAX_TIMEOUT_SECONDS: u64 = 600;
+    pub const MAX_PIDS: usize = 64;
+
+    /// Why these settings cannot be used with `isolation`, if they cannot. The command
+    /// reaches the instance only through the SSM endpoints, which isolation cuts unless
+    /// `isolation.keep_ssm_endpoints`: enabled without it, every capture would time out,
+    /// so the configuration is refused rather than a silent `failed` on every finding.
+    pub fn invalid(&self, isolation: &IsolationOptions) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        if !isolation.keep_ssm_endpoints {
+            return Some(
+                "enabled needs isolation.keep_ssm_endpoints: the SSM endpoints are the \
+                 isolated instance's only way to receive the command"
+                    .into(),
+            );
+        }
+        if self.timeout_seconds == 0 || self.timeout_seconds > Self::MAX_TIMEOUT_SECONDS {
+            return Some(format!(
+                "timeout_seconds is 1 to {}",
+                Self::MAX_TIMEOUT_SECONDS
+            ));
+        }
+        if self.max_pids > Self::MAX_PIDS {
+            return Some(format!("max_pids is at most {}", Self::MAX_PIDS));
+        }
+        None
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) fn surface_actions(
                     k.push(Ec2ShareSnapshots);
                 }
             }
+            if o.volatile_capture.enabled {
+                k.push(Ec2CaptureVolatile);
+            }
             if o.revoke_role_sessions {
                 k.push(Ec2RevokeRoleSessions);
             }

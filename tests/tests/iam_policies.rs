@@ -676,19 +676,41 @@ fn the_forensic_key_grant_is_what_the_code_declares() {
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path).unwrap();
-    let start = text
-        .find("ForensicSnapshotKeys")
-        .expect("the forensic key statement");
-    let line = text[start..]
-        .lines()
-        .find(|l| l.trim_start().starts_with("Action"))
-        .expect("its actions");
-    let granted = line
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect();
+    let actions_of = |sid: &str| -> (BTreeSet<String>, String) {
+        let start = text
+            .find(sid)
+            .unwrap_or_else(|| panic!("the {sid} statement"));
+        let block: String = text[start..]
+            .lines()
+            .take_while(|l| l.trim() != "},")
+            .collect::<Vec<_>>()
+            .join("\n");
+        let line = block
+            .lines()
+            .find(|l| l.trim_start().starts_with("Action"))
+            .expect("its actions");
+        let actions = line
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        (actions, block)
+    };
+    let (keys, _) = actions_of("ForensicSnapshotKeys");
+    let (grants, grant_block) = actions_of("ForensicSnapshotGrants");
+    // A grant only for EC2's own use of the key, never to a principal the role chooses.
+    assert_eq!(grants, set(&["kms:CreateGrant"]));
+    assert!(
+        grant_block.contains("\"kms:GrantIsForAWSResource\" = \"true\""),
+        "{grant_block}"
+    );
+    assert!(grant_block.contains("kms:ViaService"), "{grant_block}");
+    assert!(
+        !keys.contains("kms:CreateGrant"),
+        "CreateGrant without its condition"
+    );
+    let granted = keys.union(&grants).cloned().collect();
     compare(
         "forensic key",
         set(responder::actions::ec2::permissions::FORENSIC_KMS_PERMISSIONS),

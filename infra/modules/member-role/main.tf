@@ -108,6 +108,7 @@ module "surface_policy" {
   revocable_role_arns = var.revocable_role_arns
   protected_role_arns = values(local.role_arns)
   forensic_snapshots  = each.key == "ec2" ? var.forensic_snapshots : null
+  volatile_capture    = each.key == "ec2" && var.volatile_capture
   sid_prefix          = upper(each.key)
 }
 

@@ -142,3 +142,9 @@ variable "reader_role_name" {
   type        = string
   default     = "guardduty-responder-reader"
 }
+
+variable "volatile_capture" {
+  description = "The responder's responder_config.ec2.volatile_capture.enabled: the ec2 role may then run AWS-RunShellScript over SSM on instances the responder has recorded (docs/evidence.md). The instances' own roles need s3:PutObject on the evidence prefix for the output. false: not granted."
+  type        = bool
+  default     = false
+}

@@ -52,6 +52,8 @@ locals {
   eks_node_quarantine = try(var.responder_config.eks.quarantine_node_instance, false)
   # ec2.forensic_snapshots: the ec2 function may copy and share evidence snapshots.
   forensic_snapshots = try(var.responder_config.ec2.forensic_snapshots, null)
+  # ec2.volatile_capture: the ec2 function may run AWS-RunShellScript on recorded instances.
+  volatile_capture = try(var.responder_config.ec2.volatile_capture.enabled, false) == true
   function_permissions = {
     for name in keys(local.functions) : name => (
       name == "eks" && local.eks_node_quarantine
@@ -74,6 +76,7 @@ module "surface_policy" {
   record_mac_keys   = [aws_kms_key.record_mac.arn]
   # Only the ec2 function shares snapshots (a node quarantine does not).
   forensic_snapshots = each.key == "ec2" ? local.forensic_snapshots : null
+  volatile_capture   = each.key == "ec2" && local.volatile_capture
   # Session revocation may never target the responder's own roles.
   revocable_role_arns = var.revocable_role_arns
   protected_role_arns = concat(

@@ -16,7 +16,9 @@
 # securityhub:BatchUpdateFindings while securityhub_write_back is false (and for coverage), and
 # iam:PutRolePolicy and iam:GetRole while revocable_role_arns is empty, and the forensic
 # snapshot copies (ec2:CopySnapshot, ec2:ModifySnapshotAttribute,
-# ec2:DescribeSnapshotAttribute) while responder_config.ec2.forensic_snapshots is unset.
+# ec2:DescribeSnapshotAttribute) while responder_config.ec2.forensic_snapshots is unset,
+# and the volatile capture (ssm:SendCommand, ssm:GetCommandInvocation) while
+# responder_config.ec2.volatile_capture.enabled is not true.
 # Keep every value a plain string literal: no expressions, so the file parses without
 # evaluation.
 #
@@ -58,6 +60,8 @@ locals {
       "guardduty:ListCoverage",
       "iam:GetInstanceProfile",
       "iam:PutRolePolicy",
+      "ssm:SendCommand",
+      "ssm:GetCommandInvocation",
     ]
 
     ecs = [

@@ -25,6 +25,8 @@ locals {
     container_instance = "arn:${local.p}:ecs:${local.r}:${local.a}:container-instance/*"
     target_group       = "arn:${local.p}:elasticloadbalancing:${local.r}:${local.a}:targetgroup/*/*"
     detector           = "arn:${local.p}:guardduty:${local.r}:${local.a}:detector/*"
+    # AWS's own document: no account in its ARN.
+    run_shell_script = "arn:${local.p}:ssm:${local.r}::document/AWS-RunShellScript"
   }
 
   eks_clusters = length(var.eks_cluster_names) > 0 ? [
@@ -51,6 +53,11 @@ locals {
     Null         = { "aws:ResourceTag/guardduty-responder:copy-of" = ["false"] }
   }
   forensic_snapshot_actions = ["ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:DescribeSnapshotAttribute"]
+
+  # The volatile capture: a shell on the instance, so only AWS-RunShellScript, and only
+  # on instances carrying the responder's prior-state record (written before isolation).
+  volatile_capture_actions = ["ssm:SendCommand", "ssm:GetCommandInvocation"]
+  recorded_instance        = { Null = { "ssm:resourceTag/guardduty-responder:prior" = ["false"] } }
 
   termination_protection_on = { StringEqualsIgnoreCase = { "ec2:Attribute/DisableApiTermination" = ["true"] } }
   # Every ModifyInstanceAttribute key but the block device mapping's must be absent.
@@ -115,6 +122,12 @@ locals {
     ]
     "ec2:ModifySnapshotAttribute" = [
       { resources = [local.arn.snapshot], condition = local.share_with_forensic_account },
+    ]
+    # The volatile capture (only with volatile_capture, see local.actions): AWS's shell
+    # document, on instances the responder has recorded (its prior-state tag).
+    "ssm:SendCommand" = [
+      { resources = [local.arn.run_shell_script], condition = {} },
+      { resources = [local.arn.instance], condition = local.recorded_instance },
     ]
     "ec2:DisassociateAddress" = [
       { resources = [local.arn.elastic_ip, local.arn.network_interface, local.arn.instance], condition = {} },
@@ -205,11 +218,13 @@ locals {
 
   unscoped_entry = { resources = ["*"], condition = {} }
 
-  # Session revocation is off unless role patterns are configured.
+  # Session revocation is off unless role patterns are configured; the forensic copies
+  # and the volatile capture unless configured.
   actions = [
     for a in distinct(var.actions) : a
     if(!contains(["iam:PutRolePolicy", "iam:GetRole"], a) || length(var.revocable_role_arns) > 0)
     && (!contains(local.forensic_snapshot_actions, a) || var.forensic_snapshots != null)
+    && (!contains(local.volatile_capture_actions, a) || var.volatile_capture)
   ]
 
   # One row per (action, scope entry); the entry's JSON is the grouping key, so actions
@@ -270,18 +285,35 @@ locals {
   # CopySnapshot with KmsKeyId: EC2 uses the keys on the caller's behalf (decrypt the
   # source, encrypt the copy with the forensic key), through EC2 only. No code calls
   # these, so they are not in the executor's list (ec2::permissions::FORENSIC_KMS_PERMISSIONS).
+  # A grant only for EC2 itself (kms:GrantIsForAWSResource): the role cannot grant the
+  # keys to a principal of its choosing.
+  forensic_keys = contains(local.actions, "ec2:CopySnapshot") ? distinct([
+    var.forensic_snapshots.kms_key_arn,
+    "arn:${local.p}:kms:${local.r}:${local.a}:key/*",
+  ]) : []
   forensic_kms = contains(local.actions, "ec2:CopySnapshot") ? [
     {
-      Sid    = "${var.sid_prefix}ForensicSnapshotKeys"
-      Effect = "Allow"
-      Action = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
-      Resource = distinct([
-        var.forensic_snapshots.kms_key_arn,
-        "arn:${local.p}:kms:${local.r}:${local.a}:key/*",
-      ])
+      Sid       = "${var.sid_prefix}ForensicSnapshotKeys"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+      Resource  = local.forensic_keys
       Condition = { StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" } }
     },
   ] : []
+  # (A separate list: one conditional of two differently shaped statements would unify
+  # their conditions.)
+  forensic_grants = contains(local.actions, "ec2:CopySnapshot") ? [
+    {
+      Sid      = "${var.sid_prefix}ForensicSnapshotGrants"
+      Effect   = "Allow"
+      Action   = ["kms:CreateGrant"]
+      Resource = local.forensic_keys
+      Condition = {
+        StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" }
+        Bool       = { "kms:GrantIsForAWSResource" = "true" }
+      }
+    },
+  ] : []
 
-  statements = concat(local.allow, local.deny, local.deny_snapshot_groups, local.forensic_kms)
+  statements = concat(local.allow, local.deny, local.deny_snapshot_groups, local.forensic_kms, local.forensic_grants)
 }

@@ -75,3 +75,9 @@ variable "forensic_snapshots" {
   })
   default = null
 }
+
+variable "volatile_capture" {
+  description = "The responder's responder_config.ec2.volatile_capture.enabled: the role may then run AWS-RunShellScript over SSM on instances the responder has recorded a prior state on (ssm:SendCommand, ssm:GetCommandInvocation). false: neither is granted."
+  type        = bool
+  default     = false
+}

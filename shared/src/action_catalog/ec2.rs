@@ -127,6 +127,18 @@ pub(super) const UNITS: &[ActionSpec] = &[
         undo: Undo::Kept("shared evidence stays with the forensic account"),
         release_kubernetes: &[],
     },
+    // Collection, not containment: its failure is an outcome (`collects_evidence`).
+    ActionSpec {
+        kind: Ec2CaptureVolatile,
+        surface: Ec2,
+        does: "once isolation has run, collect processes, connections, the finding's \
+               /proc/<pid> and kernel modules over SSM (AWS-RunShellScript), written by the \
+               instance to the evidence bucket",
+        permissions: &["ssm:SendCommand", "ssm:GetCommandInvocation"],
+        kubernetes: &[],
+        undo: Undo::Kept("evidence is kept"),
+        release_kubernetes: &[],
+    },
     ActionSpec {
         kind: Ec2RevokeRoleSessions,
         surface: Ec2,

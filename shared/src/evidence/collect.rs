@@ -157,6 +157,19 @@ impl Evidence {
         before: Vec<Collected>,
         collect: impl Future<Output = Collection>,
     ) -> Step {
+        self.write_bundle_within(prefix, before, collect, Duration::ZERO)
+            .await
+    }
+
+    /// [`Evidence::write_bundle`], the collection given `extra` time beyond the limit (the
+    /// EC2 volatile capture, which has its own limit, `ec2.volatile_capture`).
+    pub async fn write_bundle_within(
+        &self,
+        prefix: BundlePrefix,
+        before: Vec<Collected>,
+        collect: impl Future<Output = Collection>,
+        extra: Duration,
+    ) -> Step {
         let location = format!("s3://{}/{prefix}", self.store.bucket());
         let first = before
             .first()
@@ -182,7 +195,7 @@ impl Evidence {
                 Err(_) => return failed(&location, &self.timed_out("writing")),
             }
         }
-        match tokio::time::timeout(self.limit(), collect).await {
+        match tokio::time::timeout(self.limit() + extra, collect).await {
             Ok(c) => {
                 gaps.extend(c.gaps);
                 absent.extend(c.absent);
@@ -192,7 +205,10 @@ impl Evidence {
                     }
                 }
             }
-            Err(_) => gaps.push(self.timed_out("collecting")),
+            Err(_) => gaps.push(format!(
+                "time limit of {}s exceeded while collecting",
+                (self.limit() + extra).as_secs()
+            )),
         }
         if !gaps.is_empty() || !absent.is_empty() {
             let listed: Vec<String> = gaps

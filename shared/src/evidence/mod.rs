@@ -15,7 +15,7 @@ pub mod verify;
 
 pub use manifest::{Bundle, BundleError, Digest, MANIFEST_NAME, Manifest, ManifestObject};
 pub use path::{BundlePrefix, PathError};
-pub use verify::{Mismatch, Report, verify, verify_dir};
+pub use verify::{Mismatch, Report, verify, verify_dir, verify_found};
 
 #[cfg(test)]
 mod tests;

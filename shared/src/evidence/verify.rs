@@ -2,6 +2,12 @@
 //! listed size and SHA-256, nothing unlisted, and (when the notification's or log's value
 //! is given) the manifest itself unchanged. A changed object shows as a mismatch; a
 //! changed manifest either mismatches its objects or, with the expected hash, itself.
+//!
+//! A bundle without `manifest.json` (a collection cut short before its last put) is
+//! reported as such, with the objects that are there, never as unreadable. Objects the
+//! instance wrote itself over SSM (`volatile/ssm/`, docs/evidence.md) cannot be in the
+//! manifest: when the manifest records the command, they are listed as unverified rather
+//! than as unexpected.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,8 +31,14 @@ pub struct Report {
     pub expected_manifest_sha256: Option<String>,
     pub objects: usize,
     pub missing: Vec<String>,
+    /// Present but not in the manifest: unexpected (planted, or written after it).
     pub extra: Vec<String>,
     pub mismatched: Vec<Mismatch>,
+    /// No `manifest.json`: every object present is in `extra`, none can be verified.
+    pub manifest_missing: bool,
+    /// Written by the instance over SSM under the prefix the manifest's command record
+    /// names: listed, not verified (the responder never read them), not a failure.
+    pub unverified: Vec<String>,
 }
 
 impl Report {
@@ -37,7 +49,8 @@ impl Report {
     }
 
     pub fn is_ok(&self) -> bool {
-        self.manifest_matches()
+        !self.manifest_missing
+            && self.manifest_matches()
             && self.missing.is_empty()
             && self.extra.is_empty()
             && self.mismatched.is_empty()
@@ -47,6 +60,21 @@ impl Report {
 /// One line per problem, then `OK` or `FAILED` with the manifest's hash.
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.manifest_missing {
+            writeln!(
+                f,
+                "manifest missing: no {MANIFEST_NAME} (the collection was cut short before \
+                 its last write, or this is not a bundle's prefix); nothing can be verified"
+            )?;
+            for key in &self.extra {
+                writeln!(f, "present, unverified: {key}")?;
+            }
+            return write!(
+                f,
+                "INCOMPLETE: no manifest, {} objects present",
+                self.extra.len()
+            );
+        }
         if let (false, Some(want)) = (self.manifest_matches(), &self.expected_manifest_sha256) {
             writeln!(
                 f,
@@ -58,7 +86,13 @@ impl fmt::Display for Report {
             writeln!(f, "missing: {key}")?;
         }
         for key in &self.extra {
-            writeln!(f, "extra (not in the manifest): {key}")?;
+            writeln!(f, "unexpected (not in the manifest): {key}")?;
+        }
+        for key in &self.unverified {
+            writeln!(
+                f,
+                "written by the instance over SSM (not in the manifest, unverified): {key}"
+            )?;
         }
         for m in &self.mismatched {
             writeln!(
@@ -91,6 +125,8 @@ pub fn verify(
         missing: vec![],
         extra: vec![],
         mismatched: vec![],
+        manifest_missing: false,
+        unverified: vec![],
     };
     for o in &manifest.objects {
         let expected = Digest {
@@ -109,24 +145,59 @@ pub fn verify(
     }
     let listed: std::collections::BTreeSet<&str> =
         manifest.objects.iter().map(|o| o.key.as_str()).collect();
-    report.extra = found
+    let ssm_output = listed.contains(VOLATILE_RECORD).then_some(VOLATILE_OUTPUT);
+    let (unverified, extra): (Vec<String>, Vec<String>) = found
         .keys()
         .filter(|k| !listed.contains(k.as_str()))
         .cloned()
-        .collect();
+        .partition(|k| ssm_output.is_some_and(|p| k.starts_with(p)));
+    report.extra = extra;
+    report.unverified = unverified;
     Ok(report)
+}
+
+/// The EC2 volatile capture's record in a bundle, and where the instance writes its output
+/// (`ec2::volatile`, which uses the same names).
+pub const VOLATILE_RECORD: &str = "volatile/command.json";
+pub const VOLATILE_OUTPUT: &str = "volatile/ssm/";
+
+/// [`verify`] when the manifest may be absent: without it, a report listing every object
+/// present as unverifiable (`manifest_missing`). Err when there is nothing at all.
+pub fn verify_found(
+    manifest_bytes: Option<&[u8]>,
+    found: &BTreeMap<String, Digest>,
+    expected_manifest_sha256: Option<&str>,
+) -> Result<Report, String> {
+    match manifest_bytes {
+        Some(m) => verify(m, found, expected_manifest_sha256),
+        None if found.is_empty() => Err(format!("no {MANIFEST_NAME} and no object")),
+        None => Ok(Report {
+            manifest_sha256: String::new(),
+            expected_manifest_sha256: expected_manifest_sha256.map(str::to_owned),
+            objects: 0,
+            missing: vec![],
+            extra: found.keys().cloned().collect(),
+            mismatched: vec![],
+            manifest_missing: true,
+            unverified: vec![],
+        }),
+    }
 }
 
 /// [`verify`] of a bundle downloaded to `dir`: `dir/manifest.json` and every other file
 /// under `dir` (keys are `/`-separated paths relative to `dir`).
 pub fn verify_dir(dir: &Path, expected_manifest_sha256: Option<&str>) -> Result<Report, String> {
     let manifest_path = dir.join(MANIFEST_NAME);
-    let manifest =
-        std::fs::read(&manifest_path).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     let mut found = BTreeMap::new();
     walk(dir, "", &mut found)?;
     found.remove(MANIFEST_NAME);
-    verify(&manifest, &found, expected_manifest_sha256)
+    let manifest = match std::fs::read(&manifest_path) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("{}: {e}", manifest_path.display())),
+    };
+    verify_found(manifest.as_deref(), &found, expected_manifest_sha256)
+        .map_err(|e| format!("{}: {e}", dir.display()))
 }
 
 fn walk(dir: &Path, rel: &str, found: &mut BTreeMap<String, Digest>) -> Result<(), String> {

@@ -121,4 +121,47 @@ run "forensic_snapshots_share_only_copies_with_the_forensic_account" {
     condition     = anytrue([for s in output.statements : s.Effect == "Allow" && contains(s.Resource, "arn:aws:kms:us-east-1:999988887777:key/abc") && try(s.Condition, null) == { StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" } }])
     error_message = "The forensic key is usable through EC2 only."
   }
+
+  assert {
+    condition = [for s in output.statements : try(s.Condition, null) if s.Effect == "Allow" && contains(s.Action, "kms:CreateGrant")] == [{
+      StringLike = { "kms:ViaService" = "ec2.*.amazonaws.com" }
+      Bool       = { "kms:GrantIsForAWSResource" = "true" }
+    }]
+    error_message = "kms:CreateGrant only for EC2's own use (kms:GrantIsForAWSResource), through EC2 only."
+  }
+}
+
+# The volatile capture: not granted without the configuration; with it, only AWS's shell
+# document and only on instances the responder has recorded.
+run "volatile_capture_is_off_without_the_configuration" {
+  command = plan
+
+  variables {
+    surface = "ec2"
+    actions = ["ec2:DescribeInstances", "ssm:SendCommand", "ssm:GetCommandInvocation"]
+  }
+
+  assert {
+    condition     = alltrue([for s in output.statements : !anytrue([for a in s.Action : startswith(a, "ssm:")])])
+    error_message = "SSM commands granted without volatile_capture."
+  }
+}
+
+run "volatile_capture_runs_only_the_shell_document_on_recorded_instances" {
+  command = plan
+
+  variables {
+    surface          = "ec2"
+    actions          = ["ec2:DescribeInstances", "ssm:SendCommand", "ssm:GetCommandInvocation"]
+    volatile_capture = true
+  }
+
+  assert {
+    condition = length([for s in output.statements : s if s.Effect == "Allow" && contains(s.Action, "ssm:SendCommand")]) == 2 && anytrue([
+      for s in output.statements : s.Effect == "Allow" && contains(s.Action, "ssm:SendCommand") && s.Resource == ["arn:aws:ssm:us-east-1::document/AWS-RunShellScript"] && try(s.Condition, null) == null
+      ]) && anytrue([
+      for s in output.statements : s.Effect == "Allow" && contains(s.Action, "ssm:SendCommand") && s.Resource == ["arn:aws:ec2:us-east-1:111122223333:instance/*"] && try(s.Condition, null) == { Null = { "ssm:resourceTag/guardduty-responder:prior" = ["false"] } }
+    ])
+    error_message = "ssm:SendCommand must be limited to AWS-RunShellScript and to instances carrying the responder's prior-state record."
+  }
 }

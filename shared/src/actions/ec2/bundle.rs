@@ -1,11 +1,15 @@
 //! The instance's evidence bundle (docs/evidence.md): the finding and the instance as the
 //! first round trip described it, before any change (reused, never read again), written
-//! alongside isolation. The EBS snapshots stay where they are, tagged with the finding.
+//! alongside isolation, with what `collect` gathers (the volatile capture's record, when
+//! `ec2.capture_volatile` runs, within its own time limit given as `extra`). The EBS
+//! snapshots stay where they are, tagged with the finding.
 
 use super::observe::InstanceView;
 use crate::evidence::collect::{Collected, Collection, Evidence, Subject};
 use crate::outcome::Step;
 use serde_json::json;
+use std::future::Future;
+use std::time::Duration;
 
 pub(crate) async fn write(
     ev: &Evidence,
@@ -13,6 +17,8 @@ pub(crate) async fn write(
     view: &InstanceView,
     termination_protection: &Result<bool, String>,
     shutdown_behavior: &Result<String, String>,
+    collect: impl Future<Output = Collection>,
+    extra: Duration,
 ) -> Step {
     let prefix = match subject.prefix(&view.id) {
         Ok(p) => p,
@@ -34,6 +40,5 @@ pub(crate) async fn write(
             }),
         ),
     ];
-    ev.write_bundle(prefix, before, async { Collection::default() })
-        .await
+    ev.write_bundle_within(prefix, before, collect, extra).await
 }

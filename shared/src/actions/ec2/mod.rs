@@ -19,6 +19,7 @@ mod revoke;
 pub mod sensor_coverage;
 pub mod sensor_link;
 pub(crate) mod swap;
+pub mod volatile;
 
 pub use permissions::{RELEASE_PERMISSIONS, REQUIRED_PERMISSIONS};
 pub use prior_state::PriorState;
@@ -55,6 +56,10 @@ pub(crate) struct Clients {
     pub evidence: Option<std::sync::Arc<crate::evidence::collect::Evidence>>,
     /// Where evidence snapshots are copied and shared (`ec2.forensic_snapshots`).
     pub forensic_snapshots: Option<crate::options::ForensicSnapshots>,
+    /// Runs the volatile capture on the instance ([`volatile`]).
+    pub ssm: aws_sdk_ssm::Client,
+    /// `ec2.volatile_capture`.
+    pub volatile: crate::options::VolatileCapture,
 }
 
 impl Clients {
@@ -64,9 +69,11 @@ impl Clients {
         let mut asg =
             aws_sdk_autoscaling::config::Builder::from(config).retry_config(retry.clone());
         let mut kms = aws_sdk_kms::config::Builder::from(config).retry_config(retry.clone());
-        let mut gd = aws_sdk_guardduty::config::Builder::from(config).retry_config(retry);
+        let mut gd = aws_sdk_guardduty::config::Builder::from(config).retry_config(retry.clone());
+        let mut ssm = aws_sdk_ssm::config::Builder::from(config).retry_config(retry);
         if let Some(r) = region {
             let r = || aws_config::Region::new(r.to_string());
+            ssm = ssm.region(r());
             ec2 = ec2.region(r());
             asg = asg.region(r());
             kms = kms.region(r());
@@ -84,6 +91,8 @@ impl Clients {
             revocable_role_arns: Vec::new(),
             evidence: None,
             forensic_snapshots: None,
+            ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),
+            volatile: crate::options::VolatileCapture::default(),
         }
     }
 }
@@ -98,6 +107,7 @@ impl Clients {
             revocable_role_arns: self.revocable_role_arns.clone(),
             evidence: self.evidence.clone(),
             forensic_snapshots: self.forensic_snapshots.clone(),
+            volatile: self.volatile.clone(),
             ..Clients::new(config, Some(region))
         }
     }
@@ -148,6 +158,16 @@ impl Ec2Executor {
             .with_revocation(config.revocation.role_arns.clone())
             .with_evidence(&config.evidence)
             .with_forensic_snapshots(config.ec2.forensic_snapshots.clone())
+            .with_volatile_capture(config.ec2.volatile_capture.clone())
+    }
+
+    /// `ec2.volatile_capture`: how `ec2.capture_volatile` runs (planned only when enabled).
+    pub fn with_volatile_capture(
+        mut self,
+        options: crate::options::VolatileCapture,
+    ) -> Ec2Executor {
+        self.clients.volatile = options;
+        self
     }
 
     /// `ec2.forensic_snapshots`: where `ec2.share_snapshots` copies and shares snapshots.

@@ -39,6 +39,19 @@ pub const CONDITIONS: &[Conditioned] = &[
             ),
         ]],
     },
+    // The volatile capture: AWS's shell document (no condition: a document has no tags),
+    // on instances carrying the prior-state record written before isolation.
+    Conditioned {
+        action: "ssm:SendCommand",
+        statements: &[
+            &[],
+            &[(
+                "Null",
+                "ssm:resourceTag/guardduty-responder:prior",
+                &["false"],
+            )],
+        ],
+    },
 ];
 
 /// What EC2 does with KMS on the caller's behalf when `CopySnapshot` re-encrypts with the
@@ -92,6 +105,17 @@ mod tests {
         }
     }
 
+    /// The capture's instance condition names the record key quarantine writes first.
+    #[test]
+    fn the_capture_is_conditioned_on_the_prior_state_record() {
+        let send = CONDITIONS
+            .iter()
+            .find(|c| c.action == "ssm:SendCommand")
+            .expect("conditioned");
+        let key = format!("ssm:resourceTag/{}", crate::actions::tags::PRIOR_KEY);
+        assert!(send.statements[1].iter().any(|(_, k, _)| *k == key));
+    }
+
     /// Sharing is limited to the copies, by the tag the copies carry.
     #[test]
     fn sharing_is_conditioned_on_the_copy_tag() {
@@ -116,7 +140,7 @@ mod tests {
         for p in q.iter().chain(r.iter()) {
             let (svc, action) = p.split_once(':').expect("service:Action");
             assert!(
-                ["ec2", "autoscaling", "kms", "guardduty", "iam"].contains(&svc),
+                ["ec2", "autoscaling", "kms", "guardduty", "iam", "ssm"].contains(&svc),
                 "{p}"
             );
             assert!(action.starts_with(|c: char| c.is_ascii_uppercase()), "{p}");

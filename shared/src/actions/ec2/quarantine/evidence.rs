@@ -170,3 +170,37 @@ pub(super) async fn tag_instance(
         Err(e) => Step::failed(api_error("CreateTags", &e)),
     }
 }
+
+/// The status tag (`failed` when a containment step failed; collection never counts), or,
+/// without it, only the record's MAC when this run wrote one.
+pub(super) async fn tag_and_seal(
+    c: &Clients,
+    view: &InstanceView,
+    req: &Request<'_>,
+    out: &mut HashMap<ActionKind, Step>,
+    mac: Option<&str>,
+) {
+    if req.kinds.contains(&ActionKind::Ec2TagInstance) {
+        let failed = out
+            .iter()
+            .any(|(k, s)| s.status == Status::Failed && !k.collects_evidence());
+        let step = Box::pin(tag_instance(c, view, req, failed, mac)).await;
+        out.insert(ActionKind::Ec2TagInstance, step);
+    } else if let Some(mac) = mac {
+        let sent = c
+            .ec2
+            .create_tags()
+            .resources(&view.id)
+            .tags(tag(MAC_KEY, mac));
+        if let Err(e) = sent.send().await
+            && let Some(s) = out.get_mut(&ActionKind::Ec2RecordPriorState)
+        {
+            s.status = Status::Failed;
+            s.detail = format!(
+                "{}; MAC not written: {}",
+                s.detail,
+                api_error("CreateTags", &e)
+            );
+        }
+    }
+}

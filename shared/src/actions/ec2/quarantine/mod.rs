@@ -13,11 +13,13 @@
 //!
 //! Protection, Auto Scaling, Elastic IPs and the role-session revocation run concurrently
 //! with 3–4; the instance is tagged
-//! last, with a status that says whether anything failed.
+//! last, with a status that says whether a containment step failed. Collection runs
+//! alongside and is never waited for by the tag: the evidence bundle from round trip 1,
+//! and the volatile capture over SSM, which starts once isolation has run.
 //!
 //! This file is the orchestrator; each step is a file beside it: `record.rs`,
 //! `isolate.rs`, `protect.rs` (protection, Auto Scaling, Elastic IPs), `evidence.rs`
-//! (snapshots and the status tags).
+//! (snapshots and the status tags), `volatile.rs` (the capture's preconditions).
 
 use super::Clients;
 use super::isolation_groups::{self, FirstLook, IsolationGroups, Role};
@@ -48,6 +50,7 @@ mod isolate;
 mod protect;
 mod record;
 mod share;
+mod volatile;
 
 use evidence::*;
 use isolate::*;
@@ -183,7 +186,11 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         (None, _) => MacVerdict::NotConfigured,
     };
     let existing = judge_record(&view, &finding_tag, &decoded, &verdict);
-    let mut out = HashMap::new();
+    // The volatile capture starts once isolation has run, never before; the bundle's
+    // collection waits for the capture's record.
+    let (isolation_ran, after_isolation) = futures::channel::oneshot::channel::<()>();
+    let (captured_tx, captured_rx) =
+        futures::channel::oneshot::channel::<crate::evidence::collect::Collection>();
 
     // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
     // and start the evidence snapshots (neither changes the instance).
@@ -242,10 +249,16 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
             _ => false,
         };
         let (isolated, protected, asg_step, eip_step, revoked) = futures::join!(
-            Box::pin(maybe(
-                want(Ec2IsolateNetwork),
-                isolate(c, &view, &groups, &existing)
-            )),
+            Box::pin(async {
+                let isolated = maybe(
+                    want(Ec2IsolateNetwork),
+                    isolate(c, &view, &groups, &existing),
+                )
+                .await;
+                // Isolation has run (whatever its result): the volatile capture may start.
+                let _ = isolation_ran.send(());
+                isolated
+            }),
             Box::pin(maybe(want(Ec2ProtectInstance), protect(c, &view, &tp, &sb))),
             Box::pin(maybe(
                 asg_wanted,
@@ -273,65 +286,71 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     };
     // The evidence bundle alongside, from the descriptions of round trip 1.
     let bundle = async {
-        match (&c.evidence, &req.subject) {
-            (Some(ev), Some(subject)) => {
-                Some(Box::pin(super::bundle::write(ev, subject, &view, &tp, &sb)).await)
+        let (Some(ev), Some(subject)) = (&c.evidence, &req.subject) else {
+            return None;
+        };
+        let collect = async { captured_rx.await.unwrap_or_default() };
+        let extra = volatile::bundle_extra(c, want(Ec2CaptureVolatile));
+        Some(
+            Box::pin(super::bundle::write(
+                ev, subject, &view, &tp, &sb, collect, extra,
+            ))
+            .await,
+        )
+    };
+    let capture_volatile = async {
+        let captured = if want(Ec2CaptureVolatile) {
+            let _ = after_isolation.await;
+            Box::pin(volatile::run(c, req, &view)).await
+        } else {
+            Default::default()
+        };
+        let _ = captured_tx.send(captured.collection);
+        captured.step
+    };
+    // Containment, then the status tag; collection (bundle, volatile capture) alongside,
+    // never waited for by the tag (a collection failure never marks the instance).
+    let containment = async {
+        let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_steps) =
+            futures::join!(Box::pin(after_record), Box::pin(snapshots));
+        let (snapshot_step, share_step) = match snapshot_steps {
+            Some((s, shared)) => (Some(s), shared),
+            None => (None, None),
+        };
+        let asg_kind = if want(Ec2StandbyInAutoScaling) {
+            Ec2StandbyInAutoScaling
+        } else {
+            Ec2DetachFromAutoScaling
+        };
+        let mut out = HashMap::new();
+        for (k, s) in [
+            (Ec2RecordPriorState, recorded),
+            (Ec2IsolateNetwork, isolated),
+            (Ec2ProtectInstance, protected),
+            (asg_kind, asg_step),
+            (Ec2DisassociateAddresses, eip_step),
+            (Ec2SnapshotVolumes, snapshot_step),
+            (Ec2ShareSnapshots, share_step),
+            (Ec2RevokeRoleSessions, revoked),
+        ] {
+            if let Some(s) = s {
+                out.insert(k, s);
             }
-            _ => None,
         }
+        Box::pin(tag_and_seal(c, &view, req, &mut out, mac.as_deref())).await;
+        out
     };
-    let ((recorded, mac, isolated, protected, asg_step, eip_step, revoked), snapshot_steps, bundle) = futures::join!(
-        Box::pin(after_record),
-        Box::pin(snapshots),
-        Box::pin(bundle)
+    let (mut out, bundle, captured) = futures::join!(
+        Box::pin(containment),
+        Box::pin(bundle),
+        Box::pin(capture_volatile)
     );
-
-    let (snapshot_step, share_step) = match snapshot_steps {
-        Some((s, shared)) => (Some(s), shared),
-        None => (None, None),
-    };
-    let asg_kind = if want(Ec2StandbyInAutoScaling) {
-        Ec2StandbyInAutoScaling
-    } else {
-        Ec2DetachFromAutoScaling
-    };
     for (k, s) in [
-        (Ec2RecordPriorState, recorded),
-        (Ec2IsolateNetwork, isolated),
-        (Ec2ProtectInstance, protected),
-        (asg_kind, asg_step),
-        (Ec2DisassociateAddresses, eip_step),
-        (Ec2SnapshotVolumes, snapshot_step),
-        (Ec2ShareSnapshots, share_step),
-        (Ec2RevokeRoleSessions, revoked),
         (EvidenceWriteBundle, bundle),
+        (Ec2CaptureVolatile, captured),
     ] {
         if let Some(s) = s {
             out.insert(k, s);
-        }
-    }
-
-    if want(Ec2TagInstance) {
-        let failed = out
-            .iter()
-            .any(|(k, s)| s.status == Status::Failed && !k.collects_evidence());
-        let step = Box::pin(tag_instance(c, &view, req, failed, mac.as_deref())).await;
-        out.insert(Ec2TagInstance, step);
-    } else if let Some(mac) = &mac {
-        let sent = c
-            .ec2
-            .create_tags()
-            .resources(&view.id)
-            .tags(tag(MAC_KEY, mac));
-        if let Err(e) = sent.send().await
-            && let Some(s) = out.get_mut(&Ec2RecordPriorState)
-        {
-            s.status = Status::Failed;
-            s.detail = format!(
-                "{}; MAC not written: {}",
-                s.detail,
-                api_error("CreateTags", &e)
-            );
         }
     }
     // Kinds this executor does not know (none today) are reported, never dropped.
@@ -344,45 +363,6 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
 
 fn all(kinds: &HashSet<ActionKind>, step: impl Fn() -> Step) -> HashMap<ActionKind, Step> {
     kinds.iter().map(|k| (*k, step())).collect()
-}
-
-/// Pure: the prior state from what was observed.
-pub(crate) fn capture(
-    view: &InstanceView,
-    tp: &Result<bool, String>,
-    sb: &Result<String, String>,
-    eips: &Result<Vec<Eip>, String>,
-    asg: &Result<Option<AsgMember>, String>,
-) -> PriorState {
-    PriorState {
-        network_interfaces: view
-            .enis
-            .iter()
-            .filter(|e| !already_in_isolation(e))
-            .map(|e| (e.id.clone(), e.group_ids()))
-            .collect(),
-        termination_protection: tp.as_ref().ok().copied(),
-        shutdown_behavior: sb.as_ref().ok().cloned(),
-        delete_on_termination: view
-            .volumes
-            .iter()
-            .filter(|v| v.delete_on_termination)
-            .map(|v| v.device_name.clone())
-            .collect(),
-        auto_scaling_group: asg.as_ref().ok().cloned().flatten().map(|m| m.group),
-        elastic_ips: eips.as_ref().ok().map(|list| {
-            list.iter()
-                .filter(|e| e.association_id.is_some())
-                .filter_map(|e| {
-                    Some(EipAssociation {
-                        allocation_id: e.allocation_id.clone(),
-                        network_interface_id: e.network_interface_id.clone()?,
-                        private_ip: e.private_ip.clone()?,
-                    })
-                })
-                .collect()
-        }),
-    }
 }
 
 #[cfg(test)]

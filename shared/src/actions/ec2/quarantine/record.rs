@@ -186,3 +186,42 @@ pub(super) async fn record_prior_state(
     s.evidence = evidence;
     (s, mac)
 }
+
+/// Pure: the prior state from what was observed.
+pub(crate) fn capture(
+    view: &InstanceView,
+    tp: &Result<bool, String>,
+    sb: &Result<String, String>,
+    eips: &Result<Vec<Eip>, String>,
+    asg: &Result<Option<AsgMember>, String>,
+) -> PriorState {
+    PriorState {
+        network_interfaces: view
+            .enis
+            .iter()
+            .filter(|e| !already_in_isolation(e))
+            .map(|e| (e.id.clone(), e.group_ids()))
+            .collect(),
+        termination_protection: tp.as_ref().ok().copied(),
+        shutdown_behavior: sb.as_ref().ok().cloned(),
+        delete_on_termination: view
+            .volumes
+            .iter()
+            .filter(|v| v.delete_on_termination)
+            .map(|v| v.device_name.clone())
+            .collect(),
+        auto_scaling_group: asg.as_ref().ok().cloned().flatten().map(|m| m.group),
+        elastic_ips: eips.as_ref().ok().map(|list| {
+            list.iter()
+                .filter(|e| e.association_id.is_some())
+                .filter_map(|e| {
+                    Some(EipAssociation {
+                        allocation_id: e.allocation_id.clone(),
+                        network_interface_id: e.network_interface_id.clone()?,
+                        private_ip: e.private_ip.clone()?,
+                    })
+                })
+                .collect()
+        }),
+    }
+}
