@@ -50,9 +50,13 @@ fn strs(v: &Value) -> Vec<&str> {
 }
 
 fn shipped() -> BTreeSet<Grant> {
-    let docs = manifests("rbac.yaml");
-    let role = find(&docs, "ClusterRole", "guardduty-responder");
-    role["rules"]
+    granted("rbac.yaml", "guardduty-responder")
+}
+
+/// Every grant of ClusterRole `role` in `infra/kubernetes/<file>`.
+fn granted(file: &str, role: &str) -> BTreeSet<Grant> {
+    let docs = manifests(file);
+    find(&docs, "ClusterRole", role)["rules"]
         .as_array()
         .expect("rules")
         .iter()
@@ -167,20 +171,7 @@ fn the_role_and_the_admission_policy_are_bound_to_the_responder_group() {
 fn the_reader_role_grants_exactly_the_inventory_reads() {
     use responder::inventory::read_eks;
     let docs = manifests("reader-rbac.yaml");
-    let role = find(&docs, "ClusterRole", read_eks::KUBERNETES_GROUP);
-    let shipped: BTreeSet<Grant> = role["rules"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .flat_map(|r| {
-            expand(
-                &strs(&r["apiGroups"]),
-                &strs(&r["resources"]),
-                &strs(&r["verbs"]),
-                &strs(&r["resourceNames"]),
-            )
-        })
-        .collect();
+    let shipped = granted("reader-rbac.yaml", read_eks::KUBERNETES_GROUP);
     let declared: BTreeSet<Grant> = read_eks::KUBERNETES_RBAC
         .iter()
         .flat_map(|r| expand(r.groups, &[r.resource], r.verbs, &[]))
