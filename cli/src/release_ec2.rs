@@ -7,6 +7,7 @@
 //! refused; without it release warns that the record is unverified.
 
 use crate::Output;
+use crate::release_report;
 use crate::release_write_back::{self, Done};
 use responder::actions::ec2::{Ec2Executor, Released};
 use responder::ids::InstanceId;
@@ -36,13 +37,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             neutralise(&args.instance_id, 40)
         )
     })?;
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.trim().is_empty())
-        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let region = release_report::region(args.region.as_deref())?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = Ec2Executor::new(&sdk)
         .release(&instance_id, args.execute)
@@ -80,7 +75,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     })
 }
 
-fn text(r: &Released, region: &str) -> String {
+pub(crate) fn text(r: &Released, region: &str) -> String {
     let p = &r.record.prior_state;
     let mut out = String::new();
     if !r.executed {

@@ -7,8 +7,9 @@
 //! credentials (default chain; `AWS_ENDPOINT_URL` honoured).
 
 use crate::Output;
+use crate::release_report;
 use crate::release_write_back::{self, Done};
-use responder::actions::ecs::{EcsExecutor, ReleaseError, Released};
+use responder::actions::ecs::{EcsExecutor, Released};
 use responder::ids::{ClusterName, TaskArn};
 use responder::options::EcsOptions;
 use responder::sanitize::neutralise;
@@ -33,24 +34,17 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.trim().is_empty())
-        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let region = release_report::region(args.region.as_deref())?;
     // Parsed here, once; the messages are the ones release gave for a bad value.
-    let invalid = |e: ReleaseError| neutralise(&e.to_string(), 400).into_owned();
     let task_arn = TaskArn::parse(&args.task_arn)
-        .map_err(|_| invalid(ReleaseError::invalid(&args.task_arn, "a task ARN")))?;
+        .map_err(|_| release_report::invalid(&args.task_arn, "a task ARN"))?;
     let cluster = ClusterName::parse(&args.cluster)
-        .map_err(|_| invalid(ReleaseError::invalid(&args.cluster, "a cluster name")))?;
+        .map_err(|_| release_report::invalid(&args.cluster, "a cluster name"))?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = EcsExecutor::new(&sdk, EcsOptions::default())
         .release(&cluster, &task_arn, args.execute)
         .await
-        .map_err(|e| neutralise(&e.to_string(), 400).into_owned())?;
+        .map_err(release_report::refusal)?;
     let done = Done {
         finding_id: released.finding_id.as_deref(),
         region: &region,
@@ -86,7 +80,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     })
 }
 
-fn text(r: &Released, region: &str) -> String {
+pub(crate) fn text(r: &Released, region: &str) -> String {
     let mut out = String::new();
     if !r.executed {
         out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");

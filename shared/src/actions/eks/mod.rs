@@ -191,7 +191,7 @@ impl EksExecutor {
         &self,
         req: &release::Request<'_>,
         finding_id: &str,
-    ) -> Result<Vec<String>, release::ReleaseError> {
+    ) -> Result<Vec<crate::ids::K8sName>, release::ReleaseError> {
         release::quarantined_pods(self, req, finding_id).await
     }
 
@@ -388,8 +388,6 @@ pub(crate) struct Ctx<'a> {
     pub target: &'a Target,
     pub cluster: &'a str,
 }
-
-pub(crate) use crate::validate::is_region;
 
 impl Executor for EksExecutor {
     fn required_permissions(&self) -> &'static [&'static str] {
