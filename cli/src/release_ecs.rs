@@ -9,10 +9,9 @@
 use crate::Output;
 use crate::release_report;
 use crate::release_write_back::{self, Done};
-use responder::actions::ecs::{EcsExecutor, Released};
+use responder::actions::ecs::{EcsExecutor, ReleaseStep, Released};
 use responder::ids::{ClusterName, TaskArn};
 use responder::options::EcsOptions;
-use responder::sanitize::neutralise;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -72,53 +71,36 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             release_write_back::text(&after)
         ),
     }
-    let failed = released.any_failed();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(release_report::exit_code(&released))
 }
 
 pub(crate) fn text(r: &Released, region: &str) -> String {
-    let mut out = String::new();
-    if !r.executed {
-        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
-    }
-    out.push_str(&format!(
-        "Release of task {} (cluster {}) in {region}\n",
-        r.resource.task_arn, r.resource.cluster
-    ));
-    let record = &r.record.record;
-    out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
-    for e in &record.nacl {
+    release_report::text(r, ReleaseStep::name, |out| {
         out.push_str(&format!(
-            "    network ACL {} {} rule #{} DENY {}\n",
-            e.acl_id, e.direction, e.rule_number, e.cidr
+            "Release of task {} (cluster {}) in {region}\n",
+            r.resource.task_arn, r.resource.cluster
         ));
-    }
-    for t in &record.targets {
-        out.push_str(&format!(
-            "    deregistered {}{} from {}\n",
-            t.id,
-            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            t.target_group_arn
-        ));
-    }
-    for (eni, groups) in &record.prior_groups {
-        out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
-    }
-    if let Some(role) = &record.revoked_role {
-        out.push_str(&format!("    role {role}: older sessions revoked\n"));
-    }
-    for o in &r.outcomes {
-        out.push_str(&format!(
-            "  [{}] {} {}: {}\n",
-            o.status.as_str(),
-            o.kind.name(),
-            o.target,
-            neutralise(&o.detail, 600)
-        ));
-    }
-    out
+        let record = &r.record.record;
+        out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
+        for e in &record.nacl {
+            out.push_str(&format!(
+                "    network ACL {} {} rule #{} DENY {}\n",
+                e.acl_id, e.direction, e.rule_number, e.cidr
+            ));
+        }
+        for t in &record.targets {
+            out.push_str(&format!(
+                "    deregistered {}{} from {}\n",
+                t.id,
+                t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+                t.target_group_arn
+            ));
+        }
+        for (eni, groups) in &record.prior_groups {
+            out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
+        }
+        if let Some(role) = &record.revoked_role {
+            out.push_str(&format!("    role {role}: older sessions revoked\n"));
+        }
+    })
 }

@@ -7,7 +7,7 @@ use crate::Output;
 use crate::release_report;
 use crate::release_write_back::{self, Done};
 use responder::actions::eks::EksExecutor;
-use responder::actions::eks::release::{ReleaseError, Released, Request};
+use responder::actions::eks::release::{ReleaseError, ReleaseStep, Released, Request};
 use responder::ids::{ClusterName, K8sName};
 use responder::playbook::Guardrails;
 use responder::sanitize::neutralise;
@@ -83,50 +83,33 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         }
         Output::Text => print!("{}{}", text(&released), release_write_back::text(&after)),
     }
-    let failed = released.any_failed();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(release_report::exit_code(&released))
 }
 
 pub(crate) fn text(r: &Released) -> String {
-    let mut out = String::new();
-    if !r.executed {
-        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
-    }
-    out.push_str(&format!(
-        "Release of pod {}/{} in cluster {}{}\n",
-        r.resource.namespace,
-        r.resource.pod,
-        r.resource.cluster,
-        r.record
-            .node
-            .as_deref()
-            .map(|n| format!(" (node {n})"))
-            .unwrap_or_default()
-    ));
-    if !r.record.restored_labels.is_empty() {
-        let labels: Vec<String> = r
-            .record
-            .restored_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+    release_report::text(r, ReleaseStep::name, |out| {
         out.push_str(&format!(
-            "  labels recorded at quarantine: {}\n",
-            neutralise(&labels.join(", "), 600)
+            "Release of pod {}/{} in cluster {}{}\n",
+            r.resource.namespace,
+            r.resource.pod,
+            r.resource.cluster,
+            r.record
+                .node
+                .as_deref()
+                .map(|n| format!(" (node {n})"))
+                .unwrap_or_default()
         ));
-    }
-    for o in &r.outcomes {
-        out.push_str(&format!(
-            "  [{}] {} {}: {}\n",
-            o.status.as_str(),
-            o.kind.name(),
-            o.target,
-            neutralise(&o.detail, 600)
-        ));
-    }
-    out
+        if !r.record.restored_labels.is_empty() {
+            let labels: Vec<String> = r
+                .record
+                .restored_labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push_str(&format!(
+                "  labels recorded at quarantine: {}\n",
+                neutralise(&labels.join(", "), 600)
+            ));
+        }
+    })
 }

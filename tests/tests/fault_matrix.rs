@@ -299,7 +299,10 @@ async fn release(
     match w {
         World::Eks { w, ns, pod } => {
             let to_release = PodToRelease::new(region, &w.cluster, ns, pod);
-            let r = match eks_executor(sdk, w).release(&to_release.request(), true).await {
+            let r = match eks_executor(sdk, w)
+                .release(&to_release.request(), true)
+                .await
+            {
                 Ok(r) => r,
                 Err(e) => return Ok(Release::Refused(format!("{e:?}"))),
             };

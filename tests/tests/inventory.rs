@@ -191,9 +191,13 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
         .unwrap()
         .outcomes,
     );
-    let to_release =
-        PodToRelease::new(eks_world::REGION, &eks_args[0], &eks_args[1], &eks_args[2]);
-    released(&eks.release(&to_release.request(), true).await.unwrap().outcomes);
+    let to_release = PodToRelease::new(eks_world::REGION, &eks_args[0], &eks_args[1], &eks_args[2]);
+    released(
+        &eks.release(&to_release.request(), true)
+            .await
+            .unwrap()
+            .outcomes,
+    );
 
     // Released: no longer listed.
     assert!(find(&reader.ec2(&place(REGION)).await.unwrap(), &ec2_fid).is_none());

@@ -270,7 +270,10 @@ async fn each_eks_unit_calls_only_what_it_declares() {
     calls(&w);
     let pod_name = pod["metadata"]["name"].as_str().expect("pod name");
     let to_release = PodToRelease::new(REGION, &w.cluster, ns, pod_name);
-    let released = ex.release(&to_release.request(), true).await.expect("release");
+    let released = ex
+        .release(&to_release.request(), true)
+        .await
+        .expect("release");
     assert!(!released.any_failed(), "{released:?}");
     let (made, allowed) = (calls(&w), allowed(release_kubernetes_rbac()));
     let undeclared: Vec<_> = made.difference(&allowed).collect();

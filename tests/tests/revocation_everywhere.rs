@@ -4,9 +4,7 @@
 //! attacker's moves: a role outside the configured patterns, an IRSA annotation pointing
 //! at another workload's role.
 
-use integration_tests::eks_world::{
-    self, EksWorld, PodToRelease, REGION as EKS_REGION, eks_world,
-};
+use integration_tests::eks_world::{self, EksWorld, PodToRelease, REGION as EKS_REGION, eks_world};
 use integration_tests::proxy::Proxy;
 use integration_tests::world::{self, Aws};
 use responder::Config;
