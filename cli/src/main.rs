@@ -23,6 +23,8 @@ mod release_ecs;
 #[cfg(feature = "aws")]
 mod release_eks;
 #[cfg(feature = "aws")]
+mod release_report;
+#[cfg(feature = "aws")]
 mod release_write_back;
 mod replay;
 #[cfg(feature = "aws")]

@@ -7,8 +7,9 @@
 //! refused; without it release warns that the record is unverified.
 
 use crate::Output;
+use crate::release_report;
 use crate::release_write_back::{self, Done};
-use responder::actions::ec2::{Ec2Executor, Released};
+use responder::actions::ec2::{Ec2Executor, ReleaseStep, Released};
 use responder::ids::InstanceId;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
@@ -36,18 +37,12 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             neutralise(&args.instance_id, 40)
         )
     })?;
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.trim().is_empty())
-        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let region = release_report::region(args.region.as_deref())?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = Ec2Executor::new(&sdk)
         .release(&instance_id, args.execute)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(release_report::refusal)?;
     let done = Done {
         finding_id: released.finding_id.as_deref(),
         region: &region,
@@ -72,71 +67,54 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             release_write_back::text(&after)
         ),
     }
-    let failed = released.any_failed();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(release_report::exit_code(&released))
 }
 
-fn text(r: &Released, region: &str) -> String {
-    let p = &r.record.prior_state;
-    let mut out = String::new();
-    if !r.executed {
-        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
-    }
-    out.push_str(&format!(
-        "Release of instance {} in {region}\n",
-        r.resource.instance_id
-    ));
-    for w in &r.warnings {
-        out.push_str(&format!("  WARNING: {}\n", neutralise(w, 600)));
-    }
-    out.push_str("  recorded at quarantine (check it: instance tags can be edited by anyone allowed ec2:CreateTags):\n");
-    for (eni, groups) in &p.network_interfaces {
-        out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
-    }
-    let flag = |v: Option<bool>| match v {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "unknown (left as is)",
-    };
-    out.push_str(&format!(
-        "    termination protection: {}; shutdown behaviour: {}\n",
-        flag(p.termination_protection),
-        p.shutdown_behavior
-            .as_deref()
-            .unwrap_or("unknown (left as is)")
-    ));
-    if !p.delete_on_termination.is_empty() {
+pub(crate) fn text(r: &Released, region: &str) -> String {
+    release_report::text(r, ReleaseStep::name, |out| {
+        let p = &r.record.prior_state;
         out.push_str(&format!(
-            "    DeleteOnTermination was on for: {}\n",
-            p.delete_on_termination.join(", ")
+            "Release of instance {} in {region}\n",
+            r.resource.instance_id
         ));
-    }
-    if let Some(g) = &p.auto_scaling_group {
-        out.push_str(&format!("    Auto Scaling group: {}\n", neutralise(g, 255)));
-    }
-    match &p.elastic_ips {
-        None => out.push_str("    Elastic IPs: unknown (not restored)\n"),
-        Some(list) => {
-            for e in list {
-                out.push_str(&format!(
-                    "    Elastic IP {} on {} {}\n",
-                    e.allocation_id, e.network_interface_id, e.private_ip
-                ));
+        for w in &r.warnings {
+            out.push_str(&format!("  WARNING: {}\n", neutralise(w, 600)));
+        }
+        out.push_str("  recorded at quarantine (check it: instance tags can be edited by anyone allowed ec2:CreateTags):\n");
+        for (eni, groups) in &p.network_interfaces {
+            out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
+        }
+        let flag = |v: Option<bool>| match v {
+            Some(true) => "on",
+            Some(false) => "off",
+            None => "unknown (left as is)",
+        };
+        out.push_str(&format!(
+            "    termination protection: {}; shutdown behaviour: {}\n",
+            flag(p.termination_protection),
+            p.shutdown_behavior
+                .as_deref()
+                .unwrap_or("unknown (left as is)")
+        ));
+        if !p.delete_on_termination.is_empty() {
+            out.push_str(&format!(
+                "    DeleteOnTermination was on for: {}\n",
+                p.delete_on_termination.join(", ")
+            ));
+        }
+        if let Some(g) = &p.auto_scaling_group {
+            out.push_str(&format!("    Auto Scaling group: {}\n", neutralise(g, 255)));
+        }
+        match &p.elastic_ips {
+            None => out.push_str("    Elastic IPs: unknown (not restored)\n"),
+            Some(list) => {
+                for e in list {
+                    out.push_str(&format!(
+                        "    Elastic IP {} on {} {}\n",
+                        e.allocation_id, e.network_interface_id, e.private_ip
+                    ));
+                }
             }
         }
-    }
-    for o in &r.outcomes {
-        out.push_str(&format!(
-            "  [{}] {} {}: {}\n",
-            o.status.as_str(),
-            o.kind.name(),
-            o.target,
-            neutralise(&o.detail, 600)
-        ));
-    }
-    out
+    })
 }

@@ -7,11 +7,11 @@
 //! credentials (default chain; `AWS_ENDPOINT_URL` honoured).
 
 use crate::Output;
+use crate::release_report;
 use crate::release_write_back::{self, Done};
-use responder::actions::ecs::{EcsExecutor, ReleaseError, Released};
+use responder::actions::ecs::{EcsExecutor, ReleaseStep, Released};
 use responder::ids::{ClusterName, TaskArn};
 use responder::options::EcsOptions;
-use responder::sanitize::neutralise;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -33,24 +33,17 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.trim().is_empty())
-        .ok_or("no region: pass --region or set AWS_REGION")?;
+    let region = release_report::region(args.region.as_deref())?;
     // Parsed here, once; the messages are the ones release gave for a bad value.
-    let invalid = |e: ReleaseError| neutralise(&e.to_string(), 400).into_owned();
     let task_arn = TaskArn::parse(&args.task_arn)
-        .map_err(|_| invalid(ReleaseError::invalid(&args.task_arn, "a task ARN")))?;
+        .map_err(|_| release_report::invalid(&args.task_arn, "a task ARN"))?;
     let cluster = ClusterName::parse(&args.cluster)
-        .map_err(|_| invalid(ReleaseError::invalid(&args.cluster, "a cluster name")))?;
+        .map_err(|_| release_report::invalid(&args.cluster, "a cluster name"))?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let released = EcsExecutor::new(&sdk, EcsOptions::default())
         .release(&cluster, &task_arn, args.execute)
         .await
-        .map_err(|e| neutralise(&e.to_string(), 400).into_owned())?;
+        .map_err(release_report::refusal)?;
     let done = Done {
         finding_id: released.finding_id.as_deref(),
         region: &region,
@@ -78,53 +71,36 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             release_write_back::text(&after)
         ),
     }
-    let failed = released.any_failed();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(release_report::exit_code(&released))
 }
 
-fn text(r: &Released, region: &str) -> String {
-    let mut out = String::new();
-    if !r.executed {
-        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
-    }
-    out.push_str(&format!(
-        "Release of task {} (cluster {}) in {region}\n",
-        r.resource.task_arn, r.resource.cluster
-    ));
-    let record = &r.record.record;
-    out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
-    for e in &record.nacl {
+pub(crate) fn text(r: &Released, region: &str) -> String {
+    release_report::text(r, ReleaseStep::name, |out| {
         out.push_str(&format!(
-            "    network ACL {} {} rule #{} DENY {}\n",
-            e.acl_id, e.direction, e.rule_number, e.cidr
+            "Release of task {} (cluster {}) in {region}\n",
+            r.resource.task_arn, r.resource.cluster
         ));
-    }
-    for t in &record.targets {
-        out.push_str(&format!(
-            "    deregistered {}{} from {}\n",
-            t.id,
-            t.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            t.target_group_arn
-        ));
-    }
-    for (eni, groups) in &record.prior_groups {
-        out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
-    }
-    if let Some(role) = &record.revoked_role {
-        out.push_str(&format!("    role {role}: older sessions revoked\n"));
-    }
-    for o in &r.outcomes {
-        out.push_str(&format!(
-            "  [{}] {} {}: {}\n",
-            o.status.as_str(),
-            o.kind.name(),
-            o.target,
-            neutralise(&o.detail, 600)
-        ));
-    }
-    out
+        let record = &r.record.record;
+        out.push_str("  recorded at isolation (check it: task tags can be edited by anyone allowed ecs:TagResource):\n");
+        for e in &record.nacl {
+            out.push_str(&format!(
+                "    network ACL {} {} rule #{} DENY {}\n",
+                e.acl_id, e.direction, e.rule_number, e.cidr
+            ));
+        }
+        for t in &record.targets {
+            out.push_str(&format!(
+                "    deregistered {}{} from {}\n",
+                t.id,
+                t.port.map(|p| format!(":{p}")).unwrap_or_default(),
+                t.target_group_arn
+            ));
+        }
+        for (eni, groups) in &record.prior_groups {
+            out.push_str(&format!("    {eni}: {}\n", groups.join(", ")));
+        }
+        if let Some(role) = &record.revoked_role {
+            out.push_str(&format!("    role {role}: older sessions revoked\n"));
+        }
+    })
 }

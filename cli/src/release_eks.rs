@@ -4,9 +4,11 @@
 //! instance protection, so the caller's own RBAC applies in the cluster.
 
 use crate::Output;
+use crate::release_report;
 use crate::release_write_back::{self, Done};
 use responder::actions::eks::EksExecutor;
-use responder::actions::eks::release::{Released, Request};
+use responder::actions::eks::release::{ReleaseError, ReleaseStep, Released, Request};
+use responder::ids::{ClusterName, K8sName};
 use responder::playbook::Guardrails;
 use responder::sanitize::neutralise;
 use std::process::ExitCode;
@@ -35,26 +37,30 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
-    let region = args
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.trim().is_empty())
-        .ok_or("no region: pass --region or set AWS_REGION")?;
+    // Parsed here, once; the messages are the ones release gave for a bad value.
+    let cluster = ClusterName::parse(&args.cluster)
+        .map_err(|_| release_report::invalid(&args.cluster, "a cluster name"))?;
+    let (Ok(namespace), Ok(pod)) = (K8sName::parse(&args.namespace), K8sName::parse(&args.pod))
+    else {
+        return Err(release_report::refusal(ReleaseError::Invalid {
+            given: format!("{:?}/{:?}", args.namespace, args.pod),
+            expected: "a namespace/pod name",
+        }));
+    };
+    let region = release_report::region(args.region.as_deref())?;
     let sdk = responder::execute::aws::sdk_config(&region).await;
     let executor = EksExecutor::new(&sdk, &Guardrails::default());
     let req = Request {
         region: &region,
         partition: &args.partition,
-        cluster: &args.cluster,
-        namespace: &args.namespace,
-        pod: &args.pod,
+        cluster: &cluster,
+        namespace: &namespace,
+        pod: &pod,
     };
     let released = executor
         .release(&req, args.execute)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(release_report::refusal)?;
     let done = Done {
         finding_id: released.finding_id.as_deref(),
         region: &region,
@@ -77,50 +83,33 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         }
         Output::Text => print!("{}{}", text(&released), release_write_back::text(&after)),
     }
-    let failed = released.any_failed();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(release_report::exit_code(&released))
 }
 
-fn text(r: &Released) -> String {
-    let mut out = String::new();
-    if !r.executed {
-        out.push_str("DRY RUN: nothing was changed. Run again with --execute to release.\n");
-    }
-    out.push_str(&format!(
-        "Release of pod {}/{} in cluster {}{}\n",
-        r.resource.namespace,
-        r.resource.pod,
-        r.resource.cluster,
-        r.record
-            .node
-            .as_deref()
-            .map(|n| format!(" (node {n})"))
-            .unwrap_or_default()
-    ));
-    if !r.record.restored_labels.is_empty() {
-        let labels: Vec<String> = r
-            .record
-            .restored_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+pub(crate) fn text(r: &Released) -> String {
+    release_report::text(r, ReleaseStep::name, |out| {
         out.push_str(&format!(
-            "  labels recorded at quarantine: {}\n",
-            neutralise(&labels.join(", "), 600)
+            "Release of pod {}/{} in cluster {}{}\n",
+            r.resource.namespace,
+            r.resource.pod,
+            r.resource.cluster,
+            r.record
+                .node
+                .as_deref()
+                .map(|n| format!(" (node {n})"))
+                .unwrap_or_default()
         ));
-    }
-    for o in &r.outcomes {
-        out.push_str(&format!(
-            "  [{}] {} {}: {}\n",
-            o.status.as_str(),
-            o.kind.name(),
-            o.target,
-            neutralise(&o.detail, 600)
-        ));
-    }
-    out
+        if !r.record.restored_labels.is_empty() {
+            let labels: Vec<String> = r
+                .record
+                .restored_labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push_str(&format!(
+                "  labels recorded at quarantine: {}\n",
+                neutralise(&labels.join(", "), 600)
+            ));
+        }
+    })
 }

@@ -5,7 +5,9 @@
 
 use crate::kube_api::KubeApi;
 use crate::world::{self, Aws, Instance};
+use responder::actions::eks::release::Request as ReleaseRequest;
 use responder::actions::eks::{ClusterClients, Connection, EksExecutor};
+use responder::ids::{ClusterName, K8sName, Region};
 use responder::playbook::Guardrails;
 use responder::{Config, ResponsePlan};
 use serde_json::{Value, json};
@@ -327,4 +329,35 @@ pub fn selected_pods(api: &KubeApi, policy: &Value) -> Vec<String> {
                 .to_owned()
         })
         .collect()
+}
+
+/// A pod to release, its identifiers parsed as `responder release eks` parses its
+/// arguments; [`PodToRelease::request`] borrows them as release takes them.
+pub struct PodToRelease {
+    region: Region,
+    cluster: ClusterName,
+    namespace: K8sName,
+    pod: K8sName,
+}
+
+impl PodToRelease {
+    /// Panics on a malformed identifier: a test names its pods.
+    pub fn new(region: &str, cluster: &str, namespace: &str, pod: &str) -> PodToRelease {
+        PodToRelease {
+            region: region.parse().expect("a region"),
+            cluster: cluster.parse().expect("a cluster name"),
+            namespace: namespace.parse().expect("a namespace"),
+            pod: pod.parse().expect("a pod name"),
+        }
+    }
+
+    pub fn request(&self) -> ReleaseRequest<'_> {
+        ReleaseRequest {
+            region: &self.region,
+            partition: "aws",
+            cluster: &self.cluster,
+            namespace: &self.namespace,
+            pod: &self.pod,
+        }
+    }
 }

@@ -3,9 +3,8 @@
 //! release, and the objects are back as they were.
 
 use base64::Engine;
-use integration_tests::eks_world::{self, EksWorld, REGION, eks_world, unique};
+use integration_tests::eks_world::{self, EksWorld, PodToRelease, REGION, eks_world, unique};
 use integration_tests::world;
-use responder::actions::eks::release::Request as ReleaseRequest;
 use responder::actions::eks::{self, QUARANTINE_LABEL, token};
 use responder::execute::Executor;
 use responder::outcome::Status;
@@ -264,13 +263,8 @@ async fn isolates_the_pod_of_a_deployment_and_release_restores_it() {
     );
 
     // Release, dry run first: reads only.
-    let req = ReleaseRequest {
-        region: REGION,
-        partition: "aws",
-        cluster: &w.cluster,
-        namespace: ns,
-        pod: &pod,
-    };
+    let to_release = PodToRelease::new(REGION, &w.cluster, ns, &pod);
+    let req = to_release.request();
     w.api.clear_requests();
     let dry = ex.release(&req, false).await.expect("dry run");
     assert!(!dry.executed);
@@ -344,13 +338,7 @@ async fn the_node_stays_cordoned_while_another_quarantined_pod_remains() {
         let ex = &ex;
         async move {
             ex.release(
-                &ReleaseRequest {
-                    region: REGION,
-                    partition: "aws",
-                    cluster: &cluster,
-                    namespace: ns,
-                    pod: &pod,
-                },
+                &PodToRelease::new(REGION, &cluster, ns, &pod).request(),
                 true,
             )
             .await
@@ -469,7 +457,7 @@ async fn release_after_the_pod_is_gone_still_removes_the_policy_and_frees_the_no
     // Somebody deleted the evidence anyway.
     w.api.remove("pods", ns, &name);
     let released = ex
-        .release(&release_request(&w, ns, &name), true)
+        .release(&release_request(&w, ns, &name).request(), true)
         .await
         .expect("release");
     let status = |k: eks::ReleaseStep| {
@@ -541,7 +529,7 @@ async fn a_do_not_disrupt_annotation_set_by_its_owner_survives_release() {
     );
 
     let released = ex
-        .release(&release_request(&w, ns, "batch-1"), true)
+        .release(&release_request(&w, ns, "batch-1").request(), true)
         .await
         .expect("release");
     assert!(
@@ -558,12 +546,6 @@ async fn a_do_not_disrupt_annotation_set_by_its_owner_survives_release() {
     );
 }
 
-fn release_request<'a>(w: &'a EksWorld, ns: &'a str, pod: &'a str) -> ReleaseRequest<'a> {
-    ReleaseRequest {
-        region: REGION,
-        partition: "aws",
-        cluster: &w.cluster,
-        namespace: ns,
-        pod,
-    }
+fn release_request(w: &EksWorld, ns: &str, pod: &str) -> PodToRelease {
+    PodToRelease::new(REGION, &w.cluster, ns, pod)
 }

@@ -9,7 +9,7 @@
 
 use futures::StreamExt;
 use integration_tests::ecs_world::{self, EcsAws, EcsWorld};
-use integration_tests::eks_world::{self, EksWorld};
+use integration_tests::eks_world::{self, EksWorld, PodToRelease};
 use integration_tests::fault_matrix::{
     ATTEMPT_TIMEOUT, FaultClass, OPERATION_TIMEOUT, Row, Seen, Verdict, calls_of, judge,
     kube_calls_of, table,
@@ -20,7 +20,6 @@ use responder::Config;
 use responder::actions::ec2::Ec2Executor;
 use responder::actions::ec2::isolation_groups::{NO_RULES_GROUP_NAME, Role};
 use responder::actions::ecs::EcsExecutor;
-use responder::actions::eks::release::Request as EksRelease;
 use responder::actions::eks::{ClusterClients, EksExecutor, QUARANTINE_LABEL};
 use responder::notify::Notifier;
 use responder::outcome::{Outcome, Status};
@@ -299,14 +298,11 @@ async fn release(
     let key = Some(key.to_owned());
     match w {
         World::Eks { w, ns, pod } => {
-            let req = EksRelease {
-                region,
-                partition: "aws",
-                cluster: &w.cluster,
-                namespace: ns,
-                pod,
-            };
-            let r = match eks_executor(sdk, w).release(&req, true).await {
+            let to_release = PodToRelease::new(region, &w.cluster, ns, pod);
+            let r = match eks_executor(sdk, w)
+                .release(&to_release.request(), true)
+                .await
+            {
                 Ok(r) => r,
                 Err(e) => return Ok(Release::Refused(format!("{e:?}"))),
             };

@@ -6,14 +6,13 @@
 //! not; the reminder posts only old quarantines, with Release buttons whose values parse.
 
 use integration_tests::ecs_world::{self, EcsAws};
-use integration_tests::eks_world::{self, eks_world};
+use integration_tests::eks_world::{self, PodToRelease, eks_world};
 use integration_tests::moto::Moto;
 use integration_tests::webhook::Webhook;
 use integration_tests::world::{self, Aws, Instance, Network, show};
 use responder::Config;
 use responder::actions::ec2::Ec2Executor;
 use responder::actions::ecs::EcsExecutor;
-use responder::actions::eks::release::Request as EksRelease;
 use responder::actions::tags::{FINDING_TYPE_KEY, QUARANTINED_AT_KEY};
 use responder::execute::Executor;
 use responder::interaction::{ButtonAction, Reference};
@@ -192,14 +191,13 @@ async fn every_surface_is_listed_and_its_release_command_releases_it() {
         .unwrap()
         .outcomes,
     );
-    let req = EksRelease {
-        region: eks_world::REGION,
-        partition: "aws",
-        cluster: &eks_args[0],
-        namespace: &eks_args[1],
-        pod: &eks_args[2],
-    };
-    released(&eks.release(&req, true).await.unwrap().outcomes);
+    let to_release = PodToRelease::new(eks_world::REGION, &eks_args[0], &eks_args[1], &eks_args[2]);
+    released(
+        &eks.release(&to_release.request(), true)
+            .await
+            .unwrap()
+            .outcomes,
+    );
 
     // Released: no longer listed.
     assert!(find(&reader.ec2(&place(REGION)).await.unwrap(), &ec2_fid).is_none());

@@ -6,12 +6,11 @@
 //! local API server, and release, make only calls their rules allow.
 
 use integration_tests::admission::{find, manifests};
-use integration_tests::eks_world::{self, EksWorld, REGION, eks_world};
+use integration_tests::eks_world::{self, EksWorld, PodToRelease, REGION, eks_world};
 use integration_tests::world;
 use responder::action_catalog::{self, release_kubernetes_rbac, unit_rbac};
 use responder::actions::eks::KUBERNETES_RBAC;
 use responder::actions::eks::permissions::KUBERNETES_GROUP;
-use responder::actions::eks::release::Request as ReleaseRequest;
 use responder::execute::Executor;
 use responder::outcome::Status;
 use responder::plan::ActionKind;
@@ -269,14 +268,12 @@ async fn each_eks_unit_calls_only_what_it_declares() {
         "{outcomes:?}"
     );
     calls(&w);
-    let req = ReleaseRequest {
-        region: REGION,
-        partition: "aws",
-        cluster: &w.cluster,
-        namespace: ns,
-        pod: pod["metadata"]["name"].as_str().expect("pod name"),
-    };
-    let released = ex.release(&req, true).await.expect("release");
+    let pod_name = pod["metadata"]["name"].as_str().expect("pod name");
+    let to_release = PodToRelease::new(REGION, &w.cluster, ns, pod_name);
+    let released = ex
+        .release(&to_release.request(), true)
+        .await
+        .expect("release");
     assert!(!released.any_failed(), "{released:?}");
     let (made, allowed) = (calls(&w), allowed(release_kubernetes_rbac()));
     let undeclared: Vec<_> = made.difference(&allowed).collect();

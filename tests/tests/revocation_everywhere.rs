@@ -4,13 +4,12 @@
 //! attacker's moves: a role outside the configured patterns, an IRSA annotation pointing
 //! at another workload's role.
 
-use integration_tests::eks_world::{self, EksWorld, REGION as EKS_REGION, eks_world};
+use integration_tests::eks_world::{self, EksWorld, PodToRelease, REGION as EKS_REGION, eks_world};
 use integration_tests::proxy::Proxy;
 use integration_tests::world::{self, Aws};
 use responder::Config;
 use responder::actions::ec2::Ec2Executor;
 use responder::actions::ec2::release::ReleaseStep as Ec2ReleaseStep;
-use responder::actions::eks::release::Request as ReleaseRequest;
 use responder::actions::eks::{self, EksExecutor, ReleaseStep as EksReleaseStep};
 use responder::actions::revocation::IRSA_ROLE_ANNOTATION;
 use responder::actions::tags::REVOKED_ROLE_KEY;
@@ -256,13 +255,8 @@ async fn the_pods_irsa_role_is_revoked_recorded_and_released_when_expired() {
         json!(name)
     );
 
-    let request = ReleaseRequest {
-        region: EKS_REGION,
-        partition: "aws",
-        cluster: &w.cluster,
-        namespace: ns,
-        pod: &format!("{sa}-pod"),
-    };
+    let to_release = PodToRelease::new(EKS_REGION, &w.cluster, ns, &format!("{sa}-pod"));
+    let request = to_release.request();
     let step = |r: &eks::Released| {
         r.outcomes
             .iter()

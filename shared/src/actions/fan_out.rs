@@ -66,33 +66,46 @@ impl<'p> FanOut<'p> {
         contain: impl Fn(Resource<K, R>) -> Fut,
     ) -> Vec<Outcome>
     where
-        K: PartialEq + Clone,
+        K: PartialEq,
         Fut: Future<Output = Contained>,
     {
-        // Each resource, its detail and kinds, and the region it runs in or its refusal.
+        // Each resource, its detail and kinds, and the region it runs in or its refusal;
+        // for each planned action, the index of its resource (`None`: not this surface's).
+        // A target is read once, here: the outcomes below follow these indices.
         type Pending<K, R> = (K, R, Vec<ActionKind>, Result<Region, Step>);
         let mut resources: Vec<Pending<K, R>> = Vec::new();
-        for a in self.ours() {
-            let Some((id, detail)) = resource(&a.target) else {
+        let mut of_action: Vec<Option<usize>> = Vec::with_capacity(self.plan.actions.len());
+        for a in &self.plan.actions {
+            let Some((id, detail)) = (a.kind.surface() == self.surface)
+                .then(|| resource(&a.target))
+                .flatten()
+            else {
+                of_action.push(None);
                 continue;
             };
-            match resources.iter_mut().find(|(r, ..)| *r == id) {
-                Some((_, _, kinds, _)) if !kinds.contains(&a.kind) => kinds.push(a.kind),
-                Some(_) => {}
+            let at = match resources.iter().position(|(r, ..)| *r == id) {
+                Some(at) => {
+                    let kinds = &mut resources[at].2;
+                    if !kinds.contains(&a.kind) {
+                        kinds.push(a.kind);
+                    }
+                    at
+                }
                 None => {
                     let ready = match refuse(&a.target) {
                         Some(step) => Err(step),
                         None => self.region(),
                     };
                     resources.push((id, detail, vec![a.kind], ready));
+                    resources.len() - 1
                 }
-            }
+            };
+            of_action.push(Some(at));
         }
         let runs = resources
             .into_iter()
             .map(|(id, detail, kinds, ready)| async {
-                let key = id.clone();
-                let contained = match ready {
+                match ready {
                     Err(step) => Contained {
                         steps: kinds.iter().map(|k| (*k, step.clone())).collect(),
                         bundles: vec![],
@@ -106,38 +119,26 @@ impl<'p> FanOut<'p> {
                         };
                         contain(r).await
                     }
-                };
-                (key, contained)
+                }
             });
-        let results: Vec<(K, Contained)> = futures::future::join_all(runs).await;
+        // In the order of `resources`: `join_all` keeps it.
+        let results: Vec<Contained> = futures::future::join_all(runs).await;
         let mut outcomes: Vec<Outcome> = self
             .plan
             .actions
             .iter()
-            .map(|a| {
-                let step = (a.kind.surface() == self.surface)
-                    .then(|| resource(&a.target))
-                    .flatten()
-                    .and_then(|(id, _)| {
-                        let (_, c) = results.iter().find(|(r, _)| *r == id)?;
-                        c.steps.get(&a.kind).cloned()
-                    })
+            .zip(&of_action)
+            .map(|(a, at)| {
+                let step = at
+                    .and_then(|at| results[at].steps.get(&a.kind).cloned())
                     .unwrap_or_else(|| Step::skipped(self.not_ours));
                 step.into_outcome(a.kind, a.target.to_string())
             })
             .collect();
-        let mut bundles: Vec<Outcome> = results.into_iter().flat_map(|(_, c)| c.bundles).collect();
+        let mut bundles: Vec<Outcome> = results.into_iter().flat_map(|c| c.bundles).collect();
         bundles.sort_by(|a, b| a.target.cmp(&b.target));
         outcomes.extend(bundles);
         outcomes
-    }
-
-    fn ours(&self) -> impl Iterator<Item = &'p crate::plan::Action> + use<'p, '_> {
-        let surface = self.surface;
-        self.plan
-            .actions
-            .iter()
-            .filter(move |a| a.kind.surface() == surface)
     }
 
     /// The plan's region, or the failure of every action of a resource when it is not one.
@@ -259,6 +260,38 @@ mod tests {
                 (EvidenceWriteBundle, &*a, Done, "bundle"),
             ]
         );
+    }
+
+    /// Each of the surface's actions has its target read once (another surface's, never):
+    /// the outcomes follow the grouping instead of reading every target again.
+    #[tokio::test]
+    async fn each_target_is_read_once() {
+        let a = instance("i-0aaaaaaaaaaaaaaaa");
+        let p = plan(
+            "eu-west-1",
+            vec![
+                (ActionKind::Ec2IsolateNetwork, a.clone()),
+                (ActionKind::EcsStopTask, a.clone()),
+                (ActionKind::Ec2TagInstance, a.clone()),
+            ],
+        );
+        let reads = AtomicUsize::new(0);
+        let out = fan_out(&p)
+            .run(
+                |t| {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    id_of(t)
+                },
+                |_| None,
+                |r| async move {
+                    let steps = r.kinds.iter().map(|k| (*k, Step::done("ok"))).collect();
+                    Contained::with_bundle_step(r.id, steps)
+                },
+            )
+            .await;
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        let statuses: Vec<Status> = out.iter().map(|o| o.status).collect();
+        assert_eq!(statuses, [Status::Done, Status::Skipped, Status::Done]);
     }
 
     /// A hostile region or a refusal of the target fails or skips every action of the

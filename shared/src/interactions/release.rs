@@ -6,9 +6,10 @@ use crate::Config;
 use crate::actions::ec2::Ec2Executor;
 use crate::actions::ecs::EcsExecutor;
 use crate::actions::eks::EksExecutor;
-use crate::actions::eks::release::Request;
+use crate::actions::eks::release::{ReleaseError, Request};
 use crate::classify::classify;
 use crate::finding::Finding;
+use crate::ids::Region;
 use crate::outcome::Status;
 use crate::target::Target;
 
@@ -51,17 +52,22 @@ pub async fn release(
                 workload_name,
                 workload_type,
                 ..
-            } => {
-                let ex = EksExecutor::from_config(sdk, config);
-                let req = Request {
-                    region,
-                    partition,
-                    cluster,
-                    namespace,
-                    pod: workload_name,
-                };
-                release_eks(&ex, &req, workload_type, finding, execute).await
-            }
+            } => match Region::parse(region) {
+                // The finding's region, checked here where it enters: the target's names
+                // already were, when the target was built.
+                Err(_) => Err(ReleaseError::invalid(region, "a region").to_string()),
+                Ok(region) => {
+                    let ex = EksExecutor::from_config(sdk, config);
+                    let req = Request {
+                        region: &region,
+                        partition,
+                        cluster,
+                        namespace,
+                        pod: workload_name,
+                    };
+                    release_eks(&ex, &req, workload_type, finding, execute).await
+                }
+            },
         };
         match result {
             Ok((s, n)) => {

@@ -12,13 +12,13 @@ use super::{
     CORDONED_ANNOTATION, EksExecutor, FIELD_MANAGER, FINDING_ID_ANNOTATION,
     FINDING_TYPE_ANNOTATION, NODE_ANNOTATION, POD_ANNOTATION, PRIOR_LABELS_ANNOTATION,
     PROTECTED_ANNOTATION, QUARANTINE_LABEL, QUARANTINED_AT_ANNOTATION, UNDER_INVESTIGATION_LABEL,
-    client::AccessError, is_region, policy_name,
+    client::AccessError, policy_name,
 };
+use crate::ids::{ClusterName, K8sName, Region};
 use crate::outcome::Status;
 use crate::release::Resource;
 use crate::sanitize::neutralise;
-use crate::target::{is_cluster_name, is_k8s_name};
-use aws_config::Region;
+use crate::target::is_k8s_name;
 use aws_sdk_ec2::types::AttributeBooleanValue;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -37,14 +37,15 @@ pub(crate) use by_finding::quarantined_pods;
 use labels::*;
 use node::*;
 
-/// What to release.
-#[derive(Debug, Clone)]
+/// What to release. The identifiers are typed: each was validated once, where it entered
+/// (the CLI's arguments, the finding's target), so release starts with no check of its own.
+#[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
-    pub region: &'a str,
+    pub region: &'a Region,
     pub partition: &'a str,
-    pub cluster: &'a str,
-    pub namespace: &'a str,
-    pub pod: &'a str,
+    pub cluster: &'a ClusterName,
+    pub namespace: &'a K8sName,
+    pub pod: &'a K8sName,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,18 +138,6 @@ pub(crate) async fn release(
     for_finding: Option<&str>,
     execute: bool,
 ) -> Result<Released, ReleaseError> {
-    if !is_cluster_name(req.cluster) {
-        return Err(ReleaseError::invalid(req.cluster, "a cluster name"));
-    }
-    if !is_k8s_name(req.namespace) || !is_k8s_name(req.pod) {
-        return Err(ReleaseError::Invalid {
-            given: format!("{:?}/{:?}", req.namespace, req.pod),
-            expected: "a namespace/pod name",
-        });
-    }
-    if !is_region(req.region) {
-        return Err(ReleaseError::invalid(req.region, "a region"));
-    }
     let client = ex
         .clusters
         .client(req.region, req.partition, req.cluster)
@@ -193,7 +182,7 @@ pub(crate) async fn release(
                     .as_ref()
                     .and_then(|a| a.get(POD_ANNOTATION))
                     .map(String::as_str)
-                    == Some(req.pod)
+                    == Some(req.pod.as_str())
             }),
     };
     let recorded = match &pod {
@@ -336,9 +325,9 @@ pub(crate) async fn release(
     }
     Ok(Released {
         resource: ReleasedPod {
-            cluster: req.cluster.to_owned(),
-            namespace: req.namespace.to_owned(),
-            pod: req.pod.to_owned(),
+            cluster: req.cluster.to_string(),
+            namespace: req.namespace.to_string(),
+            pod: req.pod.to_string(),
         },
         finding_id,
         executed: execute,

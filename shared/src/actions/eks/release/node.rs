@@ -31,7 +31,7 @@ pub(super) async fn release_node(
             .items
             .iter()
             .map(PodView::from_pod)
-            .filter(|p| !(p.namespace == req.namespace && p.name == req.pod))
+            .filter(|p| !(*req.namespace == *p.namespace && *req.pod == *p.name))
             .map(|p| format!("{}/{}", p.namespace, p.name))
             .collect::<Vec<_>>(),
         Err(e) => {
@@ -174,12 +174,12 @@ pub(super) async fn release_node(
 pub(super) async fn unprotect_instance(
     ex: &EksExecutor,
     nodes: &Api<Node>,
-    region: &str,
+    region: &Region,
     node: &str,
     instance: &str,
     protected: &[String],
 ) -> ReleaseOutcome {
-    let region = Region::new(region.to_owned());
+    let region = aws_config::Region::new(region.to_string());
     let ec2 = aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(&ex.config)
             .region(region.clone())
