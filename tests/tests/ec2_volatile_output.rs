@@ -1,0 +1,275 @@
+//! What the contained instance writes back, against moto through the fault proxy (which
+//! answers each command's `GetCommandInvocation` with the output the test chooses): the
+//! compromised host controls that output entirely. A cut artefact is marked cut; output
+//! that does not decode (text posing as another artefact, control characters, a gzip bomb,
+//! more than SSM returns) is kept as received under its own artefact's name, and reaches
+//! no outcome; one command failing leaves the others; a re-delivery sends no command.
+
+use base64::Engine as _;
+use integration_tests::evidence_bucket::{
+    HOSTILE, download_from, keys, outcome, reported_sha, s3_client,
+};
+use integration_tests::proxy::Invocation;
+use integration_tests::volatile_rig::{
+    REGION, artefact_of, capture, executor, prefix, proxy, rig, run_via_proxy, script_of,
+    sent_commands,
+};
+use integration_tests::world::{Aws, show};
+use responder::actions::ec2::volatile::decode::MAX_DECODED;
+use responder::actions::ec2::volatile::script::{GZIP_BASE64, GZIP_BYTES, HEADER};
+use responder::evidence::{Manifest, verify_dir};
+use responder::execute::Executor;
+use responder::outcome::Status;
+use responder::plan::ActionKind;
+use std::io::Write as _;
+use std::path::Path;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// The output the script writes for `stream`.
+fn encoded(stream: &[u8]) -> String {
+    format!(
+        "{HEADER} {GZIP_BASE64}\n{}",
+        base64::engine::general_purpose::STANDARD.encode(stream)
+    )
+}
+
+/// Text that does not compress, so its stream is longer than the script keeps.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b' ' + (x % 94) as u8
+        })
+        .collect()
+}
+
+fn manifest(dir: &Path) -> Manifest {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn record(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("volatile/command.json")).unwrap()).unwrap()
+}
+
+/// The record's line for `artefact`.
+fn line<'a>(rec: &'a serde_json::Value, artefact: &str) -> &'a serde_json::Value {
+    rec["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["artefact"] == artefact)
+        .unwrap_or_else(|| panic!("no line for {artefact}: {rec}"))
+}
+
+fn good(name: &str) -> Invocation {
+    Invocation::success(encoded(&gzip(format!("the {name} artefact\n").as_bytes())))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
+    let text = noise(80_000);
+    let stream = gzip(&text);
+    assert!(stream.len() > GZIP_BYTES);
+    // What `gzip -c | head -c GZIP_BYTES | base64 -w0` writes.
+    let cut = encoded(&stream[..GZIP_BYTES]);
+    assert!(cut.len() < 24_000, "{}", cut.len());
+    let r = rig("vco-cut", capture(20), |_| {}).await;
+    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
+        p.command_output(move |sent| {
+            let name = artefact_of(script_of(sent));
+            Some(if name == "processes" {
+                Invocation::success(cut.clone())
+            } else {
+                good(&name)
+            })
+        })
+    })
+    .await;
+    let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
+    assert_eq!(step.status, Status::Done, "{step:?}");
+    assert!(
+        step.detail.contains("cut at the output limit: processes"),
+        "{}",
+        step.detail
+    );
+    let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
+    assert_eq!(bundle.status, Status::Done, "a cut is no gap: {bundle:?}");
+    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-cut").await;
+    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    let got = std::fs::read(dir.join("volatile/processes.txt")).unwrap();
+    assert!(got.len() > 10_000 && got.len() < text.len(), "{}", got.len());
+    assert!(text.starts_with(&got), "the decoded start of the artefact");
+    let m = manifest(&dir);
+    let entry = m
+        .objects
+        .iter()
+        .find(|o| o.key == "volatile/processes.txt")
+        .unwrap();
+    assert!(entry.source_api.contains("cut"), "{}", entry.source_api);
+    assert_eq!(line(&record(&dir), "processes")["decoded"], "cut");
+    assert_eq!(line(&record(&dir), "system")["decoded"], "complete");
+}
+
+/// The compromised instance answers with whatever it likes, per artefact. Nothing it
+/// writes chooses an object name, reaches an outcome or is claimed decoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_outcome() {
+    // A gzip bomb: 64 MiB of zeros in a few kilobytes, under the script's stream limit.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..64 {
+        enc.write_all(&vec![0_u8; 1 << 20]).unwrap();
+    }
+    let bomb = encoded(&enc.finish().unwrap());
+    assert!(bomb.len() < 24_000);
+    // Posing as another artefact and as the manifest, with a path.
+    let posing = format!(
+        "volatile/pid-1.txt\n../../../manifest.json\n{HOSTILE}\n===== pid 1 =====\nroot"
+    );
+    let control = format!("{HEADER} {GZIP_BASE64}\n\u{1b}]8;;http://evil.example\u{7}\0\r\n");
+    // More than SSM ever returns.
+    let huge = format!("{HEADER} {GZIP_BASE64}\n{}", "QUJD".repeat(100_000));
+    let answers = [
+        ("network", posing.clone()),
+        ("modules", bomb),
+        ("system", control),
+        ("pid-51877", huge),
+    ];
+    let r = rig("vco-hostile", capture(20), |_| {}).await;
+    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
+        p.command_output(move |sent| {
+            let name = artefact_of(script_of(sent));
+            let text = answers.iter().find(|(a, _)| *a == name).map(|(_, t)| t);
+            Some(text.map_or_else(|| good(&name), |t| Invocation::success(t.clone())))
+        })
+    })
+    .await;
+    let shown = show(&outcomes);
+    for bad in ["evil", "manifest.json", "channel", "script", "\u{1b}", "pid-1.", "QUJD", "root"] {
+        assert!(!shown.contains(bad), "{bad:?} reached an outcome: {shown}");
+    }
+    let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
+    // Five PIDs and four machine-wide artefacts; three did not decode.
+    assert!(step.detail.starts_with("6 of 9 artefacts"), "{}", step.detail);
+    assert!(step.detail.contains("cut at the output limit: modules"), "{}", step.detail);
+    let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
+    assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
+    let s3 = s3_client(&r.direct.config);
+    let dir = download_from(&s3, &r.bucket, &prefix(&r), "vco-hostile").await;
+    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    // Kept as received, byte for byte, under the artefact's own name.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("volatile/network.received.txt")).unwrap(),
+        posing
+    );
+    assert!(!dir.join("volatile/network.txt").exists());
+    assert_eq!(line(&record(&dir), "network")["decoded"], "undecodable");
+    // The bomb cost at most the decoded limit.
+    let modules = std::fs::read(dir.join("volatile/modules.txt")).unwrap();
+    assert_eq!(modules.len(), MAX_DECODED);
+    // Every object is one the responder named; nothing sits outside the bundle.
+    let mut names: Vec<String> = manifest(&dir).objects.into_iter().map(|o| o.key).collect();
+    names.sort();
+    let allowed = |n: &str| {
+        ["finding.json", "collection-gaps.json", "volatile/command.json"].contains(&n)
+            || n.starts_with("describe/")
+            || n.starts_with("volatile/scripts/")
+            || ["system", "processes", "network", "modules"]
+                .iter()
+                .map(|a| a.to_string())
+                .chain(["51877", "51866", "51855", "51844", "51833"].map(|p| format!("pid-{p}")))
+                .any(|a| {
+                    [".txt", ".received.txt"]
+                        .iter()
+                        .any(|ext| n == format!("volatile/{a}{ext}"))
+                })
+    };
+    assert!(names.iter().all(|n| allowed(n)), "{names:?}");
+    for key in keys(&s3, &r.bucket, "").await {
+        assert!(key.starts_with(&prefix(&r)), "{key} outside the bundle");
+    }
+    // The gaps name the artefacts in the responder's words only.
+    let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).unwrap();
+    for bad in ["evil", "channel", "QUJD", "root"] {
+        assert!(!gaps.contains(bad), "{bad} in {gaps}");
+    }
+    assert!(gaps.contains("volatile/network: command "), "{gaps}");
+}
+
+/// One command failing (SSM says `Failed`) is that artefact's gap; the others are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_command_failing_leaves_the_others() {
+    let r = rig("vco-one", capture(20), |_| {}).await;
+    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), |p| {
+        p.command_output(|sent| {
+            let name = artefact_of(script_of(sent));
+            Some(if name == "network" {
+                Invocation {
+                    status: "Failed".into(),
+                    stdout: String::new(),
+                    stderr: "sh: 1: ss: not found".into(),
+                }
+            } else {
+                good(&name)
+            })
+        })
+    })
+    .await;
+    let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
+    assert_eq!(step.status, Status::Done, "{step:?}");
+    assert!(step.detail.starts_with("8 of 9 artefacts"), "{}", step.detail);
+    assert!(step.detail.contains("network: command "), "{}", step.detail);
+    let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
+    assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
+    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-one").await;
+    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    assert!(!dir.join("volatile/network.txt").exists());
+    for name in ["system", "processes", "modules", "pid-51833"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(format!("volatile/{name}.txt"))).unwrap(),
+            format!("the {name} artefact\n")
+        );
+    }
+    let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).unwrap();
+    assert!(gaps.contains("volatile/network: command "), "{gaps}");
+    assert_eq!(line(&record(&dir), "network")["status"], "Failed");
+}
+
+/// A re-delivered finding finds its bundle (`already done`): it sends no command, whose
+/// record would land in no manifest, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivery_sends_no_command() {
+    let r = rig("vco-again", capture(20), |_| {}).await;
+    let answer = |sent: &serde_json::Value| Some(good(&artefact_of(script_of(sent))));
+    let (first, outcomes) = run_via_proxy(&r, capture(20), |p| p.command_output(answer)).await;
+    assert_eq!(sent_commands(&first).len(), 9);
+    assert_eq!(
+        outcome(&outcomes, ActionKind::Ec2CaptureVolatile).status,
+        Status::Done
+    );
+    let again = proxy(|p| p.command_output(answer)).await;
+    let via = Aws::at(&again.endpoint(), REGION).await;
+    let outcomes = executor(&via, &r, capture(20)).execute(&r.plan).await;
+    let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
+    assert_eq!(bundle.status, Status::AlreadyDone, "{bundle:?}");
+    let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
+    assert_eq!(step.status, Status::AlreadyDone, "{step:?}");
+    assert!(step.detail.contains("no command sent"), "{}", step.detail);
+    let ssm: Vec<_> = again
+        .calls()
+        .into_iter()
+        .filter(|c| c.action == "SendCommand" || c.action == "GetCommandInvocation")
+        .collect();
+    assert!(ssm.is_empty(), "{ssm:?}");
+    // The first run's bundle stands, whole.
+    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-again").await;
+    assert!(verify_dir(&dir, None).unwrap().is_ok());
+    assert_eq!(record(&dir)["commands"].as_array().unwrap().len(), 9);
+}
