@@ -138,7 +138,12 @@ fn a_failed_command_is_that_artefacts_gap_and_all_failing_fails_the_step() {
     let c = assemble(&[good, failed, stuck], &ctx(&[]));
     let step = c.step.as_ref().unwrap();
     assert_eq!(step.status, crate::outcome::Status::Done, "{}", step.detail);
-    assert!(step.detail.starts_with("1 of 3 artefacts (system)"), "{}", step.detail);
+    assert!(
+        step.detail
+            .starts_with("1 of 3 artefacts read back through GetCommandInvocation (system);"),
+        "{}",
+        step.detail
+    );
     assert!(step.detail.contains("network: command cmd-network Failed: Failed"), "{}", step.detail);
     assert!(step.detail.contains("modules: still InProgress"), "{}", step.detail);
     assert_eq!(c.collection.gaps.len(), 2, "{:?}", c.collection.gaps);

@@ -108,7 +108,7 @@ pub fn decode(received: &str) -> Decoded {
         .strip_prefix(HEADER)
         .and_then(|e| e.strip_prefix(' '))
     else {
-        return Decoded::Undecodable("not the header the script writes");
+        return Decoded::Undecodable("not the expected header line");
     };
     match encoding {
         GZIP_BASE64 => gzip_base64(rest),
@@ -116,7 +116,7 @@ pub fn decode(received: &str) -> Decoded {
             bytes: rest.as_bytes().to_vec(),
             cut: rest.len() >= PLAIN_BYTES,
         },
-        _ => Decoded::Undecodable("an encoding the script does not write"),
+        _ => Decoded::Undecodable("an unknown encoding"),
     }
 }
 
