@@ -12,7 +12,7 @@ use integration_tests::evidence_bucket::{download_from, outcome, reported_sha, s
 use integration_tests::volatile_rig::{
     artefact_of, capture, planned, prefix, rig, run_via_proxy, script_of, sent_commands,
 };
-use integration_tests::proxy::Invocation;
+use integration_tests::proxy::{Invocation, Proxy};
 use integration_tests::world::Aws;
 use responder::evidence::manifest::sha256_hex;
 use responder::evidence::verify_dir;
@@ -141,7 +141,12 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
     for (line, name) in lines.iter().zip(&want) {
         assert_eq!(line["artefact"], name.as_str());
         assert_eq!(line["status"], "Success");
-        assert_eq!(line["decoded"], "complete", "{line}");
+        // A busy machine's process list or connections can outgrow the output limit.
+        let decoded = line["decoded"].as_str().unwrap();
+        assert!(
+            decoded == "complete" || (decoded == "cut" && ["processes", "network"].contains(&name.as_str())),
+            "{line}"
+        );
         assert_eq!(line["object"], format!("volatile/{name}.txt"));
         // The hash of the text received, as the instance wrote it.
         let received = &seen[name];
