@@ -115,7 +115,9 @@ pub fn sent_commands(proxy: &Proxy) -> Vec<serde_json::Value> {
 
 /// The script a SendCommand request carries.
 pub fn script_of(sent: &serde_json::Value) -> &str {
-    sent["Parameters"]["commands"][0].as_str().expect("a script")
+    sent["Parameters"]["commands"][0]
+        .as_str()
+        .expect("a script")
 }
 
 /// The artefact a script collects (its comment line, which the responder writes).

@@ -9,10 +9,10 @@
 //! hostile instance writes is `ec2_volatile_output.rs`.
 
 use integration_tests::evidence_bucket::{download_from, outcome, reported_sha, s3_client};
+use integration_tests::proxy::{Invocation, Proxy};
 use integration_tests::volatile_rig::{
     artefact_of, capture, planned, prefix, rig, run_via_proxy, script_of, sent_commands,
 };
-use integration_tests::proxy::{Invocation, Proxy};
 use integration_tests::world::Aws;
 use responder::evidence::manifest::sha256_hex;
 use responder::evidence::verify_dir;
@@ -68,7 +68,8 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
     want.extend(pids.iter().map(|p| format!("pid-{p}")));
     assert_eq!(step.status, Status::Done, "{step:?}");
     assert!(
-        step.detail.starts_with(&format!("{n} of {n} artefacts", n = want.len())),
+        step.detail
+            .starts_with(&format!("{n} of {n} artefacts", n = want.len())),
         "{}",
         step.detail
     );
@@ -144,7 +145,8 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
         // A busy machine's process list or connections can outgrow the output limit.
         let decoded = line["decoded"].as_str().unwrap();
         assert!(
-            decoded == "complete" || (decoded == "cut" && ["processes", "network"].contains(&name.as_str())),
+            decoded == "complete"
+                || (decoded == "cut" && ["processes", "network"].contains(&name.as_str())),
             "{line}"
         );
         assert_eq!(line["object"], format!("volatile/{name}.txt"));
@@ -163,7 +165,11 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
         );
         assert_eq!(
             read(&format!("volatile/scripts/{name}.sh")),
-            script_of(sent.iter().find(|s| artefact_of(script_of(s)) == *name).unwrap())
+            script_of(
+                sent.iter()
+                    .find(|s| artefact_of(script_of(s)) == *name)
+                    .unwrap()
+            )
         );
     }
 }
@@ -257,8 +263,7 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
         assert!(gaps.contains("volatile/"), "{name}: {gaps}");
         if name == "vc-failed" {
             // What SSM returned of the output is kept (hashed in the manifest).
-            let stderr =
-                std::fs::read_to_string(dir.join("volatile/system.stderr.txt")).unwrap();
+            let stderr = std::fs::read_to_string(dir.join("volatile/system.stderr.txt")).unwrap();
             assert_eq!(stderr, "sh: 1: ss: not found");
         }
     }
@@ -309,7 +314,11 @@ async fn a_hostile_process_in_the_finding_cannot_inject_shell() {
     let sent = sent_commands(&proxy);
     let names: Vec<String> = sent.iter().map(|s| artefact_of(script_of(s))).collect();
     assert!(names.contains(&"pid-4242".to_owned()), "{names:?}");
-    assert_eq!(names.len(), 5, "the four machine-wide and the one valid PID: {names:?}");
+    assert_eq!(
+        names.len(),
+        5,
+        "the four machine-wide and the one valid PID: {names:?}"
+    );
     for s in &sent {
         let script = script_of(s);
         let request = s.to_string();
@@ -321,7 +330,7 @@ async fn a_hostile_process_in_the_finding_cannot_inject_shell() {
     }
     let pid = sent
         .iter()
-        .map(|s| script_of(s))
+        .map(script_of)
         .find(|s| artefact_of(s) == "pid-4242")
         .unwrap();
     assert!(pid.contains("  pid=4242\n"), "{pid}");

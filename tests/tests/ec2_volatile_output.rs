@@ -102,10 +102,24 @@ async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
     );
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "a cut is no gap: {bundle:?}");
-    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-cut").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    let dir = download_from(
+        &s3_client(&r.direct.config),
+        &r.bucket,
+        &prefix(&r),
+        "vco-cut",
+    )
+    .await;
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .unwrap()
+            .is_ok()
+    );
     let got = std::fs::read(dir.join("volatile/processes.txt")).unwrap();
-    assert!(got.len() > 10_000 && got.len() < text.len(), "{}", got.len());
+    assert!(
+        got.len() > 10_000 && got.len() < text.len(),
+        "{}",
+        got.len()
+    );
     assert!(text.starts_with(&got), "the decoded start of the artefact");
     let m = manifest(&dir);
     let entry = m
@@ -130,9 +144,8 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     let bomb = encoded(&enc.finish().unwrap());
     assert!(bomb.len() < 24_000);
     // Posing as another artefact and as the manifest, with a path.
-    let posing = format!(
-        "volatile/pid-1.txt\n../../../manifest.json\n{HOSTILE}\n===== pid 1 =====\nroot"
-    );
+    let posing =
+        format!("volatile/pid-1.txt\n../../../manifest.json\n{HOSTILE}\n===== pid 1 =====\nroot");
     let control = format!("{HEADER} {GZIP_BASE64}\n\u{1b}]8;;http://evil.example\u{7}\0\r\n");
     // More than SSM ever returns.
     let huge = format!("{HEADER} {GZIP_BASE64}\n{}", "QUJD".repeat(100_000));
@@ -152,18 +165,39 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     })
     .await;
     let shown = show(&outcomes);
-    for bad in ["evil", "manifest.json", "channel", "script", "\u{1b}", "pid-1.", "QUJD", "root"] {
+    for bad in [
+        "evil",
+        "manifest.json",
+        "channel",
+        "script",
+        "\u{1b}",
+        "pid-1.",
+        "QUJD",
+        "root",
+    ] {
         assert!(!shown.contains(bad), "{bad:?} reached an outcome: {shown}");
     }
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     // Five PIDs and four machine-wide artefacts; three did not decode.
-    assert!(step.detail.starts_with("6 of 9 artefacts"), "{}", step.detail);
-    assert!(step.detail.contains("cut at the output limit: modules"), "{}", step.detail);
+    assert!(
+        step.detail.starts_with("6 of 9 artefacts"),
+        "{}",
+        step.detail
+    );
+    assert!(
+        step.detail.contains("cut at the output limit: modules"),
+        "{}",
+        step.detail
+    );
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
     let s3 = s3_client(&r.direct.config);
     let dir = download_from(&s3, &r.bucket, &prefix(&r), "vco-hostile").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .unwrap()
+            .is_ok()
+    );
     // Kept as received, byte for byte, under the artefact's own name.
     assert_eq!(
         std::fs::read_to_string(dir.join("volatile/network.received.txt")).unwrap(),
@@ -178,7 +212,12 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     let mut names: Vec<String> = manifest(&dir).objects.into_iter().map(|o| o.key).collect();
     names.sort();
     let allowed = |n: &str| {
-        ["finding.json", "collection-gaps.json", "volatile/command.json"].contains(&n)
+        [
+            "finding.json",
+            "collection-gaps.json",
+            "volatile/command.json",
+        ]
+        .contains(&n)
             || n.starts_with("describe/")
             || n.starts_with("volatile/scripts/")
             || ["system", "processes", "network", "modules"]
@@ -224,12 +263,26 @@ async fn one_command_failing_leaves_the_others() {
     .await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
-    assert!(step.detail.starts_with("8 of 9 artefacts"), "{}", step.detail);
+    assert!(
+        step.detail.starts_with("8 of 9 artefacts"),
+        "{}",
+        step.detail
+    );
     assert!(step.detail.contains("network: command "), "{}", step.detail);
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
-    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-one").await;
-    assert!(verify_dir(&dir, Some(&reported_sha(bundle))).unwrap().is_ok());
+    let dir = download_from(
+        &s3_client(&r.direct.config),
+        &r.bucket,
+        &prefix(&r),
+        "vco-one",
+    )
+    .await;
+    assert!(
+        verify_dir(&dir, Some(&reported_sha(bundle)))
+            .unwrap()
+            .is_ok()
+    );
     assert!(!dir.join("volatile/network.txt").exists());
     for name in ["system", "processes", "modules", "pid-51833"] {
         assert_eq!(
@@ -269,7 +322,13 @@ async fn a_redelivery_sends_no_command() {
         .collect();
     assert!(ssm.is_empty(), "{ssm:?}");
     // The first run's bundle stands, whole.
-    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vco-again").await;
+    let dir = download_from(
+        &s3_client(&r.direct.config),
+        &r.bucket,
+        &prefix(&r),
+        "vco-again",
+    )
+    .await;
     assert!(verify_dir(&dir, None).unwrap().is_ok());
     assert_eq!(record(&dir)["commands"].as_array().unwrap().len(), 9);
 }

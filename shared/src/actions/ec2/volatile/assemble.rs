@@ -85,7 +85,10 @@ pub(crate) fn assemble(runs: &[Run], ctx: &Context<'_>) -> Captured {
             "commands": lines,
         }),
     ));
-    let ids: Vec<&str> = runs.iter().filter_map(|r| r.command_id.as_deref()).collect();
+    let ids: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.command_id.as_deref())
+        .collect();
     let mut detail = format!(
         "{} of {} artefacts read back through GetCommandInvocation",
         ok.len(),
@@ -154,9 +157,8 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection) -> Assembled {
     };
     let id = id.unwrap_or_default();
     let decoded = decode::decode(&e.stdout);
-    let source = |how: &str| {
-        format!("ssm:GetCommandInvocation command {id} (StandardOutputContent{how})")
-    };
+    let source =
+        |how: &str| format!("ssm:GetCommandInvocation command {id} (StandardOutputContent{how})");
     let mut object = None;
     let mut gap = None;
     if let Some(bytes) = decoded.bytes() {
@@ -164,8 +166,11 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection) -> Assembled {
             Decoded::Complete(_) => ", gzip and base64 decoded by the responder".to_owned(),
             d => format!(", {}", d.note().unwrap_or_default()),
         };
-        out.objects
-            .push(Collected::new(object_name(a), &source(&how), bytes.to_vec()));
+        out.objects.push(Collected::new(
+            object_name(a),
+            &source(&how),
+            bytes.to_vec(),
+        ));
         object = Some(object_name(a));
     } else if let Decoded::Undecodable(why) = &decoded {
         out.objects.push(Collected::new(
@@ -198,7 +203,10 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection) -> Assembled {
     fill(&mut record, e, &decoded, object);
     Assembled {
         collected: succeeded && decoded.bytes().is_some(),
-        cut: matches!(decoded, Decoded::Cut { .. } | Decoded::Plain { cut: true, .. }),
+        cut: matches!(
+            decoded,
+            Decoded::Cut { .. } | Decoded::Plain { cut: true, .. }
+        ),
         gap,
         record,
     }

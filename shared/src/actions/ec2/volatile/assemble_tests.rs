@@ -48,18 +48,32 @@ fn record(c: &Captured) -> Value {
 fn each_artefact_is_its_own_object_with_the_hash_of_what_was_received() {
     let runs: Vec<Run> = script::artefacts(&[42])
         .into_iter()
-        .map(|a| run(a, S::Success, &encoded(format!("out of {}\n", a.name()).as_bytes())))
+        .map(|a| {
+            run(
+                a,
+                S::Success,
+                &encoded(format!("out of {}\n", a.name()).as_bytes()),
+            )
+        })
         .collect();
     let c = assemble(&runs, &ctx(&[42]));
     let step = c.step.as_ref().unwrap();
     assert_eq!(step.status, crate::outcome::Status::Done, "{}", step.detail);
-    assert!(step.detail.starts_with("5 of 5 artefacts"), "{}", step.detail);
+    assert!(
+        step.detail.starts_with("5 of 5 artefacts"),
+        "{}",
+        step.detail
+    );
     assert!(step.detail.contains("cmd-pid-42"), "{}", step.detail);
     assert!(c.collection.gaps.is_empty(), "{:?}", c.collection.gaps);
     for name in ["system", "processes", "network", "modules", "pid-42"] {
         let o = object(&c, &format!("volatile/{name}.txt")).expect(name);
         assert_eq!(o.bytes, format!("out of {name}\n").as_bytes());
-        assert!(o.source_api.contains(&format!("command cmd-{name} ")), "{}", o.source_api);
+        assert!(
+            o.source_api.contains(&format!("command cmd-{name} ")),
+            "{}",
+            o.source_api
+        );
         assert!(object(&c, &format!("volatile/scripts/{name}.sh")).is_some());
     }
     let rec = record(&c);
@@ -90,7 +104,12 @@ fn hostile_output_keeps_its_own_name_and_never_reaches_the_outcome() {
             run(Artefact::Pid(7), S::Success, &encoded(b"ok\n")),
         ];
         let c = assemble(&runs, &ctx(&[7]));
-        let names: Vec<&str> = c.collection.objects.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = c
+            .collection
+            .objects
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
         assert_eq!(
             names,
             [
@@ -107,18 +126,33 @@ fn hostile_output_keeps_its_own_name_and_never_reaches_the_outcome() {
         );
         let step = c.step.as_ref().unwrap();
         assert_eq!(step.status, crate::outcome::Status::Done);
-        assert!(step.detail.starts_with("1 of 2 artefacts"), "{}", step.detail);
+        assert!(
+            step.detail.starts_with("1 of 2 artefacts"),
+            "{}",
+            step.detail
+        );
         let said = format!(
             "{} {} {}",
             step.detail,
             c.collection.gaps.join(" "),
             step.evidence.as_ref().unwrap()
         );
-        for bad in ["../", "manifest", "channel", "finding.json", "\u{1b}", "\0", "pid-1"] {
+        for bad in [
+            "../",
+            "manifest",
+            "channel",
+            "finding.json",
+            "\u{1b}",
+            "\0",
+            "pid-1",
+        ] {
             assert!(!said.contains(bad), "{bad:?} in {said}");
         }
         assert_eq!(c.collection.gaps.len(), 1);
-        assert!(c.collection.gaps[0].starts_with("volatile/processes: command cmd-processes: output not decodable"));
+        assert!(
+            c.collection.gaps[0]
+                .starts_with("volatile/processes: command cmd-processes: output not decodable")
+        );
         assert_eq!(record(&c)["commands"][0]["decoded"], "undecodable");
     }
 }
@@ -144,8 +178,17 @@ fn a_failed_command_is_that_artefacts_gap_and_all_failing_fails_the_step() {
         "{}",
         step.detail
     );
-    assert!(step.detail.contains("network: command cmd-network Failed: Failed"), "{}", step.detail);
-    assert!(step.detail.contains("modules: still InProgress"), "{}", step.detail);
+    assert!(
+        step.detail
+            .contains("network: command cmd-network Failed: Failed"),
+        "{}",
+        step.detail
+    );
+    assert!(
+        step.detail.contains("modules: still InProgress"),
+        "{}",
+        step.detail
+    );
     assert_eq!(c.collection.gaps.len(), 2, "{:?}", c.collection.gaps);
     assert_eq!(
         object(&c, "volatile/network.stderr.txt").unwrap().bytes,
@@ -164,5 +207,9 @@ fn a_failed_command_is_that_artefacts_gap_and_all_failing_fails_the_step() {
     );
     let step = none.step.unwrap();
     assert_eq!(step.status, crate::outcome::Status::Failed);
-    assert!(step.detail.contains("system: no command sent"), "{}", step.detail);
+    assert!(
+        step.detail.contains("system: no command sent"),
+        "{}",
+        step.detail
+    );
 }

@@ -84,9 +84,9 @@ impl Decoded {
     /// The artefact's bytes, when there are any to store as the artefact.
     pub fn bytes(&self) -> Option<&[u8]> {
         match self {
-            Decoded::Complete(b) | Decoded::Cut { bytes: b, .. } | Decoded::Plain { bytes: b, .. } => {
-                Some(b)
-            }
+            Decoded::Complete(b)
+            | Decoded::Cut { bytes: b, .. }
+            | Decoded::Plain { bytes: b, .. } => Some(b),
             Decoded::Undecodable(_) | Decoded::Empty => None,
         }
     }

@@ -74,14 +74,15 @@ pub(crate) async fn capture(
     };
     let deadline = Instant::now() + timeout;
     let artefacts = script::artefacts(pids);
-    let mut runs: Vec<(usize, command::Run)> = futures::stream::iter(artefacts.into_iter().enumerate())
-        .map(|(i, a)| {
-            let target = &target;
-            async move { (i, Box::pin(command::run(ssm, target, a, deadline)).await) }
-        })
-        .buffer_unordered(CONCURRENT)
-        .collect()
-        .await;
+    let mut runs: Vec<(usize, command::Run)> =
+        futures::stream::iter(artefacts.into_iter().enumerate())
+            .map(|(i, a)| {
+                let target = &target;
+                async move { (i, Box::pin(command::run(ssm, target, a, deadline)).await) }
+            })
+            .buffer_unordered(CONCURRENT)
+            .collect()
+            .await;
     runs.sort_by_key(|(i, _)| *i);
     let runs: Vec<command::Run> = runs.into_iter().map(|(_, r)| r).collect();
     assemble::assemble(

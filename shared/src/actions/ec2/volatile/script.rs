@@ -210,7 +210,15 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["system", "processes", "network", "modules", "pid-51877", "pid-51866", "pid-1"]
+            [
+                "system",
+                "processes",
+                "network",
+                "modules",
+                "pid-51877",
+                "pid-51866",
+                "pid-1"
+            ]
         );
         let s = script(&Artefact::Pid(51877));
         assert!(s.contains("  pid=51877\n"), "{s}");

@@ -20,7 +20,10 @@ fn the_scripts_output_decodes_whole() {
         panic!("{:?}", got.state());
     };
     let text = String::from_utf8_lossy(&text);
-    assert!(text.contains("===== uname =====") && text.contains("===== date ====="), "{text}");
+    assert!(
+        text.contains("===== uname =====") && text.contains("===== date ====="),
+        "{text}"
+    );
     // A PID that cannot exist: the script says so.
     let got = decode(&run(&script(&Artefact::Pid(PID_MAX_LIMIT as u32))));
     let Decoded::Complete(text) = got else {
@@ -33,7 +36,8 @@ fn the_scripts_output_decodes_whole() {
 /// returns, and decodes to its start, marked cut.
 #[test]
 fn a_long_artefact_is_cut_under_what_ssm_returns() {
-    let s = script(&Artefact::System).replace(SYSTEM, "  head -c 300000 /dev/urandom | od -An -tx1\n");
+    let s =
+        script(&Artefact::System).replace(SYSTEM, "  head -c 300000 /dev/urandom | od -An -tx1\n");
     let out = run(&s);
     assert!(out.len() < 24_000, "{}", out.len());
     assert!(out.len() > 20_000, "{}", out.len());
