@@ -2,7 +2,7 @@
 //! moto, an evidence bucket, the plan of a finding about it, and a run through the fault
 //! proxy, which answers each command's output when the test chooses it.
 
-use crate::evidence_bucket::{evidence_bucket, outcome};
+use crate::evidence_bucket::{download_from, evidence_bucket, outcome, reported_sha, s3_client};
 use crate::proxy::Proxy;
 use crate::world::{self, Aws, Instance, Network, show};
 use responder::Config;
@@ -11,6 +11,7 @@ use responder::execute::Executor;
 use responder::options::{EvidenceOptions, IsolationOptions, VolatileCapture};
 use responder::outcome::{Outcome, Status, any_failed};
 use responder::plan::{ActionKind, ResponsePlan};
+use std::path::PathBuf;
 
 pub const REGION: &str = "us-east-1";
 pub const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
@@ -136,6 +137,15 @@ pub fn prefix(r: &Rig) -> String {
         "evidence/{}/{}/{}/",
         r.plan.account_id, r.plan.finding_id, r.inst.id
     )
+}
+
+/// The bundle as an investigator downloads it (into a directory named after `name`),
+/// verified against the manifest hash its outcome (`bundle`) reports.
+pub async fn verified_bundle(r: &Rig, bundle: &Outcome, name: &str) -> PathBuf {
+    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(r), name).await;
+    let report = responder::evidence::verify_dir(&dir, Some(&reported_sha(bundle)));
+    assert!(report.expect("readable").is_ok(), "{name}: does not verify");
+    dir
 }
 
 /// Whether the plan holds the capture.

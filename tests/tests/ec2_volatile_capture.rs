@@ -8,14 +8,14 @@
 //! output (run here, with `sh`) and the other statuses come from the fault proxy; what a
 //! hostile instance writes is `ec2_volatile_output.rs`.
 
-use integration_tests::evidence_bucket::{download_from, outcome, reported_sha, s3_client};
+use integration_tests::evidence_bucket::outcome;
 use integration_tests::proxy::{Invocation, Proxy};
 use integration_tests::volatile_rig::{
     artefact_of, capture, planned, prefix, rig, run_via_proxy, script_of, sent_commands,
+    verified_bundle,
 };
 use integration_tests::world::Aws;
 use responder::evidence::manifest::sha256_hex;
-use responder::evidence::verify_dir;
 use responder::options::VolatileCapture;
 use responder::outcome::Status;
 use responder::plan::ActionKind;
@@ -120,12 +120,7 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
     // The bundle verifies; each artefact decoded is its own object, hashed in the manifest.
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "{bundle:?}");
-    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vc").await;
-    assert!(
-        verify_dir(&dir, Some(&reported_sha(bundle)))
-            .expect("readable")
-            .is_ok()
-    );
+    let dir = verified_bundle(&r, bundle, "vc").await;
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
     assert!(read("volatile/system.txt").contains("===== uname ====="));
     assert!(read("volatile/modules.txt").contains("===== /proc/modules ====="));
@@ -253,12 +248,7 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
             "{name}: {}",
             bundle.detail
         );
-        let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), name).await;
-        assert!(
-            verify_dir(&dir, Some(&reported_sha(bundle)))
-                .unwrap()
-                .is_ok()
-        );
+        let dir = verified_bundle(&r, bundle, name).await;
         let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).unwrap();
         assert!(gaps.contains("volatile/"), "{name}: {gaps}");
         if name == "vc-failed" {

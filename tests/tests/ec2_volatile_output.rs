@@ -5,17 +5,14 @@
 //! more than SSM returns) is kept as received under its own artefact's name, and reaches
 //! no outcome; one command failing leaves the others; a re-delivery sends no command.
 
-use base64::Engine as _;
-use integration_tests::evidence_bucket::{
-    HOSTILE, download_from, keys, outcome, reported_sha, s3_client,
-};
+use integration_tests::evidence_bucket::{HOSTILE, download_from, keys, outcome, s3_client};
 use integration_tests::proxy::Invocation;
 use integration_tests::volatile_rig::{
     REGION, artefact_of, capture, executor, prefix, proxy, rig, run_via_proxy, script_of,
-    sent_commands,
+    sent_commands, verified_bundle,
 };
 use integration_tests::world::{Aws, show};
-use responder::actions::ec2::volatile::decode::MAX_DECODED;
+use responder::actions::ec2::volatile::decode::{MAX_DECODED, as_written};
 use responder::actions::ec2::volatile::script::{GZIP_BASE64, GZIP_BYTES, HEADER};
 use responder::evidence::{Manifest, verify_dir};
 use responder::execute::Executor;
@@ -30,25 +27,16 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// The output the script writes for `stream`.
-fn encoded(stream: &[u8]) -> String {
-    format!(
-        "{HEADER} {GZIP_BASE64}\n{}",
-        base64::engine::general_purpose::STANDARD.encode(stream)
-    )
-}
-
-/// Text that does not compress, so its stream is longer than the script keeps.
+/// Text that does not compress (random letters), so its stream is longer than the
+/// script keeps.
 fn noise(n: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            b' ' + (x % 94) as u8
-        })
-        .collect()
+    let mut random = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open("/dev/urandom").unwrap(), n as u64),
+        &mut random,
+    )
+    .unwrap();
+    random.into_iter().map(|b| b'a' + b % 26).collect()
 }
 
 fn manifest(dir: &Path) -> Manifest {
@@ -70,7 +58,9 @@ fn line<'a>(rec: &'a serde_json::Value, artefact: &str) -> &'a serde_json::Value
 }
 
 fn good(name: &str) -> Invocation {
-    Invocation::success(encoded(&gzip(format!("the {name} artefact\n").as_bytes())))
+    Invocation::success(as_written(&gzip(
+        format!("the {name} artefact\n").as_bytes(),
+    )))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +69,7 @@ async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
     let stream = gzip(&text);
     assert!(stream.len() > GZIP_BYTES);
     // What `gzip -c | head -c GZIP_BYTES | base64 -w0` writes.
-    let cut = encoded(&stream[..GZIP_BYTES]);
+    let cut = as_written(&stream[..GZIP_BYTES]);
     assert!(cut.len() < 24_000, "{}", cut.len());
     let r = rig("vco-cut", capture(20), |_| {}).await;
     let (_proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
@@ -102,18 +92,7 @@ async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
     );
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "a cut is no gap: {bundle:?}");
-    let dir = download_from(
-        &s3_client(&r.direct.config),
-        &r.bucket,
-        &prefix(&r),
-        "vco-cut",
-    )
-    .await;
-    assert!(
-        verify_dir(&dir, Some(&reported_sha(bundle)))
-            .unwrap()
-            .is_ok()
-    );
+    let dir = verified_bundle(&r, bundle, "vco-cut").await;
     let got = std::fs::read(dir.join("volatile/processes.txt")).unwrap();
     assert!(
         got.len() > 10_000 && got.len() < text.len(),
@@ -141,7 +120,7 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     for _ in 0..16 {
         enc.write_all(&vec![0_u8; 1 << 20]).unwrap();
     }
-    let bomb = encoded(&enc.finish().unwrap());
+    let bomb = as_written(&enc.finish().unwrap());
     assert!(bomb.len() < 24_000);
     // Posing as another artefact and as the manifest, with a path.
     let posing =
@@ -192,12 +171,7 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
     let s3 = s3_client(&r.direct.config);
-    let dir = download_from(&s3, &r.bucket, &prefix(&r), "vco-hostile").await;
-    assert!(
-        verify_dir(&dir, Some(&reported_sha(bundle)))
-            .unwrap()
-            .is_ok()
-    );
+    let dir = verified_bundle(&r, bundle, "vco-hostile").await;
     // Kept as received, byte for byte, under the artefact's own name.
     assert_eq!(
         std::fs::read_to_string(dir.join("volatile/network.received.txt")).unwrap(),
@@ -271,18 +245,7 @@ async fn one_command_failing_leaves_the_others() {
     assert!(step.detail.contains("network: command "), "{}", step.detail);
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
-    let dir = download_from(
-        &s3_client(&r.direct.config),
-        &r.bucket,
-        &prefix(&r),
-        "vco-one",
-    )
-    .await;
-    assert!(
-        verify_dir(&dir, Some(&reported_sha(bundle)))
-            .unwrap()
-            .is_ok()
-    );
+    let dir = verified_bundle(&r, bundle, "vco-one").await;
     assert!(!dir.join("volatile/network.txt").exists());
     for name in ["system", "processes", "modules", "pid-51833"] {
         assert_eq!(

@@ -1,6 +1,5 @@
 use super::*;
 use crate::actions::ec2::volatile::script::{self, GZIP_BASE64, HEADER};
-use base64::Engine as _;
 use std::io::Write as _;
 
 const OUTPUT: &str = "s3://b/evidence/123456789012/abc/i-0123456789abcdef0/volatile/ssm/";
@@ -17,8 +16,7 @@ fn ctx(pids: &[u32]) -> Context<'_> {
 fn encoded(text: &[u8]) -> String {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(text).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(enc.finish().unwrap());
-    format!("{HEADER} {GZIP_BASE64}\n{b64}")
+    decode::as_written(&enc.finish().unwrap())
 }
 
 fn run(a: Artefact, status: S, stdout: &str) -> Run {

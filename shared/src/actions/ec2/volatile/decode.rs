@@ -120,6 +120,16 @@ pub fn decode(received: &str) -> Decoded {
     }
 }
 
+/// What the script writes for a gzip `stream`: the header line, then the stream in base64
+/// on one line (the inverse of [`decode`]'s main case; tests build the instance's output
+/// with it).
+pub fn as_written(stream: &[u8]) -> String {
+    format!(
+        "{HEADER} {GZIP_BASE64}\n{}",
+        base64::engine::general_purpose::STANDARD.encode(stream)
+    )
+}
+
 fn gzip_base64(text: &str) -> Decoded {
     let text = text.trim_end_matches(['\n', '\r']);
     // Text cut by SSM (not a multiple of 4) decodes up to its last whole group.

@@ -8,13 +8,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-fn encoded(stream: &[u8]) -> String {
-    format!(
-        "{HEADER} {GZIP_BASE64}\n{}",
-        base64::engine::general_purpose::STANDARD.encode(stream)
-    )
-}
-
 /// Text that does not compress (a xorshift sequence): its stream is as long as it is.
 fn noise(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -31,12 +24,12 @@ fn noise(n: usize) -> Vec<u8> {
 #[test]
 fn a_whole_stream_decodes_to_the_artefact() {
     let text = b"===== ps =====\n    1     0 root /sbin/init\n".repeat(50);
-    let got = decode(&encoded(&gzip(&text)));
+    let got = decode(&as_written(&gzip(&text)));
     assert_eq!(got, Decoded::Complete(text.clone()));
     assert_eq!(got.state(), "complete");
     assert_eq!(got.note(), None);
     // A trailing newline after the base64 changes nothing.
-    assert_eq!(decode(&(encoded(&gzip(&text)) + "\n")), got);
+    assert_eq!(decode(&(as_written(&gzip(&text)) + "\n")), got);
 }
 
 /// The instance cuts the stream at `GZIP_BYTES` (`head -c`): what it holds decodes, and
@@ -46,7 +39,7 @@ fn a_cut_stream_keeps_its_decoded_start_and_says_cut() {
     let text = noise(60_000);
     let stream = gzip(&text);
     assert!(stream.len() > GZIP_BYTES);
-    let received = encoded(&stream[..GZIP_BYTES]);
+    let received = as_written(&stream[..GZIP_BYTES]);
     assert!(received.len() < 24_000, "{}", received.len());
     let got = decode(&received);
     let Decoded::Cut {
@@ -61,7 +54,7 @@ fn a_cut_stream_keeps_its_decoded_start_and_says_cut() {
     assert_eq!(got.state(), "cut");
     assert!(got.note().unwrap().starts_with("cut: "));
     // Cut by SSM instead, mid base64 group: the whole groups decode, marked cut.
-    let mut text_cut = encoded(&gzip(&text[..5_000]));
+    let mut text_cut = as_written(&gzip(&text[..5_000]));
     text_cut.truncate(text_cut.len() - 3);
     assert!(matches!(decode(&text_cut), Decoded::Cut { .. }));
 }
@@ -77,7 +70,7 @@ fn a_gzip_bomb_is_cut_at_the_decoded_limit() {
     }
     let bomb = enc.finish().unwrap();
     assert!(bomb.len() < GZIP_BYTES, "{}", bomb.len());
-    let got = decode(&encoded(&bomb));
+    let got = decode(&as_written(&bomb));
     let Decoded::Cut {
         bytes,
         why: Cut::TooLarge,
@@ -135,6 +128,6 @@ fn hostile_output_is_undecodable_and_never_quoted() {
     let mut bad = gzip(&noise(2_000));
     let n = bad.len();
     bad[n - 6] ^= 0xff;
-    assert_eq!(decode(&encoded(&bad)).state(), "undecodable");
+    assert_eq!(decode(&as_written(&bad)).state(), "undecodable");
     assert_eq!(decode(""), Decoded::Empty);
 }
