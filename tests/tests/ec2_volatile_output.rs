@@ -8,7 +8,7 @@
 use integration_tests::evidence_bucket::{HOSTILE, download_from, keys, outcome, s3_client};
 use integration_tests::proxy::Invocation;
 use integration_tests::volatile_rig::{
-    REGION, artefact_of, capture, executor, prefix, proxy, rig, run_via_proxy, script_of,
+    REGION, Rig, artefact_of, capture, executor, prefix, proxy, rig, run_via_proxy, script_of,
     sent_commands, verified_bundle,
 };
 use integration_tests::world::{Aws, show};
@@ -16,7 +16,7 @@ use responder::actions::ec2::volatile::decode::{MAX_DECODED, as_written};
 use responder::actions::ec2::volatile::script::{GZIP_BASE64, GZIP_BYTES, HEADER};
 use responder::evidence::{Manifest, verify_dir};
 use responder::execute::Executor;
-use responder::outcome::Status;
+use responder::outcome::{Outcome, Status};
 use responder::plan::ActionKind;
 use std::io::Write as _;
 use std::path::Path;
@@ -63,6 +63,20 @@ fn good(name: &str) -> Invocation {
     )))
 }
 
+/// Runs the plan with the instance answering `answers` for those artefacts and a small
+/// whole artefact for every other.
+async fn answering(r: &Rig, answers: Vec<(&'static str, Invocation)>) -> Vec<Outcome> {
+    let (_proxy, outcomes) = run_via_proxy(r, capture(20), move |p| {
+        p.command_output(move |sent| {
+            let name = artefact_of(script_of(sent));
+            let chosen = answers.iter().find(|(a, _)| *a == name).map(|(_, i)| i);
+            Some(chosen.cloned().unwrap_or_else(|| good(&name)))
+        })
+    })
+    .await;
+    outcomes
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
     let text = noise(80_000);
@@ -72,17 +86,7 @@ async fn a_cut_artefact_keeps_its_decoded_start_and_says_cut() {
     let cut = as_written(&stream[..GZIP_BYTES]);
     assert!(cut.len() < 24_000, "{}", cut.len());
     let r = rig("vco-cut", capture(20), |_| {}).await;
-    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
-        p.command_output(move |sent| {
-            let name = artefact_of(script_of(sent));
-            Some(if name == "processes" {
-                Invocation::success(cut.clone())
-            } else {
-                good(&name)
-            })
-        })
-    })
-    .await;
+    let outcomes = answering(&r, vec![("processes", Invocation::success(cut))]).await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
     assert!(
@@ -135,14 +139,11 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
         ("pid-51877", huge),
     ];
     let r = rig("vco-hostile", capture(20), |_| {}).await;
-    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
-        p.command_output(move |sent| {
-            let name = artefact_of(script_of(sent));
-            let text = answers.iter().find(|(a, _)| *a == name).map(|(_, t)| t);
-            Some(text.map_or_else(|| good(&name), |t| Invocation::success(t.clone())))
-        })
-    })
-    .await;
+    let answers = answers
+        .iter()
+        .map(|(a, t)| (*a, Invocation::success(t.clone())))
+        .collect();
+    let outcomes = answering(&r, answers).await;
     let shown = show(&outcomes);
     for bad in [
         "evil",
@@ -220,21 +221,12 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_command_failing_leaves_the_others() {
     let r = rig("vco-one", capture(20), |_| {}).await;
-    let (_proxy, outcomes) = run_via_proxy(&r, capture(20), |p| {
-        p.command_output(|sent| {
-            let name = artefact_of(script_of(sent));
-            Some(if name == "network" {
-                Invocation {
-                    status: "Failed".into(),
-                    stdout: String::new(),
-                    stderr: "sh: 1: ss: not found".into(),
-                }
-            } else {
-                good(&name)
-            })
-        })
-    })
-    .await;
+    let failed = Invocation {
+        status: "Failed".into(),
+        stdout: String::new(),
+        stderr: "sh: 1: ss: not found".into(),
+    };
+    let outcomes = answering(&r, vec![("network", failed)]).await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
     assert!(
