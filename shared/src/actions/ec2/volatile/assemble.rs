@@ -54,9 +54,11 @@ pub(crate) fn assemble(runs: &[Run], ctx: &Context<'_>) -> Captured {
     let mut cut = Vec::new();
     // The reasons an artefact is missing, each with the artefacts it applies to.
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // What is left of the capture's decoding budget.
+    let mut budget = decode::MAX_DECODED_TOTAL;
     for run in runs {
         let name = run.artefact.name();
-        let a = one(run, ctx, &mut out);
+        let a = one(run, ctx, &mut out, &mut budget);
         if a.collected {
             ok.push(name.clone());
         }
@@ -127,7 +129,7 @@ pub(crate) fn assemble(runs: &[Run], ctx: &Context<'_>) -> Captured {
 }
 
 /// One command into `out`'s objects.
-fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection) -> Assembled {
+fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection, budget: &mut usize) -> Assembled {
     let a = &run.artefact;
     let name = a.name();
     out.objects.push(Collected::new(
@@ -156,7 +158,8 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection) -> Assembled {
         }
     };
     let id = id.unwrap_or_default();
-    let decoded = decode::decode(&e.stdout);
+    let decoded = decode::decode_within(&e.stdout, *budget);
+    *budget = budget.saturating_sub(decoded.bytes().map_or(0, <[u8]>::len));
     let source =
         |how: &str| format!("ssm:GetCommandInvocation command {id} (StandardOutputContent{how})");
     let mut object = None;

@@ -211,3 +211,29 @@ fn a_failed_command_is_that_artefacts_gap_and_all_failing_fails_the_step() {
         step.detail
     );
 }
+
+/// A bomb in every artefact (64 PIDs): the capture decodes at most `MAX_DECODED_TOTAL`.
+#[test]
+fn bombs_in_every_artefact_cost_at_most_the_captures_budget() {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&vec![0_u8; 2 << 20]).unwrap();
+    let bomb = decode::as_written(&enc.finish().unwrap());
+    let pids: Vec<u32> = (1..=64).collect();
+    let runs: Vec<Run> = script::artefacts(&pids)
+        .into_iter()
+        .map(|a| run(a, S::Success, &bomb))
+        .collect();
+    let c = assemble(&runs, &ctx(&pids));
+    let decoded: usize = c
+        .collection
+        .objects
+        .iter()
+        .filter(|o| !o.name.starts_with("volatile/scripts/") && o.name != RECORD_NAME)
+        .map(|o| o.bytes.len())
+        .sum();
+    assert_eq!(decoded, decode::MAX_DECODED_TOTAL);
+    let rec = record(&c);
+    assert_eq!(rec["commands"][0]["decoded_bytes"], decode::MAX_DECODED);
+    assert_eq!(rec["commands"][67]["decoded_bytes"], 0);
+    assert_eq!(rec["commands"][67]["decoded"], "cut");
+}

@@ -3,7 +3,8 @@
 //!
 //! The contained instance writes that output, so the attacker controls every byte of it:
 //! this reads it as data, bounded. The decoded artefact is at most [`MAX_DECODED`] bytes
-//! however small the stream (a gzip bomb is cut there), more than SSM ever returns is not
+//! however small the stream (a gzip bomb is cut there), and the caller gives every
+//! artefact of a capture [`MAX_DECODED_TOTAL`] together; more than SSM ever returns is not
 //! decoded at all, and nothing here names an object or reaches an outcome: the caller
 //! stores the result under the artefact's own name and reports only which case it was.
 
@@ -14,6 +15,10 @@ use std::io::Read as _;
 /// At most this many bytes of one artefact are kept once decompressed (1 MiB): gzip packs
 /// up to ~1,000 times, so 17,400 bytes of stream could otherwise claim 17 MB.
 pub const MAX_DECODED: usize = 1 << 20;
+
+/// At most this many bytes for all the artefacts of one capture (16 MiB): with 64 PIDs,
+/// 68 bombs of 1 MiB would otherwise weigh on a function of 256 MB.
+pub const MAX_DECODED_TOTAL: usize = 16 << 20;
 
 /// More received text than this is not decoded (`GetCommandInvocation` returns at most
 /// 24,000 characters of output: more did not come from SSM as documented).
@@ -39,8 +44,9 @@ pub enum Decoded {
 pub enum Cut {
     /// The gzip stream ends early: the instance cut it at `GZIP_BYTES` (or SSM cut the text).
     StreamEnds,
-    /// It decompresses to more than [`MAX_DECODED`].
-    TooLarge,
+    /// It decompresses to more than the limit it was decoded within (at most
+    /// [`MAX_DECODED`]).
+    TooLarge(usize),
 }
 
 impl Decoded {
@@ -65,9 +71,11 @@ impl Decoded {
                 ..
             } => Some("cut: the gzip stream ends early (output limit); the decoded start".into()),
             Decoded::Cut {
-                why: Cut::TooLarge, ..
+                why: Cut::TooLarge(limit),
+                ..
             } => Some(format!(
-                "cut: decompresses to more than {MAX_DECODED} bytes; the first {MAX_DECODED}"
+                "cut: decodes to more than {limit} bytes (the limit: {MAX_DECODED} per \
+                 artefact, {MAX_DECODED_TOTAL} per capture); the first {limit}"
             )),
             Decoded::Plain { cut, .. } => Some(format!(
                 "not compressed (gzip or base64 missing on the instance){}",
@@ -93,8 +101,14 @@ impl Decoded {
 }
 
 /// Decodes one command's output: the header line, then base64 of a gzip stream (or the
-/// output itself, `plain`).
+/// output itself, `plain`), at most [`MAX_DECODED`] bytes of it.
 pub fn decode(received: &str) -> Decoded {
+    decode_within(received, MAX_DECODED)
+}
+
+/// [`decode`], at most `limit` bytes (and never more than [`MAX_DECODED`]).
+pub fn decode_within(received: &str, limit: usize) -> Decoded {
+    let limit = limit.min(MAX_DECODED);
     if received.is_empty() {
         return Decoded::Empty;
     }
@@ -111,7 +125,11 @@ pub fn decode(received: &str) -> Decoded {
         return Decoded::Undecodable("not the expected header line");
     };
     match encoding {
-        GZIP_BASE64 => gzip_base64(rest),
+        GZIP_BASE64 => gzip_base64(rest, limit),
+        PLAIN if rest.len() > limit => Decoded::Cut {
+            bytes: rest.as_bytes()[..limit].to_vec(),
+            why: Cut::TooLarge(limit),
+        },
         PLAIN => Decoded::Plain {
             bytes: rest.as_bytes().to_vec(),
             cut: rest.len() >= PLAIN_BYTES,
@@ -130,7 +148,7 @@ pub fn as_written(stream: &[u8]) -> String {
     )
 }
 
-fn gzip_base64(text: &str) -> Decoded {
+fn gzip_base64(text: &str, limit: usize) -> Decoded {
     let text = text.trim_end_matches(['\n', '\r']);
     // Text cut by SSM (not a multiple of 4) decodes up to its last whole group.
     let whole = text.len() - text.len() % 4;
@@ -142,13 +160,13 @@ fn gzip_base64(text: &str) -> Decoded {
         return Decoded::Undecodable("no gzip stream");
     }
     let mut out = Vec::new();
-    let mut reader = flate2::read::GzDecoder::new(stream.as_slice()).take(MAX_DECODED as u64 + 1);
+    let mut reader = flate2::read::GzDecoder::new(stream.as_slice()).take(limit as u64 + 1);
     match reader.read_to_end(&mut out) {
-        Ok(_) if out.len() > MAX_DECODED => {
-            out.truncate(MAX_DECODED);
+        Ok(_) if out.len() > limit => {
+            out.truncate(limit);
             Decoded::Cut {
                 bytes: out,
-                why: Cut::TooLarge,
+                why: Cut::TooLarge(limit),
             }
         }
         Ok(_) if ssm_cut => Decoded::Cut {

@@ -73,13 +73,18 @@ fn a_gzip_bomb_is_cut_at_the_decoded_limit() {
     let got = decode(&as_written(&bomb));
     let Decoded::Cut {
         bytes,
-        why: Cut::TooLarge,
+        why: Cut::TooLarge(MAX_DECODED),
     } = &got
     else {
         panic!("{:?}", got.state());
     };
     assert_eq!(bytes.len(), MAX_DECODED);
     assert!(got.note().unwrap().contains("more than 1048576 bytes"));
+    // Within what is left of the capture's budget, less.
+    let less = decode_within(&as_written(&bomb), 1_000);
+    assert_eq!(less.bytes().map(<[u8]>::len), Some(1_000));
+    assert_eq!(less.state(), "cut");
+    assert_eq!(decode_within(&as_written(&bomb), 0).bytes(), Some(&[][..]));
 }
 
 #[test]
