@@ -15,6 +15,7 @@ use integration_tests::volatile_rig::{
     verified_bundle,
 };
 use integration_tests::world::Aws;
+use responder::actions::ec2::volatile::CONCURRENT;
 use responder::evidence::manifest::sha256_hex;
 use responder::options::VolatileCapture;
 use responder::outcome::Status;
@@ -231,7 +232,7 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
     for (name, why, fault) in cases {
         let r = rig(name, capture(2), |_| {}).await;
         let started = Instant::now();
-        let (_proxy, outcomes) = run_via_proxy(&r, capture(2), |p| fault(p)).await;
+        let (proxy, outcomes) = run_via_proxy(&r, capture(2), |p| fault(p)).await;
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{name}: waited {:?}",
@@ -251,6 +252,17 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
         let dir = verified_bundle(&r, bundle, name).await;
         let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).unwrap();
         assert!(gaps.contains("volatile/"), "{name}: {gaps}");
+        if name == "vc-stuck" {
+            // At most CONCURRENT commands at once: the first ones hold the instance until
+            // the time limit, the others are never sent.
+            assert_eq!(sent_commands(&proxy).len(), CONCURRENT, "{name}");
+            assert!(
+                step.detail
+                    .contains("not sent: the time limit of 2s passed before its turn"),
+                "{}",
+                step.detail
+            );
+        }
         if name == "vc-failed" {
             // What SSM returned of the output is kept (hashed in the manifest).
             let stderr = std::fs::read_to_string(dir.join("volatile/system.stderr.txt")).unwrap();

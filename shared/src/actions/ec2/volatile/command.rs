@@ -54,7 +54,7 @@ pub(crate) async fn run(
         ));
         return out;
     }
-    let mut send = ssm
+    let send = ssm
         .send_command()
         .document_name(DOCUMENT)
         .instance_ids(target.instance_id)
@@ -69,13 +69,11 @@ pub(crate) async fn run(
         .parameters("commands", vec![script])
         .parameters("executionTimeout", vec![left.as_secs().to_string()])
         // The delivery time limit: SSM accepts no less than 30 s.
-        .timeout_seconds(i32::try_from(left.as_secs().max(30)).unwrap_or(i32::MAX));
-    if let Some((bucket, key_prefix, region)) = &target.output {
-        send = send
-            .output_s3_bucket_name(*bucket)
-            .output_s3_key_prefix(key_prefix)
-            .set_output_s3_region(region.map(str::to_owned));
-    }
+        .timeout_seconds(i32::try_from(left.as_secs().max(30)).unwrap_or(i32::MAX))
+        // Where the instance can reach S3, its agent uploads the whole output there.
+        .output_s3_bucket_name(target.output.0)
+        .output_s3_key_prefix(&target.output.1)
+        .set_output_s3_region(target.output.2.map(str::to_owned));
     let id = match send.send().await {
         Ok(o) => o
             .command()

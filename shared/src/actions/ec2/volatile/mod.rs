@@ -50,7 +50,7 @@ pub(crate) struct Target<'a> {
     pub prefix: &'a BundlePrefix,
     pub timeout: Duration,
     /// The bucket, the key prefix and its region for `OutputS3*`.
-    pub output: Option<(&'a str, String, Option<&'a str>)>,
+    pub output: (&'a str, String, Option<&'a str>),
 }
 
 /// Runs the capture on `instance_id` for the finding's PIDs (`pids`: already validated).
@@ -70,7 +70,7 @@ pub(crate) async fn capture(
         instance_id,
         prefix,
         timeout,
-        output: Some((bucket, key_prefix, ev.options.bucket_region.as_deref())),
+        output: (bucket, key_prefix, ev.options.bucket_region.as_deref()),
     };
     let deadline = Instant::now() + timeout;
     let artefacts = script::artefacts(pids);
