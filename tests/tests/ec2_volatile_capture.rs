@@ -150,6 +150,7 @@ async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_m
         let received = &seen[name];
         assert_eq!(line["received_sha256"], sha256_hex(received.as_bytes()));
         assert_eq!(line["received_bytes"], received.len());
+        assert_eq!(read(&format!("volatile/received/{name}.txt")), *received);
         let id = line["command_id"].as_str().unwrap();
         assert!(step.detail.contains(id));
         assert!(

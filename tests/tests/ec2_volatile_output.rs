@@ -173,11 +173,29 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
     assert_eq!(bundle.status, Status::Failed, "incomplete: {bundle:?}");
     let s3 = s3_client(&r.direct.config);
     let dir = verified_bundle(&r, bundle, "vco-hostile").await;
-    // Kept as received, byte for byte, under the artefact's own name.
+    // Kept as received, byte for byte, under the artefact's own name, hashed as the
+    // record says it was received.
     assert_eq!(
-        std::fs::read_to_string(dir.join("volatile/network.received.txt")).unwrap(),
+        std::fs::read_to_string(dir.join("volatile/received/network.txt")).unwrap(),
         posing
     );
+    let m = manifest(&dir);
+    let hashed = |key: &str| {
+        m.objects
+            .iter()
+            .find(|o| o.key == key)
+            .unwrap()
+            .sha256
+            .clone()
+    };
+    for name in ["network", "modules", "system", "pid-51877", "processes"] {
+        let l = line(&record(&dir), name).clone();
+        assert_eq!(l["received"], format!("volatile/received/{name}.txt"));
+        assert_eq!(
+            l["received_sha256"],
+            hashed(&format!("volatile/received/{name}.txt"))
+        );
+    }
     assert!(!dir.join("volatile/network.txt").exists());
     assert_eq!(line(&record(&dir), "network")["decoded"], "undecodable");
     // The bomb cost at most the decoded limit.
@@ -200,9 +218,9 @@ async fn hostile_output_is_kept_as_received_under_its_own_name_and_reaches_no_ou
                 .map(|a| a.to_string())
                 .chain(["51877", "51866", "51855", "51844", "51833"].map(|p| format!("pid-{p}")))
                 .any(|a| {
-                    [".txt", ".received.txt"]
+                    ["volatile/", "volatile/received/"]
                         .iter()
-                        .any(|ext| n == format!("volatile/{a}{ext}"))
+                        .any(|dir| n == format!("{dir}{a}.txt"))
                 })
     };
     assert!(names.iter().all(|n| allowed(n)), "{names:?}");

@@ -3,9 +3,11 @@
 //!
 //! Every object name comes from the artefact ([`Artefact::name`]: the responder's words and
 //! a validated integer), never from the output. What the manifest says of an object is
-//! what the responder did with what it received: decoded (whole or cut, said in its source),
-//! or kept as received when it did not decode. `volatile/command.json` holds, per command,
-//! the length and SHA-256 of the text received, so the decoded object can be tied to it.
+//! what the responder did with what it received: the text as received (always, under
+//! `volatile/received/`), and beside it the decoded artefact (whole or cut, said in its
+//! source) when it decodes. `volatile/command.json` holds, per command, the length and
+//! SHA-256 of the text received: the manifest's hash of the received object, so the
+//! decoded one can be derived again from what is hashed.
 //! The outcome names artefacts, command ids and SSM's status only: nothing the instance
 //! wrote reaches an alert.
 
@@ -34,9 +36,11 @@ pub fn object_name(a: &Artefact) -> String {
     format!("volatile/{}.txt", a.name())
 }
 
-/// The object of an artefact's output kept as received (it did not decode).
+/// The object of an artefact's output as received (the encoded text SSM returned): kept
+/// beside the decoded one, so anyone can decode it again and compare, and alone when it
+/// does not decode.
 pub fn received_name(a: &Artefact) -> String {
-    format!("volatile/{}.received.txt", a.name())
+    format!("volatile/received/{}.txt", a.name())
 }
 
 /// One command, as far as it went: its objects, its gap, its line in the record.
@@ -164,6 +168,14 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection, budget: &mut usize) -
         |how: &str| format!("ssm:GetCommandInvocation command {id} (StandardOutputContent{how})");
     let mut object = None;
     let mut gap = None;
+    let received = (!e.stdout.is_empty()).then(|| {
+        out.objects.push(Collected::new(
+            received_name(a),
+            &source(", as received"),
+            e.stdout.clone().into_bytes(),
+        ));
+        received_name(a)
+    });
     if let Some(bytes) = decoded.bytes() {
         let how = match &decoded {
             Decoded::Complete(_) => ", gzip and base64 decoded by the responder".to_owned(),
@@ -176,14 +188,8 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection, budget: &mut usize) -
         ));
         object = Some(object_name(a));
     } else if let Decoded::Undecodable(why) = &decoded {
-        out.objects.push(Collected::new(
-            received_name(a),
-            &source(", as received: not decodable"),
-            e.stdout.clone().into_bytes(),
-        ));
-        object = Some(received_name(a));
         gap = Some(format!(
-            "command {id}: output not decodable ({why}), kept as received"
+            "command {id}: output not decodable ({why}), kept as received only"
         ));
     }
     if !e.stderr.is_empty() {
@@ -204,6 +210,7 @@ fn one(run: &Run, ctx: &Context<'_>, out: &mut Collection, budget: &mut usize) -
         gap = Some(format!("command {id}: no output"));
     }
     fill(&mut record, e, &decoded, object);
+    record["received"] = received.into();
     Assembled {
         collected: succeeded && decoded.bytes().is_some(),
         cut: matches!(

@@ -73,6 +73,9 @@ fn each_artefact_is_its_own_object_with_the_hash_of_what_was_received() {
             o.source_api
         );
         assert!(object(&c, &format!("volatile/scripts/{name}.sh")).is_some());
+        // The text as received, beside it: what the record's hash is of.
+        let received = object(&c, &format!("volatile/received/{name}.txt")).unwrap();
+        assert!(received.bytes.starts_with(HEADER.as_bytes()));
     }
     let rec = record(&c);
     let lines = rec["commands"].as_array().unwrap();
@@ -80,6 +83,8 @@ fn each_artefact_is_its_own_object_with_the_hash_of_what_was_received() {
     for (line, r) in lines.iter().zip(&runs) {
         let stdout = &r.ended.as_ref().unwrap().stdout;
         assert_eq!(line["received_sha256"], sha256_hex(stdout.as_bytes()));
+        let received = object(&c, line["received"].as_str().unwrap()).unwrap();
+        assert_eq!(received.bytes, stdout.as_bytes());
         assert_eq!(line["received_chars"], stdout.len());
         assert_eq!(line["decoded"], "complete");
         assert_eq!(line["command_id"], r.command_id.as_deref().unwrap());
@@ -112,14 +117,15 @@ fn hostile_output_keeps_its_own_name_and_never_reaches_the_outcome() {
             names,
             [
                 "volatile/scripts/processes.sh",
-                "volatile/processes.received.txt",
+                "volatile/received/processes.txt",
                 "volatile/scripts/pid-7.sh",
+                "volatile/received/pid-7.txt",
                 "volatile/pid-7.txt",
                 RECORD_NAME,
             ]
         );
         assert_eq!(
-            object(&c, "volatile/processes.received.txt").unwrap().bytes,
+            object(&c, "volatile/received/processes.txt").unwrap().bytes,
             text.as_bytes()
         );
         let step = c.step.as_ref().unwrap();
@@ -224,11 +230,9 @@ fn bombs_in_every_artefact_cost_at_most_the_captures_budget() {
         .map(|a| run(a, S::Success, &bomb))
         .collect();
     let c = assemble(&runs, &ctx(&pids));
-    let decoded: usize = c
-        .collection
-        .objects
+    let decoded: usize = script::artefacts(&pids)
         .iter()
-        .filter(|o| !o.name.starts_with("volatile/scripts/") && o.name != RECORD_NAME)
+        .filter_map(|a| object(&c, &object_name(a)))
         .map(|o| o.bytes.len())
         .sum();
     assert_eq!(decoded, decode::MAX_DECODED_TOTAL);
