@@ -46,9 +46,9 @@ impl Default for Ec2Options {
     }
 }
 
-/// `ec2.volatile_capture` (docs/evidence.md): an SSM `AWS-RunShellScript` command sent to
-/// the contained instance once isolation has run, its output written by the instance to
-/// the evidence bucket under the bundle's `volatile/ssm/` prefix.
+/// `ec2.volatile_capture` (docs/evidence.md): SSM `AWS-RunShellScript` commands sent to
+/// the contained instance once isolation has run, one per artefact, their output read
+/// back with `GetCommandInvocation` into the evidence bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VolatileCapture {

@@ -26,7 +26,8 @@
 //! * [`admission`]: the manifests of `infra/kubernetes/` and their ValidatingAdmissionPolicy
 //!   CEL expressions evaluated on admission requests;
 //! * [`terraform`]: `infra/` roots in scratch copies, applied against moto (deploy test);
-//! * [`deploy`]: a deployment read back from moto (inventory, routing of the samples).
+//! * [`deploy`]: a deployment read back from moto (inventory, routing of the samples);
+//! * [`volatile_rig`]: the EC2 volatile capture's world, run through the [`proxy`].
 
 pub mod admission;
 pub mod cloudwatch_api;
@@ -51,5 +52,6 @@ pub mod runtime_api;
 pub mod securityhub_api;
 pub mod slack_api;
 pub mod terraform;
+pub mod volatile_rig;
 pub mod webhook;
 pub mod world;

@@ -1,161 +1,81 @@
 //! `ec2.capture_volatile` against moto (SSM `SendCommand`/`GetCommandInvocation`, S3, EC2):
-//! the command goes to the contained instance, with AWS's shell document and the bundle's
-//! `volatile/ssm` prefix, only once isolation has run, and its record is in the manifest;
-//! a failed, stuck or refused command is that step's outcome while the instance is isolated
-//! and tagged quarantined; disabled, nothing is sent; a hostile finding cannot reach the
-//! shell. moto answers every invocation `Success` at once, so the other statuses come from
-//! the fault proxy.
+//! one command per artefact goes to the contained instance, with AWS's shell document and
+//! the bundle's `volatile/ssm` prefix, only once isolation has run; each artefact is read
+//! back, decoded and in the manifest with the hash of what was received; a failed, stuck
+//! or refused command is that step's outcome while the instance is isolated and tagged
+//! quarantined; disabled, nothing is sent; a hostile finding cannot reach the shell. moto
+//! answers every invocation `Success` at once with output of its own, so the script's
+//! output (run here, with `sh`) and the other statuses come from the fault proxy; what a
+//! hostile instance writes is `ec2_volatile_output.rs`.
 
-use integration_tests::evidence_bucket::{
-    download_from, evidence_bucket, outcome, reported_sha, s3_client,
+use integration_tests::evidence_bucket::outcome;
+use integration_tests::proxy::{Invocation, Proxy};
+use integration_tests::volatile_rig::{
+    artefact_of, capture, planned, prefix, rig, run_via_proxy, script_of, sent_commands,
+    verified_bundle,
 };
-use integration_tests::proxy::Proxy;
-use integration_tests::world::{self, Aws, Instance, Network, show};
-use responder::Config;
-use responder::actions::ec2::Ec2Executor;
-use responder::evidence::verify_dir;
-use responder::execute::Executor;
-use responder::options::{EvidenceOptions, IsolationOptions, VolatileCapture};
-use responder::outcome::{Outcome, Status, any_failed};
-use responder::plan::{ActionKind, ResponsePlan};
+use integration_tests::world::Aws;
+use responder::actions::ec2::volatile::CONCURRENT;
+use responder::evidence::manifest::sha256_hex;
+use responder::options::VolatileCapture;
+use responder::outcome::Status;
+use responder::plan::ActionKind;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const REGION: &str = "us-east-1";
-const SAMPLE: &str = "ec2-defense-evasion-kernel-module.json";
-
-fn capture(timeout_seconds: u64) -> VolatileCapture {
-    VolatileCapture {
-        enabled: true,
-        timeout_seconds,
-        max_pids: 16,
-    }
-}
-
-fn config(vc: VolatileCapture) -> Config {
-    let mut c = Config::default();
-    c.ec2.volatile_capture = vc;
-    c.isolation = IsolationOptions {
-        keep_ssm_endpoints: true,
-    };
-    c
-}
-
-struct Rig {
-    direct: Aws,
-    net: Network,
-    inst: Instance,
-    bucket: String,
-    opts: EvidenceOptions,
-    plan: ResponsePlan,
-}
-
-/// A world with an instance, an evidence bucket and the plan of `event` (the sample,
-/// edited by `edit`) under `vc`.
-async fn rig(name: &str, vc: VolatileCapture, edit: impl Fn(&mut serde_json::Value)) -> Rig {
-    let direct = Aws::moto(REGION).await;
-    let net = world::network(&direct).await;
-    let inst = world::one_eni_instance(&direct, &net).await;
-    let (bucket, key_arn) = evidence_bucket(&direct.config, name).await;
-    let fid = world::unique_finding_id();
-    let event = world::finding_event(SAMPLE, &fid, &net.region, &inst, Some(&net.vpc_id));
-    let mut doc: serde_json::Value = serde_json::from_slice(&event).unwrap();
-    edit(&mut doc);
-    let plan = world::contain_plan(&serde_json::to_vec(&doc).unwrap(), &config(vc));
-    let opts = EvidenceOptions {
-        bucket: Some(bucket.clone()),
-        bucket_region: Some(REGION.into()),
-        kms_key_id: Some(key_arn),
-        ..EvidenceOptions::default()
-    };
-    Rig {
-        direct,
-        net,
-        inst,
-        bucket,
-        opts,
-        plan,
-    }
-}
-
-fn executor(aws: &Aws, r: &Rig, vc: VolatileCapture) -> Ec2Executor {
-    Ec2Executor::new(&aws.config)
-        .with_isolation(config(vc.clone()).isolation)
-        .with_evidence(&r.opts)
-        .with_volatile_capture(vc)
-}
 
 fn ssm(aws: &Aws) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&aws.config)
 }
 
-/// Whether the plan holds the capture.
-fn planned(r: &Rig) -> bool {
-    r.plan
-        .actions
-        .iter()
-        .any(|a| a.kind == ActionKind::Ec2CaptureVolatile)
+/// The instance, played by this machine: the script runs here with `sh` and its output is
+/// what `GetCommandInvocation` returns (moto's own output is not the script's).
+fn run_here(sent: &serde_json::Value, seen: &Received) -> Option<Invocation> {
+    let script = script_of(sent);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .ok()?;
+    let stdout = String::from_utf8(out.stdout).expect("the script writes ASCII");
+    seen.lock()
+        .unwrap()
+        .insert(artefact_of(script), stdout.clone());
+    Some(Invocation {
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        ..Invocation::success(stdout)
+    })
 }
 
-/// Runs the plan through a fault proxy (after `fault`) with an executor configured for
-/// `vc`; the containment must stand whatever the capture does.
-async fn run_via_proxy(
-    r: &Rig,
-    vc: VolatileCapture,
-    fault: impl FnOnce(&Proxy),
-) -> (Proxy, Vec<Outcome>) {
-    let proxy = Proxy::start(&integration_tests::moto::shared().endpoint()).await;
-    let via = Aws::at(&proxy.endpoint(), REGION).await;
-    fault(&proxy);
-    let outcomes = executor(&via, r, vc).execute(&r.plan).await;
-    still_contained(r, &outcomes).await;
-    (proxy, outcomes)
-}
-
-/// The one SendCommand request the proxy saw, as sent.
-fn sent_command(proxy: &Proxy) -> serde_json::Value {
-    let sent: Vec<_> = proxy
-        .calls()
-        .into_iter()
-        .filter(|c| c.action == "SendCommand")
-        .collect();
-    assert_eq!(sent.len(), 1, "one command");
-    serde_json::from_str(&sent[0].body).expect("a JSON request")
-}
-
-fn prefix(r: &Rig) -> String {
-    format!(
-        "evidence/{}/{}/{}/",
-        r.plan.account_id, r.plan.finding_id, r.inst.id
-    )
-}
-
-/// The containment stands: isolated, tagged quarantined, nothing failed but collection.
-async fn still_contained(r: &Rig, outcomes: &[Outcome]) {
-    assert!(!any_failed(outcomes), "{}", show(outcomes));
-    for kind in [ActionKind::Ec2IsolateNetwork, ActionKind::Ec2TagInstance] {
-        assert_eq!(
-            outcome(outcomes, kind).status,
-            Status::Done,
-            "{}",
-            show(outcomes)
-        );
-    }
-    assert_eq!(
-        world::tags(&r.direct, &r.inst.id).await["guardduty-responder:status"],
-        "quarantined"
-    );
-    let _ = &r.net;
-}
+/// What the proxy answered per artefact.
+type Received = Arc<Mutex<HashMap<String, String>>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_command_goes_to_the_instance_after_isolation_and_its_record_is_in_the_manifest() {
-    let r = rig("vc-ok", capture(10), |_| {}).await;
+async fn each_artefact_is_a_command_after_isolation_read_back_decoded_into_the_manifest() {
+    let r = rig("vc-ok", capture(20), |_| {}).await;
     assert!(planned(&r), "planned when enabled");
-    let (proxy, outcomes) = run_via_proxy(&r, capture(10), |_| {}).await;
+    let seen = Received::default();
+    let answered = seen.clone();
+    let (proxy, outcomes) = run_via_proxy(&r, capture(20), move |p| {
+        p.command_output(move |sent| run_here(sent, &answered))
+    })
+    .await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
+    // The sample's process and its lineage, one command each, and the four machine-wide.
+    let pids = ["51877", "51866", "51855", "51844", "51833"];
+    let mut want: Vec<String> = ["system", "processes", "network", "modules"]
+        .map(String::from)
+        .to_vec();
+    want.extend(pids.iter().map(|p| format!("pid-{p}")));
     assert_eq!(step.status, Status::Done, "{step:?}");
+    assert!(
+        step.detail
+            .starts_with(&format!("{n} of {n} artefacts", n = want.len())),
+        "{}",
+        step.detail
+    );
 
-    // Sent once isolation had run: after the last group swap answered.
+    // Each sent once isolation had run: after the last group swap answered.
     let calls = proxy.calls();
     let swapped = calls
         .iter()
@@ -163,74 +83,92 @@ async fn the_command_goes_to_the_instance_after_isolation_and_its_record_is_in_t
         .map(|c| c.end)
         .max()
         .expect("isolation swapped groups");
-    let sent: Vec<_> = calls.iter().filter(|c| c.action == "SendCommand").collect();
-    assert_eq!(sent.len(), 1, "one command");
     assert!(
-        sent[0].start >= swapped,
+        calls
+            .iter()
+            .filter(|c| c.action == "SendCommand")
+            .all(|c| c.start >= swapped),
         "SendCommand before isolation ended"
     );
-
-    // What was sent (as the proxy saw it: moto's ListCommands adds every instance of the
-    // region to a command without targets): AWS's shell document, to this instance only,
-    // output under the bundle.
-    let sent = sent_command(&proxy);
-    assert_eq!(sent["DocumentName"], "AWS-RunShellScript");
-    assert_eq!(sent["InstanceIds"], serde_json::json!([r.inst.id]));
-    assert_eq!(sent["OutputS3BucketName"], r.bucket.as_str());
+    // What was sent: AWS's shell document, to this instance only, output under the bundle.
     let want_prefix = format!("{}volatile/ssm", prefix(&r));
-    assert_eq!(sent["OutputS3KeyPrefix"], want_prefix.as_str());
-    let script = sent["Parameters"]["commands"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // The sample's process and its lineage.
-    assert!(script.contains("for pid in 51877 51866 "), "{script}");
-    assert!(
-        script.contains("lsmod") && script.contains("sha256sum"),
-        "{script}"
-    );
-    // moto's record of it, by the id the outcome reports.
+    let sent = sent_commands(&proxy);
+    let mut names: Vec<String> = sent.iter().map(|s| artefact_of(script_of(s))).collect();
+    names.sort();
+    let mut sorted = want.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "one command per artefact");
+    for s in &sent {
+        assert_eq!(s["DocumentName"], "AWS-RunShellScript");
+        assert_eq!(s["InstanceIds"], serde_json::json!([r.inst.id]));
+        assert_eq!(s["OutputS3BucketName"], r.bucket.as_str());
+        assert_eq!(s["OutputS3KeyPrefix"], want_prefix.as_str());
+    }
+    // moto's record of them, by the ids the outcome reports.
     let listed = ssm(&r.direct)
         .list_commands()
         .instance_id(&r.inst.id)
         .send()
         .await
         .expect("ListCommands");
-    let command = listed
+    let ours = listed
         .commands()
         .iter()
-        .find(|c| step.detail.contains(c.command_id().unwrap()))
-        .unwrap_or_else(|| panic!("the reported command: {}", step.detail));
-    let id = command.command_id().unwrap();
-    assert_eq!(command.document_name(), Some("AWS-RunShellScript"));
-    assert_eq!(command.output_s3_key_prefix(), Some(want_prefix.as_str()));
-    assert!(step.detail.contains(&want_prefix), "{}", step.detail);
+        .filter(|c| step.detail.contains(c.command_id().unwrap()))
+        .count();
+    assert_eq!(ours, want.len(), "{}", step.detail);
 
-    // The bundle verifies and records the command (id, status, output prefix) and script.
+    // The bundle verifies; each artefact decoded is its own object, hashed in the manifest.
     let bundle = outcome(&outcomes, ActionKind::EvidenceWriteBundle);
     assert_eq!(bundle.status, Status::Done, "{bundle:?}");
-    let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), "vc").await;
-    assert!(
-        verify_dir(&dir, Some(&reported_sha(bundle)))
-            .expect("readable")
-            .is_ok()
-    );
-    let record: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("volatile/command.json")).unwrap()).unwrap();
-    assert_eq!(record["command_id"], id);
-    assert_eq!(record["status"], "Success");
+    let dir = verified_bundle(&r, bundle, "vc").await;
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert!(read("volatile/system.txt").contains("===== uname ====="));
+    assert!(read("volatile/modules.txt").contains("===== /proc/modules ====="));
+    for p in pids {
+        // No such process here: the script says so, and it reached the bundle decoded.
+        let text = read(&format!("volatile/pid-{p}.txt"));
+        assert!(text.contains(&format!("===== pid {p} =====")), "{text}");
+    }
+    let record: serde_json::Value = serde_json::from_str(&read("volatile/command.json")).unwrap();
     assert_eq!(record["instance_id"], r.inst.id.as_str());
-    assert!(
-        record["output"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("s3://{}/{want_prefix}/{id}/", r.bucket)),
-        "{record}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(dir.join("volatile/script.sh")).unwrap(),
-        script
-    );
+    let lines = record["commands"].as_array().unwrap();
+    assert_eq!(lines.len(), want.len());
+    let seen = seen.lock().unwrap();
+    for (line, name) in lines.iter().zip(&want) {
+        assert_eq!(line["artefact"], name.as_str());
+        assert_eq!(line["status"], "Success");
+        // A busy machine's process list or connections can outgrow the output limit.
+        let decoded = line["decoded"].as_str().unwrap();
+        assert!(
+            decoded == "complete"
+                || (decoded == "cut" && ["processes", "network"].contains(&name.as_str())),
+            "{line}"
+        );
+        assert_eq!(line["object"], format!("volatile/{name}.txt"));
+        // The hash of the text received, as the instance wrote it.
+        let received = &seen[name];
+        assert_eq!(line["received_sha256"], sha256_hex(received.as_bytes()));
+        assert_eq!(line["received_bytes"], received.len());
+        assert_eq!(read(&format!("volatile/received/{name}.txt")), *received);
+        let id = line["command_id"].as_str().unwrap();
+        assert!(step.detail.contains(id));
+        assert!(
+            line["output"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("s3://{}/{want_prefix}/{id}/", r.bucket)),
+            "{line}"
+        );
+        assert_eq!(
+            read(&format!("volatile/scripts/{name}.sh")),
+            script_of(
+                sent.iter()
+                    .find(|s| artefact_of(script_of(s)) == *name)
+                    .unwrap()
+            )
+        );
+    }
 }
 
 /// What a case does to the proxy before the run.
@@ -295,7 +233,7 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
     for (name, why, fault) in cases {
         let r = rig(name, capture(2), |_| {}).await;
         let started = Instant::now();
-        let (_proxy, outcomes) = run_via_proxy(&r, capture(2), |p| fault(p)).await;
+        let (proxy, outcomes) = run_via_proxy(&r, capture(2), |p| fault(p)).await;
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{name}: waited {:?}",
@@ -312,17 +250,23 @@ async fn a_failed_stuck_or_refused_command_is_an_outcome_and_the_instance_stays_
             "{name}: {}",
             bundle.detail
         );
-        let dir = download_from(&s3_client(&r.direct.config), &r.bucket, &prefix(&r), name).await;
-        assert!(
-            verify_dir(&dir, Some(&reported_sha(bundle)))
-                .unwrap()
-                .is_ok()
-        );
+        let dir = verified_bundle(&r, bundle, name).await;
         let gaps = std::fs::read_to_string(dir.join("collection-gaps.json")).unwrap();
         assert!(gaps.contains("volatile/"), "{name}: {gaps}");
+        if name == "vc-stuck" {
+            // At most CONCURRENT commands at once: the first ones hold the instance until
+            // the time limit, the others are never sent.
+            assert_eq!(sent_commands(&proxy).len(), CONCURRENT, "{name}");
+            assert!(
+                step.detail
+                    .contains("not sent: the time limit of 2s passed before its turn"),
+                "{}",
+                step.detail
+            );
+        }
         if name == "vc-failed" {
             // What SSM returned of the output is kept (hashed in the manifest).
-            let stderr = std::fs::read_to_string(dir.join("volatile/stderr.txt")).unwrap();
+            let stderr = std::fs::read_to_string(dir.join("volatile/system.stderr.txt")).unwrap();
             assert_eq!(stderr, "sh: 1: ss: not found");
         }
     }
@@ -363,18 +307,34 @@ async fn a_hostile_process_in_the_finding_cannot_inject_shell() {
         ]);
     })
     .await;
-    let (proxy, outcomes) = run_via_proxy(&r, capture(10), |_| {}).await;
+    let (proxy, outcomes) = run_via_proxy(&r, capture(10), |p| {
+        let seen = Received::default();
+        p.command_output(move |sent| run_here(sent, &seen))
+    })
+    .await;
     let step = outcome(&outcomes, ActionKind::Ec2CaptureVolatile);
     assert_eq!(step.status, Status::Done, "{step:?}");
-    let sent = sent_command(&proxy).to_string();
-    let script = sent_command(&proxy)["Parameters"]["commands"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(script.contains("for pid in 4242; do"), "{script}");
-    for bad in ["reboot", "curl", "evil", "`", "$("] {
-        assert!(!script.contains(bad), "{bad} reached the shell:\n{script}");
-        // Nor any other field of the command (its comment, its prefix).
-        assert!(!sent.contains(bad), "{bad} in the request: {sent}");
+    let sent = sent_commands(&proxy);
+    let names: Vec<String> = sent.iter().map(|s| artefact_of(script_of(s))).collect();
+    assert!(names.contains(&"pid-4242".to_owned()), "{names:?}");
+    assert_eq!(
+        names.len(),
+        5,
+        "the four machine-wide and the one valid PID: {names:?}"
+    );
+    for s in &sent {
+        let script = script_of(s);
+        let request = s.to_string();
+        for bad in ["reboot", "curl", "evil", "`", "$("] {
+            assert!(!script.contains(bad), "{bad} reached the shell:\n{script}");
+            // Nor any other field of the command (its comment, its prefix).
+            assert!(!request.contains(bad), "{bad} in the request: {request}");
+        }
     }
+    let pid = sent
+        .iter()
+        .map(script_of)
+        .find(|s| artefact_of(s) == "pid-4242")
+        .unwrap();
+    assert!(pid.contains("  pid=4242\n"), "{pid}");
 }

@@ -132,8 +132,8 @@ pub(super) const UNITS: &[ActionSpec] = &[
         kind: Ec2CaptureVolatile,
         surface: Ec2,
         does: "once isolation has run, collect processes, connections, the finding's \
-               /proc/<pid> and kernel modules over SSM (AWS-RunShellScript), written by the \
-               instance to the evidence bucket",
+               /proc/<pid> and kernel modules over SSM (AWS-RunShellScript, one command per \
+               artefact), read back compressed and stored in the evidence bundle",
         permissions: &["ssm:SendCommand", "ssm:GetCommandInvocation"],
         kubernetes: &[],
         undo: Undo::Kept("evidence is kept"),

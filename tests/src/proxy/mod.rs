@@ -4,7 +4,8 @@
 //! benchmark. Actions are recognised in both wire protocols: Query (`Action=` in the form
 //! body: EC2, Auto Scaling, ELBv2, IAM, SNS, STS) and JSON (`X-Amz-Target:
 //! <Prefix>.<Action>`: ECS, Secrets Manager, SSM...), and the GuardDuty REST calls the
-//! responder sends (by method and path); errors are answered in the caller's.
+//! responder sends (by method and path); errors are answered in the caller's. SSM command
+//! output can be chosen per command ([`Proxy::command_output`]).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -20,10 +21,12 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 mod fault;
+mod ssm;
 mod upstream;
 mod wire;
 
 pub use fault::Fault;
+pub use ssm::Invocation;
 use upstream::{forward, truncated};
 use wire::*;
 
@@ -47,6 +50,7 @@ struct State {
     faults: Vec<Fault>,
     log: Vec<Call>,
     epoch: Option<Instant>,
+    ssm: ssm::Outputs,
 }
 
 pub struct Proxy {
@@ -138,6 +142,15 @@ impl Proxy {
         });
     }
 
+    /// Answers `GetCommandInvocation` of each command sent through the proxy with what
+    /// `answer` returns for its `SendCommand` request (JSON), or forwards it on None.
+    pub fn command_output(
+        &self,
+        answer: impl Fn(&serde_json::Value) -> Option<Invocation> + Send + Sync + 'static,
+    ) {
+        lock(&self.state).ssm.answer = Some(std::sync::Arc::new(answer));
+    }
+
     pub fn clear_faults(&self) {
         lock(&self.state).faults.clear();
     }
@@ -218,6 +231,10 @@ async fn handle(
     };
     let start = epoch.elapsed();
     let text = String::from_utf8_lossy(&body).into_owned();
+    let canned = match fault {
+        None => ssm::canned(state, &action, &text),
+        Some(_) => None,
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -247,6 +264,14 @@ async fn handle(
                 .unwrap_or_default(),
             true,
         ),
+        None if canned.is_some() => (
+            Response::builder()
+                .status(200)
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(Full::new(Bytes::from(canned.unwrap_or_default())))
+                .unwrap_or_default(),
+            true,
+        ),
         // moto checks a DynamoDB condition and writes without a lock, so two overlapping
         // conditional writes can both succeed; DynamoDB is atomic per item. Serialised
         // here, moto answers as DynamoDB would.
@@ -255,6 +280,11 @@ async fn handle(
             (forward(parts, body, client, upstream).await, false)
         }
         None => (forward(parts, body, client, upstream).await, false),
+    };
+    let response = if action == "SendCommand" {
+        ssm::remember(state, &text, response).await
+    } else {
+        response
     };
     let status = response.status().as_u16();
     lock(state).log.push(Call {

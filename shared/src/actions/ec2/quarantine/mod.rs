@@ -191,6 +191,9 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     let (isolation_ran, after_isolation) = futures::channel::oneshot::channel::<()>();
     let (captured_tx, captured_rx) =
         futures::channel::oneshot::channel::<crate::evidence::collect::Collection>();
+    // The bundle's collection starts only once its `finding.json` put made the bundle:
+    // this run owns it, and only then is the capture sent (a re-delivery sends nothing).
+    let (owned_tx, owned_rx) = futures::channel::oneshot::channel::<()>();
 
     // Round trip 2: record the prior state; meanwhile make sure the isolation groups exist
     // and start the evidence snapshots (neither changes the instance).
@@ -289,7 +292,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         let (Some(ev), Some(subject)) = (&c.evidence, &req.subject) else {
             return None;
         };
-        let collect = async { captured_rx.await.unwrap_or_default() };
+        let collect = async {
+            let _ = owned_tx.send(());
+            captured_rx.await.unwrap_or_default()
+        };
         let extra = volatile::bundle_extra(c, want(Ec2CaptureVolatile));
         Some(
             Box::pin(super::bundle::write(
@@ -301,7 +307,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
     let capture_volatile = async {
         let captured = if want(Ec2CaptureVolatile) {
             let _ = after_isolation.await;
-            Box::pin(volatile::run(c, req, &view)).await
+            Box::pin(volatile::run(c, req, &view, async {
+                owned_rx.await.is_ok()
+            }))
+            .await
         } else {
             Default::default()
         };
@@ -345,6 +354,10 @@ pub(crate) async fn quarantine(c: &Clients, req: &Request<'_>) -> HashMap<Action
         Box::pin(bundle),
         Box::pin(capture_volatile)
     );
+    let captured = match captured {
+        None if want(Ec2CaptureVolatile) => Some(volatile::not_owned(bundle.as_ref())),
+        c => c,
+    };
     for (k, s) in [
         (EvidenceWriteBundle, bundle),
         (Ec2CaptureVolatile, captured),

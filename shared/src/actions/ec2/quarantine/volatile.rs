@@ -1,12 +1,23 @@
 //! The quarantine's side of `ec2.capture_volatile`: whether it can run for this instance,
 //! and for which PIDs (the capture itself is `ec2::volatile`).
+//!
+//! It runs only for the run that owns the bundle: the one whose `finding.json` put made
+//! the bundle. A re-delivery finds the bundle there (`already done`) and sends nothing: a
+//! second capture's record would land in no manifest.
 
 use super::*;
 use crate::actions::ec2::volatile::{self, Captured};
 use std::time::Duration;
 
 /// Runs the capture once isolation has run (the caller waits for that).
-pub(super) async fn run(c: &Clients, req: &Request<'_>, view: &InstanceView) -> Captured {
+/// `owned` says (once the bundle's first put answered) whether this run made the bundle;
+/// when it did not, nothing is sent and the step is left to [`not_owned`].
+pub(super) async fn run(
+    c: &Clients,
+    req: &Request<'_>,
+    view: &InstanceView,
+    owned: impl std::future::Future<Output = bool>,
+) -> Captured {
     let skipped = |why: &str| Captured {
         step: Some(Step::skipped(why)),
         collection: Default::default(),
@@ -26,6 +37,9 @@ pub(super) async fn run(c: &Clients, req: &Request<'_>, view: &InstanceView) -> 
             };
         }
     };
+    if !owned.await {
+        return Captured::default();
+    }
     let pids = volatile::script::finding_pids(subject.finding, c.volatile.max_pids);
     Box::pin(volatile::capture(
         &c.ssm,
@@ -36,6 +50,21 @@ pub(super) async fn run(c: &Clients, req: &Request<'_>, view: &InstanceView) -> 
         &pids,
     ))
     .await
+}
+
+/// The step of a capture not run because this run does not own the bundle: the bundle's
+/// was already there (a re-delivery), or could not be started.
+pub(super) fn not_owned(bundle: Option<&Step>) -> Step {
+    match bundle {
+        Some(b) if b.status == Status::AlreadyDone => Step::already(
+            "no command sent: this finding's bundle was already there (a re-delivery); \
+             the run that made it ran the capture, whose record is in its manifest",
+        ),
+        _ => Step::failed(
+            "no command sent: the bundle could not be started (see evidence.write_bundle), \
+             and a capture's record would be in no manifest",
+        ),
+    }
 }
 
 /// How much longer than the evidence time limit the bundle's collection may take: the

@@ -1,5 +1,5 @@
-//! Pure: the shell script `ec2.capture_volatile` sends with `AWS-RunShellScript`, and the
-//! PIDs it reads `/proc/<pid>` of.
+//! Pure: the shell scripts `ec2.capture_volatile` sends with `AWS-RunShellScript`, one per
+//! artefact, and the PIDs it reads `/proc/<pid>` of.
 //!
 //! The finding is the attacker's to shape (a process can name itself anything, and the
 //! finding's fields pass through GuardDuty as text). Only PIDs reach the script, and only
@@ -52,60 +52,131 @@ pub fn valid_pid(n: i64) -> Option<u32> {
         .flatten()
 }
 
-/// The script's start. Each section starts with a marker line so the output can be split;
-/// every command's errors go to stdout with it, and each is cut by `timeout` so that one
-/// stuck read cannot use the whole time limit. The most telling output comes first: when
-/// the instance cannot reach S3 from isolation, only the first 24,000 characters (what
-/// `GetCommandInvocation` returns) reach the bundle.
-const HEAD: &str = r#"#!/bin/sh
-# guardduty-responder volatile capture (docs/evidence.md). Read-only.
+/// What one command collects: one object in the bundle each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Artefact {
+    /// `date`, `uname -a`, uptime.
+    System,
+    /// The process list.
+    Processes,
+    /// Network connections with their processes.
+    Network,
+    /// The loaded kernel modules.
+    Modules,
+    /// `/proc/<pid>` of one PID the finding names (a validated integer).
+    Pid(u32),
+}
+
+impl Artefact {
+    /// Its name, from the responder's own vocabulary and integers only: the instance's
+    /// output never chooses it.
+    pub fn name(&self) -> String {
+        match self {
+            Artefact::System => "system".into(),
+            Artefact::Processes => "processes".into(),
+            Artefact::Network => "network".into(),
+            Artefact::Modules => "modules".into(),
+            Artefact::Pid(p) => format!("pid-{p}"),
+        }
+    }
+
+    /// What the command runs (every command's errors go to stdout with it; each read is
+    /// cut by `$T`, `timeout 10`, so one stuck read cannot use the whole time limit).
+    fn body(&self) -> String {
+        match self {
+            Artefact::System => SYSTEM.into(),
+            Artefact::Processes => PROCESSES.into(),
+            Artefact::Network => NETWORK.into(),
+            Artefact::Modules => MODULES.into(),
+            Artefact::Pid(p) => format!("  pid={p}\n{PER_PID}"),
+        }
+    }
+}
+
+/// The artefacts for these PIDs: the machine-wide ones first, then one per PID.
+pub fn artefacts(pids: &[u32]) -> Vec<Artefact> {
+    let mut out = vec![
+        Artefact::System,
+        Artefact::Processes,
+        Artefact::Network,
+        Artefact::Modules,
+    ];
+    out.extend(pids.iter().map(|p| Artefact::Pid(*p)));
+    out
+}
+
+/// The first line of every command's output: how the rest is encoded.
+pub const HEADER: &str = "guardduty-responder-volatile/1";
+/// The rest is base64 (one line) of a gzip stream.
+pub const GZIP_BASE64: &str = "gzip-base64";
+/// gzip or base64 is missing on the instance: the rest is the output itself.
+pub const PLAIN: &str = "plain";
+/// At most this many bytes of gzip stream: base64 makes them 23,200 characters, under
+/// the 24,000 characters of output `GetCommandInvocation` returns, with the header line.
+pub const GZIP_BYTES: usize = 17_400;
+/// At most this many bytes of output without compression (the fallback).
+pub const PLAIN_BYTES: usize = 20_000;
+
+const SYSTEM: &str = r#"  section "date"; date -u +%Y-%m-%dT%H:%M:%SZ
+  section "uname"; uname -a
+  section "uptime"; $T cat /proc/uptime
+"#;
+
+const PROCESSES: &str = r#"  $T ps -eo pid,ppid,uid,user,lstart,etime,stat,args --no-headers || $T ps aux
+"#;
+
+const NETWORK: &str = r#"  $T ss -tunape || $T netstat -tunape
+"#;
+
+const MODULES: &str = r#"  section "lsmod"; $T lsmod
+  section "/proc/modules"; $T cat /proc/modules
+"#;
+
+/// Per PID (`$pid` is set from the literal integer): whether it runs, the executable's
+/// link and hash, its identity, its command line, then the open files, the environment
+/// and the memory maps (the longest, last: a cut loses the least telling part).
+const PER_PID: &str = r#"  d="/proc/$pid"
+  section "pid $pid"
+  if [ ! -d "$d" ]; then echo "no such process (exited)"; return 0; fi
+  ls -l "$d/exe"; $T sha256sum "$d/exe"
+  $T grep -E '^(Name|State|PPid|Uid|Gid):' "$d/status"
+  section "pid $pid cmdline"; $T tr '\0' ' ' < "$d/cmdline"; echo
+  section "pid $pid fd"; $T ls -l "$d/fd"
+  section "pid $pid environ"; $T tr '\0' '\n' < "$d/environ"
+  section "pid $pid maps"; $T cat "$d/maps"
+"#;
+
+/// The script of one artefact: constant text around its body, which holds no text but
+/// the responder's and, for a PID, the integer it formatted. Its output is the header
+/// line, then the artefact gzip-compressed, cut at [`GZIP_BYTES`] and base64-encoded; where
+/// gzip or base64 is missing, the header says `plain` and the output follows as is, cut at
+/// [`PLAIN_BYTES`].
+pub fn script(artefact: &Artefact) -> String {
+    format!(
+        r#"#!/bin/sh
+# guardduty-responder volatile capture: {name} (docs/evidence.md). Read-only.
 export LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin
 T="timeout 10"
 command -v timeout >/dev/null 2>&1 || T=""
-section() { printf '\n===== %s =====\n' "$1"; }
-section "date"; date -u +%Y-%m-%dT%H:%M:%SZ; uname -a 2>&1
-"#;
-
-/// Per PID, first pass (`$pid` is set by the loop from the literal list): whether it runs,
-/// the executable's link and hash, its identity and its command line.
-const PER_PID_FIRST: &str = r#"  d="/proc/$pid"
-  section "pid $pid"
-  if [ ! -d "$d" ]; then echo "no such process (exited)"; continue; fi
-  ls -l "$d/exe" 2>&1; $T sha256sum "$d/exe" 2>&1
-  $T grep -E '^(Name|State|PPid|Uid|Gid):' "$d/status" 2>&1
-  section "pid $pid cmdline"; $T tr '\0' ' ' < "$d/cmdline" 2>&1; echo
-"#;
-
-/// The machine-wide lists.
-const MIDDLE: &str = r#"section "ss"; $T ss -tunape 2>&1 || $T netstat -tunape 2>&1
-section "ps"; $T ps -eo pid,ppid,uid,user,lstart,etime,stat,args --no-headers 2>&1 || $T ps aux 2>&1
-section "modules"; $T lsmod 2>&1 || $T cat /proc/modules 2>&1
-"#;
-
-/// Per PID, second pass: the open files, the environment, the memory maps (the longest).
-const PER_PID_LAST: &str = r#"  d="/proc/$pid"
-  [ -d "$d" ] || continue
-  section "pid $pid fd"; $T ls -l "$d/fd" 2>&1
-  section "pid $pid environ"; $T tr '\0' '\n' < "$d/environ" 2>&1
-  section "pid $pid maps"; $T cat "$d/maps" 2>&1
-"#;
-
-/// The whole script for these PIDs (none: processes, connections and modules only).
-pub fn script(pids: &[u32]) -> String {
-    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
-    let each = |body: &str| {
-        if list.is_empty() {
-            String::new()
-        } else {
-            format!("for pid in {}; do\n{body}done\n", list.join(" "))
-        }
-    };
-    format!(
-        "{HEAD}{}{MIDDLE}{}section \"end\"\n",
-        each(PER_PID_FIRST),
-        each(PER_PID_LAST)
+section() {{ printf '\n===== %s =====\n' "$1"; }}
+collect() {{
+{body}}}
+if command -v gzip >/dev/null 2>&1 && printf x | base64 -w0 >/dev/null 2>&1; then
+  printf '%s\n' '{HEADER} {GZIP_BASE64}'
+  collect 2>&1 | gzip -c | head -c {GZIP_BYTES} | base64 -w0
+else
+  printf '%s\n' '{HEADER} {PLAIN}'
+  collect 2>&1 | head -c {PLAIN_BYTES}
+fi
+"#,
+        name = artefact.name(),
+        body = artefact.body(),
     )
 }
+
+#[cfg(test)]
+#[path = "script_run_tests.rs"]
+mod run_tests;
 
 #[cfg(test)]
 mod tests {
@@ -120,6 +191,11 @@ mod tests {
         serde_json::from_value(doc).expect("a finding")
     }
 
+    /// Every script of these PIDs, joined: what reaches the shell.
+    fn all_scripts(pids: &[u32]) -> String {
+        artefacts(pids).iter().map(script).collect()
+    }
+
     #[test]
     fn pids_come_from_the_process_and_its_lineage_once_each() {
         let f = finding(serde_json::json!({
@@ -128,12 +204,29 @@ mod tests {
         }));
         assert_eq!(finding_pids(&f, 16), vec![51877, 51866, 1]);
         assert_eq!(finding_pids(&f, 2), vec![51877, 51866]);
-        let s = script(&finding_pids(&f, 16));
-        assert!(s.contains("for pid in 51877 51866 1; do\n"), "{s}");
+        let names: Vec<String> = artefacts(&finding_pids(&f, 16))
+            .iter()
+            .map(Artefact::name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "system",
+                "processes",
+                "network",
+                "modules",
+                "pid-51877",
+                "pid-51866",
+                "pid-1"
+            ]
+        );
+        let s = script(&Artefact::Pid(51877));
+        assert!(s.contains("  pid=51877\n"), "{s}");
+        assert!(s.contains("sha256sum") && s.contains("environ"), "{s}");
     }
 
     /// The attacker names the process and, through a lenient parser, could offer any text
-    /// as a PID: none of it reaches the script, which is the constant text and the loop of
+    /// as a PID: none of it reaches the scripts, which are the constant text and the
     /// integers the responder formatted.
     #[test]
     fn a_hostile_pid_or_name_cannot_reach_the_shell() {
@@ -158,15 +251,15 @@ mod tests {
             }));
             let pids = finding_pids(&f, 16);
             assert_eq!(pids, vec![4242], "{pid}");
-            let s = script(&pids);
-            assert_eq!(s, script(&[4242]), "{pid}");
+            let s = all_scripts(&pids);
+            assert_eq!(s, all_scripts(&[4242]), "{pid}");
             for bad in ["reboot", "curl", "rm -rf", "`id`", "$(id)", "evil"] {
                 assert!(!s.contains(bad), "{pid}: {bad} in\n{s}");
             }
         }
-        // No PID at all: the constant sections only, no loop.
-        let none = script(&[]);
-        assert!(!none.contains("for pid"), "{none}");
+        // No PID at all: the machine-wide artefacts only.
+        let none = all_scripts(&[]);
+        assert!(!none.contains("pid="), "{none}");
         assert!(none.contains("lsmod") && none.contains("ss -tunape"));
         assert!(none.contains("/proc/modules") && none.contains("ps -eo"));
     }
