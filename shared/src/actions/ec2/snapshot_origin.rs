@@ -20,7 +20,8 @@
 //!    evidence, and a tie is refused rather than guessed.
 //!
 //! What cannot be decided yet (no seal or status while the quarantine may still be
-//! running) is retried while the snapshot is young, and refused after.
+//! running: both are written after its share step's wait) is retried while the snapshot
+//! is young, and refused after. Everything else is decided at once.
 
 use super::observe::InstanceView;
 use super::prior_state::PriorState;
@@ -130,8 +131,12 @@ pub(crate) fn bind(s: &SnapshotFacts, c: &Claim, b: &Bindings<'_>) -> Verdict {
         ));
     }
     let decoded = PriorState::decode(view.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // The record is written before the snapshot is even started: no waiting for it.
     if !matches!(decoded, Ok(Some(_))) {
-        return later(format!("{} carries no prior-state record of the responder", c.instance));
+        return Verdict::Refused(format!(
+            "{} carries no prior-state record of the responder",
+            c.instance
+        ));
     }
     let warning = match super::release_checks::judge_mac(b.mac) {
         Ok(w) => w,

@@ -126,6 +126,12 @@ fn a_record_the_responder_did_not_seal_is_refused() {
     let mut v = view();
     v.tags.remove("guardduty-responder:prior");
     assert!(matches!(ours(&facts(SNAP, 100), &v, MacVerdict::NotConfigured), Verdict::Refused(_)));
+    // Written before the snapshot starts: a young snapshot does not wait for it.
+    let s = facts(SNAP, 100);
+    assert!(matches!(
+        judge(&s, Some(&v), MacVerdict::NotConfigured, &[s.clone()], true),
+        Verdict::Refused(w) if w.contains("no prior-state record")
+    ));
     // Tags alone, on an instance the responder never quarantined.
     let mut v = view();
     v.tags.remove(STATUS_KEY);
