@@ -505,5 +505,16 @@ fn expectations_follow_the_enabled_functions() {
     let snapshot = plan_input(&bytes, &Config::default()).unwrap().remove(0);
     assert_eq!(expected_targets(&snapshot, &all, true), ["ec2"]);
     assert!(expected_targets(&snapshot, &all, false).is_empty());
-    assert!(expected_targets(&snapshot, &without_eks.iter().copied().filter(|f| *f != "ec2").collect(), true).is_empty());
+    assert!(
+        expected_targets(
+            &snapshot,
+            &without_eks
+                .iter()
+                .copied()
+                .filter(|f| *f != "ec2")
+                .collect(),
+            true
+        )
+        .is_empty()
+    );
 }

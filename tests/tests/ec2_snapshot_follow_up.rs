@@ -60,8 +60,13 @@ fn snapshot_event(account: &str, region: &str, snapshot: &str) -> Vec<u8> {
 type Build = Box<dyn Fn(&aws_config::SdkConfig, &Config) -> Ec2Executor + Send + Sync>;
 
 /// The ec2 function's handler (enforce) on `sdk`, its executor with the record MAC `key`.
-fn handler(sdk: &aws_config::SdkConfig, key: Option<String>, mode: &str) -> Handler<(Surface, Build)> {
-    let settings = Settings::from_env(|k| (k == "RESPONDER_MODE").then(|| mode.to_owned())).unwrap();
+fn handler(
+    sdk: &aws_config::SdkConfig,
+    key: Option<String>,
+    mode: &str,
+) -> Handler<(Surface, Build)> {
+    let settings =
+        Settings::from_env(|k| (k == "RESPONDER_MODE").then(|| mode.to_owned())).unwrap();
     let build: Build = Box::new(move |sdk, config| {
         Ec2Executor::from_config(sdk, config).with_record_mac_key(key.clone())
     });
@@ -122,13 +127,19 @@ struct Contained {
     evidence: Vec<aws_sdk_ec2::types::Snapshot>,
 }
 
-async fn contain(aws: &Aws, via: &Aws, key: &str, proxy: Option<&Proxy>) -> (Contained, Vec<responder::outcome::Outcome>) {
+async fn contain(
+    aws: &Aws,
+    via: &Aws,
+    key: &str,
+    proxy: Option<&Proxy>,
+) -> (Contained, Vec<responder::outcome::Outcome>) {
     let net = world::network(aws).await;
     let instance = world::two_eni_instance(aws, &net).await;
     let finding = world::unique_finding_id();
     let event = world::finding_event(SAMPLE, &finding, &net.region, &instance, Some(&net.vpc_id));
     let plan = world::contain_plan(&event, &config());
-    let exec = Ec2Executor::from_config(&via.config, &config()).with_record_mac_key(Some(key.to_owned()));
+    let exec =
+        Ec2Executor::from_config(&via.config, &config()).with_record_mac_key(Some(key.to_owned()));
     let outcomes = exec.execute(&plan).await;
     if let Some(p) = proxy {
         p.clear_faults();
@@ -168,7 +179,11 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
     assert_eq!(share.status, Status::Failed, "{}", show(&outcomes));
     assert!(share.detail.contains("still pending"), "{}", share.detail);
     for s in &c.evidence {
-        assert!(copies_of(&direct, s.snapshot_id().unwrap()).await.is_empty());
+        assert!(
+            copies_of(&direct, s.snapshot_id().unwrap())
+                .await
+                .is_empty()
+        );
     }
 
     // EBS's notifications, one per snapshot, to the ec2 function.
@@ -191,7 +206,10 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
             shared_with(&direct, &copies[0]).await,
             BTreeSet::from([FORENSIC_ACCOUNT.to_owned()])
         );
-        assert!(shared_with(&direct, id).await.is_empty(), "the original is never shared");
+        assert!(
+            shared_with(&direct, id).await.is_empty(),
+            "the original is never shared"
+        );
         assert!(r["detail"].as_str().unwrap().contains(&copies[0]), "{out}");
     }
     // Only what the ec2 function is granted already (its grants do not widen), and the
@@ -202,7 +220,11 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
         .map(|c| format!("{}:{}", c.service, c.action))
         .collect();
     let granted: BTreeSet<String> = REQUIRED_PERMISSIONS.iter().map(|s| s.to_string()).collect();
-    assert!(called.is_subset(&granted), "undeclared: {:?}", called.difference(&granted).collect::<Vec<_>>());
+    assert!(
+        called.is_subset(&granted),
+        "undeclared: {:?}",
+        called.difference(&granted).collect::<Vec<_>>()
+    );
     assert!(called.contains("kms:VerifyMac"), "{called:?}");
 
     // A second event (EventBridge delivers at least once): already done, no second copy.
@@ -276,7 +298,9 @@ async fn snapshots_forged_with_the_responders_tags_are_refused() {
     // 3. An instance the responder never contained, with a made-up finding.
     let net = world::network(&aws).await;
     let bystander = world::two_eni_instance(&aws, &net).await;
-    let its_volume = world::describe(&aws, &bystander.id).await.block_device_mappings()[0]
+    let its_volume = world::describe(&aws, &bystander.id)
+        .await
+        .block_device_mappings()[0]
         .ebs()
         .and_then(|e| e.volume_id())
         .unwrap()
@@ -343,10 +367,20 @@ async fn foreign_or_malformed_snapshot_events_are_errors_and_change_nothing() {
         serde_json::from_slice(&snapshot_event(ACCOUNT, REGION, snap)).unwrap();
     copy_event["detail"]["event"] = "copySnapshot".into();
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (snapshot_event("210987654321", REGION, snap), "account 210987654321"),
-        (snapshot_event(ACCOUNT, "us-west-2", snap), "region us-west-2"),
         (
-            snapshot_event(ACCOUNT, REGION, "snap-0a1b2c3d4e5f60718,snap-0a1b2c3d4e5f60719"),
+            snapshot_event("210987654321", REGION, snap),
+            "account 210987654321",
+        ),
+        (
+            snapshot_event(ACCOUNT, "us-west-2", snap),
+            "region us-west-2",
+        ),
+        (
+            snapshot_event(
+                ACCOUNT,
+                REGION,
+                "snap-0a1b2c3d4e5f60718,snap-0a1b2c3d4e5f60719",
+            ),
             "detail.snapshot_id",
         ),
         (serde_json::to_vec(&copy_event).unwrap(), "copySnapshot"),
@@ -371,7 +405,9 @@ async fn other_snapshots_are_left_alone_and_dry_run_reads_nothing() {
     let via = Aws::at(&proxy.endpoint(), REGION).await;
     let net = world::network(&direct).await;
     let inst = world::two_eni_instance(&direct, &net).await;
-    let volume = world::describe(&direct, &inst.id).await.block_device_mappings()[0]
+    let volume = world::describe(&direct, &inst.id)
+        .await
+        .block_device_mappings()[0]
         .ebs()
         .and_then(|e| e.volume_id())
         .unwrap()
@@ -402,6 +438,12 @@ async fn other_snapshots_are_left_alone_and_dry_run_reads_nothing() {
         .handle_invocation(&event, Some(ACCOUNT))
         .await
         .unwrap();
-    assert!(out["snapshot"]["detail"].as_str().unwrap().contains("dry run"), "{out}");
+    assert!(
+        out["snapshot"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("dry run"),
+        "{out}"
+    );
     assert!(proxy.calls().is_empty());
 }

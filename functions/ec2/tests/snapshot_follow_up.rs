@@ -54,7 +54,12 @@ async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
     proxy.answer("DescribeSnapshots", 200, PENDING, None);
     let contained = api.call("req-1", event).await;
     proxy.clear_faults();
-    assert!(contained.ok, "{:?} / {:?}", contained.body, api.init_errors());
+    assert!(
+        contained.ok,
+        "{:?} / {:?}",
+        contained.body,
+        api.init_errors()
+    );
     let share = contained.body["handled"][0]["outcomes"]
         .as_array()
         .unwrap()
@@ -63,13 +68,22 @@ async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
         .cloned()
         .unwrap();
     assert_eq!(share["status"], "failed", "{share}");
-    assert!(share["detail"].as_str().unwrap().contains("still pending"), "{share}");
+    assert!(
+        share["detail"].as_str().unwrap().contains("still pending"),
+        "{share}"
+    );
     let evidence = world::evidence_snapshots(&aws, &finding_id).await;
     let source = evidence[0].snapshot_id().unwrap().to_owned();
 
-    let copied = api.call("req-2", snapshot_event("123456789012", &source)).await;
+    let copied = api
+        .call("req-2", snapshot_event("123456789012", &source))
+        .await;
     assert!(copied.ok, "{:?}", copied.body);
-    assert_eq!(copied.body["snapshot"]["status"], "done", "{:?}", copied.body);
+    assert_eq!(
+        copied.body["snapshot"]["status"], "done",
+        "{:?}",
+        copied.body
+    );
     assert_eq!(copied.body["snapshot"]["finding_id"], finding_id.as_str());
     let copies: Vec<_> = world::evidence_snapshots(&aws, &finding_id)
         .await
@@ -82,11 +96,15 @@ async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
         .collect();
     assert_eq!(copies.len(), 1);
 
-    let again = api.call("req-3", snapshot_event("123456789012", &source)).await;
+    let again = api
+        .call("req-3", snapshot_event("123456789012", &source))
+        .await;
     assert!(again.ok, "{:?}", again.body);
     assert_eq!(again.body["snapshot"]["status"], "already_done");
 
-    let foreign = api.call("req-4", snapshot_event("210987654321", &source)).await;
+    let foreign = api
+        .call("req-4", snapshot_event("210987654321", &source))
+        .await;
     assert!(!foreign.ok);
     assert_eq!(foreign.body["errorType"], "RefusedSnapshotEvent");
 

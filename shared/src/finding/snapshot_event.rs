@@ -34,7 +34,9 @@ pub struct SnapshotCompleted {
 /// values beyond a short, neutralised excerpt: the event is input like any other.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotEventError {
-    #[error("not an EBS snapshot notification (source aws.ec2, detail-type {SNAPSHOT_DETAIL_TYPE:?})")]
+    #[error(
+        "not an EBS snapshot notification (source aws.ec2, detail-type {SNAPSHOT_DETAIL_TYPE:?})"
+    )]
     NotASnapshotEvent,
     #[error("unreadable EBS snapshot notification: {0}")]
     Unreadable(String),
@@ -114,8 +116,11 @@ pub fn parse(bytes: &[u8]) -> Result<SnapshotCompleted, SnapshotEventError> {
     let account = AccountId::parse(&account).map_err(|_| invalid("account", &account))?;
     let region = env.region.ok_or_else(|| missing("region"))?;
     let region = Region::parse(&region).map_err(|_| invalid("region", &region))?;
-    let arn = detail.snapshot_id.ok_or_else(|| missing("detail.snapshot_id"))?;
-    let snapshot_id = snapshot_in(&arn, &region).ok_or_else(|| invalid("detail.snapshot_id", &arn))?;
+    let arn = detail
+        .snapshot_id
+        .ok_or_else(|| missing("detail.snapshot_id"))?;
+    let snapshot_id =
+        snapshot_in(&arn, &region).ok_or_else(|| invalid("detail.snapshot_id", &arn))?;
     Ok(SnapshotCompleted {
         account,
         region,

@@ -73,7 +73,10 @@ fn a_bad_account_or_region_is_refused() {
     let region = with(|v| v["region"] = "us-east-1.evil.example".into());
     assert!(matches!(
         parse(&region),
-        Err(SnapshotEventError::Invalid { field: "region", .. })
+        Err(SnapshotEventError::Invalid {
+            field: "region",
+            ..
+        })
     ));
     let missing = with(|v| {
         v.as_object_mut().unwrap().remove("account");

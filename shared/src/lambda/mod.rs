@@ -341,8 +341,16 @@ pub async fn run<F: ExecutorFactory>(factory: F) -> Result<(), lambda_runtime::E
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);
         async move {
-            let own_account = event.context.invoked_function_arn.split(':').nth(4).map(str::to_owned);
-            handler.handle_invocation(event.payload.get().as_bytes(), own_account.as_deref()).await.inspect_err(|e| tracing::error!(error = %e, "invocation failed"))
+            let own_account = event
+                .context
+                .invoked_function_arn
+                .split(':')
+                .nth(4)
+                .map(str::to_owned);
+            handler
+                .handle_invocation(event.payload.get().as_bytes(), own_account.as_deref())
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "invocation failed"))
         }
     }))
     .await

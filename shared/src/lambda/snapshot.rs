@@ -50,8 +50,11 @@ impl<F: ExecutorFactory> Handler<F> {
         })?;
         self.admit_snapshot_event(&event, own_account)?;
         let report = if self.settings.mode == Mode::DryRun {
-            SnapshotFollowUp::new(event.snapshot_id.as_str())
-                .not_copied("dry run: nothing copied".into(), false, false)
+            SnapshotFollowUp::new(event.snapshot_id.as_str()).not_copied(
+                "dry run: nothing copied".into(),
+                false,
+                false,
+            )
         } else {
             let executor = self.factory.build(self.accounts.base(), &self.config);
             executor.snapshot_completed(&event).await.ok_or_else(|| {

@@ -17,8 +17,8 @@ pub mod release;
 pub mod release_checks;
 mod revoke;
 pub mod sensor_coverage;
-pub(crate) mod snapshot_origin;
 pub mod sensor_link;
+pub(crate) mod snapshot_origin;
 pub(crate) mod swap;
 pub mod volatile;
 
@@ -287,8 +287,8 @@ impl Executor for Ec2Executor {
     ) -> impl Future<Output = Option<crate::execute::SnapshotFollowUp>> + Send {
         let clients = self.clients_for(&event.region);
         let event = event.clone();
-        Box::pin(async move {
-            Some(quarantine::follow_up::snapshot_completed(&clients, &event).await)
-        })
+        Box::pin(
+            async move { Some(quarantine::follow_up::snapshot_completed(&clients, &event).await) },
+        )
     }
 }

@@ -73,8 +73,10 @@ pub(crate) fn claim(s: &SnapshotFacts) -> Result<Claim, Verdict> {
             "a forensic copy, not an evidence snapshot".into(),
         ));
     }
-    let (Some(finding), Some(instance)) = (s.tags.get(FINDING_ID_KEY), s.tags.get(SNAPSHOT_INSTANCE_KEY))
-    else {
+    let (Some(finding), Some(instance)) = (
+        s.tags.get(FINDING_ID_KEY),
+        s.tags.get(SNAPSHOT_INSTANCE_KEY),
+    ) else {
         return Err(Verdict::NotClaimed(format!(
             "no {FINDING_ID_KEY} and {SNAPSHOT_INSTANCE_KEY} tags: not a responder evidence snapshot"
         )));
@@ -113,7 +115,9 @@ pub(crate) struct Bindings<'a> {
 pub(crate) fn bind(s: &SnapshotFacts, c: &Claim, b: &Bindings<'_>) -> Verdict {
     let later = |why: String| {
         if b.young {
-            Verdict::NotYet(format!("{why}; retried while its quarantine may be running"))
+            Verdict::NotYet(format!(
+                "{why}; retried while its quarantine may be running"
+            ))
         } else {
             Verdict::Refused(why)
         }

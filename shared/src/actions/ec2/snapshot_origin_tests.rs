@@ -47,7 +47,13 @@ fn view() -> InstanceView {
     }
 }
 
-fn judge(s: &SnapshotFacts, v: Option<&InstanceView>, mac: MacVerdict, siblings: &[SnapshotFacts], young: bool) -> Verdict {
+fn judge(
+    s: &SnapshotFacts,
+    v: Option<&InstanceView>,
+    mac: MacVerdict,
+    siblings: &[SnapshotFacts],
+    young: bool,
+) -> Verdict {
     let c = match claim(s) {
         Ok(c) => c,
         Err(v) => return v,
@@ -70,7 +76,10 @@ fn ours(s: &SnapshotFacts, v: &InstanceView, mac: MacVerdict) -> Verdict {
 
 #[test]
 fn the_responders_snapshot_of_a_sealed_quarantine_is_ours() {
-    assert_eq!(ours(&facts(SNAP, 100), &view(), MacVerdict::Valid), Verdict::Ours(None));
+    assert_eq!(
+        ours(&facts(SNAP, 100), &view(), MacVerdict::Valid),
+        Verdict::Ours(None)
+    );
     // Without a key the record is unverified: copied, with the warning release gives.
     assert!(matches!(
         ours(&facts(SNAP, 100), &view(), MacVerdict::NotConfigured),
@@ -82,10 +91,17 @@ fn the_responders_snapshot_of_a_sealed_quarantine_is_ours() {
 fn a_snapshot_without_the_tags_or_a_copy_is_not_claimed() {
     let mut s = facts(SNAP, 100);
     s.tags.remove(SNAPSHOT_INSTANCE_KEY);
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::NotClaimed(_)));
+    assert!(matches!(
+        ours(&s, &view(), MacVerdict::Valid),
+        Verdict::NotClaimed(_)
+    ));
     let mut s = facts(SNAP, 100);
-    s.tags.insert(SNAPSHOT_COPY_OF_KEY.into(), "snap-0fffffffffffffff0".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::NotClaimed(_)));
+    s.tags
+        .insert(SNAPSHOT_COPY_OF_KEY.into(), "snap-0fffffffffffffff0".into());
+    assert!(matches!(
+        ours(&s, &view(), MacVerdict::Valid),
+        Verdict::NotClaimed(_)
+    ));
 }
 
 #[test]
@@ -93,23 +109,37 @@ fn forged_tags_are_refused() {
     // Another volume's snapshot tagged as this instance's.
     let mut s = facts(SNAP, 100);
     s.volume_id = Some("vol-0fffffffffffffff0".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("volume")));
+    assert!(
+        matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("volume"))
+    );
     // A volume tag naming a volume that is not the instance's.
     let mut s = facts(SNAP, 100);
     s.volume_id = Some("vol-0fffffffffffffff0".into());
-    s.tags.insert(SNAPSHOT_VOLUME_KEY.into(), "vol-0fffffffffffffff0".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("not attached")));
+    s.tags
+        .insert(SNAPSHOT_VOLUME_KEY.into(), "vol-0fffffffffffffff0".into());
+    assert!(
+        matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("not attached"))
+    );
     // Hostile tag values.
     let mut s = facts(SNAP, 100);
-    s.tags.insert(SNAPSHOT_INSTANCE_KEY.into(), "i-0123;rm".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(_)));
+    s.tags
+        .insert(SNAPSHOT_INSTANCE_KEY.into(), "i-0123;rm".into());
+    assert!(matches!(
+        ours(&s, &view(), MacVerdict::Valid),
+        Verdict::Refused(_)
+    ));
     let mut s = facts(SNAP, 100);
     s.tags.insert(FINDING_ID_KEY.into(), "<!channel>".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(_)));
+    assert!(matches!(
+        ours(&s, &view(), MacVerdict::Valid),
+        Verdict::Refused(_)
+    ));
     // Another finding than the instance was quarantined for.
     let mut s = facts(SNAP, 100);
     s.tags.insert(FINDING_ID_KEY.into(), "aaaa".into());
-    assert!(matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("finding")));
+    assert!(
+        matches!(ours(&s, &view(), MacVerdict::Valid), Verdict::Refused(w) if w.contains("finding"))
+    );
     // The instance is gone.
     assert!(matches!(
         judge(&facts(SNAP, 100), None, MacVerdict::Valid, &[], false),
@@ -125,7 +155,10 @@ fn a_record_the_responder_did_not_seal_is_refused() {
     ));
     let mut v = view();
     v.tags.remove("guardduty-responder:prior");
-    assert!(matches!(ours(&facts(SNAP, 100), &v, MacVerdict::NotConfigured), Verdict::Refused(_)));
+    assert!(matches!(
+        ours(&facts(SNAP, 100), &v, MacVerdict::NotConfigured),
+        Verdict::Refused(_)
+    ));
     // Written before the snapshot starts: a young snapshot does not wait for it.
     let s = facts(SNAP, 100);
     assert!(matches!(
@@ -135,7 +168,10 @@ fn a_record_the_responder_did_not_seal_is_refused() {
     // Tags alone, on an instance the responder never quarantined.
     let mut v = view();
     v.tags.remove(STATUS_KEY);
-    assert!(matches!(ours(&facts(SNAP, 100), &v, MacVerdict::NotConfigured), Verdict::Refused(_)));
+    assert!(matches!(
+        ours(&facts(SNAP, 100), &v, MacVerdict::NotConfigured),
+        Verdict::Refused(_)
+    ));
 }
 
 #[test]
@@ -161,7 +197,13 @@ fn a_snapshot_tagged_alike_after_the_responders_is_refused() {
     let mut other = facts("snap-0eeeeeeeeeeeeeee0", 50);
     other.volume_id = Some("vol-0eeeeeeeeeeeeeee0".into());
     assert_eq!(
-        judge(&first, Some(&view()), MacVerdict::Valid, &[other, first.clone()], false),
+        judge(
+            &first,
+            Some(&view()),
+            MacVerdict::Valid,
+            &[other, first.clone()],
+            false
+        ),
         Verdict::Ours(None)
     );
 }
@@ -171,17 +213,35 @@ fn an_unfinished_quarantine_is_retried_while_young_then_refused() {
     let mut v = view();
     v.tags.remove(STATUS_KEY);
     let s = facts(SNAP, 100);
-    assert!(matches!(judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], true), Verdict::NotYet(_)));
-    assert!(matches!(judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], false), Verdict::Refused(_)));
     assert!(matches!(
-        judge(&s, Some(&view()), MacVerdict::Unverifiable("throttled".into()), &[s.clone()], true),
+        judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], true),
+        Verdict::NotYet(_)
+    ));
+    assert!(matches!(
+        judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], false),
+        Verdict::Refused(_)
+    ));
+    assert!(matches!(
+        judge(
+            &s,
+            Some(&view()),
+            MacVerdict::Unverifiable("throttled".into()),
+            &[s.clone()],
+            true
+        ),
         Verdict::NotYet(_)
     ));
     // An invalid MAC is never waited for.
-    assert!(matches!(judge(&s, Some(&view()), MacVerdict::Invalid, &[s.clone()], true), Verdict::Refused(_)));
+    assert!(matches!(
+        judge(&s, Some(&view()), MacVerdict::Invalid, &[s.clone()], true),
+        Verdict::Refused(_)
+    ));
     let mut pending = s.clone();
     pending.state = "pending".into();
-    assert!(matches!(ours(&pending, &view(), MacVerdict::Valid), Verdict::NotYet(_)));
+    assert!(matches!(
+        ours(&pending, &view(), MacVerdict::Valid),
+        Verdict::NotYet(_)
+    ));
 }
 
 #[test]

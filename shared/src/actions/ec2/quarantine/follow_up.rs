@@ -46,7 +46,11 @@ pub(crate) async fn snapshot_completed(c: &Clients, event: &SnapshotCompleted) -
         Ok(s) => s,
         Err(e) => return report.step(Step::failed(e)),
     };
-    let Some(snapshot) = found.iter().find(|s| s.snapshot_id() == Some(id)).map(facts) else {
+    let Some(snapshot) = found
+        .iter()
+        .find(|s| s.snapshot_id() == Some(id))
+        .map(facts)
+    else {
         return report.step(Step::skipped(
             "not a snapshot of this account (or failed): nothing to copy",
         ));
@@ -77,12 +81,20 @@ pub(crate) async fn snapshot_completed(c: &Clients, event: &SnapshotCompleted) -
         Some(v) => {
             let message = record_mac::instance_message(v);
             let tag = v.tags.get(MAC_KEY).map(String::as_str);
-            Box::pin(record_mac::verify(&c.kms, c.mac_key.as_deref(), message, tag)).await
+            Box::pin(record_mac::verify(
+                &c.kms,
+                c.mac_key.as_deref(),
+                message,
+                tag,
+            ))
+            .await
         }
         None => MacVerdict::NotConfigured,
     };
     let now = chrono::Utc::now().timestamp();
-    let window = i64::try_from(to.wait_seconds).unwrap_or(i64::MAX).saturating_add(MARGIN_SECONDS);
+    let window = i64::try_from(to.wait_seconds)
+        .unwrap_or(i64::MAX)
+        .saturating_add(MARGIN_SECONDS);
     let young = snapshot.started.is_none_or(|t| now - t <= window);
     let bindings = Bindings {
         instance: view.as_ref(),
