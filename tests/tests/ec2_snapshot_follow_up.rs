@@ -42,21 +42,6 @@ fn config() -> Config {
     c
 }
 
-/// EBS's notification for `snapshot` (the sample in events/, re-addressed).
-fn snapshot_event(account: &str, region: &str, snapshot: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../events/ebs-snapshot-completed.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let arn = format!("arn:aws:ec2::{region}:snapshot/{snapshot}");
-    v["account"] = account.into();
-    v["region"] = region.into();
-    v["resources"] = serde_json::json!([arn]);
-    v["detail"]["snapshot_id"] = arn.into();
-    serde_json::to_vec(&v).unwrap()
-}
-
 type Build = Box<dyn Fn(&aws_config::SdkConfig, &Config) -> Ec2Executor + Send + Sync>;
 
 /// The ec2 function's handler (enforce) on `sdk`, its executor with the record MAC `key`.
@@ -77,27 +62,6 @@ fn handler(
         Notifier::disabled(),
         sdk.clone(),
     )
-}
-
-async fn shared_with(aws: &Aws, snapshot: &str) -> BTreeSet<String> {
-    aws.ec2
-        .describe_snapshot_attribute()
-        .snapshot_id(snapshot)
-        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
-        .send()
-        .await
-        .expect("DescribeSnapshotAttribute")
-        .create_volume_permissions()
-        .iter()
-        .filter_map(|p| p.user_id().map(str::to_owned))
-        .collect()
-}
-
-fn tag<'a>(s: &'a aws_sdk_ec2::types::Snapshot, key: &str) -> Option<&'a str> {
-    s.tags()
-        .iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
 }
 
 /// The copies of `source` (any finding's), by their `copy-of` tag.
@@ -147,7 +111,7 @@ async fn contain(
     let evidence: Vec<_> = world::evidence_snapshots(aws, &finding)
         .await
         .into_iter()
-        .filter(|s| tag(s, COPY_OF).is_none())
+        .filter(|s| world::snapshot_tag(s, COPY_OF).is_none())
         .collect();
     assert!(!evidence.is_empty(), "{}", show(&outcomes));
     (
@@ -192,7 +156,10 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
     for s in &c.evidence {
         let id = s.snapshot_id().unwrap();
         let out = h
-            .handle_invocation(&snapshot_event(ACCOUNT, REGION, id), Some(ACCOUNT))
+            .handle_invocation(
+                &world::snapshot_completed_event(ACCOUNT, REGION, id),
+                Some(ACCOUNT),
+            )
             .await
             .unwrap();
         let r = &out["snapshot"];
@@ -203,11 +170,11 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
         let copies = copies_of(&direct, id).await;
         assert_eq!(copies.len(), 1, "one copy of {id}");
         assert_eq!(
-            shared_with(&direct, &copies[0]).await,
+            world::shared_with(&direct, &copies[0]).await,
             BTreeSet::from([FORENSIC_ACCOUNT.to_owned()])
         );
         assert!(
-            shared_with(&direct, id).await.is_empty(),
+            world::shared_with(&direct, id).await.is_empty(),
             "the original is never shared"
         );
         assert!(r["detail"].as_str().unwrap().contains(&copies[0]), "{out}");
@@ -230,7 +197,10 @@ async fn a_snapshot_pending_at_the_wait_is_copied_by_its_completion_event_once()
     // A second event (EventBridge delivers at least once): already done, no second copy.
     let id = c.evidence[0].snapshot_id().unwrap();
     let again = h
-        .handle_invocation(&snapshot_event(ACCOUNT, REGION, id), Some(ACCOUNT))
+        .handle_invocation(
+            &world::snapshot_completed_event(ACCOUNT, REGION, id),
+            Some(ACCOUNT),
+        )
         .await
         .unwrap();
     assert_eq!(again["snapshot"]["status"], "already_done", "{again}");
@@ -298,13 +268,7 @@ async fn snapshots_forged_with_the_responders_tags_are_refused() {
     // 3. An instance the responder never contained, with a made-up finding.
     let net = world::network(&aws).await;
     let bystander = world::two_eni_instance(&aws, &net).await;
-    let its_volume = world::describe(&aws, &bystander.id)
-        .await
-        .block_device_mappings()[0]
-        .ebs()
-        .and_then(|e| e.volume_id())
-        .unwrap()
-        .to_owned();
+    let its_volume = world::root_volume(&aws, &bystander.id).await;
     let unbound = snap(
         its_volume.clone(),
         tags(&world::unique_finding_id(), &bystander.id, &its_volume),
@@ -317,7 +281,10 @@ async fn snapshots_forged_with_the_responders_tags_are_refused() {
         (&unbound, "no prior-state record"),
     ] {
         let out = h
-            .handle_invocation(&snapshot_event(ACCOUNT, REGION, forged), Some(ACCOUNT))
+            .handle_invocation(
+                &world::snapshot_completed_event(ACCOUNT, REGION, forged),
+                Some(ACCOUNT),
+            )
             .await
             .unwrap();
         let r = &out["snapshot"];
@@ -325,12 +292,12 @@ async fn snapshots_forged_with_the_responders_tags_are_refused() {
         assert_eq!(r["status"], "skipped", "{out}");
         assert!(r["detail"].as_str().unwrap().contains(why), "{why}: {out}");
         assert!(copies_of(&aws, forged).await.is_empty(), "{forged} copied");
-        assert!(shared_with(&aws, forged).await.is_empty());
+        assert!(world::shared_with(&aws, forged).await.is_empty());
     }
     // The responder's own is still the one: already copied by the quarantine.
     let own = h
         .handle_invocation(
-            &snapshot_event(ACCOUNT, REGION, real.snapshot_id().unwrap()),
+            &world::snapshot_completed_event(ACCOUNT, REGION, real.snapshot_id().unwrap()),
             Some(ACCOUNT),
         )
         .await
@@ -364,19 +331,19 @@ async fn foreign_or_malformed_snapshot_events_are_errors_and_change_nothing() {
     let h = handler(&via.config, None, "enforce");
     let snap = "snap-0a1b2c3d4e5f60718";
     let mut copy_event: Value =
-        serde_json::from_slice(&snapshot_event(ACCOUNT, REGION, snap)).unwrap();
+        serde_json::from_slice(&world::snapshot_completed_event(ACCOUNT, REGION, snap)).unwrap();
     copy_event["detail"]["event"] = "copySnapshot".into();
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (
-            snapshot_event("210987654321", REGION, snap),
+            world::snapshot_completed_event("210987654321", REGION, snap),
             "account 210987654321",
         ),
         (
-            snapshot_event(ACCOUNT, "us-west-2", snap),
+            world::snapshot_completed_event(ACCOUNT, "us-west-2", snap),
             "region us-west-2",
         ),
         (
-            snapshot_event(
+            world::snapshot_completed_event(
                 ACCOUNT,
                 REGION,
                 "snap-0a1b2c3d4e5f60718,snap-0a1b2c3d4e5f60719",
@@ -405,13 +372,7 @@ async fn other_snapshots_are_left_alone_and_dry_run_reads_nothing() {
     let via = Aws::at(&proxy.endpoint(), REGION).await;
     let net = world::network(&direct).await;
     let inst = world::two_eni_instance(&direct, &net).await;
-    let volume = world::describe(&direct, &inst.id)
-        .await
-        .block_device_mappings()[0]
-        .ebs()
-        .and_then(|e| e.volume_id())
-        .unwrap()
-        .to_owned();
+    let volume = world::root_volume(&direct, &inst.id).await;
     let backup = direct
         .ec2
         .create_snapshot()
@@ -422,7 +383,7 @@ async fn other_snapshots_are_left_alone_and_dry_run_reads_nothing() {
         .snapshot_id()
         .unwrap()
         .to_owned();
-    let event = snapshot_event(ACCOUNT, REGION, &backup);
+    let event = world::snapshot_completed_event(ACCOUNT, REGION, &backup);
     let out = handler(&via.config, None, "enforce")
         .handle_invocation(&event, Some(ACCOUNT))
         .await

@@ -12,19 +12,6 @@ use integration_tests::world::{self, Aws};
 
 const PENDING: &str = r#"<DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>pending</requestId><snapshotSet><item><snapshotId>snap-00000000000000000</snapshotId><status>pending</status></item></snapshotSet></DescribeSnapshotsResponse>"#;
 
-fn snapshot_event(account: &str, snapshot: &str) -> Vec<u8> {
-    let sample = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/ebs-snapshot-completed.json"
-    ))
-    .unwrap();
-    let mut v: serde_json::Value = serde_json::from_slice(&sample).unwrap();
-    let arn = format!("arn:aws:ec2::us-east-1:snapshot/{snapshot}");
-    v["account"] = account.into();
-    v["detail"]["snapshot_id"] = arn.into();
-    serde_json::to_vec(&v).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
     let aws = Aws::moto("us-east-1").await;
@@ -76,7 +63,10 @@ async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
     let source = evidence[0].snapshot_id().unwrap().to_owned();
 
     let copied = api
-        .call("req-2", snapshot_event("123456789012", &source))
+        .call(
+            "req-2",
+            world::snapshot_completed_event("123456789012", "us-east-1", &source),
+        )
         .await;
     assert!(copied.ok, "{:?}", copied.body);
     assert_eq!(
@@ -97,13 +87,19 @@ async fn a_pending_evidence_snapshot_is_copied_when_ebs_says_it_completed() {
     assert_eq!(copies.len(), 1);
 
     let again = api
-        .call("req-3", snapshot_event("123456789012", &source))
+        .call(
+            "req-3",
+            world::snapshot_completed_event("123456789012", "us-east-1", &source),
+        )
         .await;
     assert!(again.ok, "{:?}", again.body);
     assert_eq!(again.body["snapshot"]["status"], "already_done");
 
     let foreign = api
-        .call("req-4", snapshot_event("210987654321", &source))
+        .call(
+            "req-4",
+            world::snapshot_completed_event("210987654321", "us-east-1", &source),
+        )
         .await;
     assert!(!foreign.ok);
     assert_eq!(foreign.body["errorType"], "RefusedSnapshotEvent");
