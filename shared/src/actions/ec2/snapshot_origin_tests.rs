@@ -162,7 +162,7 @@ fn a_record_the_responder_did_not_seal_is_refused() {
     // Written before the snapshot starts: a young snapshot does not wait for it.
     let s = facts(SNAP, 100);
     assert!(matches!(
-        judge(&s, Some(&v), MacVerdict::NotConfigured, &[s.clone()], true),
+        judge(&s, Some(&v), MacVerdict::NotConfigured, std::slice::from_ref(&s), true),
         Verdict::Refused(w) if w.contains("no prior-state record")
     ));
     // Tags alone, on an instance the responder never quarantined.
@@ -214,11 +214,23 @@ fn an_unfinished_quarantine_is_retried_while_young_then_refused() {
     v.tags.remove(STATUS_KEY);
     let s = facts(SNAP, 100);
     assert!(matches!(
-        judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], true),
+        judge(
+            &s,
+            Some(&v),
+            MacVerdict::Absent,
+            std::slice::from_ref(&s),
+            true
+        ),
         Verdict::NotYet(_)
     ));
     assert!(matches!(
-        judge(&s, Some(&v), MacVerdict::Absent, &[s.clone()], false),
+        judge(
+            &s,
+            Some(&v),
+            MacVerdict::Absent,
+            std::slice::from_ref(&s),
+            false
+        ),
         Verdict::Refused(_)
     ));
     assert!(matches!(
@@ -226,14 +238,20 @@ fn an_unfinished_quarantine_is_retried_while_young_then_refused() {
             &s,
             Some(&view()),
             MacVerdict::Unverifiable("throttled".into()),
-            &[s.clone()],
+            std::slice::from_ref(&s),
             true
         ),
         Verdict::NotYet(_)
     ));
     // An invalid MAC is never waited for.
     assert!(matches!(
-        judge(&s, Some(&view()), MacVerdict::Invalid, &[s.clone()], true),
+        judge(
+            &s,
+            Some(&view()),
+            MacVerdict::Invalid,
+            std::slice::from_ref(&s),
+            true
+        ),
         Verdict::Refused(_)
     ));
     let mut pending = s.clone();
