@@ -4,6 +4,7 @@
 
 use crate::ReplayOutput as Output;
 use responder::Decision;
+use responder::finding::snapshot_event::SNAPSHOT_DETAIL_TYPE;
 use responder::outcome::Outcome;
 use responder::plan::ResponsePlan;
 use responder::render::Notification;
@@ -124,6 +125,13 @@ impl<W: Write> Report<W> {
             Output::Ndjson => serde_json::to_writer(&mut self.out, &not_a_finding(&detail_type))
                 .map_err(std::io::Error::from)
                 .and_then(|()| self.out.write_all(b"\n")),
+            // EBS's snapshot notification is the ec2 function's follow-up trigger for
+            // forensic copies, acted on only in Lambda (docs/evidence.md).
+            Output::Text if detail_type == SNAPSHOT_DETAIL_TYPE => writeln!(
+                self.out,
+                "Not a finding: an EBS {:?} event (the ec2 function's trigger for forensic snapshot copies; replay does not act on it)\n",
+                ascii_line(&detail_type, 80)
+            ),
             Output::Text => writeln!(
                 self.out,
                 "Not a finding: a GuardDuty {:?} event (nothing to do)\n",

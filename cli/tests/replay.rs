@@ -87,6 +87,15 @@ fn stdin_and_every_shape_are_accepted() {
     );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Not a finding"));
+    // EBS's snapshot notification (the ec2 function's forensic-copy trigger) is not a
+    // finding either, and replay says what it is for.
+    let out = responder(&["replay", &event("ebs-snapshot-completed.json")], b"");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Not a finding: an EBS") && text.contains("forensic snapshot copies"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -25,7 +25,8 @@
 //! * `example-tfvars`: the same with `terraform.tfvars.example` copied to
 //!   `terraform.tfvars` (all four functions, coverage schedule, EKS clusters, the member
 //!   role in a second account through the `aws.member` provider, Slack's interactions
-//!   function and the reminder, with the reminder's read-only role in that account);
+//!   function and the reminder, with the reminder's read-only role in that account, and
+//!   `ec2.forensic_snapshots` with its follow-up rule on EBS's snapshot notification);
 //! * `combos-a`, `combos-b`: the 14 other combinations (including none), each a
 //!   `modules/responder` instance named `cNN` in a generated root, 7 per root.
 //!
@@ -44,6 +45,7 @@ use integration_tests::terraform::{
     Root, Terraform, placeholder_zip, provider_override, state_counts, unexpected_changes,
 };
 use responder::Config;
+use responder::finding::snapshot_event::SNAPSHOT_DETAIL_TYPE;
 use responder::pipeline::{Handled, plan_input};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -96,15 +98,19 @@ fn catch_all(enabled: &BTreeSet<&str>) -> Option<&'static str> {
 }
 
 /// The functions (names without prefix) a sample must reach when `enabled` are deployed:
-/// its surface's function, else the catch-all; coverage for health events; nothing for
-/// non-Runtime findings or other events.
-fn expected_targets(handled: &Handled, enabled: &BTreeSet<&str>) -> Vec<String> {
+/// its surface's function, else the catch-all; coverage for health events; the ec2
+/// function for EBS's snapshot notification when `forensic` (ec2.forensic_snapshots is
+/// configured); nothing for non-Runtime findings or other events.
+fn expected_targets(handled: &Handled, enabled: &BTreeSet<&str>, forensic: bool) -> Vec<String> {
     let on = |f: &str| enabled.contains(f).then(|| f.to_owned());
     let target = match handled {
         Handled::NotAFinding { detail_type }
             if detail_type.starts_with("GuardDuty Runtime Protection") =>
         {
             on("coverage")
+        }
+        Handled::NotAFinding { detail_type } if detail_type == SNAPSHOT_DETAIL_TYPE => {
+            on("ec2").filter(|_| forensic)
         }
         Handled::NotAFinding { .. } => None,
         Handled::Plan(p) if p.classification.is_runtime => {
@@ -134,6 +140,9 @@ struct Scenario {
     /// Functions deployed beside the finding functions, which no finding reaches: the
     /// Slack interactions endpoint and the quarantine reminder.
     beside: &'static [&'static str],
+    /// `responder_config.ec2.forensic_snapshots` is set: the ec2 function also gets EBS's
+    /// snapshot notifications.
+    forensic: bool,
 }
 
 fn scenarios() -> Vec<Scenario> {
@@ -147,12 +156,14 @@ fn scenarios() -> Vec<Scenario> {
             kind: RootKind::Example { tfvars: false },
             deployments: vec![(prefix.clone(), defaults.clone())],
             beside: &[],
+            forensic: false,
         },
         Scenario {
             name: "example-tfvars",
             kind: RootKind::Example { tfvars: true },
             deployments: vec![(prefix, all.clone())],
             beside: &BESIDE,
+            forensic: true,
         },
     ];
     let others: Vec<_> = (0u32..16)
@@ -173,6 +184,7 @@ fn scenarios() -> Vec<Scenario> {
             kind: RootKind::Combos,
             deployments: others.iter().skip(half).step_by(2).cloned().collect(),
             beside: &[],
+            forensic: false,
         });
     }
     out
@@ -377,7 +389,7 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             let sample = serde_json::from_slice(&bytes).unwrap_or_default();
             // Every deployment here listens to GuardDuty (finding_source's default).
             let want = match delivered_from(&sample) {
-                Some("guardduty") => expected_targets(&handled, enabled),
+                Some("guardduty") => expected_targets(&handled, enabled, s.forensic),
                 _ => Vec::new(),
             };
             if *got != want {
@@ -482,11 +494,27 @@ fn expectations_follow_the_enabled_functions() {
     let bytes = std::fs::read(repo().join("events/eks-execution-reverse-shell.json")).unwrap();
     let handled = plan_input(&bytes, &Config::default()).unwrap().remove(0);
     let all: BTreeSet<&str> = FUNCTIONS.into_iter().collect();
-    assert_eq!(expected_targets(&handled, &all), ["eks"]);
+    assert_eq!(expected_targets(&handled, &all, true), ["eks"]);
     let without_eks: BTreeSet<&str> = all.iter().copied().filter(|f| *f != "eks").collect();
     let fallback: Vec<String> = catch_all(&without_eks)
         .map(str::to_owned)
         .into_iter()
         .collect();
-    assert_eq!(expected_targets(&handled, &without_eks), fallback);
+    assert_eq!(expected_targets(&handled, &without_eks, false), fallback);
+    let bytes = std::fs::read(repo().join("events/ebs-snapshot-completed.json")).unwrap();
+    let snapshot = plan_input(&bytes, &Config::default()).unwrap().remove(0);
+    assert_eq!(expected_targets(&snapshot, &all, true), ["ec2"]);
+    assert!(expected_targets(&snapshot, &all, false).is_empty());
+    assert!(
+        expected_targets(
+            &snapshot,
+            &without_eks
+                .iter()
+                .copied()
+                .filter(|f| *f != "ec2")
+                .collect(),
+            true
+        )
+        .is_empty()
+    );
 }

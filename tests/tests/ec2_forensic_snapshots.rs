@@ -38,27 +38,6 @@ fn step(outcomes: &[responder::outcome::Outcome], kind: ActionKind) -> (Status, 
         .unwrap_or_else(|| panic!("no {}: {}", kind.name(), show(outcomes)))
 }
 
-async fn shared_with(aws: &Aws, snapshot: &str) -> BTreeSet<String> {
-    aws.ec2
-        .describe_snapshot_attribute()
-        .snapshot_id(snapshot)
-        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
-        .send()
-        .await
-        .expect("DescribeSnapshotAttribute")
-        .create_volume_permissions()
-        .iter()
-        .filter_map(|p| p.user_id().map(str::to_owned))
-        .collect()
-}
-
-fn tag<'a>(s: &'a aws_sdk_ec2::types::Snapshot, key: &str) -> Option<&'a str> {
-    s.tags()
-        .iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_snapshots_are_copied_re_encrypted_and_only_the_copies_shared() {
     let aws = Aws::moto("eu-west-1").await;
@@ -82,11 +61,11 @@ async fn evidence_snapshots_are_copied_re_encrypted_and_only_the_copies_shared()
     let snaps = world::evidence_snapshots(&aws, &fid).await;
     let (copies, sources): (Vec<_>, Vec<_>) = snaps
         .iter()
-        .partition(|s| tag(s, "guardduty-responder:copy-of").is_some());
+        .partition(|s| world::snapshot_tag(s, "guardduty-responder:copy-of").is_some());
     assert!(!sources.is_empty());
     assert_eq!(copies.len(), sources.len(), "one copy per snapshot");
     for copy in &copies {
-        let source = tag(copy, "guardduty-responder:copy-of").unwrap();
+        let source = world::snapshot_tag(copy, "guardduty-responder:copy-of").unwrap();
         assert!(sources.iter().any(|s| s.snapshot_id() == Some(source)));
         assert_eq!(
             copy.kms_key_id(),
@@ -94,20 +73,20 @@ async fn evidence_snapshots_are_copied_re_encrypted_and_only_the_copies_shared()
             "re-encrypted with the forensic key"
         );
         assert_eq!(
-            tag(copy, "guardduty-responder:instance-id"),
+            world::snapshot_tag(copy, "guardduty-responder:instance-id"),
             None,
             "a copy is no evidence snapshot of a volume"
         );
         let id = copy.snapshot_id().unwrap();
         assert_eq!(
-            shared_with(&aws, id).await,
+            world::shared_with(&aws, id).await,
             BTreeSet::from([FORENSIC_ACCOUNT.to_owned()])
         );
         assert!(detail.contains(id), "{detail}");
     }
     for source in &sources {
         assert!(
-            shared_with(&aws, source.snapshot_id().unwrap())
+            world::shared_with(&aws, source.snapshot_id().unwrap())
                 .await
                 .is_empty(),
             "the original is never shared"

@@ -6,6 +6,7 @@
 
 use integration_tests::deploy::delivered_from;
 use responder::Config;
+use responder::finding::snapshot_event::SNAPSHOT_DETAIL_TYPE;
 use responder::pipeline::{Handled, plan_input};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,6 +75,10 @@ fn expected(file: &str, finding_source: &str) -> Vec<String> {
             if detail_type.starts_with("GuardDuty Runtime Protection") =>
         {
             vec!["coverage".into()]
+        }
+        // EBS's createSnapshot notification: the forensic copies' follow-up rule.
+        Handled::NotAFinding { detail_type } if detail_type == SNAPSHOT_DETAIL_TYPE => {
+            vec!["ec2-snapshot-completed".into()]
         }
         Handled::NotAFinding { .. } => vec![],
         Handled::Plan(p) if p.classification.is_runtime => vec![p.surface.as_str().to_owned()],

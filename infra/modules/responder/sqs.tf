@@ -25,7 +25,7 @@ data "aws_iam_policy_document" "dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = concat([for rule in aws_cloudwatch_event_rule.this : rule.arn], [for rule in aws_cloudwatch_event_rule.test : rule.arn])
+      values   = concat([for rule in aws_cloudwatch_event_rule.this : rule.arn], [for rule in aws_cloudwatch_event_rule.test : rule.arn], aws_cloudwatch_event_rule.snapshot_completed[*].arn)
     }
   }
 

@@ -7,7 +7,8 @@
 //! output (`{"Findings":[…]}`). Wrappers that carry them are unwrapped in [`super::wrapper`]
 //! (SNS, SQS, put-events `Entries`), GuardDuty's S3 export is read in [`super::jsonl`],
 //! and Security Hub's ASFF is mapped in [`super::asff`]. Other `aws.guardduty` events are
-//! recognised and reported as such. Everything here is pure.
+//! recognised and reported as such, and so is EBS's snapshot notification (the ec2
+//! function's follow-up trigger, [`super::snapshot_event`]). Everything here is pure.
 
 use super::asff;
 use super::error::{deserialize_at, json_kind};
@@ -200,6 +201,13 @@ fn event(
     if detail_type == asff::IMPORTED_DETAIL_TYPE && from_security_hub {
         let detail = detail.ok_or_else(|| ParseError::MissingField("detail".into()))?;
         return asff::imported(detail.get());
+    }
+    // EBS's createSnapshot notification is the ec2 function's follow-up trigger for
+    // forensic snapshot copies (`super::snapshot_event`): reported, never a finding.
+    if super::snapshot_event::is_snapshot_notification(source, detail_type) {
+        return Ok(vec![Entry::NotAFinding {
+            detail_type: detail_type.to_owned(),
+        }]);
     }
     if !context.accepts(source) {
         return Err(ParseError::ForeignSource(source.to_owned()));

@@ -65,6 +65,24 @@ fn health_events_are_not_findings_and_foreign_events_are_errors() {
         parse_input(foreign.as_bytes()).unwrap_err(),
         ParseError::ForeignSource("aws.ec2".into())
     );
+    // EBS's snapshot notification (the forensic copies' follow-up) is not a finding;
+    // another aws.ec2 event stays a foreign one.
+    let snapshot = wrap(r#"{"event":"createSnapshot"}"#, "EBS Snapshot Notification")
+        .replace("aws.guardduty", "aws.ec2");
+    assert!(matches!(
+        &parse_input(snapshot.as_bytes()).unwrap()[..],
+        [Entry::NotAFinding { detail_type }] if detail_type == "EBS Snapshot Notification"
+    ));
+    let volume = snapshot.replace("EBS Snapshot Notification", "EBS Volume Notification");
+    assert_eq!(
+        parse_input(volume.as_bytes()).unwrap_err(),
+        ParseError::ForeignSource("aws.ec2".into())
+    );
+    let spoofed = snapshot.replace("aws.ec2", "ops.verify");
+    assert_eq!(
+        parse_input(spoofed.as_bytes()).unwrap_err(),
+        ParseError::ForeignSource("ops.verify".into())
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod pascal;
 mod pascal_de;
 mod repair;
 pub mod sequence;
+pub mod snapshot_event;
 pub mod stream;
 mod stream_source;
 pub mod text;

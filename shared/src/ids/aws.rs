@@ -24,6 +24,10 @@ fn eni_id(v: &str) -> bool {
     hex_id("eni-", v)
 }
 
+fn snapshot_id(v: &str) -> bool {
+    hex_id("snap-", v)
+}
+
 /// ECS and EKS cluster names: letters, digits, `-` and `_`, up to 255.
 fn cluster_name(v: &str) -> bool {
     (1..=255).contains(&v.len())
@@ -89,6 +93,12 @@ id_type!(
     NetworkInterfaceId,
     "network interface id",
     eni_id
+);
+id_type!(
+    /// An EBS snapshot id, `snap-` and 8 to 17 lowercase hex digits.
+    SnapshotId,
+    "snapshot id",
+    snapshot_id
 );
 id_type!(
     /// An ECS or EKS cluster name: letters, digits, `-` and `_`, up to 255.

@@ -15,8 +15,8 @@ mod k8s;
 mod tests;
 
 pub use aws::{
-    AccountId, ClusterName, DetectorId, FindingId, InstanceId, NetworkInterfaceId, Region, TaskArn,
-    VpcId,
+    AccountId, ClusterName, DetectorId, FindingId, InstanceId, NetworkInterfaceId, Region,
+    SnapshotId, TaskArn, VpcId,
 };
 pub use k8s::{ContainerId, K8sName};
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod permissions;
 pub mod rate_limit;
 pub mod settings;
+mod snapshot;
 
 use crate::classify::Surface;
 use crate::config::Config;
@@ -58,6 +59,14 @@ pub enum HandlerError {
     /// Another run holds the finding's record: retried by Lambda, acted on by one run.
     #[error(transparent)]
     InProgress(#[from] crate::idempotency::Busy),
+    /// An EBS snapshot notification that is unreadable, refused or not this function's.
+    #[error("snapshot event not acted on: {0}")]
+    SnapshotEvent(String),
+    /// Whether the snapshot is the responder's cannot be decided yet: retried.
+    #[error("snapshot not copied yet, the event will be retried: {0}")]
+    SnapshotNotYet(String),
+    #[error("snapshot copy failed, the event will be retried: {0}")]
+    SnapshotCopyFailed(String),
 }
 
 impl From<HandlerError> for lambda_runtime::Diagnostic {
@@ -66,6 +75,9 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::Parse(_) => "UnreadableEvent",
             HandlerError::ContainmentFailed(_) => "ContainmentFailed",
             HandlerError::InProgress(_) => "ContainmentInProgress",
+            HandlerError::SnapshotEvent(_) => "RefusedSnapshotEvent",
+            HandlerError::SnapshotNotYet(_) => "SnapshotNotYetBound",
+            HandlerError::SnapshotCopyFailed(_) => "SnapshotCopyFailed",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
@@ -329,13 +341,16 @@ pub async fn run<F: ExecutorFactory>(factory: F) -> Result<(), lambda_runtime::E
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);
         async move {
-            let own_account = event.context.invoked_function_arn.split(':').nth(4).map(str::to_owned);
-            let responses = handler.handle(event.payload.get().as_bytes(), own_account.as_deref()).await.inspect_err(|e| tracing::error!(error = %e, "invocation failed"))?;
-            let summary: Vec<serde_json::Value> = responses
-                .iter()
-                .map(|r| serde_json::json!({"finding_id": r.plan.finding_id, "decision": r.plan.decision, "outcomes": r.outcomes, "deliveries": r.deliveries}))
-                .collect();
-            Ok::<_, HandlerError>(serde_json::json!({"handled": summary}))
+            let own_account = event
+                .context
+                .invoked_function_arn
+                .split(':')
+                .nth(4)
+                .map(str::to_owned);
+            handler
+                .handle_invocation(event.payload.get().as_bytes(), own_account.as_deref())
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "invocation failed"))
         }
     }))
     .await

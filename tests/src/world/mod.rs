@@ -12,7 +12,9 @@ use responder::plan::ResponsePlan;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod instances;
+mod snapshots;
 pub use instances::*;
+pub use snapshots::*;
 
 /// An AMI moto knows.
 pub const IMAGE_ID: &str = "ami-12c6146b";

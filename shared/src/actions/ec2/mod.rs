@@ -18,6 +18,7 @@ pub mod release_checks;
 mod revoke;
 pub mod sensor_coverage;
 pub mod sensor_link;
+pub(crate) mod snapshot_origin;
 pub(crate) mod swap;
 pub mod volatile;
 
@@ -278,5 +279,16 @@ impl Executor for Ec2Executor {
     fn execute(&self, plan: &ResponsePlan) -> impl Future<Output = Vec<Outcome>> + Send {
         // Boxed so callers hold a pointer, not the whole state machine, on their stack.
         Box::pin(self.run(plan))
+    }
+
+    fn snapshot_completed(
+        &self,
+        event: &crate::finding::snapshot_event::SnapshotCompleted,
+    ) -> impl Future<Output = Option<crate::execute::SnapshotFollowUp>> + Send {
+        let clients = self.clients_for(&event.region);
+        let event = event.clone();
+        Box::pin(
+            async move { Some(quarantine::follow_up::snapshot_completed(&clients, &event).await) },
+        )
     }
 }

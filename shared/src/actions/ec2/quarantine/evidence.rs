@@ -2,43 +2,20 @@
 
 use super::*;
 
-/// The evidence snapshots this finding already has, by volume id. Filtered by our tags
-/// and owned by this account (never a listing of every snapshot the account owns, and
-/// never someone else's public snapshot carrying our tags).
+/// The evidence snapshots this finding already has, by volume id (the first of each
+/// volume, [`super::snapshot_list::first_per_volume`]).
 pub(super) async fn existing_snapshots(
     ec2: &aws_sdk_ec2::Client,
     finding: &str,
     instance_id: &str,
 ) -> Result<BTreeMap<String, String>, String> {
-    let pages = ec2
-        .describe_snapshots()
-        .owner_ids("self")
-        .filters(
-            Filter::builder()
-                .name(format!(
-                    "tag:{}",
-                    crate::actions::ec2::prior_state::TAG_PREFIX.to_owned() + "finding-id"
-                ))
-                .values(finding)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{SNAPSHOT_INSTANCE_KEY}"))
-                .values(instance_id)
-                .build(),
-        )
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| api_error("DescribeSnapshots", &e))?;
-    Ok(pages
-        .iter()
-        .flat_map(|p| p.snapshots())
-        .filter(|s| !matches!(s.state(), Some(aws_sdk_ec2::types::SnapshotState::Error)))
-        .filter_map(|s| Some((s.volume_id()?.to_owned(), s.snapshot_id()?.to_owned())))
-        .collect())
+    use super::snapshot_list::{first_per_volume, own_snapshots, tag_filter};
+    let filters = vec![
+        tag_filter(FINDING_ID_KEY, Some(finding)),
+        tag_filter(SNAPSHOT_INSTANCE_KEY, Some(instance_id)),
+    ];
+    let snapshots = own_snapshots(ec2, filters).await?;
+    Ok(first_per_volume(&snapshots))
 }
 
 /// The step, and every evidence snapshot of this finding (earlier and started now).

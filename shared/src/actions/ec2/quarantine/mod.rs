@@ -46,10 +46,12 @@ pub use crate::actions::tags::{
 };
 
 mod evidence;
+pub(crate) mod follow_up;
 mod isolate;
 mod protect;
 mod record;
 mod share;
+mod snapshot_list;
 mod volatile;
 
 use evidence::*;

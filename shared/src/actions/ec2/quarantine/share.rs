@@ -72,30 +72,14 @@ async fn existing_copies(
     ec2: &aws_sdk_ec2::Client,
     finding: &str,
 ) -> Result<BTreeMap<String, String>, String> {
-    let pages = ec2
-        .describe_snapshots()
-        .owner_ids("self")
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{FINDING_ID_KEY}"))
-                .values(finding)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name("tag-key")
-                .values(SNAPSHOT_COPY_OF_KEY)
-                .build(),
-        )
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| api_error("DescribeSnapshots", &e))?;
-    Ok(pages
+    use super::snapshot_list::{own_snapshots, tag_filter};
+    let filters = vec![
+        tag_filter(FINDING_ID_KEY, Some(finding)),
+        tag_filter(SNAPSHOT_COPY_OF_KEY, None),
+    ];
+    Ok(own_snapshots(ec2, filters)
+        .await?
         .iter()
-        .flat_map(|p| p.snapshots())
-        .filter(|s| !matches!(s.state(), Some(SnapshotState::Error)))
         .filter_map(|s| {
             let source = s
                 .tags()
