@@ -157,12 +157,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let handler = Arc::clone(&handler);
         async move {
-            let own_account = event
-                .context
-                .invoked_function_arn
-                .split(':')
-                .nth(4)
-                .map(str::to_owned);
+            let own_account = crate::lambda::own_account(&event.context);
             Ok::<_, lambda_runtime::Error>(
                 handler.handle(&event.payload, own_account.as_deref()).await,
             )

@@ -318,6 +318,16 @@ fn log_response(r: &Response, mode: Mode, started: Instant) {
     );
 }
 
+/// The account the invoked function belongs to (from its ARN): events of any other are
+/// not this function's to act on.
+pub fn own_account(context: &lambda_runtime::Context) -> Option<String> {
+    context
+        .invoked_function_arn
+        .split(':')
+        .nth(4)
+        .map(str::to_owned)
+}
+
 /// JSON logs for CloudWatch; level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`.
 pub fn init_tracing() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -341,12 +351,7 @@ pub async fn run<F: ExecutorFactory>(factory: F) -> Result<(), lambda_runtime::E
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
         let handler = Arc::clone(&handler);
         async move {
-            let own_account = event
-                .context
-                .invoked_function_arn
-                .split(':')
-                .nth(4)
-                .map(str::to_owned);
+            let own_account = crate::lambda::own_account(&event.context);
             handler
                 .handle_invocation(event.payload.get().as_bytes(), own_account.as_deref())
                 .await
