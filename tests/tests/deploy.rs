@@ -97,9 +97,13 @@ fn catch_all(enabled: &BTreeSet<&str>) -> Option<&'static str> {
         .find(|s| enabled.contains(s))
 }
 
+/// The forensic snapshot follow-up: the ec2 binary as a function of its own, so that
+/// every snapshot of the account never takes the ec2 function's concurrency.
+const SNAPSHOT_FOLLOW_UP: &str = "ec2-snapshots";
+
 /// The functions (names without prefix) a sample must reach when `enabled` are deployed:
 /// its surface's function, else the catch-all; coverage for health events; the ec2
-/// function for EBS's snapshot notification when `forensic` (ec2.forensic_snapshots is
+/// snapshot follow-up for EBS's snapshot notification when `forensic` (ec2.forensic_snapshots is
 /// configured); nothing for non-Runtime findings or other events.
 fn expected_targets(handled: &Handled, enabled: &BTreeSet<&str>, forensic: bool) -> Vec<String> {
     let on = |f: &str| enabled.contains(f).then(|| f.to_owned());
@@ -110,7 +114,9 @@ fn expected_targets(handled: &Handled, enabled: &BTreeSet<&str>, forensic: bool)
             on("coverage")
         }
         Handled::NotAFinding { detail_type } if detail_type == SNAPSHOT_DETAIL_TYPE => {
-            on("ec2").filter(|_| forensic)
+            on("ec2")
+                .filter(|_| forensic)
+                .map(|_| SNAPSHOT_FOLLOW_UP.to_owned())
         }
         Handled::NotAFinding { .. } => None,
         Handled::Plan(p) if p.classification.is_runtime => {
@@ -369,7 +375,13 @@ fn run(s: &Scenario, tf: &Terraform) -> Result<String, String> {
             .iter()
             .filter_map(|f| f.strip_prefix(&format!("default/{prefix}-")))
             .collect();
-        let expected: BTreeSet<&str> = enabled.iter().chain(s.beside).copied().collect();
+        let follow_up = (s.forensic && enabled.contains("ec2")).then_some(SNAPSHOT_FOLLOW_UP);
+        let expected: BTreeSet<&str> = enabled
+            .iter()
+            .chain(s.beside)
+            .copied()
+            .chain(follow_up)
+            .collect();
         if deployed != expected {
             errors.push(format!(
                 "{prefix}: functions {deployed:?}, expected {expected:?}"
@@ -503,7 +515,7 @@ fn expectations_follow_the_enabled_functions() {
     assert_eq!(expected_targets(&handled, &without_eks, false), fallback);
     let bytes = std::fs::read(repo().join("events/ebs-snapshot-completed.json")).unwrap();
     let snapshot = plan_input(&bytes, &Config::default()).unwrap().remove(0);
-    assert_eq!(expected_targets(&snapshot, &all, true), ["ec2"]);
+    assert_eq!(expected_targets(&snapshot, &all, true), [SNAPSHOT_FOLLOW_UP]);
     assert!(expected_targets(&snapshot, &all, false).is_empty());
     assert!(
         expected_targets(

@@ -30,7 +30,11 @@ data "aws_iam_policy_document" "assume_lambda" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${each.value}"]
+      # The ec2 role also runs the forensic snapshot follow-up (snapshot_rule.tf).
+      values = [
+        for fn in concat([each.value], each.key == "ec2" && local.snapshot_follow_up ? ["${each.value}-snapshots"] : []) :
+        "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${fn}"
+      ]
     }
   }
 }

@@ -144,6 +144,17 @@ variable "system_log_level" {
   default     = "WARN"
 }
 
+variable "snapshot_follow_up_reserved_concurrency" {
+  description = "Reserved concurrency of the forensic snapshot follow-up (<name_prefix>-ec2-snapshots, deployed with ec2.forensic_snapshots). Every snapshot completed in the account invokes it; a burst queues there (up to async_max_event_age_seconds) instead of taking the ec2 function's."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.snapshot_follow_up_reserved_concurrency >= 1
+    error_message = "snapshot_follow_up_reserved_concurrency must be at least 1: without a reservation the follow-up would share the account's unreserved pool."
+  }
+}
+
 variable "async_max_event_age_seconds" {
   description = "How long Lambda keeps retrying an asynchronous event (throttles included) before dead-lettering it."
   type        = number

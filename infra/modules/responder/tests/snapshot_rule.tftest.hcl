@@ -35,12 +35,12 @@ run "no_rule_without_forensic_snapshots" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.snapshot_completed) == 0 && length(aws_lambda_permission.snapshot_completed) == 0 && length(aws_cloudwatch_event_target.snapshot_completed) == 0
-    error_message = "The snapshot rule exists although ec2.forensic_snapshots is not configured."
+    condition     = length(aws_cloudwatch_event_rule.snapshot_completed) == 0 && length(aws_lambda_permission.snapshot_completed) == 0 && length(aws_cloudwatch_event_target.snapshot_completed) == 0 && length(aws_lambda_function.snapshot_follow_up) == 0
+    error_message = "The snapshot rule or its function exists although ec2.forensic_snapshots is not configured."
   }
 }
 
-run "createSnapshot_succeeded_on_the_default_bus_invokes_the_ec2_function" {
+run "createSnapshot_succeeded_on_the_default_bus_invokes_the_follow_up_function" {
   command = plan
 
   variables {
@@ -69,8 +69,28 @@ run "createSnapshot_succeeded_on_the_default_bus_invokes_the_ec2_function" {
   }
 
   assert {
-    condition     = aws_lambda_permission.snapshot_completed[0].function_name == "guardduty-responder-ec2" && aws_lambda_permission.snapshot_completed[0].principal == "events.amazonaws.com" && aws_lambda_permission.snapshot_completed[0].source_account == "111122223333"
-    error_message = "The snapshot rule's permission is not the ec2 function's, for EventBridge in this account."
+    condition     = aws_lambda_permission.snapshot_completed[0].function_name == "guardduty-responder-ec2-snapshots" && aws_lambda_permission.snapshot_completed[0].principal == "events.amazonaws.com" && aws_lambda_permission.snapshot_completed[0].source_account == "111122223333"
+    error_message = "The snapshot rule's permission is not the follow-up function's, for EventBridge in this account."
+  }
+
+  # Every snapshot of the account invokes the follow-up: never the function that contains
+  # findings, and never without a reservation of its own.
+  assert {
+    condition     = aws_lambda_function.snapshot_follow_up[0].function_name != aws_lambda_function.this["ec2"].function_name && aws_lambda_function.snapshot_follow_up[0].reserved_concurrent_executions == 2 && aws_lambda_function.this["ec2"].reserved_concurrent_executions == 5
+    error_message = "The snapshot follow-up shares the ec2 function's concurrency."
+  }
+
+  assert {
+    condition     = length(aws_iam_role.function) == length(local.functions) && aws_lambda_function.snapshot_follow_up[0].logging_config[0].log_group == "/aws/lambda/guardduty-responder-ec2"
+    error_message = "The follow-up must run with the ec2 role (no role of its own, no new grants) and log to the ec2 log group (the only one that role may write)."
+  }
+
+  assert {
+    condition = jsondecode(data.aws_iam_policy_document.assume_lambda["ec2"].json).Statement[0].Condition.ArnLike["aws:SourceArn"] == [
+      "arn:aws:lambda:us-east-1:111122223333:function:guardduty-responder-ec2",
+      "arn:aws:lambda:us-east-1:111122223333:function:guardduty-responder-ec2-snapshots",
+    ]
+    error_message = "The ec2 role must be assumable by the ec2 function and its snapshot follow-up only."
   }
 }
 
