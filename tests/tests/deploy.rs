@@ -113,11 +113,9 @@ fn expected_targets(handled: &Handled, enabled: &BTreeSet<&str>, forensic: bool)
         {
             on("coverage")
         }
-        Handled::NotAFinding { detail_type } if detail_type == SNAPSHOT_DETAIL_TYPE => {
-            on("ec2")
-                .filter(|_| forensic)
-                .map(|_| SNAPSHOT_FOLLOW_UP.to_owned())
-        }
+        Handled::NotAFinding { detail_type } if detail_type == SNAPSHOT_DETAIL_TYPE => on("ec2")
+            .filter(|_| forensic)
+            .map(|_| SNAPSHOT_FOLLOW_UP.to_owned()),
         Handled::NotAFinding { .. } => None,
         Handled::Plan(p) if p.classification.is_runtime => {
             on(p.surface.as_str()).or_else(|| catch_all(enabled).map(str::to_owned))
@@ -515,7 +513,10 @@ fn expectations_follow_the_enabled_functions() {
     assert_eq!(expected_targets(&handled, &without_eks, false), fallback);
     let bytes = std::fs::read(repo().join("events/ebs-snapshot-completed.json")).unwrap();
     let snapshot = plan_input(&bytes, &Config::default()).unwrap().remove(0);
-    assert_eq!(expected_targets(&snapshot, &all, true), [SNAPSHOT_FOLLOW_UP]);
+    assert_eq!(
+        expected_targets(&snapshot, &all, true),
+        [SNAPSHOT_FOLLOW_UP]
+    );
     assert!(expected_targets(&snapshot, &all, false).is_empty());
     assert!(
         expected_targets(
