@@ -2,14 +2,29 @@
 # retries and dead-letters), being throttled (reserved concurrency exhausted), and any
 # message in the DLQ (a finding nobody handled).
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  for_each = local.functions
+locals {
+  # Each deployed function and what its failure means; the forensic snapshot follow-up
+  # (snapshot_rule.tf) is the ec2 binary deployed once more.
+  error_alarms = merge(
+    { for name in keys(local.functions) : name => {
+      function = aws_lambda_function.this[name].function_name
+      what     = "The ${name} responder failed (containment error or crash). Check its logs"
+    } },
+    { for f in aws_lambda_function.snapshot_follow_up : "ec2-snapshots" => {
+      function = f.function_name
+      what     = "The forensic snapshot follow-up failed (a copy or share refused, or a crash): evidence snapshots may not have reached the forensic account. Check the ec2 log group"
+    } },
+  )
+}
 
-  alarm_name          = "${local.function_names[each.key]}-errors"
-  alarm_description   = "The ${each.key} responder failed (containment error or crash). Check its logs; failed events land in ${aws_sqs_queue.dlq.name}."
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  for_each = local.error_alarms
+
+  alarm_name          = "${each.value.function}-errors"
+  alarm_description   = "${each.value.what}; failed events land in ${aws_sqs_queue.dlq.name}."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this[each.key].function_name }
+  dimensions          = { FunctionName = each.value.function }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1

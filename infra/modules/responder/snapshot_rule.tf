@@ -70,25 +70,6 @@ resource "aws_lambda_function_event_invoke_config" "snapshot_follow_up" {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "snapshot_follow_up_errors" {
-  count = local.snapshot_follow_up ? 1 : 0
-
-  alarm_name          = "${aws_lambda_function.snapshot_follow_up[0].function_name}-errors"
-  alarm_description   = "The forensic snapshot follow-up failed (a copy or share refused, or a crash): evidence snapshots may not have reached the forensic account. Check the ec2 log group; failed events land in ${aws_sqs_queue.dlq.name}."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.snapshot_follow_up[0].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.notifications.arn]
-  ok_actions          = [aws_sns_topic.notifications.arn]
-  tags                = var.tags
-}
-
 resource "aws_cloudwatch_event_rule" "snapshot_completed" {
   count = local.snapshot_follow_up ? 1 : 0
 

@@ -80,6 +80,7 @@ pub(crate) async fn capture(
                 let target = &target;
                 async move { (i, Box::pin(command::run(ssm, target, a, deadline)).await) }
             })
+            // Unordered: a slow command holds only its own slot, not the ones after it.
             .buffer_unordered(CONCURRENT)
             .collect()
             .await;
